@@ -1,0 +1,182 @@
+import { readFile, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
+import { ConfigError, UsageError } from '../errors.js'
+import { NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile } from './schema.js'
+import type { Config, EnvironmentConfig, HealthConfig } from './types.js'
+
+export interface LoadOptions {
+  /** --config, relative to cwd. */
+  file?: string
+  cwd: string
+  /** Read for BERTH_CONFIG only. */
+  env?: NodeJS.ProcessEnv
+}
+
+const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
+const DEFAULT_HEALTH: HealthConfig = { timeoutMs: 120_000, intervalMs: 2_000, http: [] }
+
+type KeyPath = (string | number)[]
+
+/** Reads, validates and resolves deploy.yml; every problem found is reported at once, with its line. */
+export async function loadConfig({ file, cwd, env = process.env }: LoadOptions): Promise<Config> {
+  const configFile = resolve(cwd, file ?? env.BERTH_CONFIG ?? 'deploy.yml')
+  const source = new Source(configFile, await readConfig(configFile, file === undefined && !env.BERTH_CONFIG, cwd))
+
+  // An empty file reports the keys it lacks rather than its type.
+  const validation = validateDeployFile(source.doc.toJS() ?? {})
+  if (!validation.ok) throw source.error(validation.issues)
+
+  return resolveConfig(validation.value, source)
+}
+
+/** The configured environment called name; the name is checked first because it ends up in paths. */
+export function selectEnvironment(config: Config, name: string): EnvironmentConfig {
+  if (!NAME_PATTERN.test(name)) {
+    throw new UsageError(`invalid environment name ${JSON.stringify(name)}: names ${NAME_RULE}`, undefined, 'INVALID_ENVIRONMENT')
+  }
+  const environment = config.environments.get(name)
+  if (!environment) {
+    const known = [...config.environments.keys()].join(', ')
+    throw new UsageError(
+      `unknown environment "${name}"; ${basename(config.file)} defines: ${known}`,
+      `add it under environments: in ${config.file}`,
+      'UNKNOWN_ENVIRONMENT',
+    )
+  }
+  return environment
+}
+
+async function readConfig(file: string, isDefault: boolean, cwd: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`)
+    }
+    if (isDefault) {
+      throw new ConfigError(`no deploy.yml in ${cwd}`, 'create one with `berth init` or pass --config PATH', 'CONFIG_NOT_FOUND')
+    }
+    throw new ConfigError(`${file} does not exist`, 'check --config or BERTH_CONFIG', 'CONFIG_NOT_FOUND')
+  }
+}
+
+/** The parsed document, kept to point every message at the line it is about. */
+class Source {
+  readonly doc: Document
+  private readonly lines = new LineCounter()
+
+  constructor(readonly file: string, text: string) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false })
+    if (this.doc.errors.length > 0) {
+      const name = basename(file)
+      const messages = this.doc.errors.map((error) => `${name}:${this.lines.linePos(error.pos[0]).line} ${error.message}`)
+      throw new ConfigError(messages.join('\n'), undefined, 'CONFIG_SYNTAX')
+    }
+  }
+
+  /** One ConfigError listing every issue, in the order of the file. */
+  error(issues: { path: KeyPath; message: string }[]): ConfigError {
+    const located = issues.map((issue) => ({ ...issue, line: this.lineOf(issue.path) }))
+    located.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
+    const name = basename(this.file)
+    const messages = located.map(({ path, message, line }) => {
+      const where = line === undefined ? name : `${name}:${line}`
+      return path.length === 0 ? `${where} ${message}` : `${where} ${formatPath(path)}: ${message}`
+    })
+    return new ConfigError(messages.join('\n'))
+  }
+
+  /** Line of the key (or list item) at path, or of its nearest ancestor present in the file. */
+  private lineOf(path: KeyPath): number | undefined {
+    let node: unknown = this.doc.contents
+    let offset = isNode(node) ? node.range?.[0] : undefined
+    for (const key of path) {
+      let next: unknown
+      if (isMap(node)) {
+        const pair = node.items.find((item) => String(isScalar(item.key) ? item.key.value : item.key) === String(key))
+        if (!pair) break
+        next = pair.key
+        node = pair.value
+      } else if (isSeq(node) && typeof key === 'number') {
+        next = node = node.items[key]
+      } else {
+        break
+      }
+      if (isNode(next)) offset = next.range?.[0] ?? offset
+    }
+    return offset === undefined ? undefined : this.lines.linePos(offset).line
+  }
+}
+
+function formatPath(path: KeyPath): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('')
+}
+
+async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
+  const dir = dirname(source.file)
+  const missing: { path: KeyPath; message: string }[] = []
+
+  /** Absolute paths of the compose files at path, each checked to exist. */
+  const composeFiles = async (value: string | string[], path: KeyPath): Promise<string[]> => {
+    const names = typeof value === 'string' ? [value] : value
+    const paths = names.map((name) => resolve(dir, name))
+    for (const [i, file] of paths.entries()) {
+      if (!(await isFile(file))) missing.push({ path: typeof value === 'string' ? path : [...path, i], message: `${file} does not exist` })
+    }
+    return paths
+  }
+
+  let baseCompose: string[]
+  if (raw.compose !== undefined) {
+    baseCompose = await composeFiles(raw.compose, ['compose'])
+  } else {
+    const found = await firstFile(DEFAULT_COMPOSE_FILES.map((name) => join(dir, name)))
+    if (found === undefined) {
+      missing.push({ path: ['compose'], message: `no compose file in ${dir} (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})` })
+    }
+    baseCompose = found === undefined ? [] : [found]
+  }
+
+  const environments = new Map<string, EnvironmentConfig>()
+  for (const [name, env] of Object.entries(raw.environments)) {
+    const own = env.compose === undefined ? [] : await composeFiles(env.compose, ['environments', name, 'compose'])
+    environments.set(name, {
+      name,
+      project: `${raw.app}-${name}`,
+      envFile: resolve(dir, env.env_file ?? join('environments', `${name}.env`)),
+      composeFiles: [...baseCompose, ...own],
+      required: env.required ?? [],
+      secrets: env.secrets ?? [],
+      health: {
+        timeoutMs: env.health?.timeout ?? raw.health?.timeout ?? DEFAULT_HEALTH.timeoutMs,
+        intervalMs: env.health?.interval ?? raw.health?.interval ?? DEFAULT_HEALTH.intervalMs,
+        http: env.health?.http ?? raw.health?.http ?? DEFAULT_HEALTH.http,
+      },
+      confirm: env.confirm,
+      keep: env.keep ?? raw.releases.keep,
+    })
+  }
+  if (missing.length > 0) throw source.error(missing)
+
+  return {
+    app: raw.app,
+    file: source.file,
+    dir,
+    stateDir: resolve(dir, raw.state_dir ?? '.berth'),
+    environments,
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}
+
+async function firstFile(candidates: string[]): Promise<string | undefined> {
+  for (const candidate of candidates) if (await isFile(candidate)) return candidate
+  return undefined
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod'
+import { DURATION_PATTERN, parseDuration } from './duration.js'
+
+/** App and environment names become compose project names and directory names, hence the narrow rule. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/
+export const NAME_RULE = `must match ${NAME_PATTERN.source} (a lowercase letter, then up to 30 lowercase letters, digits or "-")`
+
+const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
+const DURATION_MESSAGE = 'expected a duration like "90s"'
+
+const name = z.string().regex(NAME_PATTERN, NAME_RULE)
+
+const path = z.string().min(1, 'expected a path')
+
+const files = z.union([path, z.array(path).min(1, 'expected at least one file')], {
+  error: 'expected a file name or a list of file names',
+})
+
+const envVarNames = z.array(z.string().regex(ENV_VAR_PATTERN, 'expected a variable name like DATABASE_URL'))
+
+const duration = z
+  .union([z.string(), z.number()], { error: DURATION_MESSAGE })
+  .transform((value, ctx) => {
+    const ms = parseDuration(value)
+    if (ms !== undefined && ms > 0) return ms
+    ctx.addIssue({ code: 'custom', message: ms === 0 ? 'must be longer than 0s' : DURATION_MESSAGE })
+    return z.NEVER
+  })
+  // JSON Schema applies `pattern` to strings only, so numbers of seconds stay valid for editors.
+  .meta({ pattern: DURATION_PATTERN.source })
+
+const keep = z.int('expected a whole number').min(1, 'must be at least 1')
+
+const httpProbe = z.strictObject({
+  url: z
+    .string()
+    .regex(/^https?:\/\//, 'expected an http:// or https:// URL')
+    .describe('URL probed from the host; ${VAR} is taken from the environment\'s env file.'),
+  status: z
+    .int('expected an HTTP status code')
+    .min(100, 'expected an HTTP status code')
+    .max(599, 'expected an HTTP status code')
+    .optional()
+    .describe('Expected HTTP status (default: any 2xx).'),
+  contains: z.string().optional().describe('Substring the response body must contain.'),
+})
+
+/** Every key optional: the top level gives defaults, an environment overrides them key by key. */
+const health = z
+  .strictObject({
+    timeout: duration.optional().describe('How long to wait for everything to be healthy (default 120s).'),
+    interval: duration.optional().describe('Time between checks (default 2s).'),
+    http: z.array(httpProbe).optional().describe('HTTP probes that must answer after the containers are healthy.'),
+  })
+  .describe('Health gate after `up`.')
+
+const environment = z.strictObject({
+  env_file: path.optional().describe('Env file of this environment, relative to deploy.yml (default environments/<env>.env).'),
+  compose: files.optional().describe('Compose files appended after the top-level ones.'),
+  required: envVarNames.optional().describe('Variables that must be set and non-empty in the env file.'),
+  secrets: envVarNames
+    .optional()
+    .describe('Variables whose values are masked in output, besides those named like *SECRET*, *PASSWORD*, *TOKEN*, *KEY*…'),
+  health: health.optional().describe('Overrides the top-level health settings, key by key.'),
+  confirm: z
+    .boolean()
+    .default(false)
+    .describe('deploy, rollback and down ask for confirmation, or need --yes without a TTY.'),
+  keep: keep.optional().describe('Releases kept for this environment (overrides releases.keep).'),
+})
+
+export const deployFileSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors.'),
+    app: name.describe('Application name; each environment runs as compose project <app>-<env>.'),
+    compose: files.optional().describe('Compose files (default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml beside deploy.yml).'),
+    health: health.optional().describe('Health gate of every environment, unless the environment overrides it.'),
+    releases: z
+      .strictObject({ keep: keep.default(5).describe('Releases (and their images) kept per environment.') })
+      .default({ keep: 5 }),
+    state_dir: path.optional().describe('Directory of berth\'s state, relative to deploy.yml (default .berth).'),
+    environments: z
+      .record(
+        name,
+        environment
+          .nullable()
+          // `preview:` with nothing under it is an environment that takes every default.
+          .transform((body) => body ?? environment.parse({}))
+          .describe('An environment, by name.'),
+      )
+      .refine((environments) => Object.keys(environments).length > 0, 'define at least one environment')
+      .meta({ minProperties: 1, description: 'Environments deployed side by side on this host, by name.' }),
+  })
+  .meta({ title: 'berth deploy.yml', description: 'Environments of one compose application, deployed side by side by berth.' })
+
+export type DeployFile = z.output<typeof deployFileSchema>
+
+export interface SchemaIssue {
+  path: (string | number)[]
+  message: string
+}
+
+export type Validation = { ok: true; value: DeployFile } | { ok: false; issues: SchemaIssue[] }
+
+/** Validates parsed deploy.yml. Messages are phrased for operators, and each unknown key is its own issue. */
+export function validateDeployFile(data: unknown): Validation {
+  const result = deployFileSchema.safeParse(data, { error: describeIssue })
+  if (result.success) return { ok: true, value: result.data }
+  const issues = result.error.issues.flatMap((issue): SchemaIssue[] => {
+    const path = issue.path.filter((key) => typeof key !== 'symbol')
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown key' }))
+    if (issue.code === 'invalid_key') return [{ path, message: issue.issues[0]?.message ?? issue.message }]
+    return [{ path, message: issue.message }]
+  })
+  return { ok: false, issues }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  return typeof value
+}
+
+/** Fallback messages for issues the schema does not phrase itself. */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined
+  if (issue.input === undefined) return 'is required'
+  return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${typeOf(issue.input)}`
+}

@@ -1,0 +1,56 @@
+import { hostname, userInfo } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import type { Config, EnvironmentConfig } from '../config/types.js'
+import type { ComposeTarget } from '../docker/compose.js'
+import { psByLabels } from '../docker/docker.js'
+import { type Container, parsePs } from '../docker/parse.js'
+import { run as defaultRun, type Runner } from '../docker/runner.js'
+import type { Reporter } from '../progress.js'
+import type { ProbeResult } from './health.js'
+import { probeHttp } from './httpProbe.js'
+import { configPath } from './releaseStore.js'
+import type { HttpProbe } from '../config/types.js'
+
+/** What a service needs from the outside world; tests replace parts of it. */
+export interface Deps {
+  run: Runner
+  reporter: Reporter
+  probe: (probe: HttpProbe) => Promise<ProbeResult>
+  sleep: (ms: number) => Promise<void>
+  now: () => Date
+}
+
+export function defaultDeps(reporter: Reporter): Deps {
+  return { run: defaultRun, reporter, probe: (p) => probeHttp(p), sleep: (ms) => sleep(ms), now: () => new Date() }
+}
+
+/** user@host of the operator; through sudo, the person rather than root. */
+export function operator(env: NodeJS.ProcessEnv = process.env): string {
+  const user = env.SUDO_USER || safeUser()
+  return `${user}@${hostname()}`
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** The operator's compose files for an environment (used to resolve, validate and build). */
+export function sourceTarget(config: Config, env: EnvironmentConfig, extraFiles: readonly string[] = []): ComposeTarget {
+  return { project: env.project, files: [...env.composeFiles, ...extraFiles], envFile: env.envFile, projectDirectory: config.dir }
+}
+
+/** A release's recorded, resolved config: what `up` applies, for deploys and rollbacks alike. */
+export function releaseTarget(config: Config, env: EnvironmentConfig, configFile: string): ComposeTarget {
+  return { project: env.project, files: [configPath(config.stateDir, env.name, configFile)], envFile: env.envFile, projectDirectory: config.dir }
+}
+
+/** One label-filtered query for all of an environment's containers. */
+export async function projectContainers(run: Runner, project: string): Promise<Container[]> {
+  const { stdout } = await run(psByLabels([`com.docker.compose.project=${project}`]))
+  return parsePs(stdout)
+}

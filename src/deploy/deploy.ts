@@ -1,0 +1,122 @@
+import { hostname } from 'node:os'
+
+import { hashEnvFile, readEnvFile } from '../config/envFile.js'
+import { selectEnvironment } from '../config/load.js'
+import type { Config } from '../config/types.js'
+import { PreflightError, UsageError } from '../errors.js'
+import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.js'
+import { type ComposeModel, releaseOverride } from './composeModel.js'
+import { type Deps, operator } from './context.js'
+import { checkEngine } from './engine.js'
+import { acquireLock } from './lock.js'
+import { buildRelease, gitVersion, missingImages, prepareRelease, refuseFixedNames, resolveModel, tagsWithImages } from './release.js'
+import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from './releaseStore.js'
+import { nextTag, TAG_PATTERN } from './releaseTag.js'
+import { allReleaseTags, pruneReleases } from './retention.js'
+
+export interface DeployRequest {
+  config: Config
+  envName: string
+  /** Promote an existing release's images instead of building. */
+  tag?: string
+  /** Asked before anything changes when the environment has `confirm: true`. */
+  confirm: (question: string) => Promise<boolean>
+  /** The command line, recorded in the lock. */
+  command: string
+}
+
+export interface DeployResult {
+  environment: string
+  project: string
+  tag: string
+  previous?: string
+  built: string[]
+  restartAdded: string[]
+  removedImages: string[]
+  durationMs: number
+}
+
+/** SPEC §4 deploy: preflight, lock, build (or reuse --tag), apply, wait healthy, record; roll back on failure. */
+export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResult> {
+  const started = deps.now()
+  const env = selectEnvironment(req.config, req.envName)
+  if (req.tag !== undefined && !TAG_PATTERN.test(req.tag)) {
+    throw new UsageError(`--tag ${req.tag} is not a release tag (expected YYYYMMDD-HHMMSS)`, `List releases with: berth releases ${env.name}`, 'BAD_TAG')
+  }
+  await checkEngine(deps.run)
+  const vars = await readEnvFile(env)
+  const e: Env = { config: req.config, env, vars }
+  const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
+    const m = await resolveModel(deps, req.config, env)
+    refuseFixedNames(m, env)
+    if (req.tag) await refuseMissingImages(deps, e, m, req.tag)
+    return m
+  })
+  if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
+    throw new PreflightError(`deploy to ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
+  }
+  const unlock = await acquireLock(
+    req.config.stateDir,
+    env.name,
+    { pid: process.pid, host: hostname(), by: operator(), command: req.command, startedAt: started.toISOString() },
+    deps.reporter,
+  )
+  try {
+    return await deployLocked(req, deps, e, model, started)
+  } finally {
+    await unlock()
+  }
+}
+
+async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<void> {
+  const { builtImages } = releaseOverride(model, { app: e.config.app, env: e.env.name, tag })
+  const missing = await missingImages(deps, builtImages)
+  if (missing.length === 0) return
+  const available = await tagsWithImages(deps, e.config.app)
+  throw new PreflightError(
+    `release ${tag} cannot be deployed to ${e.env.name}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not on this host`,
+    available.length ? `Releases with images here: ${available.join(', ')}` : `No release of ${e.config.app} has images here; deploy without --tag to build one.`,
+    'RELEASE_IMAGES_MISSING',
+  )
+}
+
+async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date): Promise<DeployResult> {
+  const { config, env } = e
+  const releases = await readReleases(config.stateDir, env.name)
+  const previous = findActive(releases)
+  const git = await gitVersion(deps, config.dir)
+  const tag = req.tag ?? nextTag(started, new Set([...(await allReleaseTags(config.stateDir)), ...(await tagsWithImages(deps, config.app))]))
+  const prepared = await prepareRelease(deps, config, env, model, tag, git)
+  if (prepared.restartAdded.length > 0) {
+    deps.reporter.warn(`${prepared.restartAdded.join(', ')} had no restart policy: berth runs ${prepared.restartAdded.length === 1 ? 'it' : 'them'} with restart: unless-stopped so ${prepared.restartAdded.length === 1 ? 'it comes' : 'they come'} back after a reboot`)
+  }
+  const record: ReleaseRecord = {
+    tag,
+    deployedAt: started.toISOString(),
+    by: operator(),
+    ...(git ? { git } : {}),
+    status: 'failed',
+    images: prepared.images,
+    builtImages: prepared.builtImages,
+    envHash: await hashEnvFile(env.envFile),
+    configFile: prepared.configFile,
+  }
+  const built = req.tag ? [] : prepared.builtImages
+  if (!req.tag && built.length > 0) {
+    await deps.reporter.step(`build ${tag}`, (update) => buildRelease(deps, config, env, model, prepared, update))
+  }
+
+  const result = await applyAndWait(deps, e, record)
+  if (!result.ok) {
+    await reportFailure(deps, e, record, result.failure)
+    await writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+    return restorePrevious(deps, e, tag, result.failure, previous)
+  }
+
+  const now = deps.now()
+  const durationMs = now.getTime() - started.getTime()
+  const updated = activate(withRecord(releases, { ...record, durationMs }), tag, now.toISOString())
+  await writeReleases(config.stateDir, env.name, updated)
+  const removedImages = await pruneReleases(deps, config, env)
+  return { environment: env.name, project: env.project, tag, ...(previous ? { previous: previous.tag } : {}), built, restartAdded: prepared.restartAdded, removedImages, durationMs }
+}

@@ -1,0 +1,111 @@
+import type { HttpProbe } from '../config/types.js'
+import type { Container } from '../docker/parse.js'
+
+/**
+ * SPEC §6, after compose's own `up --wait` rules: a service with a healthcheck must be healthy, one
+ * without must be running, a one-off service must exit 0. Exited or unhealthy fails at once; everything
+ * else is retried every interval until the timeout. Then every HTTP probe must answer.
+ */
+
+export interface ProbeResult {
+  ok: boolean
+  /** Why it failed: the status and body excerpt, or the connection error. */
+  detail: string
+}
+
+export interface HealthDeps {
+  /** The environment's containers now (one query per poll). */
+  containers(): Promise<Container[]>
+  probe(probe: HttpProbe): Promise<ProbeResult>
+  sleep(ms: number): Promise<void>
+  now(): number
+}
+
+export interface HealthPlan {
+  services: string[]
+  oneOff: ReadonlySet<string>
+  /** Probes with their URLs already interpolated. */
+  probes: HttpProbe[]
+  timeoutMs: number
+  intervalMs: number
+}
+
+export interface HealthFailure {
+  /** What failed: `service web`, `http http://127.0.0.1:8080/health`. */
+  check: string
+  lastError: string
+  /** Services whose logs explain the failure. */
+  services: string[]
+}
+
+export type HealthResult = { ok: true } | { ok: false; failure: HealthFailure }
+
+type Verdict = { kind: 'ready' } | { kind: 'waiting'; why: string } | { kind: 'failed'; why: string }
+
+export function serviceVerdict(service: string, containers: readonly Container[], oneOff: boolean): Verdict {
+  const own = containers.filter((c) => c.service === service)
+  if (own.length === 0) return { kind: 'waiting', why: 'no container yet' }
+  for (const c of own) {
+    const exited = c.state === 'exited' || c.state === 'dead'
+    if (oneOff) {
+      if (exited) {
+        if (/^Exited \(0\)/.test(c.status)) continue
+        return { kind: 'failed', why: `${c.name} exited: ${c.status}` }
+      }
+      return { kind: 'waiting', why: `${c.name} is ${c.state}, waiting for it to finish` }
+    }
+    if (exited) return { kind: 'failed', why: `${c.name} exited: ${c.status}` }
+    if (c.state === 'restarting') return { kind: 'failed', why: `${c.name} is restarting (it crashed): ${c.status}` }
+    if (c.health === 'unhealthy') return { kind: 'failed', why: `${c.name} is unhealthy` }
+    if (c.state !== 'running') return { kind: 'waiting', why: `${c.name} is ${c.state}` }
+    if (c.health === 'starting') return { kind: 'waiting', why: `${c.name} health: starting` }
+  }
+  return { kind: 'ready' }
+}
+
+export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (message: string) => void): Promise<HealthResult> {
+  const deadline = deps.now() + plan.timeoutMs
+  let pending = [...plan.services]
+  let lastWhy = new Map<string, string>()
+  for (;;) {
+    const containers = await deps.containers()
+    const nextPending: string[] = []
+    lastWhy = new Map()
+    for (const service of pending) {
+      const verdict = serviceVerdict(service, containers, plan.oneOff.has(service))
+      if (verdict.kind === 'failed') return { ok: false, failure: { check: `service ${service}`, lastError: verdict.why, services: [service] } }
+      if (verdict.kind === 'waiting') {
+        nextPending.push(service)
+        lastWhy.set(service, verdict.why)
+      }
+    }
+    pending = nextPending
+    if (pending.length === 0) break
+    update(`waiting for ${pending.map((s) => `${s} (${lastWhy.get(s)})`).join(', ')}`)
+    if (deps.now() + plan.intervalMs > deadline) {
+      const service = pending[0] as string
+      return {
+        ok: false,
+        failure: { check: `service ${service}`, lastError: `not ready after ${plan.timeoutMs / 1000}s: ${lastWhy.get(service)}`, services: pending },
+      }
+    }
+    await deps.sleep(plan.intervalMs)
+  }
+  update('all services ready')
+
+  for (const probe of plan.probes) {
+    for (;;) {
+      const result = await deps.probe(probe)
+      if (result.ok) {
+        update(`${probe.url} answered`)
+        break
+      }
+      update(`${probe.url}: ${result.detail}`)
+      if (deps.now() + plan.intervalMs > deadline) {
+        return { ok: false, failure: { check: `http ${probe.url}`, lastError: result.detail, services: plan.services.filter((s) => !plan.oneOff.has(s)) } }
+      }
+      await deps.sleep(plan.intervalMs)
+    }
+  }
+  return { ok: true }
+}

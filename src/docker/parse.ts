@@ -1,0 +1,105 @@
+/** Parsers of docker and compose JSON output into the few fields berth uses. */
+
+/** docker and compose print either one JSON array or one object per line, depending on version. */
+export function parseJsonLines(text: string): Record<string, unknown>[] {
+  const trimmed = text.trim()
+  if (trimmed === '') return []
+  if (trimmed.startsWith('[')) return JSON.parse(trimmed) as Record<string, unknown>[]
+  return trimmed.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+}
+
+/** `docker ps` joins labels as k=v,k=v; values may themselves hold commas (compose's config_files). */
+export function parseLabels(joined: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!joined) return out
+  for (const part of joined.split(/,(?=[A-Za-z0-9._\-/]+=)/)) {
+    const eq = part.indexOf('=')
+    if (eq > 0) out[part.slice(0, eq)] = part.slice(eq + 1)
+  }
+  return out
+}
+
+export interface Container {
+  id: string
+  name: string
+  image: string
+  /** created | running | restarting | paused | exited | dead */
+  state: string
+  /** '' when the container has no healthcheck; starting | healthy | unhealthy otherwise. */
+  health: string
+  status: string
+  ports: string
+  labels: Record<string, string>
+  project?: string
+  service?: string
+  createdAt: string
+}
+
+/** Health is only in the human Status text of `docker ps`: "Up 3 seconds (health: starting)". */
+export function healthFromStatus(status: string): string {
+  const m = /\((healthy|unhealthy|health: starting)\)/.exec(status)
+  if (!m) return ''
+  return m[1] === 'health: starting' ? 'starting' : (m[1] as string)
+}
+
+export function parsePs(text: string): Container[] {
+  return parseJsonLines(text).map((row) => {
+    const labels = parseLabels(String(row.Labels ?? ''))
+    const status = String(row.Status ?? '')
+    return {
+      id: String(row.ID ?? ''),
+      name: String(row.Names ?? ''),
+      image: String(row.Image ?? ''),
+      state: String(row.State ?? '').toLowerCase(),
+      health: healthFromStatus(status),
+      status,
+      ports: String(row.Ports ?? ''),
+      labels,
+      project: labels['com.docker.compose.project'],
+      service: labels['com.docker.compose.service'],
+      createdAt: String(row.CreatedAt ?? ''),
+    }
+  })
+}
+
+
+/** "Exited (137) 2 seconds ago" → 137. */
+export function exitCodeFromStatus(status: string): number | undefined {
+  const m = /^Exited \((-?\d+)\)/.exec(status)
+  return m ? Number(m[1]) : undefined
+}
+
+export interface ImageRow {
+  repository: string
+  tag: string
+}
+
+export function parseImages(text: string): ImageRow[] {
+  return parseJsonLines(text).map((row) => ({ repository: String(row.Repository ?? ''), tag: String(row.Tag ?? '') }))
+}
+
+/** `postgres` and `docker.io/library/postgres:latest` name the same image. */
+export function normalizeImageRef(ref: string): string {
+  let r = ref.replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '').replace(/^library\//, '')
+  if (!r.includes('@')) {
+    const lastSlash = r.lastIndexOf('/')
+    if (!r.slice(lastSlash + 1).includes(':')) r = `${r}:latest`
+  }
+  return r
+}
+
+export interface ComposeVersion {
+  version: string
+  major: number
+}
+
+export function parseComposeVersion(text: string): ComposeVersion {
+  let version = ''
+  try {
+    version = String((JSON.parse(text) as { version?: string }).version ?? '')
+  } catch {
+    version = /v?(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? ''
+  }
+  version = version.replace(/^v/, '')
+  return { version, major: Number(version.split('.')[0] ?? 0) }
+}

@@ -1,0 +1,68 @@
+import { execa } from 'execa'
+
+import { DockerCommandError, EngineUnavailableError } from '../errors.js'
+import { mask } from '../secrets.js'
+
+export interface RunOptions {
+  cwd?: string
+  /** Sent on stdin; otherwise stdin is closed so nothing ever waits for a keyboard. */
+  input?: string
+  /** Pass the child's stdout/stderr straight through (logs -f, compose passthrough). */
+  inherit?: boolean
+  /** Return a failed result instead of throwing. */
+  allowFailure?: boolean
+}
+
+export interface RunResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+/** Runs one argv (argv[0] is the program). Everything berth executes goes through a Runner. */
+export type Runner = (argv: readonly string[], options?: RunOptions) => Promise<RunResult>
+
+/**
+ * SPEC §2: docker runs with a clean environment, so a variable exported in the operator's shell can never
+ * reach compose interpolation (seed 004). Only what locates the engine and the locale passes.
+ */
+export function cleanEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'LANG', 'LANGUAGE', 'TZ']
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && (keep.includes(key) || key.startsWith('LC_'))) out[key] = value
+  }
+  return out
+}
+
+let commandCount = 0
+/** How many commands this process has run: the benchmark counts docker calls with it (BERTH_TRACE). */
+export function commandsRun(): number {
+  return commandCount
+}
+
+export const run: Runner = async (argv, options = {}) => {
+  const [file, ...args] = argv
+  if (!file) throw new Error('empty argv')
+  commandCount++
+  if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(argv.join(' '))}\n`)
+  const result = await execa(file, args, {
+    env: cleanEnv(process.env),
+    extendEnv: false,
+    reject: false,
+    cwd: options.cwd,
+    ...(options.inherit
+      ? { stdio: 'inherit' as const }
+      : options.input !== undefined
+        ? { input: options.input }
+        : { stdin: 'ignore' as const }),
+  })
+  const stdout = typeof result.stdout === 'string' ? result.stdout : ''
+  const stderr = typeof result.stderr === 'string' ? result.stderr : ''
+  if (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message))) {
+    throw new EngineUnavailableError(`${file} is not installed or not on PATH`, 'Install the Docker client and Compose v2 (see scripts/engine.sh).', 'DOCKER_MISSING')
+  }
+  const exitCode = result.exitCode ?? 1
+  if (exitCode !== 0 && !options.allowFailure) throw new DockerCommandError(argv, result.exitCode, mask(stderr))
+  return { stdout, stderr, exitCode }
+}

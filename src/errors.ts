@@ -1,0 +1,92 @@
+import { mask } from './secrets.js'
+
+/** Exit codes of SPEC §4. */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  rolledBack: 3,
+  rollbackFailed: 4,
+  locked: 5,
+  engineUnavailable: 6,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+/**
+ * Every failure berth expects carries a stable code (for scripts reading --json), the exit code it maps
+ * to, and a hint telling the operator what to do. Messages are masked when they are rendered.
+ */
+export class BerthError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly exitCode: ExitCode,
+    readonly hint?: string,
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, exitCode: this.exitCode, message: mask(this.message), hint: this.hint && mask(this.hint) }
+  }
+}
+
+/** deploy.yml or an env file is wrong; nothing was changed. */
+export class ConfigError extends BerthError {
+  constructor(message: string, hint?: string, code = 'CONFIG_INVALID') {
+    super(message, code, ExitCode.usage, hint)
+  }
+}
+
+/** The command line is wrong (unknown environment, missing --yes, …); nothing was changed. */
+export class UsageError extends BerthError {
+  constructor(message: string, hint?: string, code = 'USAGE') {
+    super(message, code, ExitCode.usage, hint)
+  }
+}
+
+/** A preflight check refused the run before anything changed (SPEC §5). */
+export class PreflightError extends BerthError {
+  constructor(message: string, hint?: string, code = 'PREFLIGHT_REFUSED') {
+    super(message, code, ExitCode.usage, hint)
+  }
+}
+
+export class EngineUnavailableError extends BerthError {
+  constructor(message: string, hint?: string, code = 'ENGINE_UNAVAILABLE') {
+    super(message, code, ExitCode.engineUnavailable, hint)
+  }
+}
+
+export class LockHeldError extends BerthError {
+  constructor(message: string, hint?: string) {
+    super(message, 'LOCKED', ExitCode.locked, hint)
+  }
+}
+
+/** The new release was not healthy; the previous one was re-applied and is healthy (exit 3). */
+export class RolledBackError extends BerthError {
+  constructor(message: string, hint?: string) {
+    super(message, 'ROLLED_BACK', ExitCode.rolledBack, hint)
+  }
+}
+
+/** The new release was not healthy and the environment could not be brought back (exit 4). */
+export class NeedsPersonError extends BerthError {
+  constructor(message: string, hint?: string) {
+    super(message, 'ROLLBACK_FAILED', ExitCode.rollbackFailed, hint)
+  }
+}
+
+/** A docker or compose command failed; carries its argv, exit code and (masked) stderr. */
+export class DockerCommandError extends BerthError {
+  constructor(
+    readonly argv: readonly string[],
+    readonly commandExitCode: number | undefined,
+    readonly stderr: string,
+  ) {
+    const detail = stderr.trim().split('\n').slice(-20).join('\n')
+    super(`${argv.join(' ')} failed (exit ${commandExitCode ?? 'signal'})${detail ? `:\n${detail}` : ''}`, 'DOCKER_FAILED', ExitCode.unexpected)
+  }
+}

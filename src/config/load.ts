@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { ConfigError, UsageError } from '../errors.js'
-import { NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile } from './schema.js'
+import { NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
 import type { Config, EnvironmentConfig, HealthConfig } from './types.js'
 
 export interface LoadOptions {
@@ -16,12 +16,11 @@ export interface LoadOptions {
 const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
 const DEFAULT_HEALTH: HealthConfig = { timeoutMs: 120_000, intervalMs: 2_000, http: [] }
 
-type KeyPath = (string | number)[]
-
 /** Reads, validates and resolves deploy.yml; every problem found is reported at once, with its line. */
 export async function loadConfig({ file, cwd, env = process.env }: LoadOptions): Promise<Config> {
-  const configFile = resolve(cwd, file ?? env.BERTH_CONFIG ?? 'deploy.yml')
-  const source = new Source(configFile, await readConfig(configFile, file === undefined && !env.BERTH_CONFIG, cwd))
+  const given = file ?? (env.BERTH_CONFIG || undefined)
+  const configFile = resolve(cwd, given ?? 'deploy.yml')
+  const source = new Source(configFile, await readConfig(configFile, given !== undefined))
 
   // An empty file reports the keys it lacks rather than its type.
   const validation = validateDeployFile(source.doc.toJS() ?? {})
@@ -47,17 +46,15 @@ export function selectEnvironment(config: Config, name: string): EnvironmentConf
   return environment
 }
 
-async function readConfig(file: string, isDefault: boolean, cwd: string): Promise<string> {
+async function readConfig(file: string, given: boolean): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`)
     }
-    if (isDefault) {
-      throw new ConfigError(`no deploy.yml in ${cwd}`, 'create one with `berth init` or pass --config PATH', 'CONFIG_NOT_FOUND')
-    }
-    throw new ConfigError(`${file} does not exist`, 'check --config or BERTH_CONFIG', 'CONFIG_NOT_FOUND')
+    if (given) throw new ConfigError(`${file} does not exist`, 'check --config or BERTH_CONFIG', 'CONFIG_NOT_FOUND')
+    throw new ConfigError(`no deploy.yml in ${dirname(file)}`, 'create one with `berth init` or pass --config PATH', 'CONFIG_NOT_FOUND')
   }
 }
 
@@ -76,7 +73,7 @@ class Source {
   }
 
   /** One ConfigError listing every issue, in the order of the file. */
-  error(issues: { path: KeyPath; message: string }[]): ConfigError {
+  error(issues: SchemaIssue[]): ConfigError {
     const located = issues.map((issue) => ({ ...issue, line: this.lineOf(issue.path) }))
     located.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
     const name = basename(this.file)
@@ -88,37 +85,38 @@ class Source {
   }
 
   /** Line of the key (or list item) at path, or of its nearest ancestor present in the file. */
-  private lineOf(path: KeyPath): number | undefined {
+  private lineOf(path: SchemaIssue['path']): number | undefined {
     let node: unknown = this.doc.contents
     let offset = isNode(node) ? node.range?.[0] : undefined
     for (const key of path) {
-      let next: unknown
+      let located: unknown
       if (isMap(node)) {
         const pair = node.items.find((item) => String(isScalar(item.key) ? item.key.value : item.key) === String(key))
         if (!pair) break
-        next = pair.key
+        located = pair.key
         node = pair.value
       } else if (isSeq(node) && typeof key === 'number') {
-        next = node = node.items[key]
+        node = node.items[key]
+        located = node
       } else {
         break
       }
-      if (isNode(next)) offset = next.range?.[0] ?? offset
+      if (isNode(located)) offset = located.range?.[0] ?? offset
     }
     return offset === undefined ? undefined : this.lines.linePos(offset).line
   }
 }
 
-function formatPath(path: KeyPath): string {
+function formatPath(path: SchemaIssue['path']): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('')
 }
 
 async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
   const dir = dirname(source.file)
-  const missing: { path: KeyPath; message: string }[] = []
+  const missing: SchemaIssue[] = []
 
   /** Absolute paths of the compose files at path, each checked to exist. */
-  const composeFiles = async (value: string | string[], path: KeyPath): Promise<string[]> => {
+  const composeFiles = async (value: string | string[], path: SchemaIssue['path']): Promise<string[]> => {
     const names = typeof value === 'string' ? [value] : value
     const paths = names.map((name) => resolve(dir, name))
     for (const [i, file] of paths.entries()) {

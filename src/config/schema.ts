@@ -46,13 +46,11 @@ const httpProbe = z.strictObject({
 })
 
 /** Every key optional: the top level gives defaults, an environment overrides them key by key. */
-const health = z
-  .strictObject({
-    timeout: duration.optional().describe('How long to wait for everything to be healthy (default 120s).'),
-    interval: duration.optional().describe('Time between checks (default 2s).'),
-    http: z.array(httpProbe).optional().describe('HTTP probes that must answer after the containers are healthy.'),
-  })
-  .describe('Health gate after `up`.')
+const health = z.strictObject({
+  timeout: duration.optional().describe('How long to wait for everything to be healthy (default 120s).'),
+  interval: duration.optional().describe('Time between checks (default 2s).'),
+  http: z.array(httpProbe).optional().describe('HTTP probes that must answer after the containers are healthy.'),
+})
 
 const environment = z.strictObject({
   env_file: path.optional().describe('Env file of this environment, relative to deploy.yml (default environments/<env>.env).'),
@@ -120,7 +118,6 @@ const TYPE_NAMES: Record<string, string> = {
   array: 'a list',
   string: 'a string',
   number: 'a number',
-  int: 'a whole number',
   boolean: 'true or false',
 }
 

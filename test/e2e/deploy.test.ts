@@ -1,0 +1,165 @@
+import { renameSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { berth, cleanApp, containerStarts, copyFixture, docker, engineState, httpGet, requireEngine, seenOutput } from './engine.js'
+
+const APP = 'berthtest'
+const ENVS = ['staging', 'production']
+const STAGING = 'http://127.0.0.1:18181'
+const PRODUCTION = 'http://127.0.0.1:18182'
+const SECRETS = ['fixture-staging-token-4f9c', 'fixture-production-token-7b21']
+
+let dir: string
+const tags = { v1: '', v2: '', v3: '' }
+
+function setVersion(version: string): void {
+  writeFileSync(join(dir, 'web', 'www', 'version'), `${version}\n`)
+}
+
+function activeTag(env: string): string {
+  const r = berth(dir, ['releases', env, '--json'])
+  expect(r.code).toBe(0)
+  const releases = (JSON.parse(r.stdout) as { releases: { tag: string; status: string }[] }).releases
+  return releases.find((x) => x.status === 'active')?.tag ?? ''
+}
+
+describe('berth core on a real engine', () => {
+  beforeAll(() => {
+    requireEngine()
+    cleanApp(APP, ENVS)
+    dir = copyFixture('app')
+  })
+
+  afterAll(() => {
+    cleanApp(APP, ENVS)
+  })
+
+  it('deploys staging and production side by side, each answering on its own port', async () => {
+    setVersion('v1')
+    const staging = berth(dir, ['deploy', 'staging'])
+    expect(staging.stderr).toContain('no restart policy')
+    expect(staging.code, staging.stderr).toBe(0)
+    tags.v1 = activeTag('staging')
+    expect(tags.v1).toMatch(/^\d{8}-\d{6}(-\d+)?$/)
+
+    const production = berth(dir, ['deploy', 'production', '--tag', tags.v1])
+    expect(production.code, production.stderr).toBe(0)
+
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect(await httpGet(`${PRODUCTION}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect((await httpGet(`${PRODUCTION}/env`)).body).toBe('production')
+
+    const labels = JSON.parse(docker('inspect', '--format', '{{json .Config.Labels}}', 'berthtest-production-web-1')) as Record<string, string>
+    expect(labels).toMatchObject({ 'berth.app': APP, 'berth.env': 'production', 'berth.release': tags.v1, 'com.docker.compose.project': 'berthtest-production' })
+    expect(docker('inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', 'berthtest-production-web-1')).toBe('unless-stopped')
+    const imageLabels = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Labels}}', `berthtest-web:${tags.v1}`)) as Record<string, string>
+    expect(imageLabels).toMatchObject({ 'berth.app': APP, 'berth.release': tags.v1, 'berth.service': 'web' })
+  })
+
+  it('promotes with --tag without building anything', () => {
+    const before = docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}} {{.CreatedAt}}')
+    const r = berth(dir, ['deploy', 'production', '--tag', tags.v1])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).not.toMatch(/\bbuild\b/)
+    expect(docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}} {{.CreatedAt}}')).toBe(before)
+  })
+
+  it('redeploys staging twice without touching production', async () => {
+    const productionBefore = containerStarts('berthtest-production')
+    expect(productionBefore).toHaveLength(2)
+    setVersion('v2')
+    const first = berth(dir, ['deploy', 'staging'])
+    expect(first.code, first.stderr).toBe(0)
+    tags.v2 = activeTag('staging')
+    setVersion('v3')
+    const second = berth(dir, ['deploy', 'staging'])
+    expect(second.code, second.stderr).toBe(0)
+    tags.v3 = activeTag('staging')
+    expect(new Set([tags.v1, tags.v2, tags.v3]).size).toBe(3)
+
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v3' })
+    expect(await httpGet(`${PRODUCTION}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect(containerStarts('berthtest-production')).toEqual(productionBefore)
+  })
+
+  it('rolls back to an earlier release: images and config together', async () => {
+    const r = berth(dir, ['rollback', 'staging', '--to', tags.v1])
+    expect(r.code, r.stderr).toBe(0)
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
+    const releases = JSON.parse(berth(dir, ['releases', 'staging', '--json']).stdout) as { releases: { tag: string; status: string }[] }
+    expect(releases.releases.find((x) => x.tag === tags.v1)?.status).toBe('active')
+    expect(releases.releases.find((x) => x.tag === tags.v3)?.status).toBe('rolled-back')
+    expect(releases.releases.find((x) => x.tag === tags.v2)?.status).toBe('previous')
+  })
+
+  it('rolls a release whose health fails back automatically, exit 3, the previous version answering', async () => {
+    const productionBefore = containerStarts('berthtest-production')
+    setVersion('v4-broken')
+    const health = join(dir, 'web', 'www', 'health')
+    renameSync(health, `${health}.off`)
+    try {
+      const r = berth(dir, ['deploy', 'staging'])
+      expect(r.code, r.stderr).toBe(3)
+      expect(r.stderr).toMatch(/service web failed: .*unhealthy/)
+      expect(r.stderr).toContain('log lines of web')
+      expect(r.stderr).toContain(`rolled back to ${tags.v1}`)
+    } finally {
+      renameSync(`${health}.off`, health)
+    }
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect(activeTag('staging')).toBe(tags.v1)
+    const releases = JSON.parse(berth(dir, ['releases', 'staging', '--json']).stdout) as { releases: { status: string }[] }
+    expect(releases.releases[0]?.status).toBe('failed')
+    expect(containerStarts('berthtest-production')).toEqual(productionBefore)
+  })
+
+  it.each([
+    [['deploy', '../x'], /environment name/],
+    [['deploy', 'Prod'], /environment name/],
+    [['deploy', ''], /environment name/],
+    [['deploy', 'qa'], /unknown environment|no environment/i],
+    [['rollback', 'production', '--to', '20200101-000000'], /no release 20200101-000000/],
+  ])('refuses %j with exit 2 and leaves the engine and records unchanged', (args, message) => {
+    const stateDir = join(dir, '.berth')
+    const before = engineState(stateDir)
+    const r = berth(dir, args)
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stderr).toMatch(message)
+    expect(engineState(stateDir)).toEqual(before)
+  })
+
+  it('lists the available releases when the rollback target is unknown', () => {
+    const r = berth(dir, ['rollback', 'staging', '--to', '20200101-000000'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(tags.v2)
+  })
+
+  it('reports both environments in one JSON document on stdout', () => {
+    const r = berth(dir, ['status', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as { environments: { environment: string; release: string; services: { service: string; state: string; health: string }[] }[] }
+    const byName = Object.fromEntries(report.environments.map((e) => [e.environment, e]))
+    expect(byName.staging?.release).toBe(tags.v1)
+    expect(byName.production?.release).toBe(tags.v1)
+    for (const env of report.environments) {
+      expect(env.services.map((s) => s.service).sort()).toEqual(['store', 'web'])
+      expect(env.services.every((s) => s.state === 'running' && s.health === 'healthy')).toBe(true)
+    }
+  })
+
+  it('keeps state private: 0700 directories and 0600 files', () => {
+    const mode = (p: string) => (statSync(join(dir, '.berth', p)).mode & 0o777).toString(8)
+    expect(mode('.')).toBe('700')
+    expect(mode('staging')).toBe('700')
+    expect(mode('staging/releases')).toBe('700')
+    expect(mode('staging/releases.json')).toBe('600')
+    expect(mode(`staging/releases/${tags.v1}.compose.yaml`)).toBe('600')
+  })
+
+  it('never printed a secret value', () => {
+    const all = seenOutput.join('\n')
+    for (const secret of SECRETS) expect(all).not.toContain(secret)
+  })
+})

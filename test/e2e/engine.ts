@@ -1,0 +1,107 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Helpers of the end-to-end suite: a real engine, the built CLI, and snapshots of engine state. */
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const bin = join(repoRoot, 'bin', 'run.js')
+
+export function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+}
+
+/** Fails loudly when there is no engine: e2e may only be skipped by BERTH_SKIP_E2E=1 (never set in CI). */
+export function requireEngine(): void {
+  const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8' })
+  if (info.status !== 0) {
+    throw new Error(`the end-to-end suite needs a Docker engine and none answers (${info.stderr.trim()}). Run: bash scripts/engine.sh`)
+  }
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Every output the suite saw, so one test can prove no secret ever appeared in any of it. */
+export const seenOutput: string[] = []
+
+export function berth(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 180_000,
+  })
+  seenOutput.push(r.stdout, r.stderr)
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** A private copy of a fixture app, so tests can change its files (version, health) freely. */
+export function copyFixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `berth-e2e-${name}-`))
+  cpSync(join(repoRoot, 'test', 'fixtures', name), dir, { recursive: true })
+  execFileSync('bash', [join(repoRoot, 'scripts', 'prepare-contexts.sh'), dir], { stdio: 'ignore' })
+  return dir
+}
+
+/** Removes everything of an app from the engine, by compose project and label only. */
+export function cleanApp(app: string, envs: readonly string[]): void {
+  for (const env of envs) {
+    spawnSync('docker', ['compose', '-p', `${app}-${env}`, 'down', '--volumes', '--remove-orphans', '--timeout', '1'], { stdio: 'ignore' })
+  }
+  const images = spawnSync('docker', ['image', 'ls', '--filter', `label=berth.app=${app}`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' })
+  const refs = images.stdout.split('\n').filter((l) => l && !l.includes('<none>'))
+  if (refs.length) spawnSync('docker', ['image', 'rm', '--force', ...refs], { stdio: 'ignore' })
+}
+
+function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (d: string) => {
+    let entries: string[]
+    try {
+      entries = readdirSync(d)
+    } catch {
+      return
+    }
+    for (const name of entries) {
+      const p = join(d, name)
+      const st = statSync(p)
+      if (st.isDirectory()) walk(p)
+      else out[relative(dir, p)] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`
+    }
+  }
+  walk(dir)
+  return out
+}
+
+/**
+ * Engine state that a refused command must leave exactly as it was: containers (id, name, image, state,
+ * creation), images, networks, volumes, and the release records under .berth.
+ */
+export function engineState(stateDir: string): Record<string, unknown> {
+  return {
+    containers: docker('ps', '--all', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.CreatedAt}}').split('\n').sort(),
+    images: docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort(),
+    networks: docker('network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}').split('\n').sort(),
+    volumes: docker('volume', 'ls', '--format', '{{.Name}}').split('\n').sort(),
+    state: hashTree(stateDir),
+  }
+}
+
+export async function httpGet(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url)
+  return { status: res.status, body: (await res.text()).trim() }
+}
+
+/** Id and start time of each container of a compose project. */
+export function containerStarts(project: string): string[] {
+  const ids = docker('ps', '--quiet', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`).split('\n').filter(Boolean)
+  return ids.map((id) => docker('inspect', '--format', '{{.Id}} {{.State.StartedAt}}', id)).sort()
+}

@@ -1,0 +1,209 @@
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, UsageError } from '../../../src/errors.js'
+import { loadConfig, selectEnvironment } from '../../../src/config/load.js'
+
+const fixtures = fileURLToPath(new URL('../../fixtures/config', import.meta.url))
+const bad = join(fixtures, 'bad')
+const good = join(fixtures, 'good')
+
+async function loadError(file: string): Promise<ConfigError> {
+  const error: unknown = await loadConfig({ file, cwd: bad, env: {} }).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(ConfigError)
+  return error as ConfigError
+}
+
+describe('loadConfig: invalid deploy.yml', () => {
+  const NAME_RULE = 'must match ^[a-z][a-z0-9-]{0,30}$ (a lowercase letter, then up to 30 lowercase letters, digits or "-")'
+
+  it.each([
+    ['unknown-top-key.yml', 'unknown-top-key.yml:3 helth: unknown key'],
+    ['unknown-env-key.yml', 'unknown-env-key.yml:4 environments.staging.envfile: unknown key'],
+    ['bad-app-name.yml', `bad-app-name.yml:1 app: ${NAME_RULE}`],
+    ['missing-app.yml', 'missing-app.yml:2 app: is required'],
+    ['missing-environments.yml', 'missing-environments.yml:1 environments: is required'],
+    ['empty-environments.yml', 'empty-environments.yml:2 environments: define at least one environment'],
+    ['bad-env-name.yml', `bad-env-name.yml:4 environments.Prod: ${NAME_RULE}`],
+    ['bad-duration.yml', 'bad-duration.yml:3 health.timeout: expected a duration like "90s"'],
+    ['zero-interval.yml', 'zero-interval.yml:5 environments.staging.health.interval: must be longer than 0s'],
+    [
+      'bad-keep.yml',
+      'bad-keep.yml:3 releases.keep: must be at least 1\nbad-keep.yml:6 environments.staging.keep: expected a whole number',
+    ],
+    ['bad-compose-type.yml', 'bad-compose-type.yml:2 compose: expected a file name or a list of file names'],
+    ['missing-compose-file.yml', `missing-compose-file.yml:4 compose[1]: ${join(bad, 'compose.prod.yaml')} does not exist`],
+    [
+      'missing-env-compose-file.yml',
+      `missing-env-compose-file.yml:4 environments.staging.compose: ${join(bad, 'compose.staging.yaml')} does not exist\n` +
+        `missing-env-compose-file.yml:6 environments.production.compose[1]: ${join(bad, 'compose.production.yaml')} does not exist`,
+    ],
+    [
+      'bad-probe.yml',
+      'bad-probe.yml:4 health.http[0].url: expected an http:// or https:// URL\n' +
+        'bad-probe.yml:5 health.http[0].status: expected an HTTP status code\n' +
+        'bad-probe.yml:6 health.http[1].url: is required',
+    ],
+    [
+      'bad-required.yml',
+      'bad-required.yml:4 environments.production.required[1]: expected a variable name like DATABASE_URL\n' +
+        'bad-required.yml:5 environments.production.secrets: expected a list, got string',
+    ],
+    // YAML 1.2: yes is a string, not a boolean.
+    ['confirm-yes.yml', 'confirm-yes.yml:4 environments.production.confirm: expected true or false, got string'],
+    ['env-not-mapping.yml', 'env-not-mapping.yml:3 environments.staging: expected a mapping, got a list'],
+    ['not-a-mapping.yml', 'not-a-mapping.yml:1 expected a mapping, got a list'],
+    ['syntax-error.yml', 'syntax-error.yml:5 Flow map in block collection must be sufficiently indented and end with a }'],
+    ['duplicate-key.yml', 'duplicate-key.yml:5 Map keys must be unique'],
+    [
+      'many-issues.yml',
+      'many-issues.yml:2 state_dir: expected a string, got number\n' +
+        'many-issues.yml:6 environments.staging.health.timeout: expected a duration like "90s"\n' +
+        'many-issues.yml:7 environments.staging.keep: must be at least 1\n' +
+        'many-issues.yml:9 environments.preview-1.secret: unknown key',
+    ],
+    [
+      'no-compose/deploy.yml',
+      `deploy.yml:1 compose: no compose file in ${join(bad, 'no-compose')} ` +
+        '(looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)',
+    ],
+    ['spec-example/deploy.yml', 'deploy.yml:14 environments.staging.health.timeout: expected a duration like "90s"'],
+  ])('%s', async (file, message) => {
+    const error = await loadError(file)
+    expect(error.message).toBe(message)
+    expect(error.exitCode).toBe(2)
+  })
+
+  it('tells syntax errors from invalid values by code', async () => {
+    expect((await loadError('syntax-error.yml')).code).toBe('CONFIG_SYNTAX')
+    expect((await loadError('many-issues.yml')).code).toBe('CONFIG_INVALID')
+  })
+})
+
+describe('loadConfig: finding deploy.yml', () => {
+  it('says how to create one when the directory has none', async () => {
+    const error = await loadConfig({ cwd: fixtures, env: {} }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error).toMatchObject({
+      code: 'CONFIG_NOT_FOUND',
+      message: `no deploy.yml in ${fixtures}`,
+      hint: 'create one with `berth init` or pass --config PATH',
+    })
+  })
+
+  it('names a --config file that does not exist', async () => {
+    await expect(loadConfig({ file: 'nope.yml', cwd: good, env: {} })).rejects.toMatchObject({
+      code: 'CONFIG_NOT_FOUND',
+      message: `${join(good, 'nope.yml')} does not exist`,
+    })
+  })
+
+  it('prefers --config over BERTH_CONFIG over ./deploy.yml', async () => {
+    const viaEnv = await loadConfig({ cwd: fixtures, env: { BERTH_CONFIG: 'good/deploy.yml' } })
+    expect(viaEnv.file).toBe(join(good, 'deploy.yml'))
+
+    const viaOption = await loadConfig({ file: 'defaults/deploy.yml', cwd: fixtures, env: { BERTH_CONFIG: 'good/deploy.yml' } })
+    expect(viaOption.file).toBe(join(fixtures, 'defaults', 'deploy.yml'))
+
+    const inCwd = await loadConfig({ cwd: good, env: { BERTH_CONFIG: '' } })
+    expect(inCwd.file).toBe(join(good, 'deploy.yml'))
+  })
+})
+
+describe('loadConfig: resolution', () => {
+  it('applies the defaults', async () => {
+    const dir = join(fixtures, 'defaults')
+    const config = await loadConfig({ cwd: dir, env: {} })
+    expect(config).toEqual({
+      app: 'shop',
+      file: join(dir, 'deploy.yml'),
+      dir,
+      stateDir: join(dir, '.berth'),
+      environments: new Map([
+        [
+          'staging',
+          {
+            name: 'staging',
+            project: 'shop-staging',
+            envFile: join(dir, 'environments', 'staging.env'),
+            // compose.yml comes before docker-compose.yml in the search order.
+            composeFiles: [join(dir, 'compose.yml')],
+            required: [],
+            secrets: [],
+            health: { timeoutMs: 120_000, intervalMs: 2_000, http: [] },
+            confirm: false,
+            keep: 5,
+          },
+        ],
+      ]),
+    })
+  })
+
+  it('resolves paths from the directory of deploy.yml and overrides health key by key', async () => {
+    const config = await loadConfig({ file: join(good, 'deploy.yml'), cwd: '/', env: {} })
+    const probe = { url: 'http://127.0.0.1:${WEB_PORT}/health', status: 200, contains: 'ok' }
+
+    expect(config.stateDir).toBe(join(good, 'var', 'berth'))
+    expect([...config.environments.keys()]).toEqual(['staging', 'production', 'preview-42'])
+
+    expect(config.environments.get('staging')).toEqual({
+      name: 'staging',
+      project: 'shop-staging',
+      envFile: join(good, 'environments', 'staging.env'),
+      composeFiles: [join(good, 'compose.yaml'), join(good, 'compose.staging.yaml')],
+      required: ['JWT_SECRET_KEY', 'DATABASE_URL'],
+      secrets: ['SMTP_URL'],
+      health: { timeoutMs: 60_000, intervalMs: 3_000, http: [probe] },
+      confirm: false,
+      keep: 3,
+    })
+    expect(config.environments.get('production')).toMatchObject({
+      envFile: join(good, 'secrets', 'production.env'),
+      composeFiles: [join(good, 'compose.yaml'), join(good, 'compose.production.yaml')],
+      health: { timeoutMs: 90_000, intervalMs: 500, http: [] },
+      confirm: true,
+      keep: 7,
+    })
+    // An environment with nothing under it takes every default.
+    expect(config.environments.get('preview-42')).toMatchObject({
+      project: 'shop-preview-42',
+      envFile: join(good, 'environments', 'preview-42.env'),
+      composeFiles: [join(good, 'compose.yaml')],
+      health: { timeoutMs: 90_000, intervalMs: 3_000, http: [probe] },
+      confirm: false,
+      keep: 7,
+    })
+  })
+})
+
+describe('selectEnvironment', () => {
+  const NAME_RULE = 'names must match ^[a-z][a-z0-9-]{0,30}$ (a lowercase letter, then up to 30 lowercase letters, digits or "-")'
+
+  it('returns the named environment', async () => {
+    const config = await loadConfig({ cwd: good, env: {} })
+    expect(selectEnvironment(config, 'production').project).toBe('shop-production')
+  })
+
+  it.each(['../x', 'Prod', '', 'a'.repeat(32)])('refuses the name %j before looking it up', async (name) => {
+    const config = await loadConfig({ cwd: good, env: {} })
+    const error: unknown = (() => {
+      try {
+        return selectEnvironment(config, name)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(UsageError)
+    expect(error).toMatchObject({ code: 'INVALID_ENVIRONMENT', message: `invalid environment name ${JSON.stringify(name)}: ${NAME_RULE}` })
+  })
+
+  it('lists the configured environments when the name is unknown', async () => {
+    const config = await loadConfig({ cwd: good, env: {} })
+    expect(() => selectEnvironment(config, 'prod')).toThrow(
+      expect.objectContaining({
+        code: 'UNKNOWN_ENVIRONMENT',
+        message: 'unknown environment "prod"; deploy.yml defines: staging, production, preview-42',
+      }),
+    )
+  })
+})

@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os'
+import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import type { Config, EnvironmentConfig } from '../config/types.js'
@@ -39,14 +40,22 @@ function safeUser(): string {
   }
 }
 
-/** The operator's compose files for an environment (used to resolve, validate and build). */
-export function sourceTarget(config: Config, env: EnvironmentConfig, extraFiles: readonly string[] = []): ComposeTarget {
-  return { project: env.project, files: [...env.composeFiles, ...extraFiles], envFile: env.envFile, projectDirectory: config.dir }
+/**
+ * Compose resolves relative paths (build contexts, bind mounts) from the project directory, which must
+ * therefore be the first compose file's directory, as when compose is run by hand.
+ */
+function projectDirectory(env: EnvironmentConfig): string {
+  return dirname(env.composeFiles[0] as string)
 }
 
-/** A release's recorded, resolved config: what `up` applies, for deploys and rollbacks alike. */
+/** The operator's compose files for an environment (used to resolve, validate and build). */
+export function sourceTarget(env: EnvironmentConfig, extraFiles: readonly string[] = []): ComposeTarget {
+  return { project: env.project, files: [...env.composeFiles, ...extraFiles], envFile: env.envFile, projectDirectory: projectDirectory(env) }
+}
+
+/** A release's recorded, resolved config (paths already absolute): what `up` applies, for deploys and rollbacks alike. */
 export function releaseTarget(config: Config, env: EnvironmentConfig, configFile: string): ComposeTarget {
-  return { project: env.project, files: [configPath(config.stateDir, env.name, configFile)], envFile: env.envFile, projectDirectory: config.dir }
+  return { project: env.project, files: [configPath(config.stateDir, env.name, configFile)], envFile: env.envFile, projectDirectory: projectDirectory(env) }
 }
 
 /** One label-filtered query for all of an environment's containers. */

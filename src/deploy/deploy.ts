@@ -47,7 +47,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   const vars = await readEnvFile(env)
   const e: Env = { config: req.config, env, vars }
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
-    const m = await resolveModel(deps, req.config, env)
+    const m = await resolveModel(deps, env)
     refuseFixedNames(m, env)
     if (req.tag) await refuseMissingImages(deps, e, m, req.tag)
     return m
@@ -101,15 +101,22 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
     envHash: await hashEnvFile(env.envFile),
     configFile: prepared.configFile,
   }
+  const recordFailed = () => writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
   const built = req.tag ? [] : prepared.builtImages
-  if (!req.tag && built.length > 0) {
-    await deps.reporter.step(`build ${tag}`, (update) => buildRelease(deps, config, env, model, prepared, update))
+  if (built.length > 0) {
+    try {
+      await deps.reporter.step(`build ${tag}`, (update) => buildRelease(deps, env, model, prepared, update))
+    } catch (error) {
+      // Nothing was applied: the running release is untouched. Record the attempt, then report it.
+      await recordFailed()
+      throw error
+    }
   }
 
   const result = await applyAndWait(deps, e, record)
   if (!result.ok) {
     await reportFailure(deps, e, record, result.failure)
-    await writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+    await recordFailed()
     return restorePrevious(deps, e, tag, result.failure, previous)
   }
 

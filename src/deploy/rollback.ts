@@ -54,7 +54,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   try {
     let applied: ReleaseRecord = target
     if (req.imagesOnly) {
-      const model = await resolveModel(deps, req.config, env)
+      const model = await resolveModel(deps, env)
       const prepared = await prepareRelease(deps, req.config, env, model, target.tag, target.git)
       const missing = await missingImages(deps, prepared.builtImages)
       if (missing.length > 0) {

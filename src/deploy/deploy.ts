@@ -1,5 +1,3 @@
-import { hostname } from 'node:os'
-
 import { hashEnvFile, readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
@@ -8,8 +6,9 @@ import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import { type Deps, operator } from './context.js'
 import { checkEngine } from './engine.js'
-import { acquireLock } from './lock.js'
-import { buildRelease, gitVersion, missingImages, prepareRelease, refuseFixedNames, resolveModel, tagsWithImages } from './release.js'
+import { lockedRun, type RunProgress } from './lockedRun.js'
+import { refuseFixedNames, refusePortClashes } from './preflight.js'
+import { buildRelease, gitVersion, missingImages, prepareRelease, resolveModel, tagsWithImages } from './release.js'
 import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from './releaseStore.js'
 import { nextTag, TAG_PATTERN } from './releaseTag.js'
 import { allReleaseTags, pruneReleases } from './retention.js'
@@ -49,23 +48,14 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
     const m = await resolveModel(deps, env)
     refuseFixedNames(m, env)
+    await refusePortClashes(deps, m, env)
     if (req.tag) await refuseMissingImages(deps, e, m, req.tag)
     return m
   })
   if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
     throw new PreflightError(`deploy to ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
-  const unlock = await acquireLock(
-    req.config.stateDir,
-    env.name,
-    { pid: process.pid, host: hostname(), by: operator(), command: req.command, startedAt: started.toISOString() },
-    deps.reporter,
-  )
-  try {
-    return await deployLocked(req, deps, e, model, started)
-  } finally {
-    await unlock()
-  }
+  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, (progress) => deployLocked(req, deps, e, model, started, progress))
 }
 
 async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<void> {
@@ -80,10 +70,11 @@ async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag:
   )
 }
 
-async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date): Promise<DeployResult> {
+async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date, progress: RunProgress): Promise<DeployResult> {
   const { config, env } = e
   const releases = await readReleases(config.stateDir, env.name)
   const previous = findActive(releases)
+  if (previous) progress.from = previous.tag
   const git = await gitVersion(deps, config.dir)
   const tag = req.tag ?? nextTag(started, new Set([...(await allReleaseTags(config.stateDir)), ...(await tagsWithImages(deps, config.app))]))
   const prepared = await prepareRelease(deps, config, env, model, tag, git)
@@ -102,6 +93,11 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
     configFile: prepared.configFile,
   }
   const recordFailed = () => writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+  progress.tag = tag
+  progress.onInterrupt = async () => {
+    await recordFailed()
+    return `release ${tag} is recorded as failed and may be partly applied${previous ? `; the last good release is ${previous.tag}: berth rollback ${env.name} --to ${previous.tag}` : ''}`
+  }
   const built = req.tag ? [] : prepared.builtImages
   if (built.length > 0) {
     try {
@@ -124,6 +120,7 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
   const durationMs = now.getTime() - started.getTime()
   const updated = activate(withRecord(releases, { ...record, durationMs }), tag, now.toISOString())
   await writeReleases(config.stateDir, env.name, updated)
+  progress.onInterrupt = async () => `release ${tag} is active; retention was cut short, which the next deploy finishes`
   const removedImages = await pruneReleases(deps, config, env)
   return { environment: env.name, project: env.project, tag, ...(previous ? { previous: previous.tag } : {}), built, restartAdded: prepared.restartAdded, removedImages, durationMs }
 }

@@ -43,7 +43,11 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
       const handle = await open(path, 'wx', 0o600)
       await handle.writeFile(`${JSON.stringify(info)}\n`)
       await handle.close()
+      let held = true
+      // Once only: a second call after another run took the lock must not remove theirs.
       return async () => {
+        if (!held) return
+        held = false
         await rm(path, { force: true })
       }
     } catch (error) {

@@ -27,18 +27,6 @@ export async function resolveModel(deps: Deps, env: EnvironmentConfig): Promise<
   return JSON.parse(result.stdout) as ComposeModel
 }
 
-/** SPEC §5: a fixed container_name would collide with the same service of every other environment. */
-export function refuseFixedNames(model: ComposeModel, env: EnvironmentConfig): void {
-  const fixed = Object.entries(model.services).filter(([, s]) => s.container_name).map(([name, s]) => `${name} (container_name: ${s.container_name})`)
-  if (fixed.length > 0) {
-    throw new PreflightError(
-      `${env.name}: ${fixed.join(', ')} ${fixed.length === 1 ? 'has a' : 'have a'} fixed container_name, which would collide across environments`,
-      'Remove container_name: compose names containers <project>-<service>-N, and the project is <app>-<env>.',
-      'FIXED_CONTAINER_NAME',
-    )
-  }
-}
-
 export interface PreparedRelease extends ReleaseOverride {
   tag: string
   /** File name of the resolved config inside the environment's releases/ folder. */
@@ -58,7 +46,8 @@ export async function prepareRelease(deps: Deps, config: Config, env: Environmen
   const { stdout } = await deps.run(composeConfig(sourceTarget(env, [overridePath]), 'yaml'))
   const doc = parseDocument(stdout)
   for (const service of Object.keys(model.services)) doc.deleteIn(['services', service, 'build'])
-  const configFile = `${tag}.compose.yaml`
+  // Unique per application: re-applying a tag must never overwrite the config a rollback would return to.
+  const configFile = `${tag}.${deps.now().getTime().toString(36)}.compose.yaml`
   await writeFileAtomic(configPath(config.stateDir, env.name, configFile), `# berth release ${tag} of ${config.app}/${env.name}\n${doc.toString()}`)
   return { ...release, tag, configFile, overridePath }
 }

@@ -126,6 +126,14 @@ export function imagesToRemove(dropped: readonly ReleaseRecord[], keptEverywhere
   return [...new Set(dropped.flatMap((r) => r.builtImages))].filter((img) => !inUse.has(img))
 }
 
-export async function removeConfigFiles(stateDir: string, env: string, dropped: readonly ReleaseRecord[]): Promise<void> {
-  await Promise.all(dropped.map((r) => rm(configPath(stateDir, env, r.configFile), { force: true })))
+export async function removeUnreferencedConfigs(stateDir: string, env: string, kept: readonly ReleaseRecord[]): Promise<void> {
+  const referenced = new Set(kept.map((r) => r.configFile))
+  let files: string[]
+  try {
+    files = await readdir(join(stateDir, env, 'releases'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  await Promise.all(files.filter((f) => f.endsWith('.compose.yaml') && !referenced.has(f)).map((f) => rm(join(stateDir, env, 'releases', f), { force: true })))
 }

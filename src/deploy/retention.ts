@@ -1,7 +1,7 @@
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { imageRemove } from '../docker/docker.js'
 import type { Deps } from './context.js'
-import { environmentsWithState, imagesToRemove, planRetention, readReleases, type ReleaseRecord, removeConfigFiles, writeReleases } from './releaseStore.js'
+import { environmentsWithState, imagesToRemove, planRetention, readReleases, type ReleaseRecord, removeUnreferencedConfigs, writeReleases } from './releaseStore.js'
 
 /** Every tag recorded by any environment: a new tag must not reuse one (images are shared). */
 export async function allReleaseTags(stateDir: string): Promise<string[]> {
@@ -17,9 +17,10 @@ export async function allReleaseTags(stateDir: string): Promise<string[]> {
 export async function pruneReleases(deps: Deps, config: Config, env: EnvironmentConfig): Promise<string[]> {
   const releases = await readReleases(config.stateDir, env.name)
   const { kept, dropped } = planRetention(releases, env.keep)
+  if (dropped.length > 0) await writeReleases(config.stateDir, env.name, kept)
+  // Also sweeps configs no record names any more (a run killed before recording, a re-applied tag).
+  await removeUnreferencedConfigs(config.stateDir, env.name, kept)
   if (dropped.length === 0) return []
-  await writeReleases(config.stateDir, env.name, kept)
-  await removeConfigFiles(config.stateDir, env.name, dropped)
 
   const others = (await environmentsWithState(config.stateDir)).filter((name) => name !== env.name)
   const keptEverywhere: ReleaseRecord[] = [...kept, ...(await Promise.all(others.map((name) => readReleases(config.stateDir, name)))).flat()]

@@ -1,13 +1,13 @@
-import { hostname } from 'node:os'
-
-import { readEnvFile } from '../config/envFile.js'
+import { hashEnvFile, readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
-import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.js'
-import { type Deps, operator } from './context.js'
+import { type Env, applyAndWait, recordedModel, reportFailure, restorePrevious } from './apply.js'
+import { type ComposeModel, releaseOverride } from './composeModel.js'
+import type { Deps } from './context.js'
 import { checkEngine } from './engine.js'
-import { acquireLock } from './lock.js'
+import { lockedRun } from './lockedRun.js'
+import { refusePortClashes } from './preflight.js'
 import { missingImages, prepareRelease, resolveModel } from './release.js'
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from './releaseStore.js'
 
@@ -42,34 +42,25 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   const active = findActive(releases)
   const target = await deps.reporter.step(`check rollback target for ${env.name}`, () => chooseTarget(deps, e, releases, req.to))
 
+  const currentModel = req.imagesOnly ? await imagesOnlyModel(deps, e, target) : undefined
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
-  const unlock = await acquireLock(
-    req.config.stateDir,
-    env.name,
-    { pid: process.pid, host: hostname(), by: operator(), command: req.command, startedAt: started.toISOString() },
-    deps.reporter,
-  )
-  try {
+  return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
+    progress.tag = target.tag
+    if (active) progress.from = active.tag
     let applied: ReleaseRecord = target
-    if (req.imagesOnly) {
-      const model = await resolveModel(deps, env)
-      const prepared = await prepareRelease(deps, req.config, env, model, target.tag, target.git)
-      const missing = await missingImages(deps, prepared.builtImages)
-      if (missing.length > 0) {
-        throw new PreflightError(
-          `--images-only: the current compose config needs ${missing.join(', ')}, which release ${target.tag} does not have`,
-          `Roll back images and config together: berth rollback ${env.name} --to ${target.tag}`,
-          'RELEASE_IMAGES_MISSING',
-        )
-      }
-      applied = { ...target, configFile: prepared.configFile, images: prepared.images }
+    if (currentModel) {
+      // The release's record now describes what was applied: its images with today's config.
+      const prepared = await prepareRelease(deps, req.config, env, currentModel, target.tag, target.git)
+      applied = { ...target, configFile: prepared.configFile, images: prepared.images, envHash: await hashEnvFile(env.envFile) }
     }
+    progress.onInterrupt = async () =>
+      `the rollback to ${target.tag} may be partly applied; the records still name ${active?.tag ?? 'no release'} as active${active ? `: berth rollback ${env.name} --to ${active.tag} or again --to ${target.tag}` : ''}`
     const result = await applyAndWait(deps, e, applied)
     if (!result.ok) {
       await reportFailure(deps, e, applied, result.failure)
-      return await restorePrevious(deps, e, target.tag, result.failure, active)
+      return restorePrevious(deps, e, target.tag, result.failure, active)
     }
     const now = deps.now()
     const current = await readReleases(req.config.stateDir, env.name)
@@ -88,9 +79,22 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
       imagesOnly: req.imagesOnly,
       durationMs: now.getTime() - started.getTime(),
     }
-  } finally {
-    await unlock()
+  })
+}
+
+/** --images-only: today's compose config must need no image the target release lacks. */
+async function imagesOnlyModel(deps: Deps, e: Env, target: ReleaseRecord): Promise<ComposeModel> {
+  const model = await resolveModel(deps, e.env)
+  const { builtImages } = releaseOverride(model, { app: e.config.app, env: e.env.name, tag: target.tag })
+  const missing = await missingImages(deps, builtImages)
+  if (missing.length > 0) {
+    throw new PreflightError(
+      `--images-only: the current compose config needs ${missing.join(', ')}, which release ${target.tag} does not have`,
+      `Roll back images and config together: berth rollback ${e.env.name} --to ${target.tag}`,
+      'RELEASE_IMAGES_MISSING',
+    )
   }
+  return model
 }
 
 /** Refuses before anything changes when the target is unknown, already active, or its images are gone. */
@@ -120,5 +124,6 @@ async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord
       'RELEASE_IMAGES_MISSING',
     )
   }
+  await refusePortClashes(deps, await recordedModel(e, target), e.env)
   return target
 }

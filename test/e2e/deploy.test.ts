@@ -1,4 +1,4 @@
-import { renameSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -155,7 +155,8 @@ describe('berth core on a real engine', () => {
     expect(mode('staging')).toBe('700')
     expect(mode('staging/releases')).toBe('700')
     expect(mode('staging/releases.json')).toBe('600')
-    expect(mode(`staging/releases/${tags.v1}.compose.yaml`)).toBe('600')
+    const records = JSON.parse(readFileSync(join(dir, '.berth', 'staging', 'releases.json'), 'utf8')) as { releases: { configFile: string }[] }
+    for (const r of records.releases) expect(mode(`staging/releases/${r.configFile}`)).toBe('600')
   })
 
   it('never printed a secret value', () => {

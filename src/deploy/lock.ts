@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { open, readFile, rm } from 'node:fs/promises'
+import { open, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { LockHeldError } from '../errors.js'
@@ -16,6 +16,42 @@ export interface LockInfo {
 
 export function lockPath(stateDir: string, env: string): string {
   return join(stateDir, env, 'lock')
+}
+
+/** A lock file younger than this that cannot be read is being written, not abandoned. */
+const FRESH_MS = 5000
+
+function parseHolder(content: string): LockInfo | undefined {
+  try {
+    return JSON.parse(content) as LockInfo
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Removes a stale lock only if it still holds what was judged stale. The check-and-remove is serialized by
+ * a short-lived guard file, so of two runs that saw the same dead holder, the second finds the first's
+ * fresh lock instead of deleting it.
+ */
+async function removeIfUnchanged(path: string, staleContent: string): Promise<boolean> {
+  const guard = `${path}.takeover`
+  try {
+    await (await open(guard, 'wx', 0o600)).close()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const age = Date.now() - (await stat(guard).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
+    if (age > FRESH_MS) await rm(guard, { force: true }) // left by a run killed mid-takeover
+    return false
+  }
+  try {
+    const now = await readFile(path, 'utf8').catch(() => undefined)
+    if (now !== staleContent) return false
+    await rm(path, { force: true })
+    return true
+  } finally {
+    await rm(guard, { force: true })
+  }
 }
 
 function alive(pid: number): boolean {
@@ -38,7 +74,7 @@ export function describeHolder(info: LockInfo): string {
 export async function acquireLock(stateDir: string, env: string, info: LockInfo, reporter: Reporter): Promise<() => Promise<void>> {
   const path = lockPath(stateDir, env)
   await ensurePrivateDir(join(stateDir, env))
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o600)
       await handle.writeFile(`${JSON.stringify(info)}\n`)
@@ -53,11 +89,16 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
-    let holder: LockInfo | undefined
+    let content: string
     try {
-      holder = JSON.parse(await readFile(path, 'utf8')) as LockInfo
-    } catch {
-      holder = undefined // half-written by a run killed at that instant: stale
+      content = await readFile(path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // released meanwhile
+      throw error
+    }
+    const holder = parseHolder(content)
+    if (!holder && Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs < FRESH_MS) {
+      throw new LockHeldError(`${env} is being locked by another run at this moment`, 'Try again in a few seconds.')
     }
     if (holder && (holder.host !== hostname() || alive(holder.pid))) {
       throw new LockHeldError(
@@ -67,8 +108,9 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
           : `The lock was taken on host ${holder.host}; remove ${path} only if that run is certainly over.`,
       )
     }
-    reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, whose process is gone` : ''}`)
-    await rm(path, { force: true })
+    if (await removeIfUnchanged(path, content)) {
+      reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, whose process is gone` : ''}`)
+    }
   }
   throw new LockHeldError(`${env} is locked: another run took the lock at the same moment`, 'Try again.')
 }

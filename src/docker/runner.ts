@@ -7,8 +7,15 @@ export interface RunOptions {
   cwd?: string
   /** Sent on stdin; otherwise stdin is closed so nothing ever waits for a keyboard. */
   input?: string
-  /** Pass the child's stdout/stderr straight through (logs -f, compose passthrough). */
+  /** Give the child berth's terminal: stdin, stdout and stderr (interactive `compose exec`). Nothing is masked. */
   inherit?: boolean
+  /**
+   * Hand stdout and stderr over line by line as they arrive (logs -f, compose passthrough) instead of
+   * buffering them, so the caller can mask each line; the result's stdout and stderr are then empty.
+   */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void
+  /** With onLine: let the child read berth's stdin (`compose -- exec -T db psql < dump.sql`). */
+  stdinInherit?: boolean
   /** Return a failed result instead of throwing. */
   allowFailure?: boolean
 }
@@ -24,15 +31,33 @@ export type Runner = (argv: readonly string[], options?: RunOptions) => Promise<
 
 /**
  * SPEC §2: docker runs with a clean environment, so a variable exported in the operator's shell can never
- * reach compose interpolation (seed 004). Only what locates the engine and the locale passes.
+ * reach compose interpolation (seed 004). Only what locates the engine (SSH_AUTH_SOCK for ssh:// hosts)
+ * and the locale passes.
  */
 export function cleanEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'LANG', 'LANGUAGE', 'TZ']
+  const keep = ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'LANG', 'LANGUAGE', 'TZ', 'SSH_AUTH_SOCK']
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && (keep.includes(key) || key.startsWith('LC_'))) out[key] = value
   }
   return out
+}
+
+function stdio(options: RunOptions) {
+  if (options.inherit) return { stdio: 'inherit' as const }
+  const stdin = options.input !== undefined ? { input: options.input } : { stdin: options.stdinInherit ? ('inherit' as const) : ('ignore' as const) }
+  const onLine = options.onLine
+  if (!onLine) return stdin
+  // Generator transforms see one line at a time (without its newline) and yield nothing: nothing is buffered.
+  return {
+    ...stdin,
+    stdout: function* (line: unknown) {
+      onLine(String(line), 'stdout')
+    },
+    stderr: function* (line: unknown) {
+      onLine(String(line), 'stderr')
+    },
+  }
 }
 
 let commandCount = 0
@@ -51,11 +76,7 @@ export const run: Runner = async (argv, options = {}) => {
     extendEnv: false,
     reject: false,
     cwd: options.cwd,
-    ...(options.inherit
-      ? { stdio: 'inherit' as const }
-      : options.input !== undefined
-        ? { input: options.input }
-        : { stdin: 'ignore' as const }),
+    ...stdio(options),
   })
   const stdout = typeof result.stdout === 'string' ? result.stdout : ''
   const stderr = typeof result.stderr === 'string' ? result.stderr : ''

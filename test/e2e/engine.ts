@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,4 +104,61 @@ export async function httpGet(url: string): Promise<{ status: number; body: stri
 export function containerStarts(project: string): string[] {
   const ids = docker('ps', '--quiet', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`).split('\n').filter(Boolean)
   return ids.map((id) => docker('inspect', '--format', '{{.Id}} {{.State.StartedAt}}', id)).sort()
+}
+
+/** A copy of the fixture app under another app name and host ports, so suites never share engine objects. */
+export function copyFixtureAs(app: string, ports: { staging: number; production: number }): string {
+  const dir = copyFixture('app')
+  const deployYml = join(dir, 'deploy.yml')
+  writeFileSync(deployYml, readFileSync(deployYml, 'utf8').replace(/^app: berthtest$/m, `app: ${app}`))
+  for (const env of ['staging', 'production'] as const) {
+    const file = join(dir, 'env', `${env}.env`)
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^WEB_PORT=\d+$/m, `WEB_PORT=${ports[env]}`))
+  }
+  return dir
+}
+
+export interface RunningCli {
+  pid: number
+  /** Resolves when stderr matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>
+  kill(signal: NodeJS.Signals): void
+  done: Promise<CliResult & { signal: NodeJS.Signals | null }>
+}
+
+/** Starts the CLI in the background, for tests that interrupt or race it. */
+export function startBerth(cwd: string, args: string[]): RunningCli {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  const waiters: { pattern: RegExp; resolve: () => void }[] = []
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString()
+  })
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString()
+    for (const w of [...waiters]) if (w.pattern.test(stderr)) w.resolve()
+  })
+  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => {
+      seenOutput.push(stdout, stderr)
+      resolve({ code: code ?? -1, signal, stdout, stderr })
+    })
+  })
+  return {
+    pid: child.pid ?? -1,
+    kill: (signal) => child.kill(signal),
+    done,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (pattern.test(stderr)) return resolve()
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${stderr}`)), timeoutMs)
+        waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) })
+        void done.then(() => {
+          clearTimeout(timer)
+          if (pattern.test(stderr)) resolve()
+          else reject(new Error(`exited before ${pattern} appeared:\n${stderr}`))
+        })
+      }),
+  }
 }

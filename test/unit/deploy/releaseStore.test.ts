@@ -13,7 +13,7 @@ import {
   readReleases,
   type ReleaseRecord,
   type ReleaseStatus,
-  removeConfigFiles,
+  removeUnreferencedConfigs,
   setStatus,
   withRecord,
   writeReleases,
@@ -30,7 +30,7 @@ function record(tag: string, minute: number, status: ReleaseStatus = 'failed', o
     images: { web: `shop-web:${tag}`, db: 'postgres:16' },
     builtImages: [`shop-web:${tag}`],
     envHash: 'sha256:0',
-    configFile: `${tag}.yaml`,
+    configFile: `${tag}.lx0abc.compose.yaml`,
     ...over,
   }
 }
@@ -208,10 +208,16 @@ describe('release files', () => {
     expect(await environmentsWithState(stateDir)).toEqual(['production', 'staging'])
   })
 
-  it('removes the config files of dropped releases', async () => {
-    await writeFileAtomic(configPath(stateDir, 'staging', 'A.yaml'), 'services: {}\n')
-    await writeFileAtomic(configPath(stateDir, 'staging', 'B.yaml'), 'services: {}\n')
-    await removeConfigFiles(stateDir, 'staging', [record('A', 0)])
-    expect(await readdir(join(stateDir, 'staging', 'releases'))).toEqual(['B.yaml'])
+  it('removes config files no kept release references, and nothing else', async () => {
+    const releasesDir = join(stateDir, 'staging', 'releases')
+    await writeFileAtomic(configPath(stateDir, 'staging', 'A.lx0abc.compose.yaml'), 'services: {}\n')
+    await writeFileAtomic(configPath(stateDir, 'staging', 'B.lx0abc.compose.yaml'), 'services: {}\n')
+    await writeFileAtomic(configPath(stateDir, 'staging', 'B.override.yaml'), 'services: {}\n')
+    await removeUnreferencedConfigs(stateDir, 'staging', [record('B', 10, 'active')])
+    expect((await readdir(releasesDir)).sort()).toEqual(['B.lx0abc.compose.yaml', 'B.override.yaml'])
+  })
+
+  it('removing configs of an environment without a releases folder is a no-op', async () => {
+    await expect(removeUnreferencedConfigs(stateDir, 'staging', [])).resolves.toBeUndefined()
   })
 })

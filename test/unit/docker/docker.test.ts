@@ -1,5 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { dockerVersion, gitDescribe, imageRefs, imageRemove, imagesByLabels, psByLabels } from '../../../src/docker/docker.js'
+import type { ComposeTarget } from '../../../src/docker/compose.js'
+import {
+  composeConfigHashes,
+  dockerRootDir,
+  dockerVersion,
+  gitDescribe,
+  imageRefs,
+  imageRemove,
+  imagesByLabels,
+  inspectRestartPolicies,
+  psAll,
+  psByLabels,
+} from '../../../src/docker/docker.js'
+import { parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
+
+/** What docker does with a Go template of `{{json .Field}}` placeholders, for one container. */
+function render(template: string, fields: Record<string, unknown>): string {
+  return template.replace(/\{\{json \.([A-Za-z.]+)\}\}/g, (_, path: string) => {
+    const value = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], fields)
+    return JSON.stringify(value)
+  })
+}
 
 describe('docker argv builders', () => {
   it('version prints json', () => {
@@ -41,5 +62,59 @@ describe('docker argv builders', () => {
 
   it('git describe marks a dirty checkout', () => {
     expect(gitDescribe()).toEqual(['git', 'describe', '--always', '--dirty'])
+  })
+
+  it('ps of every container asks for named fields only, and parsePs reads what docker prints', () => {
+    const argv = psAll()
+    expect(argv.slice(0, -1)).toEqual(['docker', 'ps', '--all', '--no-trunc', '--format'])
+    expect(argv.some((a) => a.startsWith('label=') || a === '--filter')).toBe(false)
+    const template = argv.at(-1) as string
+    expect(template).not.toContain('{{json .}}') // would make the engine size every container
+    const line = render(template, {
+      ID: 'c0ffee',
+      Names: 'web',
+      Image: 'shop-web:latest',
+      State: 'running',
+      Status: 'Up 2 days (healthy)',
+      Ports: '0.0.0.0:80->80/tcp',
+      Labels: 'maintainer="a, b"',
+      CreatedAt: '2026-11-20 08:00:00 +0000 UTC',
+    })
+    expect(parsePs(`${line}\n${line}\n`)[0]).toEqual({
+      id: 'c0ffee',
+      name: 'web',
+      image: 'shop-web:latest',
+      state: 'running',
+      health: 'healthy',
+      status: 'Up 2 days (healthy)',
+      ports: '0.0.0.0:80->80/tcp',
+      labels: { maintainer: '"a, b"' },
+      project: undefined,
+      service: undefined,
+      createdAt: '2026-11-20 08:00:00 +0000 UTC',
+    })
+  })
+
+  it('inspects restart policies of the given containers, and nothing of their env', () => {
+    const argv = inspectRestartPolicies(['c0ffee', 'beef'])
+    expect(argv.slice(0, 5)).toEqual(['docker', 'inspect', '--type', 'container', '--format'])
+    expect(argv.slice(6)).toEqual(['c0ffee', 'beef'])
+    const template = argv[5] as string
+    expect(template).not.toContain('Env')
+    const line = render(template, { Id: 'c0ffee', Name: '/web', HostConfig: { RestartPolicy: { Name: 'no' } } })
+    expect(parseRestartPolicies(`${line}\n`)).toEqual([{ id: 'c0ffee', name: 'web', restart: 'no' }])
+  })
+
+  it('asks the engine for its root directory', () => {
+    expect(dockerRootDir()).toEqual(['docker', 'info', '--format', '{{.DockerRootDir}}'])
+  })
+
+  it('asks compose for the config hash of every service of the target', () => {
+    const target: ComposeTarget = { project: 'shop-staging', projectDirectory: '/srv/shop', files: ['/srv/shop/compose.yaml'], envFile: '/srv/shop/environments/staging.env' }
+    expect(composeConfigHashes(target)).toEqual([
+      'docker', 'compose', '--project-name', 'shop-staging', '--project-directory', '/srv/shop',
+      '--file', '/srv/shop/compose.yaml', '--env-file', '/srv/shop/environments/staging.env',
+      'config', '--hash', '*',
+    ])
   })
 })

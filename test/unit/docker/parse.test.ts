@@ -4,10 +4,12 @@ import {
   healthFromStatus,
   normalizeImageRef,
   parseComposeVersion,
+  parseConfigHashes,
   parseImages,
   parseJsonLines,
   parseLabels,
   parsePs,
+  parseRestartPolicies,
 } from '../../../src/docker/parse.js'
 
 describe('parseJsonLines', () => {
@@ -213,5 +215,24 @@ describe('parseComposeVersion', () => {
 
   it('gives major 0 for text without a version', () => {
     expect(parseComposeVersion('unknown command "compose"').major).toBe(0)
+  })
+})
+
+describe('parseConfigHashes', () => {
+  it('reads `service hash` lines', () => {
+    expect(parseConfigHashes('db 3b1f0c\nweb   9d1c7a\n\n')).toEqual({ db: '3b1f0c', web: '9d1c7a' })
+  })
+
+  it('skips lines without a hash', () => {
+    expect(parseConfigHashes('web\n')).toEqual({})
+  })
+})
+
+describe('parseRestartPolicies', () => {
+  it('strips the leading slash of inspect names', () => {
+    expect(parseRestartPolicies('{"id":"a1","name":"/web","restart":""}\n{"id":"b2","name":"/shop-staging-db-1","restart":"unless-stopped"}')).toEqual([
+      { id: 'a1', name: 'web', restart: '' },
+      { id: 'b2', name: 'shop-staging-db-1', restart: 'unless-stopped' },
+    ])
   })
 })

@@ -30,8 +30,9 @@ describe('cleanEnv', () => {
     UNSET: undefined,
   }
 
-  it('keeps PATH, HOME, the docker client variables and the locale', () => {
+  it('keeps PATH, HOME, the docker client variables, the ssh agent (ssh:// hosts) and the locale', () => {
     expect(cleanEnv(operatorShell)).toEqual({
+      SSH_AUTH_SOCK: '/tmp/ssh-agent',
       PATH: '/usr/local/bin:/usr/bin:/bin',
       HOME: '/home/deploy',
       DOCKER_HOST: 'unix:///run/user/1000/docker.sock',
@@ -91,6 +92,14 @@ describe('run', () => {
   it('sends input on stdin and returns stdout, stderr and exit code', async () => {
     const result = await run([node, '-e', 'process.stdin.pipe(process.stdout); process.stderr.write("note")'], { input: 'hello' })
     expect(result).toEqual({ stdout: 'hello', stderr: 'note', exitCode: 0 })
+  })
+
+  it('hands lines over as they arrive with onLine, buffering nothing', async () => {
+    const lines: [string, string][] = []
+    const result = await run([node, '-e', 'console.log("one\\ntwo"); console.error("warn")'], { onLine: (line, stream) => lines.push([line, stream]) })
+    expect(lines).toEqual(expect.arrayContaining([['one', 'stdout'], ['two', 'stdout'], ['warn', 'stderr']]))
+    expect(lines).toHaveLength(3)
+    expect(result).toEqual({ stdout: '', stderr: '', exitCode: 0 })
   })
 
   it('counts the commands it runs', async () => {

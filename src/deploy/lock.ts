@@ -12,6 +12,9 @@ export interface LockInfo {
   by: string
   command: string
   startedAt: string
+  /** A hold taken by hand (`berth lock ENV -m …`, a deploy freeze): never stale, released by `berth unlock`. */
+  manual?: boolean
+  message?: string
 }
 
 export function lockPath(stateDir: string, env: string): string {
@@ -64,7 +67,32 @@ function alive(pid: number): boolean {
 }
 
 export function describeHolder(info: LockInfo): string {
+  if (info.manual) return `${info.by} (held by hand since ${info.startedAt}${info.message ? `: "${info.message}"` : ''})`
   return `${info.by} (pid ${info.pid}, "${info.command}", since ${info.startedAt})`
+}
+
+export function isStale(info: LockInfo): boolean {
+  return !info.manual && info.host === hostname() && !alive(info.pid)
+}
+
+export async function readLock(stateDir: string, env: string): Promise<LockInfo | undefined> {
+  try {
+    return parseHolder(await readFile(lockPath(stateDir, env), 'utf8'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+/** Removes a hold taken by hand, or a stale lock; never the lock of a run that is still going. */
+export async function releaseHold(stateDir: string, env: string): Promise<LockInfo | undefined> {
+  const holder = await readLock(stateDir, env)
+  if (!holder) return undefined
+  if (!holder.manual && !isStale(holder)) {
+    throw new LockHeldError(`${env} is locked by a running ${describeHolder(holder)}, not by hand`, `Wait for it to finish, or stop pid ${holder.pid}.`)
+  }
+  await rm(lockPath(stateDir, env), { force: true })
+  return holder
 }
 
 /**
@@ -100,10 +128,12 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
     if (!holder && Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs < FRESH_MS) {
       throw new LockHeldError(`${env} is being locked by another run at this moment`, 'Try again in a few seconds.')
     }
-    if (holder && (holder.host !== hostname() || alive(holder.pid))) {
+    if (holder && !isStale(holder)) {
       throw new LockHeldError(
         `${env} is locked by ${describeHolder(holder)}`,
-        holder.host === hostname()
+        holder.manual
+          ? `Release the hold with: berth unlock ${env}`
+          : holder.host === hostname()
           ? `Wait for that run to finish. If it is stuck, stop pid ${holder.pid}; the lock is then taken over.`
           : `The lock was taken on host ${holder.host}; remove ${path} only if that run is certainly over.`,
       )

@@ -48,6 +48,22 @@ describe('locks, signals and reboots', () => {
     expect(existsSync(lockFile('staging'))).toBe(false)
   })
 
+  it('holds an environment by hand (a deploy freeze): deploys exit 5 naming the reason until unlock', () => {
+    const held = berth(dir, ['lock', 'staging', '-m', 'freeze: black friday'])
+    expect(held.code, held.stderr).toBe(0)
+    const refused = berth(dir, ['deploy', 'staging'])
+    expect(refused.code).toBe(5)
+    expect(refused.stderr).toMatch(/staging is locked by .* \(held by hand since .*: "freeze: black friday"\)/)
+    expect(refused.stderr).toContain('berth unlock staging')
+    const status = JSON.parse(berth(dir, ['lock', 'staging', '--json']).stdout) as { locked: boolean; holder: { message: string } }
+    expect(status).toMatchObject({ locked: true, holder: { message: 'freeze: black friday' } })
+    expect(berth(dir, ['unlock', 'staging']).code).toBe(0)
+    expect(existsSync(lockFile('staging'))).toBe(false)
+    const audit = readFileSync(join(dir, '.berth', 'staging', 'audit.log'), 'utf8')
+    expect(audit).toMatch(/"action":"lock".*freeze: black friday/)
+    expect(audit).toMatch(/"action":"unlock"/)
+  })
+
   it('deploys two different environments at the same time', async () => {
     const tag = releases('staging').find((r) => r.status === 'active')?.tag as string
     bumpVersion()

@@ -1,0 +1,25 @@
+import { Args, Flags } from '@oclif/core'
+
+import { BerthCommand } from '../baseCommand.js'
+import { hold, type LockStatus, lockStatus } from '../deploy/hold.js'
+
+export default class Lock extends BerthCommand {
+  static override description = "Show ENV's lock, or hold it by hand with a message (a deploy freeze) until `berth unlock ENV`"
+
+  static override examples = ['<%= config.bin %> lock production', '<%= config.bin %> lock production -m "freeze: black friday"']
+
+  static override args = { env: Args.string({ description: 'environment name', required: true }) }
+
+  static override flags = {
+    message: Flags.string({ char: 'm', description: 'take a manual hold with this reason' }),
+  }
+
+  async run(): Promise<LockStatus> {
+    const { args, flags } = await this.parse(Lock)
+    const config = await this.loadConfig(flags.config)
+    const status = flags.message === undefined ? await lockStatus(config, args.env) : await hold(config, args.env, flags.message, this.commandLine(), this.deps())
+    if (!status.holder) this.log(`${status.environment} is not locked`)
+    else this.log(`${status.environment} is ${status.holder.stale ? 'not locked (a stale lock is left, taken over by the next run)' : 'locked'} by ${status.holder.description}`)
+    return status
+  }
+}

@@ -5,7 +5,9 @@ import { status, type StatusReport } from '../deploy/status.js'
 import { formatStatus } from '../ui/format.js'
 
 export default class Status extends BerthCommand {
-  static override description = 'Show each environment: its release, since when, and its services with state, health and ports'
+  static override description = `Show each environment: its release, since when, its services with state, health and ports, and its drift from the active release record
+
+Drift: containers whose image or compose config hash differ from the active release, containers created in the environment's project without berth, and services with no container. Below the environments, containers that look like the app's (name or image) but belong to none of its environments — started by hand — with the command that brings each back under berth.`
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status production --json']
 

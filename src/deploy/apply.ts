@@ -5,6 +5,7 @@ import { parse } from 'yaml'
 import { interpolate } from '../config/envFile.js'
 import type { Config, EnvironmentConfig, HttpProbe } from '../config/types.js'
 import { composeLogs, composeUp } from '../docker/compose.js'
+import type { Container } from '../docker/parse.js'
 import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type ComposeModel, oneOffServices } from './composeModel.js'
 import { type Deps, projectContainers, releaseTarget } from './context.js'
@@ -34,7 +35,9 @@ export async function recordedModel(e: Env, record: Pick<ReleaseRecord, 'configF
 }
 
 /** `up` with a release's recorded config, then the SPEC §6 wait. */
-export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<{ ok: true } | { ok: false; failure: HealthFailure }> {
+export type ApplyResult = { ok: true; configHashes: Record<string, string> } | { ok: false; failure: HealthFailure }
+
+export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<ApplyResult> {
   const model = await recordedModel(e, record)
   const target = releaseTarget(e.config, e.env, record.configFile)
   await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
@@ -48,12 +51,22 @@ export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecor
         update,
       )
       if (!result.ok) throw new HealthCheckFailed(result.failure)
-      return result
+      return { ok: true as const, configHashes: configHashesOf(await projectContainers(deps.run, e.env.project)) }
     })
   } catch (error) {
     if (error instanceof HealthCheckFailed) return { ok: false, failure: error.failure }
     throw error
   }
+}
+
+/** The drift baseline: what compose labelled each service's containers with when they were healthy. */
+function configHashesOf(containers: readonly Container[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const c of containers) {
+    const hash = c.labels['com.docker.compose.config-hash']
+    if (c.service && hash) out[c.service] = hash
+  }
+  return out
 }
 
 class HealthCheckFailed extends Error {

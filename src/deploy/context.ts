@@ -60,6 +60,8 @@ export function releaseTarget(config: Config, env: EnvironmentConfig, configFile
 
 /** One label-filtered query for all of an environment's containers. */
 export async function projectContainers(run: Runner, project: string): Promise<Container[]> {
-  const { stdout } = await run(psByLabels([`com.docker.compose.project=${project}`]))
+  // oneoff=False: only containers compose created for the services, not `compose run` ones nor a
+  // `docker run` of a release image (which inherits the image's project label).
+  const { stdout } = await run(psByLabels([`com.docker.compose.project=${project}`, 'com.docker.compose.oneoff=False']))
   return parsePs(stdout)
 }

@@ -118,7 +118,7 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
 
   const now = deps.now()
   const durationMs = now.getTime() - started.getTime()
-  const updated = activate(withRecord(releases, { ...record, durationMs }), tag, now.toISOString())
+  const updated = activate(withRecord(releases, { ...record, durationMs, configHashes: result.configHashes }), tag, now.toISOString())
   await writeReleases(config.stateDir, env.name, updated)
   progress.onInterrupt = async () => `release ${tag} is active; retention was cut short, which the next deploy finishes`
   const removedImages = await pruneReleases(deps, config, env)

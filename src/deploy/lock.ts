@@ -57,7 +57,7 @@ async function removeIfUnchanged(path: string, staleContent: string): Promise<bo
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -26,6 +26,8 @@ export interface ReleaseRecord {
   envHash: string
   /** File name, inside the environment's releases/ folder, of the resolved compose config applied. */
   configFile: string
+  /** service → compose's config hash of its containers when the release became healthy (drift baseline). */
+  configHashes?: Record<string, string>
   durationMs?: number
 }
 

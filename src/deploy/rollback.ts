@@ -65,7 +65,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
     const now = deps.now()
     const current = await readReleases(req.config.stateDir, env.name)
     const updated = activate(
-      current.map((r) => (r.tag === applied.tag ? applied : r)),
+      current.map((r) => (r.tag === applied.tag ? { ...applied, configHashes: result.configHashes } : r)),
       target.tag,
       now.toISOString(),
       'rolled-back',

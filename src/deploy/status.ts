@@ -1,9 +1,10 @@
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
-import { psByLabels } from '../docker/docker.js'
+import { psAll } from '../docker/docker.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import { LABEL } from './composeModel.js'
 import type { Deps } from './context.js'
+import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine } from './engine.js'
 import { findActive, findPrevious, readReleases, type ReleaseRecord } from './releaseStore.js'
 
@@ -29,19 +30,30 @@ export interface EnvironmentStatus {
 
 export interface StatusReport {
   app: string
-  environments: EnvironmentStatus[]
+  environments: (EnvironmentStatus & EnvironmentDrift)[]
+  /** Containers that look like the app's but belong to none of its environments (seed 000). */
+  unmanaged: UnmanagedContainer[]
 }
 
-/** One label-filtered `docker ps` for the whole app, however many environments (SPEC §7, issue: cheap status). */
+/**
+ * One `docker ps` for the whole host, however many environments (issue: cheap status), filtered here: by
+ * compose project for each environment — so a container recreated by hand without berth's labels still
+ * shows — and by name, image and labels for hand-started ones, which no label filter can tell apart (a
+ * `docker run` of a compose-built image even inherits its project label).
+ */
 export async function status(config: Config, envName: string | undefined, deps: Deps): Promise<StatusReport> {
   const envs: EnvironmentConfig[] = envName ? [selectEnvironment(config, envName)] : [...config.environments.values()]
-  await checkEngine(deps.run)
-  const { stdout } = await deps.run(psByLabels([`${LABEL.app}=${config.app}`]))
+  const engine = await checkEngine(deps.run)
+  const { stdout } = await deps.run(psAll())
   const containers = parsePs(stdout)
   const environments = await Promise.all(
-    envs.map(async (env) => environmentStatus(env, await readReleases(config.stateDir, env.name), containers.filter((c) => c.project === env.project))),
+    envs.map(async (env) => {
+      const releases = await readReleases(config.stateDir, env.name)
+      const own = containers.filter((c) => c.project === env.project)
+      return { ...environmentStatus(env, releases, own), ...environmentDrift(findActive(releases), own, engine.compose) }
+    }),
   )
-  return { app: config.app, environments }
+  return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }
 }
 
 export function environmentStatus(env: EnvironmentConfig, releases: readonly ReleaseRecord[], containers: readonly Container[]): EnvironmentStatus {

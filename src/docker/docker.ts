@@ -1,4 +1,6 @@
-/** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7). */
+/** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7), except the read-only `psAll` that finds hand-started containers. */
+
+import { type ComposeTarget, composePassthrough } from './compose.js'
 
 export function dockerVersion(): string[] {
   return ['docker', 'version', '--format', '{{json .}}']
@@ -26,3 +28,24 @@ export function imageRemove(refs: readonly string[]): string[] {
 export function gitDescribe(): string[] {
   return ['git', 'describe', '--always', '--dirty']
 }
+
+/**
+ * Every container on the host, whatever its labels: read-only, and the only way to see containers started
+ * by hand (seed 000), which carry no compose labels. Named fields rather than `{{json .}}`, which makes
+ * the engine compute each container's disk size.
+ */
+export function psAll(): string[] {
+  const fields = ['ID', 'Names', 'Image', 'State', 'Status', 'Ports', 'Labels', 'CreatedAt']
+  return ['docker', 'ps', '--all', '--no-trunc', '--format', `{${fields.map((f) => `"${f}":{{json .${f}}}`).join(',')}}`]
+}
+
+/** Restart policy of each container, one JSON object per line; only these fields, so no env values (secrets) are read. */
+export function inspectRestartPolicies(ids: readonly string[]): string[] {
+  return ['docker', 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}', ...ids]
+}
+
+/** Where the engine keeps images and containers: the disk doctor measures. */
+export function dockerRootDir(): string[] {
+  return ['docker', 'info', '--format', '{{.DockerRootDir}}']
+}
+

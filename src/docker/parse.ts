@@ -55,7 +55,9 @@ export function parsePs(text: string): Container[] {
       status,
       ports: String(row.Ports ?? ''),
       labels,
-      project: labels['com.docker.compose.project'],
+      // Images compose builds carry the project label too, so a `docker run` of one inherits it; only
+      // containers compose itself created have the oneoff label, which compose's own listing filters on.
+      project: labels['com.docker.compose.oneoff'] === undefined ? undefined : labels['com.docker.compose.project'],
       service: labels['com.docker.compose.service'],
       createdAt: String(row.CreatedAt ?? ''),
     }
@@ -102,4 +104,17 @@ export function parseComposeVersion(text: string): ComposeVersion {
   }
   version = version.replace(/^v/, '')
   return { version, major: Number(version.split('.')[0] ?? 0) }
+}
+
+
+export interface RestartPolicyRow {
+  id: string
+  name: string
+  /** '' and 'no' both mean none. */
+  restart: string
+}
+
+/** Output of `inspectRestartPolicies`. */
+export function parseRestartPolicies(text: string): RestartPolicyRow[] {
+  return parseJsonLines(text).map((row) => ({ id: String(row.id ?? ''), name: String(row.name ?? '').replace(/^\//, ''), restart: String(row.restart ?? '') }))
 }

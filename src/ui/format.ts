@@ -1,3 +1,5 @@
+import type { DoctorReport } from '../deploy/doctor.js'
+import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../deploy/drift.js'
 import type { ReleaseRecord } from '../deploy/releaseStore.js'
 import type { StatusReport } from '../deploy/status.js'
 import { table } from './table.js'
@@ -17,9 +19,50 @@ export function formatStatus(report: StatusReport): string {
       const rows = [['  SERVICE', 'STATE', 'HEALTH', 'RELEASE', 'PORTS'], ...env.services.map((s) => [`  ${s.service}`, s.state, s.health || '-', s.release ?? '-', s.ports || '-'])]
       out.push(table(rows))
     }
+    out.push(...formatDrift(env, env.release))
     out.push('')
   }
+  if (report.unmanaged.length > 0) out.push(...formatUnmanaged(report.app, report.unmanaged))
   return out.join('\n').trimEnd()
+}
+
+function formatDrift(env: EnvironmentDrift, release: string | undefined): string[] {
+  const out: string[] = []
+  if (env.drift.length > 0) {
+    out.push(release ? `  drift from release ${release}:` : '  drift:')
+    out.push(table(env.drift.map((d: DriftItem) => [`    ${d.service || '-'}`, d.container ?? '-', d.message])))
+  } else if (release) {
+    out.push(`  drift: none${env.driftNote ? ' found' : ''}`)
+  }
+  if (env.driftNote) out.push(`  ${env.driftNote}`)
+  return out
+}
+
+function formatUnmanaged(app: string, unmanaged: readonly UnmanagedContainer[]): string[] {
+  return [
+    `containers of ${app} outside its environments (started by hand, not managed by berth):`,
+    table([
+      ['  NAME', 'IMAGE', 'STATE', 'TO BRING IT UNDER BERTH'],
+      ...unmanaged.map((u) => [`  ${u.name}`, u.image, u.state, u.command]),
+    ]),
+  ]
+}
+
+const MARK = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const
+
+/** One line per check; findings and the hint indented under a check that is not ok. */
+export function formatDoctor(report: DoctorReport): string {
+  const lines = table([['STATUS', 'CHECK', 'RESULT'], ...report.checks.map((c) => [MARK[c.status], c.id, c.summary])]).split('\n')
+  const out = [lines[0] as string]
+  report.checks.forEach((c, i) => {
+    out.push(lines[i + 1] as string)
+    for (const d of c.details) out.push(`        ${d}`)
+    if (c.hint && c.status !== 'ok') out.push(`        hint: ${c.hint}`)
+  })
+  const failed = report.checks.filter((c) => c.status === 'fail').length
+  const warned = report.checks.filter((c) => c.status === 'warn').length
+  out.push('', `${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}, ${report.checks.length - failed - warned} ok`)
+  return out.join('\n')
 }
 
 export function formatReleases(env: string, releases: readonly ReleaseRecord[]): string {

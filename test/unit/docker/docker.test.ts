@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ComposeTarget } from '../../../src/docker/compose.js'
 import {
-  composeConfigHashes,
   dockerRootDir,
   dockerVersion,
   gitDescribe,
@@ -109,12 +108,5 @@ describe('docker argv builders', () => {
     expect(dockerRootDir()).toEqual(['docker', 'info', '--format', '{{.DockerRootDir}}'])
   })
 
-  it('asks compose for the config hash of every service of the target', () => {
-    const target: ComposeTarget = { project: 'shop-staging', projectDirectory: '/srv/shop', files: ['/srv/shop/compose.yaml'], envFile: '/srv/shop/environments/staging.env' }
-    expect(composeConfigHashes(target)).toEqual([
-      'docker', 'compose', '--project-name', 'shop-staging', '--project-directory', '/srv/shop',
-      '--file', '/srv/shop/compose.yaml', '--env-file', '/srv/shop/environments/staging.env',
-      'config', '--hash', '*',
-    ])
-  })
+
 })

@@ -4,7 +4,6 @@ import {
   healthFromStatus,
   normalizeImageRef,
   parseComposeVersion,
-  parseConfigHashes,
   parseImages,
   parseJsonLines,
   parseLabels,
@@ -108,7 +107,7 @@ const migrateLine = JSON.stringify({
   CreatedAt: '2026-11-22 09:30:01 +0000 UTC',
   ID: 'aa11',
   Image: 'shop-migrate:20261122-093000',
-  Labels: 'com.docker.compose.project=shop-staging,com.docker.compose.service=migrate',
+  Labels: 'com.docker.compose.oneoff=False,com.docker.compose.project=shop-staging,com.docker.compose.service=migrate',
   Names: 'shop-staging-migrate-1',
   Ports: '',
   State: 'exited',
@@ -215,16 +214,6 @@ describe('parseComposeVersion', () => {
 
   it('gives major 0 for text without a version', () => {
     expect(parseComposeVersion('unknown command "compose"').major).toBe(0)
-  })
-})
-
-describe('parseConfigHashes', () => {
-  it('reads `service hash` lines', () => {
-    expect(parseConfigHashes('db 3b1f0c\nweb   9d1c7a\n\n')).toEqual({ db: '3b1f0c', web: '9d1c7a' })
-  })
-
-  it('skips lines without a hash', () => {
-    expect(parseConfigHashes('web\n')).toEqual({})
   })
 })
 

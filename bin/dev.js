@@ -8,4 +8,4 @@ import { execute } from '@oclif/core'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-await execute({ dir: import.meta.url })
+await execute({ development: true, dir: import.meta.url })

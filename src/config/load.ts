@@ -13,7 +13,7 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv
 }
 
-const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
+export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
 const DEFAULT_HEALTH: HealthConfig = { timeoutMs: 120_000, intervalMs: 2_000, http: [] }
 
 /** Reads, validates and resolves deploy.yml; every problem found is reported at once, with its line. */

@@ -14,7 +14,8 @@ const MIN_COMPOSE = [2, 20] as const
 
 /** SPEC §1/§4: the engine must answer and Compose must be v2 ≥ 2.20; anything else exits 6. */
 export async function checkEngine(run: Runner): Promise<EngineInfo> {
-  const docker = await run(dockerVersion(), { allowFailure: true })
+  // Both at once: every command pays for this check, and an SSM session waits for it.
+  const [docker, compose] = await Promise.all([run(dockerVersion(), { allowFailure: true }), run(composeVersion(), { allowFailure: true })])
   if (docker.exitCode !== 0) {
     const why = mask(docker.stderr.trim().split('\n').pop() ?? '')
     throw new EngineUnavailableError(
@@ -28,7 +29,6 @@ export async function checkEngine(run: Runner): Promise<EngineInfo> {
   } catch {
     server = 'unknown'
   }
-  const compose = await run(composeVersion(), { allowFailure: true })
   if (compose.exitCode !== 0) {
     throw new EngineUnavailableError(
       'Docker Compose v2 (`docker compose`) is not installed; berth does not use Compose v1 (`docker-compose` 1.x)',

@@ -1,11 +1,11 @@
-import { request } from 'undici'
-
 import type { HttpProbe } from '../config/types.js'
 import type { ProbeResult } from './health.js'
 
 /** One HTTP GET from the host; never throws, so the health loop can retry. */
 export async function probeHttp(probe: HttpProbe, timeoutMs = 5000): Promise<ProbeResult> {
   try {
+    // Imported on first use: only deploys and rollbacks probe.
+    const { request } = await import('undici')
     const res = await request(probe.url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
     const body = await res.body.text()
     const statusOk = probe.status !== undefined ? res.statusCode === probe.status : res.statusCode >= 200 && res.statusCode < 300

@@ -1,6 +1,8 @@
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { psAll } from '../docker/docker.js'
+import { DockerCommandError } from '../errors.js'
+import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import { LABEL } from './composeModel.js'
 import type { Deps } from './context.js'
@@ -43,8 +45,10 @@ export interface StatusReport {
  */
 export async function status(config: Config, envName: string | undefined, deps: Deps): Promise<StatusReport> {
   const envs: EnvironmentConfig[] = envName ? [selectEnvironment(config, envName)] : [...config.environments.values()]
-  const engine = await checkEngine(deps.run)
-  const { stdout } = await deps.run(psAll())
+  // The listing runs beside the engine check; it is only read once the engine is known to answer.
+  const [engine, listing] = await Promise.all([checkEngine(deps.run), deps.run(psAll(), { allowFailure: true })])
+  if (listing.exitCode !== 0) throw new DockerCommandError(psAll(), listing.exitCode, mask(listing.stderr))
+  const { stdout } = listing
   const containers = parsePs(stdout)
   const environments = await Promise.all(
     envs.map(async (env) => {

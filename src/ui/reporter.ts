@@ -1,4 +1,3 @@
-import { DefaultRenderer, Listr, ListrLogger, PRESET_TIMER, ProcessOutput, color, figures } from 'listr2'
 import type { Reporter } from '../progress.js'
 import { mask } from '../secrets.js'
 import type { RendererKind } from './renderer.js'
@@ -51,6 +50,8 @@ function listrReporter(stream: NodeJS.WritableStream): Reporter {
   }
   return {
     async step<T>(title: string, body: (update: (message: string) => void) => Promise<T>): Promise<T> {
+      // Imported here: commands that show no progress (status, releases, --version) never pay for it.
+      const { DefaultRenderer, Listr, ListrLogger, PRESET_TIMER, ProcessOutput } = await import('listr2')
       // listr2 only calls write() on it and reads columns/rows, which a plain writable may lack (it defaults them).
       const out = stream as NodeJS.WriteStream
       const rendererOptions = {
@@ -85,7 +86,7 @@ function listrReporter(stream: NodeJS.WritableStream): Reporter {
       return value
     },
     info: (message) => print(message),
-    warn: (message) => print(`${color.yellow(figures.warning)} ${message}`),
+    warn: (message) => print(`\x1b[33m⚠\x1b[39m ${message}`),
     block: (title, lines) => print(blockText(title, lines)),
   }
 }

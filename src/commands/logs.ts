@@ -1,0 +1,31 @@
+import { Args, Flags } from '@oclif/core'
+
+import { BerthCommand } from '../baseCommand.js'
+import { logs, type LogsResult } from '../deploy/operate.js'
+
+export default class Logs extends BerthCommand {
+  static override description = "Show ENV's logs (one SERVICE's with the argument), secret values masked"
+
+  static override examples = ['<%= config.bin %> logs production --tail 100', '<%= config.bin %> logs staging web -f']
+
+  static override args = {
+    env: Args.string({ description: 'environment name', required: true }),
+    service: Args.string({ description: 'only this compose service' }),
+  }
+
+  static override flags = {
+    follow: Flags.boolean({ char: 'f', description: 'keep printing new lines until interrupted', exclusive: ['json'] }),
+    tail: Flags.integer({ char: 'n', min: 0, description: 'only the last N lines of each container' }),
+  }
+
+  async run(): Promise<LogsResult & { lines?: string[] }> {
+    const { args, flags } = await this.parse(Logs)
+    const config = await this.loadConfig(flags.config)
+    const request = { config, envName: args.env, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.tail !== undefined ? { tail: flags.tail } : {}) }
+    const stderr = (line: string) => process.stderr.write(`${line}\n`)
+    if (!this.jsonEnabled()) return logs(request, this.deps(), { stdout: (line) => process.stdout.write(`${line}\n`), stderr })
+    const lines: string[] = []
+    const result = await logs(request, this.deps(), { stdout: (line) => lines.push(line), stderr })
+    return { ...result, lines }
+  }
+}

@@ -1,0 +1,181 @@
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { UsageError } from '../errors.js'
+import { NAME_PATTERN, NAME_RULE } from './schema.js'
+import { DEFAULT_COMPOSE_FILES } from './load.js'
+
+/** `berth init`: a starting deploy.yml, env file examples and .gitignore entries (SPEC §4). */
+
+/** The schema shipped in the package, beside dist/ (the same path from src/ under test). */
+export const SHIPPED_SCHEMA = fileURLToPath(new URL('../../schema/deploy.schema.json', import.meta.url))
+
+/** The compose files loadConfig looks for when deploy.yml names none, in its order. */
+
+export const INIT_ENVIRONMENTS = ['staging', 'production'] as const
+
+/** State holds resolved configs with secrets; env files hold secrets; the examples are meant to be committed. */
+export const GITIGNORE_ENTRIES = ['.berth/', 'environments/*.env', '!environments/*.env.example']
+
+/** A valid app name from a directory name: `My Shop_2` → `my-shop-2`; `app` when nothing usable is left. */
+export function appNameFrom(directoryName: string): string {
+  const name = directoryName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 31)
+    .replace(/-+$/, '')
+  return NAME_PATTERN.test(name) ? name : 'app'
+}
+
+/** Relative to deploy.yml when the schema is inside the project (node_modules), else absolute: both work in editors. */
+export function schemaReference(configDir: string, schema: string = SHIPPED_SCHEMA): string {
+  const rel = relative(configDir, schema)
+  return rel.startsWith('..') || isAbsolute(rel) ? schema : `./${rel}`
+}
+
+/** Variables a compose file interpolates (`${VAR}`, `${VAR:-x}`, `$VAR`; not `$$`), in order of appearance. */
+export function composeVariables(text: string): string[] {
+  const found = new Set<string>()
+  for (const m of text.matchAll(/\$(\$)|\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    const name = m[2] ?? m[3]
+    if (name) found.add(name)
+  }
+  return [...found]
+}
+
+function yamlFlowItem(value: string): string {
+  return /^[\w./-]+$/.test(value) ? value : JSON.stringify(value)
+}
+
+export function deployYml(o: { app: string; schema: string; compose: string; variables: readonly string[] }): string {
+  const required = o.variables.length ? `[${o.variables.join(', ')}]` : '[DATABASE_URL]'
+  return `# yaml-language-server: $schema=${o.schema}
+# berth: each environment runs as its own compose project, ${o.app}-<env>, with its own env file.
+# Paths are relative to this file.
+
+app: ${o.app}
+compose: [${yamlFlowItem(o.compose)}]
+
+health:                              # defaults for every environment, overridable key by key
+  timeout: 120s                      # the whole wait for healthy containers (and probes)
+  interval: 2s
+  # http:                            # probes from the host, after the containers' own healthchecks
+  #   - url: http://127.0.0.1:\${WEB_PORT}/health   # \${VAR} comes from the environment's env file
+  #     status: 200
+
+releases:
+  keep: 5                            # releases (and their images) kept per environment for rollback
+
+environments:
+  staging:
+    env_file: environments/staging.env         # the only source of staging's compose variables
+    # required: ${required}   # must be set and non-empty before a deploy changes anything
+  production:
+    env_file: environments/production.env
+    # required: ${required}
+    confirm: true                    # deploy, rollback and down ask first (or need --yes without a terminal)
+`
+}
+
+export function envExample(env: string, variables: readonly string[]): string {
+  const body = variables.length ? variables.map((v) => `${v}=`).join('\n') : '# NAME=value'
+  return `# Copy to environments/${env}.env and fill in the values; env files are never committed (.gitignore).
+# It is the only source of ${env}'s compose variables: berth ignores the shell's environment.
+# Values of variables named like *SECRET*, *PASSWORD*, *TOKEN* or *KEY* are masked in berth's output.
+${body}
+`
+}
+
+/** `.berth`, `/.berth/` and `.berth/` ignore the same thing here. */
+function gitignoreKey(line: string): string {
+  return line.trim().replace(/^(!?)\//, '$1').replace(/\/$/, '')
+}
+
+/** The .gitignore with berth's entries appended, only those it lacks; undefined when it has them all. */
+export function mergeGitignore(existing: string | undefined): { text: string; added: string[] } | undefined {
+  const have = new Set((existing ?? '').split(/\r?\n/).map(gitignoreKey))
+  const added = GITIGNORE_ENTRIES.filter((entry) => !have.has(gitignoreKey(entry)))
+  if (added.length === 0) return undefined
+  const before = existing === undefined || existing === '' ? '' : existing.endsWith('\n') ? `${existing}\n` : `${existing}\n\n`
+  return { text: `${before}# berth: state (resolved configs hold secrets) and env files\n${added.join('\n')}\n`, added }
+}
+
+export interface InitRequest {
+  /** Absolute path of the deploy.yml to write; the other files go beside it. */
+  configFile: string
+  /** Default: from the directory's name. */
+  app?: string
+  /** Overwrite deploy.yml and the examples (the .gitignore is always merged, never replaced). */
+  force: boolean
+}
+
+export interface InitResult {
+  app: string
+  /** Absolute paths written. */
+  written: string[]
+  gitignore: { file: string; added: string[] }
+  /** The compose file deploy.yml names, and whether it exists yet. */
+  compose: { file: string; exists: boolean }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+/** Writes the starting files; refuses before writing anything when one exists, unless forced. */
+export async function init(req: InitRequest): Promise<InitResult> {
+  const dir = dirname(req.configFile)
+  const app = req.app ?? appNameFrom(basename(dir))
+  if (!NAME_PATTERN.test(app)) throw new UsageError(`--app ${JSON.stringify(app)}: app names ${NAME_RULE}`, undefined, 'INVALID_APP')
+
+  const files = [req.configFile, ...INIT_ENVIRONMENTS.map((env) => join(dir, 'environments', `${env}.env.example`))]
+  if (!req.force) {
+    const present = (await Promise.all(files.map(async (f) => ((await exists(f)) ? f : undefined)))).filter((f) => f !== undefined)
+    if (present.length > 0) {
+      throw new UsageError(
+        `${present.join(', ')} already ${present.length === 1 ? 'exists' : 'exist'}; berth init never overwrites a file`,
+        `Edit ${present.length === 1 ? 'it' : 'them'}, or run berth init --force to replace deploy.yml and the env file examples.`,
+        'INIT_EXISTS',
+      )
+    }
+  }
+
+  let compose = DEFAULT_COMPOSE_FILES[0] as string
+  let composeText: string | undefined
+  for (const candidate of DEFAULT_COMPOSE_FILES) {
+    composeText = await readIfExists(join(dir, candidate))
+    if (composeText !== undefined) {
+      compose = candidate
+      break
+    }
+  }
+  const variables = composeText === undefined ? [] : composeVariables(composeText)
+
+  // 'wx' also refuses a file created since the check above.
+  const flag = req.force ? 'w' : 'wx'
+  await mkdir(join(dir, 'environments'), { recursive: true })
+  await writeFile(req.configFile, deployYml({ app, schema: schemaReference(dir), compose, variables }), { flag })
+  for (const env of INIT_ENVIRONMENTS) await writeFile(join(dir, 'environments', `${env}.env.example`), envExample(env, variables), { flag })
+
+  const gitignore = join(dir, '.gitignore')
+  const merged = mergeGitignore(await readIfExists(gitignore))
+  if (merged) await writeFile(gitignore, merged.text)
+  return { app, written: files.map((f) => resolve(f)), gitignore: { file: gitignore, added: merged?.added ?? [] }, compose: { file: join(dir, compose), exists: composeText !== undefined } }
+}

@@ -27,7 +27,9 @@ export abstract class BerthCommand extends Command {
   }
 
   protected deps(): Deps {
-    const kind = chooseRenderer({ isTTY: Boolean(process.stderr.isTTY), env: process.env, json: this.jsonEnabled() })
+    // A terminal without a size (script(1), some SSM consoles) cannot host a live view: treat it as none.
+    const isTTY = Boolean(process.stderr.isTTY && process.stderr.columns)
+    const kind = chooseRenderer({ isTTY, env: process.env, json: this.jsonEnabled() })
     return defaultDeps(createReporter(kind))
   }
 

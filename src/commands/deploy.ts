@@ -23,7 +23,7 @@ export default class Deploy extends BerthCommand {
       this.deps(),
     )
     this.log(`${result.environment} is running release ${result.tag} (${(result.durationMs / 1000).toFixed(1)}s)`)
-    if (result.previous) this.log(`to undo: berth rollback ${result.environment} --to ${result.previous}`)
+    if (result.previous && result.previous !== result.tag) this.log(`to undo: berth rollback ${result.environment} --to ${result.previous}`)
     return result
   }
 }

@@ -53,6 +53,8 @@ install_compose() {
   apt_update
   local tmp
   tmp=$(mktemp -d)
+  # apt downloads as the _apt user when it can write the folder; otherwise it warns and falls back to root.
+  chown _apt "$tmp" 2>/dev/null || true
   log "installing Compose v2 (docker-compose from trixie)"
   (cd "$tmp" && apt-get download -qq docker-compose/trixie >/dev/null)
   dpkg -x "$tmp"/docker-compose_*.deb "$tmp/x"

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, containerStarts, copyFixture, docker, engineState, httpGet, requireEngine, seenOutput } from './engine.js'
+import { berth, cleanApp, containerStarts, copyFixture, docker, expectRefused, httpGet, requireEngine, seenOutput } from './engine.js'
 
 const APP = 'berthtest'
 const ENVS = ['staging', 'production']
@@ -122,12 +122,7 @@ describe('berth core on a real engine', () => {
     [['deploy', 'qa'], /unknown environment|no environment/i],
     [['rollback', 'production', '--to', '20200101-000000'], /no release 20200101-000000/],
   ])('refuses %j with exit 2 and leaves the engine and records unchanged', (args, message) => {
-    const stateDir = join(dir, '.berth')
-    const before = engineState(stateDir)
-    const r = berth(dir, args)
-    expect(r.code, r.stderr).toBe(2)
-    expect(r.stderr).toMatch(message)
-    expect(engineState(stateDir)).toEqual(before)
+    expectRefused(dir, args, 2, message)
   })
 
   it('lists the available releases when the rollback target is unknown', () => {

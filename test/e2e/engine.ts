@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { expect } from 'vitest'
+
 /** Helpers of the end-to-end suite: a real engine, the built CLI, and snapshots of engine state. */
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -161,4 +163,15 @@ export function startBerth(cwd: string, args: string[]): RunningCli {
         })
       }),
   }
+}
+
+/** Runs a command that must be refused: its exit code, its message, and engine and records unchanged. */
+export function expectRefused(dir: string, args: string[], code: number, message: RegExp, env: NodeJS.ProcessEnv = {}): CliResult {
+  const stateDir = join(dir, '.berth')
+  const before = engineState(stateDir)
+  const r = berth(dir, args, env)
+  expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(code)
+  expect(r.stderr).toMatch(message)
+  expect(engineState(stateDir)).toEqual(before)
+  return r
 }

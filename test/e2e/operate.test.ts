@@ -5,7 +5,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, containerStarts, copyFixtureAs, docker, engineState, httpGet, repoRoot, requireEngine, seenOutput } from './engine.js'
+import { berth, cleanApp, containerStarts, copyFixtureAs, docker, engineState, expectRefused, httpGet, repoRoot, requireEngine, seenOutput } from './engine.js'
 
 // Its own app name and ports, so this file never collides with the core suite (berthtest, 18181/18182).
 const APP = 'berthops'
@@ -137,12 +137,7 @@ describe('berth logs, compose, down and init on a real engine', () => {
     [['down', 'production'], /requires confirmation/],
     [['down', 'qa'], /unknown environment/],
   ])('refuses %j with exit 2 and leaves the engine and records unchanged', (args, message) => {
-    const stateDir = join(dir, '.berth')
-    const before = engineState(stateDir)
-    const r = berth(dir, args)
-    expect(r.code, r.stderr).toBe(2)
-    expect(r.stderr).toMatch(message)
-    expect(engineState(stateDir)).toEqual(before)
+    expectRefused(dir, args, 2, message)
   })
 
   it('refuses down of a locked environment with exit 5, changing nothing', () => {

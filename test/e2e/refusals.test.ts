@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, copyFixtureAs, docker, engineState, requireEngine, seenOutput } from './engine.js'
+import { berth, cleanApp, copyFixtureAs, docker, expectRefused, requireEngine, seenOutput } from './engine.js'
 
 /**
  * Refuse before damage (SPEC §5): every bad input or situation exits with its code and a message saying
@@ -154,13 +154,7 @@ describe('refusals leave everything as it was', () => {
   })
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const args = c.args()
-    const env = c.env?.() ?? {}
-    const before = engineState(join(dir, '.berth'))
-    const r = berth(dir, args, env)
-    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(c.code)
-    expect(r.stderr).toMatch(c.message)
-    expect(engineState(join(dir, '.berth'))).toEqual(before)
+    expectRefused(dir, c.args(), c.code, c.message, c.env?.() ?? {})
   })
 
   it('never printed the secret, not even from compose errors', () => {

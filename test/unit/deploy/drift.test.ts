@@ -12,6 +12,7 @@ import { inspectRestartPolicies, psAll } from '../../../src/docker/docker.js'
 import { type Container, parsePs } from '../../../src/docker/parse.js'
 import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
+import { environmentConfig } from './fixtures.js'
 
 const TAG = '20261122-093000'
 const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
@@ -216,17 +217,8 @@ let dir: string
 let config: Config
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-drift-'))
-  const env = (name: string): EnvironmentConfig => ({
-    name,
-    project: `shop-${name}`,
-    envFile: join(dir, 'environments', `${name}.env`),
-    composeFiles: [join(dir, 'compose.yaml')],
-    required: [],
-    secrets: [],
-    health: { timeoutMs: 60_000, intervalMs: 1000, http: [] },
-    confirm: false,
-    keep: 5,
-  })
+  const env = (name: string): EnvironmentConfig => environmentConfig(name, dir)
+
   config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), environments: new Map([['staging', env('staging')], ['production', env('production')]]) }
 })
 afterEach(async () => {

@@ -1,0 +1,494 @@
+#!/usr/bin/env node
+// berth's benchmark suite (issue 5): `npm run bench`. Measures berth against what it wraps, as ratios taken
+// within one run (these machines are shared and noisy), and prints one table. Never asserted in tests.
+//
+//   BENCH_RUNS=5     runs per figure (median and min–max are over these)
+//   BENCH_KEEP=1     keep the temporary directory (the engine objects are removed regardless)
+//
+// It deploys real environments of test/fixtures/app (copied to a temp dir, app `berthbench`, ports
+// 19001/19002) and of a one-service app (`berthbenchscale` with up to 30 environments and `berthbenchone`
+// with one, no published port), and removes every compose project, container, volume and image of those
+// apps (by project name and by label berth.app) at the start (leftovers) and at the end.
+// Only child_process: no dependency beyond Node itself.
+
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
+const APP = 'berthbench'
+const SCALE_APP = 'berthbenchscale'
+const ONE_APP = 'berthbenchone'
+const APPS = [APP, SCALE_APP, ONE_APP]
+const PORTS = { staging: 19001, production: 19002 }
+const SCALE_STEPS = [1, 10, 30]
+const SCALE_PARALLEL = 3
+const TIME_BIN = '/usr/bin/time'
+const started = process.hrtime.bigint()
+const startLoad = loadavg()[0].toFixed(1)
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+function log(message) {
+  const s = Number(process.hrtime.bigint() - started) / 1e9
+  process.stderr.write(`[bench ${s.toFixed(1).padStart(6)}s] ${message}\n`)
+}
+
+/** berth and the baselines run with the caller's environment minus berth's own switches. */
+function childEnv(extra = {}) {
+  const env = { ...process.env, ...extra }
+  for (const key of ['BERTH_TRACE', 'BERTH_DEBUG', 'BERTH_CONFIG']) if (!(key in extra)) delete env[key]
+  return env
+}
+
+function sh(argv, { cwd = ROOT, allowFail = false, env = childEnv(), quiet = false } = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
+  if (r.error) throw new Error(`${argv.join(' ')}: ${r.error.message}`)
+  const out = { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+  if (out.code !== 0 && !allowFail) {
+    throw new Error(`\`${argv.join(' ')}\` exited ${out.code}\n${(out.stderr || out.stdout).trim().split('\n').slice(-25).join('\n')}`)
+  }
+  if (!quiet && out.code !== 0) log(`(ignored) \`${argv.join(' ')}\` exited ${out.code}: ${out.stderr.trim().split('\n').pop()}`)
+  return out
+}
+
+function shAsync(argv, { cwd = ROOT, env = childEnv() } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stdout.resume()
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      if (code === 0) resolve()
+      else reject(new Error(`\`${argv.join(' ')}\` exited ${code}\n${stderr.trim().split('\n').slice(-25).join('\n')}`))
+    })
+  })
+}
+
+/** Wall time of one command in ms; with `memory`, also the peak RSS (MB) that /usr/bin/time -v reports. */
+function timed(argv, { memory = false, ...options } = {}) {
+  const full = memory ? [TIME_BIN, '-v', ...argv] : argv
+  const t0 = process.hrtime.bigint()
+  const r = sh(full, options)
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  let rssMb
+  if (memory) {
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)
+    if (m) rssMb = Number(m[1]) / 1024
+  }
+  return { ms, rssMb, ...r }
+}
+
+/** Several commands one after the other, timed as one. */
+function timedSeq(argvs) {
+  const t0 = process.hrtime.bigint()
+  for (const argv of argvs) sh(argv)
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6 }
+}
+
+const berthArgv = (...args) => [process.execPath, join(ROOT, 'bin', 'run.js'), ...args]
+const traceCount = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[trace] ')).length
+
+function stats(values) {
+  const v = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(v.length / 2)
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+  return { median, min: v[0], max: v[v.length - 1] }
+}
+
+function fmtMs(ms) {
+  if (ms === undefined) return '-'
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`
+}
+const fmtMb = (mb) => (mb === undefined ? '-' : `${mb.toFixed(0)} MB`)
+
+// ------------------------------------------------------------------------------------------------ table
+
+const rows = []
+const notes = []
+
+/** A figure compared with a baseline: ratio = median / baseline median, PASS when ratio ≤ maxRatio. */
+function ratioRow(figure, values, baselineName, baselineValues, maxRatio, fmt = fmtMs) {
+  const s = stats(values)
+  const b = baselineValues ? stats(baselineValues) : undefined
+  const ratio = b ? s.median / b.median : undefined
+  rows.push({
+    figure,
+    median: fmt(s.median),
+    range: `${fmt(s.min)}–${fmt(s.max)}`,
+    baseline: b ? `${baselineName} ${fmt(b.median)}` : '-',
+    ratio: ratio === undefined ? '-' : `${ratio.toFixed(2)}×`,
+    target: maxRatio === undefined ? '-' : `≤ ${maxRatio}×`,
+    result: maxRatio === undefined || ratio === undefined ? 'info' : ratio <= maxRatio ? 'PASS' : 'MISS',
+  })
+}
+
+function printTable() {
+  const head = { figure: 'figure', median: 'median', range: 'min–max', baseline: 'baseline (median)', ratio: 'ratio', target: 'target', result: 'result' }
+  const cols = Object.keys(head)
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => [...String(r[c])].length))]))
+  const line = (r) => cols.map((c) => String(r[c]) + ' '.repeat(width[c] - [...String(r[c])].length)).join('  ').trimEnd()
+  const out = [line(head), cols.map((c) => '-'.repeat(width[c])).join('  '), ...rows.map(line)]
+  const load = `load average at start ${startLoad}, at end ${loadavg()[0].toFixed(1)}`
+  process.stdout.write(`\nberth benchmark — ${RUNS} run(s) per figure, node ${process.version}, ${new Date().toISOString()}, ${load}\n\n${out.join('\n')}\n`)
+  if (notes.length) process.stdout.write(`\n${notes.map((n) => `- ${n}`).join('\n')}\n`)
+}
+
+// ---------------------------------------------------------------------------------------------- cleanup
+
+/** Every compose project of our two apps (`<app>-<env>`), running or not. */
+function ourProjects() {
+  const r = sh(['docker', 'compose', 'ls', '--all', '--format', 'json'], { allowFail: true, quiet: true })
+  let list = []
+  try {
+    list = JSON.parse(r.stdout || '[]')
+  } catch {
+    list = []
+  }
+  return list.map((p) => p.Name).filter((name) => APPS.some((app) => name.startsWith(`${app}-`)))
+}
+
+function cleanupEngine() {
+  for (const project of ourProjects()) {
+    sh(['docker', 'compose', '-p', project, 'down', '--volumes', '--remove-orphans', '--timeout', '2'], { allowFail: true })
+  }
+  for (const app of APPS) {
+    const ids = sh(['docker', 'ps', '--all', '--quiet', '--filter', `label=berth.app=${app}`], { allowFail: true, quiet: true }).stdout.split('\n').filter(Boolean)
+    if (ids.length) sh(['docker', 'rm', '--force', '--volumes', ...ids], { allowFail: true })
+    // By reference, not by ID: an untag never touches an image another app also uses.
+    const refs = sh(['docker', 'image', 'ls', '--filter', `label=berth.app=${app}`, '--format', '{{.Repository}}:{{.Tag}}'], { allowFail: true, quiet: true })
+      .stdout.split('\n')
+      .filter((ref) => ref && !ref.includes('<none>'))
+    if (refs.length) sh(['docker', 'image', 'rm', ...new Set(refs)], { allowFail: true })
+  }
+  // Named volumes of our projects that `down` without the compose files may leave behind.
+  const vols = sh(['docker', 'volume', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Name}}\t{{.Label "com.docker.compose.project"}}'], {
+    allowFail: true,
+    quiet: true,
+  })
+    .stdout.split('\n')
+    .map((l) => l.split('\t'))
+    .filter(([name, project]) => name && project && APPS.some((app) => project.startsWith(`${app}-`)))
+    .map(([name]) => name)
+  if (vols.length) sh(['docker', 'volume', 'rm', ...vols], { allowFail: true })
+}
+
+let workDir
+let cleaned = false
+function cleanupAll() {
+  if (cleaned) return
+  cleaned = true
+  log('cleaning up: our compose projects, containers, volumes and images')
+  try {
+    cleanupEngine()
+  } catch (error) {
+    log(`cleanup failed: ${error.message}`)
+  }
+  if (workDir && !process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true })
+  else if (workDir) log(`kept ${workDir}`)
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`)
+    cleanupAll()
+    process.exit(130)
+  })
+}
+
+// ------------------------------------------------------------------------------------------------ set-up
+
+function ensureTimeBin() {
+  if (existsSync(TIME_BIN)) return true
+  const root = typeof process.getuid === 'function' && process.getuid() === 0
+  if (!root) {
+    notes.push(`memory: ${TIME_BIN} is missing and installing it needs root (apt-get install -y time): peak RSS skipped`)
+    return false
+  }
+  log(`installing ${TIME_BIN} (apt-get install -y time)`)
+  const env = childEnv({ DEBIAN_FRONTEND: 'noninteractive' })
+  let r = sh(['apt-get', 'install', '-y', '-qq', 'time'], { allowFail: true, env })
+  if (r.code !== 0) {
+    sh(['apt-get', 'update', '-qq'], { allowFail: true, env })
+    r = sh(['apt-get', 'install', '-y', '-qq', 'time'], { allowFail: true, env })
+  }
+  if (existsSync(TIME_BIN)) return true
+  notes.push(`memory: could not install ${TIME_BIN}: peak RSS skipped`)
+  return false
+}
+
+function setUp() {
+  if (!existsSync(join(ROOT, 'dist', 'commands')) || !existsSync(join(ROOT, 'node_modules'))) {
+    if (!existsSync(join(ROOT, 'node_modules'))) {
+      log('npm ci')
+      sh(['npm', 'ci', '--no-audit', '--no-fund'])
+    }
+    log('dist/ is missing: npm run build')
+    sh(['npm', 'run', 'build'])
+  }
+  log('engine: bash scripts/engine.sh')
+  sh(['bash', join(ROOT, 'scripts', 'engine.sh')])
+  log('removing leftovers of earlier runs')
+  cleanupEngine()
+
+  workDir = mkdtempSync(join(tmpdir(), 'berthbench-'))
+  const app = join(workDir, 'app')
+  cpSync(join(ROOT, 'test', 'fixtures', 'app'), app, { recursive: true })
+  const deployYml = join(app, 'deploy.yml')
+  writeFileSync(deployYml, readFileSync(deployYml, 'utf8').replace(/^app: .*$/m, `app: ${APP}`))
+  for (const [env, port] of Object.entries(PORTS)) {
+    const file = join(app, 'env', `${env}.env`)
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^WEB_PORT=.*$/m, `WEB_PORT=${port}`))
+    chmodSync(file, 0o600)
+  }
+  sh(['bash', join(ROOT, 'scripts', 'prepare-contexts.sh'), app])
+  return app
+}
+
+// --------------------------------------------------------------------------------------------- figures
+
+function main() {
+  const app = setUp()
+  const cfg = join(app, 'deploy.yml')
+  const berth = (...args) => berthArgv(...args, '--config', cfg)
+  const haveTime = ensureTimeBin()
+
+  // Two releases of staging with different web content, and production running the second one.
+  log('building release A of staging')
+  writeFileSync(join(app, 'web', 'www', 'version'), 'bench-A\n')
+  sh(berth('deploy', 'staging'))
+  log('building release B of staging')
+  writeFileSync(join(app, 'web', 'www', 'version'), 'bench-B\n')
+  sh(berth('deploy', 'staging'))
+  const releases = JSON.parse(sh(berth('releases', 'staging', '--json')).stdout).releases
+  const B = releases.find((r) => r.status === 'active')
+  const A = releases.find((r) => r.status === 'previous')
+  if (!A || !B) throw new Error(`expected an active and a previous release of staging, got ${releases.map((r) => `${r.tag}:${r.status}`).join(' ')}`)
+  log(`releases: A=${A.tag} B=${B.tag}; deploying B to production`)
+  sh(berth('deploy', 'production', '--tag', B.tag, '--yes'))
+
+  // The raw compose switch applies the very file berth recorded for each release. berth rewrites and sweeps
+  // those files on every apply, so the baseline keeps its own copies.
+  const rawDir = join(workDir, 'raw')
+  mkdirSync(rawDir)
+  const rawFile = {}
+  for (const r of [A, B]) {
+    rawFile[r.tag] = join(rawDir, `${r.tag}.compose.yaml`)
+    copyFileSync(join(app, '.berth', 'staging', 'releases', r.configFile), rawFile[r.tag])
+  }
+  const project = `${APP}-staging`
+  const envFile = join(app, 'env', 'staging.env')
+  const rawSwitch = (tag) => ['docker', 'compose', '-p', project, '-f', rawFile[tag], '--env-file', envFile, 'up', '-d', '--wait']
+
+  // 1. Start-up ------------------------------------------------------------------------------------------
+  log(`figure 1: start-up (${RUNS} runs)`)
+  const start = { node: [], version: [], help: [], status: [], base: [] }
+  const startOps = [
+    ['node', () => timed([process.execPath, '-e', ''])],
+    ['version', () => timed(berthArgv('--version'))],
+    ['help', () => timed(berthArgv('--help'))],
+    ['status', () => timed(berth('status'))],
+    ['base', () => timedSeq([['docker', 'compose', 'ls'], ['docker', 'ps']])],
+  ]
+  for (const [, op] of startOps) op() // warm-up: page cache, engine
+  for (let i = 0; i < RUNS; i++) for (const [key, op] of startOps) start[key].push(op().ms)
+  ratioRow('berth --version', start.version, "node -e ''", start.node, 2.5)
+  ratioRow('berth --help', start.help, "node -e ''", start.node)
+  ratioRow('berth status (2 envs)', start.status, 'compose ls + ps', start.base, 1.5)
+
+  // 2 and 3. Deploy and rollback switches ---------------------------------------------------------------
+  // Every timed switch really changes the running release: `recorded` is what berth's state says is
+  // active, `running` what the containers run. The two orders alternate so each side switches both ways.
+  let recorded = B.tag
+  let running = B.tag
+  const other = (tag) => (tag === A.tag ? B.tag : A.tag)
+  const mem = { deploy: [], status: [], raw: [] }
+  const procs = { deploy: new Set(), rollback: new Set() }
+  const switchFigure = (name, berthOp) => {
+    const berthMs = []
+    const rawMs = []
+    for (let i = 0; i < RUNS; i++) {
+      for (const side of i % 2 === 0 ? ['berth', 'raw'] : ['raw', 'berth']) {
+        if (side === 'raw') {
+          const target = other(running)
+          const r = timed(rawSwitch(target), { memory: haveTime })
+          rawMs.push(r.ms)
+          if (name === 'deploy' && r.rssMb !== undefined) mem.raw.push(r.rssMb)
+          running = target
+        } else {
+          const target = other(recorded)
+          if (target === running) {
+            sh(rawSwitch(recorded)) // untimed: bring the containers back to what berth recorded
+            running = recorded
+          }
+          const r = timed(berthOp(target), { memory: haveTime, env: childEnv({ BERTH_TRACE: '1' }) })
+          berthMs.push(r.ms)
+          procs[name].add(traceCount(r.stderr))
+          if (name === 'deploy' && r.rssMb !== undefined) mem.deploy.push(r.rssMb)
+          recorded = running = target
+        }
+      }
+      log(`  ${name} run ${i + 1}/${RUNS}: berth ${fmtMs(berthMs.at(-1))}, raw compose ${fmtMs(rawMs.at(-1))}`)
+    }
+    return { berthMs, rawMs }
+  }
+
+  log(`figure 2: deploy --tag switches A↔B (${RUNS} runs each side)`)
+  const dep = switchFigure('deploy', (tag) => berth('deploy', 'staging', '--tag', tag))
+  ratioRow('deploy staging --tag (A↔B)', dep.berthMs, 'compose up -d --wait', dep.rawMs, 1.15)
+
+  log(`figure 3: rollback switches (${RUNS} runs each side)`)
+  if (running !== recorded) {
+    sh(rawSwitch(recorded))
+    running = recorded
+  }
+  // A plain `berth rollback staging` cannot be repeated (the release rolled back from becomes
+  // `rolled-back`, not `previous`), so each rollback names the other release: the same recreate path.
+  const rb = switchFigure('rollback', (tag) => berth('rollback', 'staging', '--to', tag))
+  ratioRow('rollback staging --to (recreate)', rb.berthMs, 'compose up -d --wait', rb.rawMs, 1.15)
+  rows.push({ figure: 'rollback to warm colour', median: '-', range: '-', baseline: '-', ratio: '-', target: '≤ 1.5 s', result: 'n/a' })
+  notes.push('blue-green: not implemented (issue 4)')
+  notes.push(`docker/compose processes berth starts per deploy --tag: ${[...procs.deploy].join(', ')}; per rollback: ${[...procs.rollback].join(', ')} (BERTH_TRACE)`)
+
+  // 5 (status half). Peak RSS of berth status ------------------------------------------------------------
+  if (haveTime) {
+    for (let i = 0; i < RUNS; i++) mem.status.push(timed(berth('status'), { memory: true }).rssMb)
+  }
+
+  // 4. Scale ---------------------------------------------------------------------------------------------
+  log('figure 4: scale — one-service app with 1, 10 and 30 environments')
+  // Two copies of a one-service app: `berthbenchscale` grows to 1, 10 and 30 environments, and
+  // `berthbenchone` keeps one. At every step their status runs alternate, so the 1-environment time the
+  // ratio divides by is taken on the same host, under the same load, as the N-environment time.
+  const scaleDir = (name, appName) => {
+    const dir = join(workDir, name)
+    mkdirSync(join(dir, 'env'), { recursive: true })
+    cpSync(join(app, 'web'), join(dir, 'web'), { recursive: true })
+    writeFileSync(
+      join(dir, 'compose.yaml'),
+      [
+        'services:',
+        '  web:',
+        '    build: ./web',
+        // The engine's default address pools hold about 30 networks: a project network per environment
+        // would run out before 30 environments (and starve other stacks on the host).
+        '    network_mode: bridge',
+        '    environment:',
+        '      APP_ENV: ${APP_ENV}',
+        '    healthcheck:',
+        '      test: ["CMD", "wget", "-qO-", "http://127.0.0.1:8080/health"]',
+        '      interval: 1s',
+        '      timeout: 2s',
+        '      retries: 2',
+        '      start_period: 1s',
+        '',
+      ].join('\n'),
+    )
+    const writeConfig = (n) => {
+      const lines = [`app: ${appName}`, 'compose: [compose.yaml]', 'health:', '  timeout: 60s', '  interval: 1s', 'releases:', '  keep: 2', 'environments:']
+      for (let i = 1; i <= n; i++) {
+        const file = join(dir, 'env', `${envName(i)}.env`)
+        if (!existsSync(file)) writeFileSync(file, `APP_ENV=${envName(i)}\n`, { mode: 0o600 })
+        lines.push(`  ${envName(i)}:`, `    env_file: env/${envName(i)}.env`)
+      }
+      writeFileSync(join(dir, 'deploy.yml'), `${lines.join('\n')}\n`)
+    }
+    const cli = (...args) => berthArgv(...args, '--config', join(dir, 'deploy.yml'))
+    return { writeConfig, cli }
+  }
+  const envName = (i) => `e${String(i).padStart(2, '0')}`
+  const scaleApp = scaleDir('scale', SCALE_APP)
+  const oneApp = scaleDir('one', ONE_APP)
+  const sberth = scaleApp.cli
+  oneApp.writeConfig(1)
+  sh(oneApp.cli('deploy', envName(1)))
+  const activeTag = (cli, env) => JSON.parse(sh(cli('releases', env, '--json')).stdout).releases.find((r) => r.status === 'active').tag
+  let scaleTag
+  let deployed = 0
+  const scaleMs = {}
+  const refMs = {}
+  const scaleProcs = {}
+  return (async () => {
+    for (const n of SCALE_STEPS) {
+      scaleApp.writeConfig(n)
+      if (deployed === 0) {
+        sh(sberth('deploy', envName(1)))
+        scaleTag = activeTag(sberth, envName(1))
+        deployed = 1
+      }
+      // Promote the same release to the new environments, a few at a time (environments deploy concurrently).
+      const todo = []
+      for (let i = deployed + 1; i <= n; i++) todo.push(envName(i))
+      if (todo.length) log(`  promoting ${scaleTag} to ${todo.length} more environment(s), ${SCALE_PARALLEL} at a time`)
+      const workers = Array.from({ length: SCALE_PARALLEL }, async () => {
+        for (let env = todo.shift(); env; env = todo.shift()) await shAsync(sberth('deploy', env, '--tag', scaleTag, '--yes'))
+      })
+      await Promise.all(workers)
+      deployed = n
+      const traced = timed(sberth('status', '--json'), { env: childEnv({ BERTH_TRACE: '1' }) })
+      const report = JSON.parse(traced.stdout)
+      const live = report.environments.filter((e) => e.release === scaleTag && e.services.some((s) => s.health === 'healthy')).length
+      if (live !== n) throw new Error(`status --json shows ${live} of ${n} environments healthy on ${scaleTag}`)
+      scaleProcs[n] = traceCount(traced.stderr)
+      scaleMs[n] = []
+      refMs[n] = []
+      timed(oneApp.cli('status', '--json')) // warm-up
+      for (let i = 0; i < RUNS; i++) {
+        const pair = [
+          () => scaleMs[n].push(timed(sberth('status', '--json')).ms),
+          () => refMs[n].push(timed(oneApp.cli('status', '--json')).ms),
+        ]
+        if (i % 2) pair.reverse()
+        for (const op of pair) op()
+      }
+      log(`  status --json at ${n}: median ${fmtMs(stats(scaleMs[n]).median)} (1-env app meanwhile ${fmtMs(stats(refMs[n]).median)}), ${scaleProcs[n]} docker/compose processes`)
+    }
+    for (const n of SCALE_STEPS) {
+      ratioRow(`status --json, ${n} env${n === 1 ? '' : 's'}`, scaleMs[n], '1 env', refMs[n], n === 30 ? 1.5 : undefined)
+    }
+    const [first] = SCALE_STEPS
+    const last = SCALE_STEPS.at(-1)
+    notes.push(
+      `scale: the baseline is a second one-environment app timed alternately at the same step; measured one step after the other instead, ${last} envs / ${first} env = ${(stats(scaleMs[last]).median / stats(scaleMs[first]).median).toFixed(2)}× (load drift included)`,
+    )
+    const counts = SCALE_STEPS.map((n) => scaleProcs[n])
+    rows.push({
+      figure: 'status processes at 1/10/30',
+      median: counts.join(' / '),
+      range: '-',
+      baseline: '-',
+      ratio: '-',
+      target: 'same at every N',
+      result: counts.every((c) => c === counts[0]) ? 'PASS' : 'MISS',
+    })
+
+    // 5. Memory --------------------------------------------------------------------------------------------
+    if (haveTime) {
+      const memRow = (figure, values, baseline) => {
+        const s = stats(values)
+        const b = baseline?.length ? `compose up -d --wait ${fmtMb(stats(baseline).median)}` : '-'
+        rows.push({ figure, median: fmtMb(s.median), range: `${fmtMb(s.min)}–${fmtMb(s.max)}`, baseline: b, ratio: '-', target: '< 150 MB', result: s.max < 150 ? 'PASS' : 'MISS' })
+      }
+      memRow('peak RSS deploy --tag', mem.deploy, mem.raw)
+      memRow('peak RSS status', mem.status)
+      notes.push('peak RSS is /usr/bin/time -v\'s "Maximum resident set size": the largest single process of the tree (berth\'s node, or a docker/compose child if larger)')
+    }
+  })()
+}
+
+let exitCode = 0
+try {
+  await main()
+} catch (error) {
+  exitCode = 1
+  log(`failed: ${error.stack ?? error.message}`)
+} finally {
+  cleanupAll()
+}
+if (rows.length) printTable()
+const total = Number(process.hrtime.bigint() - started) / 1e9
+process.stdout.write(`\ntotal wall time: ${total.toFixed(0)} s${exitCode ? ' (the benchmark failed before finishing; see stderr)' : ''}\n`)
+process.exit(exitCode)

@@ -14,5 +14,6 @@ if [ "${BERTH_SKIP_E2E:-}" = "1" ]; then
   exec npx vitest run test/unit
 fi
 bash scripts/engine.sh
+bash scripts/edge-image.sh
 bash scripts/prepare-contexts.sh test/fixtures examples >/dev/null
 exec npx vitest run

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { ConfigError, UsageError } from '../errors.js'
 import { NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
-import type { Config, EnvironmentConfig, HealthConfig } from './types.js'
+import type { Config, EnvironmentConfig, HealthConfig, Route } from './types.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -15,6 +15,9 @@ export interface LoadOptions {
 
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
 const DEFAULT_HEALTH: HealthConfig = { timeoutMs: 120_000, intervalMs: 2_000, http: [] }
+const DEFAULT_DRAIN_MS = 10_000
+/** SPEC §9: the compose project of the host's edge proxy. */
+const EDGE_PROJECT = 'berth-edge'
 
 /** Reads, validates and resolves deploy.yml; every problem found is reported at once, with its line. */
 export async function loadConfig({ file, cwd, env = process.env }: LoadOptions): Promise<Config> {
@@ -113,7 +116,8 @@ function formatPath(path: SchemaIssue['path']): string {
 
 async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
   const dir = dirname(source.file)
-  const missing: SchemaIssue[] = []
+  // Missing files and rules that span keys, reported together after the schema's own checks passed.
+  const missing: SchemaIssue[] = checkEnvironments(raw)
 
   /** Absolute paths of the compose files at path, each checked to exist. */
   const composeFiles = async (value: string | string[], path: SchemaIssue['path']): Promise<string[]> => {
@@ -153,6 +157,16 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
       },
       confirm: env.confirm,
       keep: env.keep ?? raw.releases.keep,
+      strategy: env.strategy,
+      stateful: env.stateful ?? [],
+      routes: (env.routes ?? []).map(({ listen, service, port, host }): Route => ({
+        listen,
+        service,
+        port,
+        // Host headers match case-insensitively; one spelling keeps the edge's routes and berth's records comparable.
+        ...(host === undefined ? {} : { host: host.toLowerCase() }),
+      })),
+      drainMs: env.drain ?? DEFAULT_DRAIN_MS,
     })
   }
   if (missing.length > 0) throw source.error(missing)
@@ -163,7 +177,62 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
     dir,
     stateDir: resolve(dir, raw.state_dir ?? '.berth'),
     environments,
+    edge: { image: raw.edge.image, adminPort: raw.edge.admin_port },
   }
+}
+
+/** SPEC §9 rules that span keys: strategy-only keys, routes, stateful services, project names of the colours. */
+function checkEnvironments(raw: DeployFile): SchemaIssue[] {
+  const issues: SchemaIssue[] = []
+  const claimed: { path: SchemaIssue['path']; listen: number; host?: string }[] = []
+
+  for (const [name, env] of Object.entries(raw.environments)) {
+    const at = (...keys: SchemaIssue['path']): SchemaIssue['path'] => ['environments', name, ...keys]
+
+    // Compose projects are named <app>-<env>, so environment `x-blue` would share its project with the blue colour of `x`.
+    const project = `${raw.app}-${name}`
+    const [, base, colour] = /^(.+)-(blue|green)$/.exec(name) ?? []
+    if (base !== undefined && raw.environments[base]?.strategy === 'blue-green') {
+      issues.push({ path: at(), message: `compose project ${project} is also the ${colour} colour of environments.${base}; rename one of them` })
+    }
+    if (project === EDGE_PROJECT) issues.push({ path: at(), message: `compose project ${project} is the edge proxy's; rename the environment` })
+
+    if (env.strategy !== 'blue-green') {
+      for (const key of ['routes', 'stateful', 'drain'] as const) {
+        if (env[key] !== undefined) issues.push({ path: at(key), message: 'only with strategy: blue-green' })
+      }
+      continue
+    }
+
+    const stateful = env.stateful ?? []
+    stateful.forEach((service, i) => {
+      const first = stateful.indexOf(service)
+      if (first < i) issues.push({ path: at('stateful', i), message: `${service} is already listed at stateful[${first}]` })
+    })
+
+    const routes = env.routes ?? []
+    if (routes.length === 0) issues.push({ path: at('routes'), message: 'a blue-green environment needs at least one route' })
+    routes.forEach((route, i) => {
+      if (stateful.includes(route.service)) {
+        issues.push({
+          path: at('routes', i, 'service'),
+          message: `routed service ${route.service} is stateful: stateful services are shared by both colours and cannot be switched`,
+        })
+      }
+      if (route.listen === raw.edge.admin_port) {
+        issues.push({ path: at('routes', i, 'listen'), message: `listen ${route.listen} is taken by the edge's admin API (edge.admin_port)` })
+      }
+      const host = route.host?.toLowerCase()
+      // Each route is compared with those before it in the file, so every clash is reported once, at its second claimant.
+      const clash = claimed.find((other) => other.listen === route.listen && (other.host === undefined || host === undefined || other.host === host))
+      if (clash) {
+        const how = host !== undefined && clash.host === host ? `with the same host ${host}` : 'without a distinct host'
+        issues.push({ path: at('routes', i), message: `listen ${route.listen} is also claimed by ${formatPath(clash.path)} ${how}` })
+      }
+      claimed.push({ path: at('routes', i), listen: route.listen, ...(host === undefined ? {} : { host }) })
+    })
+  }
+  return issues
 }
 
 async function isFile(path: string): Promise<boolean> {

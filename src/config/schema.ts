@@ -1,9 +1,12 @@
 import { z } from 'zod'
 import { DURATION_PATTERN, parseDuration } from './duration.js'
+import type { EdgeConfig } from './types.js'
 
 /** App and environment names become compose project names and directory names, hence the narrow rule. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/
 export const NAME_RULE = `must match ${NAME_PATTERN.source} (a lowercase letter, then up to 30 lowercase letters, digits or "-")`
+
+export const DEFAULT_EDGE: EdgeConfig = { image: 'caddy:2', adminPort: 2019 }
 
 const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
 const DURATION_MESSAGE = 'expected a duration like "90s"'
@@ -18,18 +21,48 @@ const files = z.union([path, z.array(path).min(1, 'expected at least one file')]
 
 const envVarNames = z.array(z.string().regex(ENV_VAR_PATTERN, 'expected a variable name like DATABASE_URL'))
 
-const duration = z
-  .union([z.string(), z.number()], { error: DURATION_MESSAGE })
-  .transform((value, ctx) => {
-    const ms = parseDuration(value)
-    if (ms !== undefined && ms > 0) return ms
-    ctx.addIssue({ code: 'custom', message: ms === 0 ? 'must be longer than 0s' : DURATION_MESSAGE })
-    return z.NEVER
-  })
-  // JSON Schema applies `pattern` to strings only, so numbers of seconds stay valid for editors.
-  .meta({ pattern: DURATION_PATTERN.source })
+/** A duration in milliseconds; zero only where "no wait at all" makes sense. */
+function durationSchema({ allowZero }: { allowZero: boolean }) {
+  return z
+    .union([z.string(), z.number()], { error: DURATION_MESSAGE })
+    .transform((value, ctx) => {
+      const ms = parseDuration(value)
+      if (ms !== undefined && (ms > 0 || allowZero)) return ms
+      ctx.addIssue({ code: 'custom', message: ms === 0 ? 'must be longer than 0s' : DURATION_MESSAGE })
+      return z.NEVER
+    })
+    // JSON Schema applies `pattern` to strings only, so numbers of seconds stay valid for editors.
+    .meta({ pattern: DURATION_PATTERN.source })
+}
+
+const duration = durationSchema({ allowZero: false })
 
 const keep = z.int('expected a whole number').min(1, 'must be at least 1')
+
+const PORT_MESSAGE = 'expected a port number from 1 to 65535'
+// A missing port falls through to describeIssue's "is required".
+const port = z
+  .int({ error: (issue) => (issue.input === undefined ? undefined : PORT_MESSAGE) })
+  .min(1, PORT_MESSAGE)
+  .max(65535, PORT_MESSAGE)
+
+/** The compose specification's rule for service names. */
+export const SERVICE_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+const service = z.string().regex(SERVICE_PATTERN, 'expected a compose service name')
+
+/** A DNS name (or an IPv4 address) as a Host header carries it, without port or wildcard. */
+const HOST_PATTERN = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/
+
+const route = z.strictObject({
+  listen: port.describe('Host port the edge proxy listens on (on every interface).'),
+  service: service.describe('Service of the live colour the traffic goes to; it must not be stateful.'),
+  port: port.describe('Container port of that service.'),
+  host: z
+    .string()
+    .regex(HOST_PATTERN, 'expected a host name like shop.example.com')
+    .optional()
+    .describe('Only requests with this Host header; lets environments share one listen port.'),
+})
 
 const httpProbe = z.strictObject({
   url: z
@@ -65,7 +98,33 @@ const environment = z.strictObject({
     .default(false)
     .describe('deploy, rollback and down ask for confirmation, or need --yes without a TTY.'),
   keep: keep.optional().describe('Releases kept for this environment (overrides releases.keep).'),
+  strategy: z
+    .enum(['recreate', 'blue-green'], { error: 'expected recreate or blue-green' })
+    .default('recreate')
+    .describe(
+      'recreate (default): compose updates the containers in place. blue-green: a second copy of the stateless ' +
+        'services starts beside the live one and the edge proxy switches the routes once it is healthy.',
+    ),
+  // routes, stateful and drain stay undefined when absent, so that load.ts can tell they were given to a recreate environment.
+  stateful: z
+    .array(service)
+    .optional()
+    .describe('blue-green only: services shared by both colours, run once in <app>-<env> (databases, queues; default none).'),
+  routes: z
+    .array(route)
+    .optional()
+    .describe('blue-green only (and required there): host ports the edge proxy routes to the live colour.'),
+  drain: durationSchema({ allowZero: true })
+    .optional()
+    .describe('blue-green only: how long the old colour keeps serving in-flight requests before it is stopped (default 10s; 0s allowed).'),
 })
+
+const edge = z
+  .strictObject({
+    image: z.string().min(1, 'expected an image reference').default(DEFAULT_EDGE.image).describe('Image of the edge proxy: Caddy 2 (default caddy:2).'),
+    admin_port: port.default(DEFAULT_EDGE.adminPort).describe("Port of Caddy's admin API, bound to 127.0.0.1 only (default 2019)."),
+  })
+  .default({ image: DEFAULT_EDGE.image, admin_port: DEFAULT_EDGE.adminPort })
 
 export const deployFileSchema = z
   .strictObject({
@@ -76,6 +135,7 @@ export const deployFileSchema = z
     releases: z
       .strictObject({ keep: keep.default(5).describe('Releases (and their images) kept per environment.') })
       .default({ keep: 5 }),
+    edge: edge.describe('The edge proxy of blue-green environments: one per host (compose project berth-edge), shared by every app.'),
     state_dir: path.optional().describe('Directory of berth\'s state, relative to deploy.yml (default .berth).'),
     environments: z
       .record(

@@ -6,6 +6,8 @@ export interface HttpProbe {
   /** Expected status; undefined means any 2xx. */
   status?: number
   contains?: string
+  /** Host header to send (set by berth when a probe goes through an edge route shared by host). */
+  host?: string
 }
 
 export interface HealthConfig {
@@ -13,6 +15,18 @@ export interface HealthConfig {
   intervalMs: number
   http: HttpProbe[]
 }
+
+/** SPEC §9: a host port the edge proxy owns, sending its traffic to one service of the live colour. */
+export interface Route {
+  listen: number
+  service: string
+  /** The service's container port. */
+  port: number
+  /** Share one listen port between environments by Host header. */
+  host?: string
+}
+
+export type Strategy = 'recreate' | 'blue-green'
 
 export interface EnvironmentConfig {
   name: string
@@ -28,6 +42,20 @@ export interface EnvironmentConfig {
   health: HealthConfig
   confirm: boolean
   keep: number
+  strategy: Strategy
+  /** blue-green: services shared by both colours, run in <app>-<env> (databases, queues, volumes). */
+  stateful: string[]
+  /** blue-green: what the edge routes to the live colour. */
+  routes: Route[]
+  /** blue-green: how long the old colour keeps serving in-flight requests before it is stopped. */
+  drainMs: number
+}
+
+/** The managed edge proxy of the host (compose project berth-edge), shared by every app and environment. */
+export interface EdgeConfig {
+  image: string
+  /** Caddy's admin API, bound to 127.0.0.1 only. */
+  adminPort: number
 }
 
 export interface Config {
@@ -39,4 +67,5 @@ export interface Config {
   /** Absolute path of the state directory (default <dir>/.berth). */
   stateDir: string
   environments: Map<string, EnvironmentConfig>
+  edge: EdgeConfig
 }

@@ -4,7 +4,7 @@ import { parse } from 'yaml'
 
 import { interpolate } from '../config/envFile.js'
 import type { Config, EnvironmentConfig, HttpProbe } from '../config/types.js'
-import { composeLogs, composeUp } from '../docker/compose.js'
+import { type ComposeTarget, composeLogs, composeUp } from '../docker/compose.js'
 import type { Container } from '../docker/parse.js'
 import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type ComposeModel, oneOffServices } from './composeModel.js'
@@ -19,8 +19,12 @@ export interface Env {
   vars: Record<string, string>
 }
 
-export function healthPlan(e: Env, model: ComposeModel): HealthPlan {
-  const probes: HttpProbe[] = e.env.health.http.map((p) => ({ ...p, url: interpolate(p.url, e.vars) }))
+/** The environment's HTTP probes with ${VAR} taken from its env file. */
+export function envProbes(e: Env): HttpProbe[] {
+  return e.env.health.http.map((p) => ({ ...p, url: interpolate(p.url, e.vars) }))
+}
+
+export function healthPlan(e: Env, model: ComposeModel, probes: HttpProbe[] = envProbes(e)): HealthPlan {
   return {
     services: Object.keys(model.services).sort(),
     oneOff: oneOffServices(model),
@@ -43,15 +47,20 @@ export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecor
   await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
     await deps.run(composeUp(target))
   })
+  return waitFor(deps, e, record.tag, e.env.project, healthPlan(e, model))
+}
+
+/** The SPEC §6 wait on one compose project of the environment; on success, the drift baseline. */
+export async function waitFor(deps: Deps, e: Env, tag: string, project: string, plan: HealthPlan): Promise<ApplyResult> {
   try {
-    return await deps.reporter.step(`wait until ${e.env.name} ${record.tag} is healthy`, async (update) => {
+    return await deps.reporter.step(`wait until ${project} ${tag} is healthy`, async (update) => {
       const result = await waitHealthy(
-        healthPlan(e, model),
-        { containers: () => projectContainers(deps.run, e.env.project), probe: deps.probe, sleep: deps.sleep, now: () => deps.now().getTime() },
+        plan,
+        { containers: () => projectContainers(deps.run, project), probe: deps.probe, sleep: deps.sleep, now: () => deps.now().getTime() },
         update,
       )
       if (!result.ok) throw new HealthCheckFailed(result.failure)
-      return { ok: true as const, configHashes: configHashesOf(await projectContainers(deps.run, e.env.project)) }
+      return { ok: true as const, configHashes: configHashesOf(await projectContainers(deps.run, project)) }
     })
   } catch (error) {
     if (error instanceof HealthCheckFailed) return { ok: false, failure: error.failure }
@@ -76,9 +85,14 @@ class HealthCheckFailed extends Error {
 }
 
 /** SPEC §6: which check failed, its last error, and the last 50 log lines of each failing service. */
-export async function reportFailure(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>, failure: HealthFailure): Promise<void> {
+export async function reportFailure(
+  deps: Deps,
+  e: Env,
+  record: Pick<ReleaseRecord, 'tag' | 'configFile'>,
+  failure: HealthFailure,
+  target: ComposeTarget = releaseTarget(e.config, e.env, record.configFile),
+): Promise<void> {
   deps.reporter.warn(`${e.env.name} ${record.tag} is not healthy: ${failure.check} failed: ${failure.lastError}`)
-  const target = releaseTarget(e.config, e.env, record.configFile)
   for (const service of failure.services) {
     const logs = await deps.run(composeLogs(target, { services: [service], tail: 50 }), { allowFailure: true })
     const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-50)

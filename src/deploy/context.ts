@@ -55,7 +55,17 @@ export function sourceTarget(env: EnvironmentConfig, extraFiles: readonly string
 
 /** A release's recorded, resolved config (paths already absolute): what `up` applies, for deploys and rollbacks alike. */
 export function releaseTarget(config: Config, env: EnvironmentConfig, configFile: string): ComposeTarget {
-  return { project: env.project, files: [configPath(config.stateDir, env.name, configFile)], envFile: env.envFile, projectDirectory: projectDirectory(env) }
+  return projectTarget(env, env.project, configPath(config.stateDir, env.name, configFile))
+}
+
+/** One resolved compose file applied as a given project of the environment (blue-green runs several). */
+export function projectTarget(env: EnvironmentConfig, project: string, file: string): ComposeTarget {
+  return { project, files: [file], envFile: env.envFile, projectDirectory: projectDirectory(env) }
+}
+
+/** The compose projects an environment runs as: <app>-<env>, and its two colours when blue-green. */
+export function environmentProjects(env: EnvironmentConfig): string[] {
+  return env.strategy === 'blue-green' ? [env.project, `${env.project}-blue`, `${env.project}-green`] : [env.project]
 }
 
 /** One label-filtered query for all of an environment's containers. */

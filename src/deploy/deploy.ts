@@ -3,11 +3,12 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError, UsageError } from '../errors.js'
 import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.js'
+import { applyBlueGreen } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import { type Deps, operator } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
-import { refuseFixedNames, refusePortClashes } from './preflight.js'
+import { refuseBlueGreenModel, refuseFixedNames, refusePortClashes } from './preflight.js'
 import { buildRelease, gitVersion, missingImages, prepareRelease, resolveModel, tagsWithImages } from './release.js'
 import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from './releaseStore.js'
 import { nextTag, TAG_PATTERN } from './releaseTag.js'
@@ -48,6 +49,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
     const m = await resolveModel(deps, env)
     refuseFixedNames(m, env)
+    refuseBlueGreenModel(m, env)
     await refusePortClashes(deps, m, env)
     if (req.tag) await refuseMissingImages(deps, e, m, req.tag)
     return m
@@ -109,6 +111,16 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
     }
   }
 
+  if (env.strategy === 'blue-green') {
+    let outcome
+    try {
+      outcome = await applyBlueGreen(deps, e, record)
+    } catch (error) {
+      await recordFailed()
+      throw error
+    }
+    return recordSuccess({ ...record, colour: outcome.colour }, outcome.configHashes)
+  }
   const result = await applyAndWait(deps, e, record)
   if (!result.ok) {
     await reportFailure(deps, e, record, result.failure)
@@ -116,11 +128,15 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
     return restorePrevious(deps, e, tag, result.failure, previous)
   }
 
-  const now = deps.now()
-  const durationMs = now.getTime() - started.getTime()
-  const updated = activate(withRecord(releases, { ...record, durationMs, configHashes: result.configHashes }), tag, now.toISOString())
-  await writeReleases(config.stateDir, env.name, updated)
-  progress.onInterrupt = async () => `release ${tag} is active; retention was cut short, which the next deploy finishes`
-  const removedImages = await pruneReleases(deps, config, env)
-  return { environment: env.name, project: env.project, tag, ...(previous ? { previous: previous.tag } : {}), built, restartAdded: prepared.restartAdded, removedImages, durationMs }
+  return recordSuccess(record, result.configHashes)
+
+  async function recordSuccess(applied: ReleaseRecord, configHashes: Record<string, string>): Promise<DeployResult> {
+    const now = deps.now()
+    const durationMs = now.getTime() - started.getTime()
+    const updated = activate(withRecord(releases, { ...applied, durationMs, configHashes }), tag, now.toISOString())
+    await writeReleases(config.stateDir, env.name, updated)
+    progress.onInterrupt = async () => `release ${tag} is active; retention was cut short, which the next deploy finishes`
+    const removedImages = await pruneReleases(deps, config, env)
+    return { environment: env.name, project: env.project, tag, ...(previous ? { previous: previous.tag } : {}), built, restartAdded: prepared.restartAdded, removedImages, durationMs }
+  }
 }

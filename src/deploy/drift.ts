@@ -139,7 +139,8 @@ export interface UnmanagedContainer {
  * another project name. They have no release record, and usually no restart policy (seed 001).
  */
 export function findUnmanaged(app: string, envNames: readonly string[], containers: readonly Container[]): UnmanagedContainer[] {
-  const projects = new Set(envNames.map((e) => `${app}-${e}`))
+  // Colour projects of blue-green environments are the environment's too.
+  const projects = new Set(envNames.flatMap((e) => [`${app}-${e}`, `${app}-${e}-blue`, `${app}-${e}-green`]))
   const prefixed = (s: string) => s.startsWith(`${app}-`) || s.startsWith(`${app}_`)
   const out: UnmanagedContainer[] = []
   for (const c of containers) {

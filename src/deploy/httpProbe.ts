@@ -6,7 +6,7 @@ export async function probeHttp(probe: HttpProbe, timeoutMs = 5000): Promise<Pro
   try {
     // Imported on first use: only deploys and rollbacks probe.
     const { request } = await import('undici')
-    const res = await request(probe.url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    const res = await request(probe.url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(probe.host ? { headers: { host: probe.host } } : {}) })
     const body = await res.body.text()
     const statusOk = probe.status !== undefined ? res.statusCode === probe.status : res.statusCode >= 200 && res.statusCode < 300
     if (!statusOk) return { ok: false, detail: `HTTP ${res.statusCode} (expected ${probe.status ?? '2xx'}): ${excerpt(body)}` }

@@ -7,6 +7,7 @@ import { type ComposeTarget, composeDown, composeLogs, composePassthrough } from
 import { PreflightError, UsageError } from '../errors.js'
 import { mask, registerSecrets, secretValuesOf } from '../secrets.js'
 import { recordedModel } from './apply.js'
+import { downColours } from './blueGreen.js'
 import { type Deps, projectContainers, releaseTarget, sourceTarget } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun } from './lockedRun.js'
@@ -217,6 +218,8 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
       `${env.project} may be partly stopped${active ? ` and the records still name ${active.tag} as active` : ''}: run berth down ${env.name} again`
     const containers = (await projectContainers(deps.run, env.project)).map((c) => c.name).sort()
     await deps.reporter.step(`stop and remove ${env.project}${req.volumes ? ' with its volumes' : ''}`, async () => {
+      // Colours first: they use the stateful project's networks, which compose removes last.
+      if (env.strategy === 'blue-green') await downColours(deps, { config: req.config, env, vars: {} }, req.volumes)
       await deps.run(composeDown(target, { volumes: req.volumes }))
     })
     if (active) await writeReleases(req.config.stateDir, env.name, setStatus(releases, active.tag, 'superseded'))

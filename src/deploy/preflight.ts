@@ -69,13 +69,46 @@ export function findPortClashes(model: ComposeModel, project: string, running: r
 
 /** SPEC §5: refuse when a port this environment would publish is published by another project. */
 export async function refusePortClashes(deps: Deps, model: ComposeModel, env: EnvironmentConfig): Promise<void> {
-  if (publishedPorts(model).length === 0) return
+  // A blue-green environment's public ports are its routes' listen ports, which the edge will own.
+  const wanted: ComposeModel =
+    env.strategy === 'blue-green'
+      ? { services: { ...model.services, 'edge route': { ports: env.routes.map((r) => ({ target: r.port, published: String(r.listen) })) } } }
+      : model
+  if (publishedPorts(wanted).length === 0) return
   const { stdout } = await deps.run(psByLabels([]))
-  const clashes = findPortClashes(model, env.project, parsePs(stdout))
+  const own = new Set([env.project, `${env.project}-blue`, `${env.project}-green`])
+  const clashes = findPortClashes(wanted, env.project, parsePs(stdout).filter((c) => !own.has(c.project ?? '')))
   if (clashes.length === 0) return
   throw new PreflightError(
     `${env.name}: ${clashes.map((c) => `host port ${c.port}/${c.protocol} (service ${c.service}) is already published by ${c.holder}`).join('; ')}`,
     `Give ${env.name} its own port in ${env.envFile}, or stop what holds it.`,
     'PORT_IN_USE',
   )
+}
+
+/**
+ * SPEC §9: both colours run at once during a switch, so a colour service cannot publish a host port
+ * itself — the edge owns the public ports. Stateful and routed services must exist in the compose files.
+ */
+export function refuseBlueGreenModel(model: ComposeModel, env: EnvironmentConfig): void {
+  if (env.strategy !== 'blue-green') return
+  const services = Object.keys(model.services)
+  const unknown = [...env.stateful.map((s) => `stateful ${s}`), ...env.routes.map((r) => `route to ${r.service}`)].filter(
+    (what) => !services.includes(what.replace(/^(stateful|route to) /, '')),
+  )
+  if (unknown.length > 0) {
+    throw new PreflightError(
+      `${env.name}: ${unknown.join(', ')}: no such service in the compose files (services: ${services.join(', ')})`,
+      'Name services of the compose files under stateful: and routes:.',
+      'UNKNOWN_SERVICE',
+    )
+  }
+  const publishing = publishedPorts(model).filter((p) => !env.stateful.includes(p.service))
+  if (publishing.length > 0) {
+    throw new PreflightError(
+      `${env.name} is blue-green, but ${publishing.map((p) => `${p.service} publishes host port ${p.port}`).join(', ')}: both colours run at once and cannot both publish it`,
+      'Remove the ports: of stateless services and reach them through routes: (the edge owns the public port), or list the service under stateful:.',
+      'COLOUR_PUBLISHES_PORT',
+    )
+  }
 }

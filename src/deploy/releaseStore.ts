@@ -28,6 +28,8 @@ export interface ReleaseRecord {
   configFile: string
   /** service → compose's config hash of its containers when the release became healthy (drift baseline). */
   configHashes?: Record<string, string>
+  /** blue-green: the colour project the release runs in. */
+  colour?: 'blue' | 'green'
   durationMs?: number
 }
 

@@ -3,6 +3,7 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
 import { type Env, applyAndWait, recordedModel, reportFailure, restorePrevious } from './apply.js'
+import { applyBlueGreen } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import type { Deps } from './context.js'
 import { checkEngine } from './engine.js'
@@ -57,15 +58,23 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
     }
     progress.onInterrupt = async () =>
       `the rollback to ${target.tag} may be partly applied; the records still name ${active?.tag ?? 'no release'} as active${active ? `: berth rollback ${env.name} --to ${active.tag} or again --to ${target.tag}` : ''}`
-    const result = await applyAndWait(deps, e, applied)
-    if (!result.ok) {
-      await reportFailure(deps, e, applied, result.failure)
-      return restorePrevious(deps, e, target.tag, result.failure, active)
+    let configHashes: Record<string, string>
+    if (env.strategy === 'blue-green') {
+      const outcome = await applyBlueGreen(deps, e, applied)
+      applied = { ...applied, colour: outcome.colour }
+      configHashes = outcome.configHashes
+    } else {
+      const result = await applyAndWait(deps, e, applied)
+      if (!result.ok) {
+        await reportFailure(deps, e, applied, result.failure)
+        return restorePrevious(deps, e, target.tag, result.failure, active)
+      }
+      configHashes = result.configHashes
     }
     const now = deps.now()
     const current = await readReleases(req.config.stateDir, env.name)
     const updated = activate(
-      current.map((r) => (r.tag === applied.tag ? { ...applied, configHashes: result.configHashes } : r)),
+      current.map((r) => (r.tag === applied.tag ? { ...applied, configHashes } : r)),
       target.tag,
       now.toISOString(),
       'rolled-back',

@@ -5,7 +5,8 @@ import { DockerCommandError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import { LABEL } from './composeModel.js'
-import type { Deps } from './context.js'
+import { colourStatus, type ColourStatus } from './blueGreen.js'
+import { type Deps, environmentProjects } from './context.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine } from './engine.js'
 import { findActive, findPrevious, readReleases, type ReleaseRecord } from './releaseStore.js'
@@ -28,6 +29,8 @@ export interface EnvironmentStatus {
   since?: string
   previous?: string
   services: ServiceStatus[]
+  /** blue-green: the live and idle colours and where each route points. */
+  colours?: ColourStatus
 }
 
 export interface StatusReport {
@@ -53,8 +56,13 @@ export async function status(config: Config, envName: string | undefined, deps: 
   const environments = await Promise.all(
     envs.map(async (env) => {
       const releases = await readReleases(config.stateDir, env.name)
-      const own = containers.filter((c) => c.project === env.project)
-      return { ...environmentStatus(env, releases, own), ...environmentDrift(findActive(releases), own, engine.compose) }
+      const projects = environmentProjects(env)
+      const own = containers.filter((c) => projects.includes(c.project ?? ''))
+      if (env.strategy !== 'blue-green') return { ...environmentStatus(env, releases, own), ...environmentDrift(findActive(releases), own, engine.compose) }
+      // The idle colour is stopped on purpose: drift is judged on the stateful project and the live colour.
+      const colours = await colourStatus(config.stateDir, env)
+      const serving = own.filter((c) => c.project === env.project || (colours.live && c.project === `${env.project}-${colours.live}`))
+      return { ...environmentStatus(env, releases, own), colours, ...environmentDrift(findActive(releases), serving, engine.compose) }
     }),
   )
   return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }

@@ -56,3 +56,12 @@ export function composePassthrough(t: ComposeTarget, args: readonly string[]): s
 export function composeVersion(): string[] {
   return ['docker', 'compose', 'version', '--format', 'json']
 }
+
+/** Stops without removing: blue-green keeps the old colour stopped-warm for an instant rollback. */
+export function composeStop(t: ComposeTarget): string[] {
+  return [...base(t), 'stop']
+}
+
+export function composeStart(t: ComposeTarget): string[] {
+  return [...base(t), 'start']
+}

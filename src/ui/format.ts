@@ -1,3 +1,4 @@
+import type { ColourStatus } from '../deploy/blueGreen.js'
 import type { DoctorReport } from '../deploy/doctor.js'
 import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../deploy/drift.js'
 import type { ReleaseRecord } from '../deploy/releaseStore.js'
@@ -13,6 +14,7 @@ export function formatStatus(report: StatusReport): string {
       ? `${env.environment} (${env.project}): release ${env.release} since ${env.since}${env.previous ? `, previous ${env.previous}` : ''}`
       : `${env.environment} (${env.project}): no release deployed`
     out.push(head)
+    if (env.colours) out.push(...formatColours(env.colours))
     if (env.services.length === 0) {
       out.push('  no containers')
     } else {
@@ -24,6 +26,12 @@ export function formatStatus(report: StatusReport): string {
   }
   if (report.unmanaged.length > 0) out.push(...formatUnmanaged(report.app, report.unmanaged))
   return out.join('\n').trimEnd()
+}
+
+function formatColours(c: ColourStatus): string[] {
+  const out = [`  blue-green: live ${c.live ?? 'none'}${c.idle ? `, idle ${c.idle.colour} (release ${c.idle.release}, stopped-warm)` : ''}`]
+  for (const r of c.routes) out.push(`  route :${r.listen}${r.host ? ` (${r.host})` : ''} -> ${r.service}:${r.port}${r.upstream ? ` on ${r.upstream}` : ' (not routed yet)'}`)
+  return out
 }
 
 function formatDrift(env: EnvironmentDrift, release: string | undefined): string[] {

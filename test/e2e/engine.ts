@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -97,9 +98,19 @@ export function engineState(stateDir: string): Record<string, unknown> {
   }
 }
 
-export async function httpGet(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url)
-  return { status: res.status, body: (await res.text()).trim() }
+/** One GET on a new connection (no keep-alive), as a fresh client of the environment would send it. */
+export function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }))
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)))
+    req.on('error', reject)
+  })
 }
 
 /** Id and start time of each container of a compose project. */
@@ -174,4 +185,12 @@ export function expectRefused(dir: string, args: string[], code: number, message
   expect(r.stderr).toMatch(message)
   expect(engineState(stateDir)).toEqual(before)
   return r
+}
+
+/** A private copy of every fixture app (fixtures may build from their siblings' contexts). */
+export function copyFixtures(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-fixtures-'))
+  cpSync(join(repoRoot, 'test', 'fixtures'), dir, { recursive: true })
+  execFileSync('bash', [join(repoRoot, 'scripts', 'prepare-contexts.sh'), dir], { stdio: 'ignore' })
+  return dir
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 
-import type { EnvironmentConfig } from '../../../src/config/types.js'
+import type { EnvironmentConfig } from '../../src/config/types.js'
 
 /** A validated environment of app `shop` whose files live under `dir`, as loadConfig would give it. */
 export function environmentConfig(name: string, dir: string): EnvironmentConfig {
@@ -14,5 +14,9 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
     health: { timeoutMs: 60_000, intervalMs: 1000, http: [] },
     confirm: false,
     keep: 5,
+    strategy: 'recreate',
+    stateful: [],
+    routes: [],
+    drainMs: 10_000,
   }
 }

@@ -7,22 +7,12 @@ import { hashEnvFile, interpolate, readEnvFile } from '../../../src/config/envFi
 import type { EnvironmentConfig } from '../../../src/config/types.js'
 import { ConfigError } from '../../../src/errors.js'
 import { clearSecrets, mask } from '../../../src/secrets.js'
+import { environmentConfig } from '../fixtures.js'
 
 const envDir = fileURLToPath(new URL('../../fixtures/config/env/', import.meta.url))
 
 function environment(overrides: Partial<EnvironmentConfig>): EnvironmentConfig {
-  return {
-    name: 'staging',
-    project: 'shop-staging',
-    envFile: join(envDir, 'complete.env'),
-    composeFiles: [],
-    required: [],
-    secrets: [],
-    health: { timeoutMs: 120_000, intervalMs: 2_000, http: [] },
-    confirm: false,
-    keep: 5,
-    ...overrides,
-  }
+  return { ...environmentConfig('staging', envDir), envFile: join(envDir, 'complete.env'), composeFiles: [], health: { timeoutMs: 120_000, intervalMs: 2_000, http: [] }, ...overrides }
 }
 
 beforeEach(() => clearSecrets())

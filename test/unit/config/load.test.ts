@@ -68,6 +68,57 @@ describe('loadConfig: invalid deploy.yml', () => {
         '(looked for compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml)',
     ],
     ['spec-example/deploy.yml', 'deploy.yml:14 environments.staging.health.timeout: expected a duration like "90s"'],
+    [
+      'bg-bad-values.yml',
+      'bg-bad-values.yml:3 edge.image: expected an image reference\n' +
+        'bg-bad-values.yml:4 edge.admin_port: expected a port number from 1 to 65535\n' +
+        'bg-bad-values.yml:5 edge.tls: unknown key\n' +
+        'bg-bad-values.yml:8 environments.staging.strategy: expected recreate or blue-green\n' +
+        'bg-bad-values.yml:9 environments.staging.drain: expected a duration like "90s"\n' +
+        'bg-bad-values.yml:12 environments.production.stateful[0]: expected a compose service name\n' +
+        'bg-bad-values.yml:14 environments.production.routes[0].listen: expected a port number from 1 to 65535\n' +
+        'bg-bad-values.yml:16 environments.production.routes[0].port: expected a port number from 1 to 65535\n' +
+        'bg-bad-values.yml:17 environments.production.routes[0].host: expected a host name like shop.example.com\n' +
+        'bg-bad-values.yml:18 environments.production.routes[0].path: unknown key\n' +
+        'bg-bad-values.yml:19 environments.production.routes[1].listen: is required',
+    ],
+    [
+      'bg-recreate-keys.yml',
+      'bg-recreate-keys.yml:4 environments.staging.stateful: only with strategy: blue-green\n' +
+        'bg-recreate-keys.yml:5 environments.staging.routes: only with strategy: blue-green\n' +
+        'bg-recreate-keys.yml:9 environments.production.routes: only with strategy: blue-green\n' +
+        'bg-recreate-keys.yml:10 environments.production.drain: only with strategy: blue-green',
+    ],
+    [
+      // Without routes: the line of the environment; with an empty list: the line of routes.
+      'bg-no-routes.yml',
+      'bg-no-routes.yml:3 environments.staging.routes: a blue-green environment needs at least one route\n' +
+        'bg-no-routes.yml:8 environments.production.routes: a blue-green environment needs at least one route',
+    ],
+    [
+      'bg-stateful.yml',
+      'bg-stateful.yml:5 environments.production.stateful[2]: db is already listed at stateful[0]\n' +
+        'bg-stateful.yml:8 environments.production.routes[0].service: routed service web is stateful: ' +
+        'stateful services are shared by both colours and cannot be switched',
+    ],
+    [
+      // staging's 9000 routes are told apart by host; production's A.example is staging's a.example.
+      'bg-listen-clash.yml',
+      'bg-listen-clash.yml:12 environments.production.routes[0]: listen 8080 is also claimed by environments.staging.routes[0] without a distinct host\n' +
+        'bg-listen-clash.yml:13 environments.production.routes[1]: listen 9000 is also claimed by environments.staging.routes[1] with the same host a.example\n' +
+        'bg-listen-clash.yml:15 environments.production.routes[3]: listen 9001 is also claimed by environments.production.routes[2] without a distinct host',
+    ],
+    [
+      'bg-admin-port.yml',
+      "bg-admin-port.yml:8 environments.production.routes[0].listen: listen 8080 is taken by the edge's admin API (edge.admin_port)",
+    ],
+    [
+      // Order in the file does not matter: prod-blue comes before prod.
+      'bg-projects.yml',
+      'bg-projects.yml:3 environments.prod-blue: compose project berth-prod-blue is also the blue colour of environments.prod; rename one of them\n' +
+        'bg-projects.yml:8 environments.prod-green: compose project berth-prod-green is also the green colour of environments.prod; rename one of them\n' +
+        "bg-projects.yml:10 environments.edge: compose project berth-edge is the edge proxy's; rename the environment",
+    ],
   ])('%s', async (file, message) => {
     const error = await loadError(file)
     expect(error.message).toBe(message)
@@ -133,9 +184,14 @@ describe('loadConfig: resolution', () => {
             health: { timeoutMs: 120_000, intervalMs: 2_000, http: [] },
             confirm: false,
             keep: 5,
+            strategy: 'recreate',
+            stateful: [],
+            routes: [],
+            drainMs: 10_000,
           },
         ],
       ]),
+      edge: { image: 'caddy:2', adminPort: 2019 },
     })
   })
 
@@ -156,6 +212,10 @@ describe('loadConfig: resolution', () => {
       health: { timeoutMs: 60_000, intervalMs: 3_000, http: [probe] },
       confirm: false,
       keep: 3,
+      strategy: 'recreate',
+      stateful: [],
+      routes: [],
+      drainMs: 10_000,
     })
     expect(config.environments.get('production')).toMatchObject({
       envFile: join(good, 'secrets', 'production.env'),
@@ -173,6 +233,32 @@ describe('loadConfig: resolution', () => {
       confirm: false,
       keep: 7,
     })
+  })
+})
+
+describe('loadConfig: blue-green', () => {
+  const dir = join(fixtures, 'blue-green')
+
+  it('resolves strategy, stateful services, routes, drain and the edge', async () => {
+    const config = await loadConfig({ cwd: dir, env: {} })
+
+    expect(config.edge).toEqual({ image: 'localhost/berth-edge:test', adminPort: 2999 })
+    expect(config.environments.get('staging')).toMatchObject({
+      strategy: 'blue-green',
+      stateful: ['db'],
+      // Host headers match case-insensitively, so the host is kept in one spelling.
+      routes: [{ listen: 8080, service: 'web', port: 80, host: 'staging.shop.example' }],
+      // Unlike health durations, 0s is allowed: stop the old colour right after the switch.
+      drainMs: 0,
+    })
+    const production = config.environments.get('production')
+    expect(production).toMatchObject({ strategy: 'blue-green', stateful: ['db', 'queue'], drainMs: 30_000 })
+    // A route without host has no host key at all.
+    expect(production?.routes).toStrictEqual([
+      { listen: 8080, service: 'web', port: 80, host: 'shop.example' },
+      { listen: 8081, service: 'api', port: 3000 },
+    ])
+    expect(config.environments.get('preview')).toMatchObject({ strategy: 'recreate', stateful: [], routes: [], drainMs: 10_000 })
   })
 })
 

@@ -12,7 +12,7 @@ import { inspectRestartPolicies, psAll } from '../../../src/docker/docker.js'
 import { type Container, parsePs } from '../../../src/docker/parse.js'
 import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
-import { environmentConfig } from './fixtures.js'
+import { environmentConfig } from '../fixtures.js'
 
 const TAG = '20261122-093000'
 const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
@@ -219,7 +219,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-drift-'))
   const env = (name: string): EnvironmentConfig => environmentConfig(name, dir)
 
-  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), environments: new Map([['staging', env('staging')], ['production', env('production')]]) }
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2', adminPort: 2019 }, environments: new Map([['staging', env('staging')], ['production', env('production')]]) }
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })

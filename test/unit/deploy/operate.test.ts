@@ -12,6 +12,7 @@ import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
 import { ExitCode, UsageError } from '../../../src/errors.js'
 import { silentReporter } from '../../../src/progress.js'
 import { clearSecrets } from '../../../src/secrets.js'
+import { environmentConfig } from '../fixtures.js'
 
 const SECRET = 'unit-secret-token-91d3'
 
@@ -19,18 +20,7 @@ let dir: string
 let config: Config
 
 function environment(name: string, over: Partial<EnvironmentConfig> = {}): EnvironmentConfig {
-  return {
-    name,
-    project: `shop-${name}`,
-    envFile: join(dir, 'environments', `${name}.env`),
-    composeFiles: [join(dir, 'compose.yaml')],
-    required: ['DATABASE_URL'],
-    secrets: [],
-    health: { timeoutMs: 1000, intervalMs: 10, http: [] },
-    confirm: false,
-    keep: 5,
-    ...over,
-  }
+  return { ...environmentConfig(name, dir), required: ['DATABASE_URL'], health: { timeoutMs: 1000, intervalMs: 10, http: [] }, ...over }
 }
 
 interface Call {
@@ -98,6 +88,7 @@ beforeEach(async () => {
   config = {
     app: 'shop',
     file: join(dir, 'deploy.yml'),
+    edge: { image: 'caddy:2', adminPort: 2019 },
     dir,
     stateDir: join(dir, '.berth'),
     environments: new Map([

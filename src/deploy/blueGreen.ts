@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { composeDown, composeStart, composeStop, composeUp } from '../docker/compose.js'
+import { psByLabels } from '../docker/docker.js'
+import { parsePs } from '../docker/parse.js'
+import { switchRoutes, ensureEdge } from '../edge/edge.js'
+import { NeedsPersonError, RolledBackError } from '../errors.js'
+import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
+import {
+  allocateUpstreams,
+  type Colour,
+  colourModel,
+  colourProject,
+  otherColour,
+  probesForColour,
+  readColours,
+  splitConfig,
+  statefulModel,
+  upstreamKey,
+  writeColours,
+} from './colours.js'
+import type { EnvironmentConfig } from '../config/types.js'
+import { type Deps, projectContainers, projectTarget } from './context.js'
+import { parsePublished } from './preflight.js'
+import { configPath, environmentsWithState, type ReleaseRecord } from './releaseStore.js'
+import { writeFileAtomic } from './stateFiles.js'
+
+/**
+ * SPEC §9 blue-green, for deploy and rollback alike: bring the release up in the idle colour beside the
+ * live one (or start the idle colour when it already holds the release, stopped-warm), wait for it
+ * directly, switch this environment's routes on the edge, verify through the edge, let the old colour
+ * drain and stop it without removing it. Anything failing before the switch removes the new colour: the
+ * live one never stopped serving.
+ */
+export interface BlueGreenResult {
+  ok: true
+  configHashes: Record<string, string>
+  colour: Colour
+}
+
+/** Throws RolledBackError (exit 3) or NeedsPersonError (exit 4) when the new colour does not take over. */
+export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<BlueGreenResult> {
+  const { config, env } = e
+  const state = await readColours(config.stateDir, env.name)
+  const live = state.live
+  const colour: Colour = live ? otherColour(live) : 'blue'
+  const project = colourProject(env, colour)
+  const model = await recordedModel(e, record)
+
+  const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], await takenPorts(deps, config.stateDir, env.name, colour, project))
+  state.upstreams[colour] = upstreams
+  const split = await splitRelease(e, record, colour, upstreams)
+  const workDir = join(config.stateDir, env.name, 'work')
+  const colourTarget = await writeColourFile(e, colour, record.tag, split.colour)
+
+  // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
+  const warm = state[colour]?.tag === record.tag && (await projectContainers(deps.run, project)).length > 0
+  if (split.stateful && !warm) {
+    const statefulFile = join(workDir, 'stateful.compose.yaml')
+    await writeFileAtomic(statefulFile, `# berth ${env.name} release ${record.tag}, stateful services\n${split.stateful}`)
+    await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(projectTarget(env, env.project, statefulFile))))
+    const statefulReady = await waitFor(deps, e, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
+    if (!statefulReady.ok) {
+      await reportFailure(deps, e, record, statefulReady.failure, projectTarget(env, env.project, statefulFile))
+      throw new NeedsPersonError(
+        `${env.name}: the stateful services of ${record.tag} are not healthy (${statefulReady.failure.check}: ${statefulReady.failure.lastError})`,
+        `Both colours depend on them. See: berth status ${env.name}; berth logs ${env.name}`,
+      )
+    }
+  }
+
+  await deps.reporter.step(`${warm ? 'start the warm' : 'apply'} ${colour} colour of ${env.name} (${record.tag})`, () =>
+    deps.run(warm ? composeStart(colourTarget) : composeUp(colourTarget)),
+  )
+  const ready = await waitFor(deps, e, record.tag, project, healthPlan(e, colourModel(model, env), probesForColour(envProbes(e), env, upstreams)))
+  if (!ready.ok) {
+    await reportFailure(deps, e, record, ready.failure, colourTarget)
+    await removeColour(deps, colourTarget)
+    state[colour] = undefined
+    await writeColours(config.stateDir, env.name, state)
+    if (!live) {
+      throw new NeedsPersonError(`${env.name} ${record.tag} is not healthy (${ready.failure.check}: ${ready.failure.lastError}) and nothing was live before it`, `Fix it and deploy again: berth logs ${env.name}`)
+    }
+    throw new RolledBackError(
+      `${env.name} ${record.tag} is not healthy (${ready.failure.check}: ${ready.failure.lastError}); the ${colour} colour was removed and ${live} kept serving ${state[live]?.tag ?? ''}`.trimEnd(),
+      `The routes never changed. Fix and deploy again; the failed release stays recorded: berth releases ${env.name}`,
+    )
+  }
+
+  await deps.reporter.step(`switch ${env.name} routes to ${colour}`, async () => {
+    await ensureEdge(deps, config.edge, config.stateDir)
+    await switchRoutes(deps, config.edge, config.app, env.name, routesTo(e, upstreams))
+  })
+  const throughEdge = await verifyThroughEdge(deps, e)
+  if (throughEdge) {
+    deps.reporter.warn(`${env.name}: ${throughEdge}`)
+    if (live) {
+      await switchRoutes(deps, config.edge, config.app, env.name, routesTo(e, state.upstreams[live]))
+      await removeColour(deps, colourTarget)
+      state[colour] = undefined
+      await writeColours(config.stateDir, env.name, state)
+      throw new RolledBackError(`${env.name} ${record.tag} did not answer through the edge (${throughEdge}); routes switched back to ${live}`, `Check the routes in deploy.yml: berth status ${env.name}`)
+    }
+    throw new NeedsPersonError(`${env.name} ${record.tag} does not answer through the edge: ${throughEdge}`, `Check the routes in deploy.yml and the edge: berth doctor`)
+  }
+
+  state.live = colour
+  state[colour] = { tag: record.tag, configFile: record.configFile }
+  await writeColours(config.stateDir, env.name, state)
+
+  if (live) {
+    await deps.reporter.step(`drain and stop the ${live} colour of ${env.name}`, async () => {
+      await deps.sleep(env.drainMs)
+      const liveSlot = state[live]
+      const liveSplit = liveSlot ? await splitRelease(e, liveSlot, live, state.upstreams[live]) : undefined
+      if (liveSplit && liveSlot) await deps.run(composeStop(await writeColourFile(e, live, liveSlot.tag, liveSplit.colour)))
+    })
+  }
+  return { ok: true, configHashes: ready.configHashes, colour }
+}
+
+async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, colour: Colour, upstreams: Record<string, number>) {
+  return splitConfig(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8'), e.env, colour, upstreams)
+}
+
+async function writeColourFile(e: Env, colour: Colour, tag: string, content: string) {
+  const file = join(e.config.stateDir, e.env.name, 'work', `${colour}.compose.yaml`)
+  await writeFileAtomic(file, `# berth ${e.env.name} release ${tag}, ${colour}\n${content}`)
+  return projectTarget(e.env, colourProject(e.env, colour), file)
+}
+
+function routesTo(e: Env, upstreams: Record<string, number>): { listen: number; host?: string; upstream: string }[] {
+  return e.env.routes.map((r) => ({ listen: r.listen, ...(r.host ? { host: r.host } : {}), upstream: `127.0.0.1:${upstreams[upstreamKey(r)]}` }))
+}
+
+/** The probes of routed ports, sent through the edge now that it points at the new colour; undefined when all answer. */
+async function verifyThroughEdge(deps: Deps, e: Env): Promise<string | undefined> {
+  for (const probe of envProbes(e)) {
+    const port = new URL(probe.url).port
+    const route = e.env.routes.find((r) => String(r.listen) === port)
+    if (!route) continue
+    let last = ''
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const result = await deps.probe(route.host ? { ...probe, host: route.host } : probe)
+      if (result.ok) {
+        last = ''
+        break
+      }
+      last = `${probe.url}: ${result.detail}`
+      await deps.sleep(200)
+    }
+    if (last) return last
+  }
+  return undefined
+}
+
+async function removeColour(deps: Deps, target: Parameters<typeof composeDown>[0]): Promise<void> {
+  await deps.run(composeDown(target, { volumes: false }), { allowFailure: true })
+}
+
+/** Host ports in use now, plus every upstream any environment of this state directory has allocated. */
+async function takenPorts(deps: Deps, stateDir: string, env: string, colour: Colour, project: string): Promise<Set<number>> {
+  const taken = new Set<number>()
+  for (const name of await environmentsWithState(stateDir)) {
+    const s = await readColours(stateDir, name)
+    for (const c of ['blue', 'green'] as const) {
+      if (name === env && c === colour) continue
+      for (const port of Object.values(s.upstreams[c])) taken.add(port)
+    }
+  }
+  const { stdout } = await deps.run(psByLabels([]))
+  for (const c of parsePs(stdout)) {
+    if (c.project !== project) for (const p of parsePublished(c.ports)) taken.add(p.port)
+  }
+  return taken
+}
+
+/** For `down`: removes both colours and this environment's routes; the stateful project is left to the caller. */
+export async function downColours(deps: Deps, e: Env, volumes: boolean): Promise<void> {
+  const { config, env } = e
+  const state = await readColours(config.stateDir, env.name)
+  for (const colour of ['blue', 'green'] as const) {
+    const slot = state[colour]
+    if (!slot) continue
+    const split = await splitRelease(e, slot, colour, state.upstreams[colour])
+    await deps.run(composeDown(await writeColourFile(e, colour, slot.tag, split.colour), { volumes }))
+  }
+  if (state.live) await switchRoutes(deps, config.edge, config.app, env.name, [])
+  await writeColours(config.stateDir, env.name, { upstreams: state.upstreams })
+}
+
+/** What status shows of a blue-green environment, from berth's own records (no call to the edge). */
+export interface ColourStatus {
+  live?: Colour
+  idle?: { colour: Colour; release: string }
+  routes: { listen: number; host?: string; service: string; port: number; upstream?: string }[]
+}
+
+export async function colourStatus(stateDir: string, env: EnvironmentConfig): Promise<ColourStatus> {
+  const state = await readColours(stateDir, env.name)
+  const idleColour = state.live ? otherColour(state.live) : undefined
+  const idleSlot = idleColour ? state[idleColour] : undefined
+  return {
+    ...(state.live ? { live: state.live } : {}),
+    ...(idleColour && idleSlot ? { idle: { colour: idleColour, release: idleSlot.tag } } : {}),
+    routes: env.routes.map((r) => {
+      const port = state.live ? state.upstreams[state.live][upstreamKey(r)] : undefined
+      return { listen: r.listen, ...(r.host ? { host: r.host } : {}), service: r.service, port: r.port, ...(port ? { upstream: `${state.live} 127.0.0.1:${port}` } : {}) }
+    }),
+  }
+}

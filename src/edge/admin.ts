@@ -1,0 +1,102 @@
+import type { Dispatcher } from 'undici'
+
+import type { AdminWrite, CaddyServers } from './caddy.js'
+import { SERVERS_PATH } from './caddy.js'
+import { EdgeAdminError, EdgeUnavailableError } from './errors.js'
+
+/** A config value read from the admin API, with the ETag Caddy sends for it (as an HTTP trailer). */
+export interface ConfigRead {
+  value: unknown
+  etag?: string
+}
+
+const UNAVAILABLE_HINT = 'Is the edge running? See: docker compose -p berth-edge ps; berth doctor'
+
+/**
+ * A small client of Caddy's admin API, which berth binds to 127.0.0.1 only. Every request closes its
+ * connection: a config load may restart the admin server, and a kept-alive socket would then fail.
+ */
+export class CaddyAdmin {
+  readonly address: string
+
+  constructor(
+    readonly port: number,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.address = `127.0.0.1:${port}`
+  }
+
+  async get(path: string): Promise<ConfigRead> {
+    const res = await this.request('GET', path)
+    return { value: res.text.trim() === '' ? null : (JSON.parse(res.text) as unknown), ...(res.etag ? { etag: res.etag } : {}) }
+  }
+
+  async write(op: AdminWrite, ifMatch?: string): Promise<void> {
+    await this.request(op.method, op.path, op.body, ifMatch)
+  }
+
+  /**
+   * Replaces the whole servers object in one request, computed by `change` from a fresh read, so an
+   * environment's routes on several listen ports change together or not at all. The write carries the
+   * read's ETag (If-Match): if another berth (another environment, another app) changed the servers in
+   * between, Caddy answers 412 and the change is recomputed from a new read instead of undoing theirs.
+   */
+  async updateServers(change: (current: CaddyServers | null) => CaddyServers, sleep: (ms: number) => Promise<void>, attempts = 8): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { value, etag } = await this.get(SERVERS_PATH)
+      const next = change(value as CaddyServers | null)
+      if (JSON.stringify(next) === JSON.stringify(value)) return
+      try {
+        await this.write({ method: 'POST', path: SERVERS_PATH, body: next }, etag)
+        return
+      } catch (error) {
+        if (!(error instanceof EdgeAdminError && error.status === 412) || attempt >= attempts) throw error
+        await sleep(50 * attempt)
+      }
+    }
+  }
+
+  private async request(method: Dispatcher.HttpMethod, path: string, body?: unknown, ifMatch?: string): Promise<{ text: string; etag?: string }> {
+    // Imported on first use, as the HTTP probe does: most commands never talk to the edge.
+    const { request } = await import('undici')
+    let res: Awaited<ReturnType<typeof request>>
+    let text: string
+    try {
+      res = await request(`http://${this.address}${path}`, {
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(ifMatch ? { 'if-match': ifMatch } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        reset: true,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      })
+      text = await res.body.text()
+    } catch (error) {
+      const e = error as { code?: string; message?: string; cause?: { code?: string } }
+      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${e.cause?.code ?? e.code ?? e.message ?? String(error)})`, UNAVAILABLE_HINT)
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw new EdgeAdminError(method, path, res.statusCode, caddyError(text), res.statusCode === 412 ? undefined : 'Nothing on the edge was changed by this request. See: docker compose -p berth-edge logs caddy')
+    }
+    const etag = res.trailers.etag ?? headerValue(res.headers.etag)
+    return { text, ...(etag ? { etag } : {}) }
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** Caddy answers errors as {"error": "..."}; anything else is passed on as text. */
+function caddyError(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown }
+    if (typeof parsed.error === 'string') return parsed.error
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.trim() || '(empty answer)'
+}

@@ -1,0 +1,221 @@
+/**
+ * Pure model of berth's part of the edge's Caddy JSON config: route ids, route and server JSON, the change
+ * one environment makes to the servers, and the list of berth routes a config holds. Nothing here talks
+ * to Caddy (see admin.ts).
+ */
+
+import { EdgeRouteConflictError } from './errors.js'
+
+/** One route of one environment: a public listen port (optionally one Host) to an upstream on loopback. */
+export interface EdgeRoute {
+  listen: number
+  host?: string
+  /** Dial address of the live colour's published port, e.g. 127.0.0.1:19321. */
+  upstream: string
+}
+
+/** A berth route as the edge holds it. */
+export interface BerthRoute extends EdgeRoute {
+  id: string
+}
+
+export interface CaddyRoute {
+  '@id'?: string
+  match?: Record<string, unknown>[]
+  handle?: Record<string, unknown>[]
+  terminal?: boolean
+  [key: string]: unknown
+}
+
+export interface CaddyServer {
+  listen?: string[]
+  routes?: CaddyRoute[]
+  [key: string]: unknown
+}
+
+export type CaddyServers = Record<string, CaddyServer>
+
+/** One write to Caddy's admin API. */
+export interface AdminWrite {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  path: string
+  body?: unknown
+}
+
+/** Where berth keeps the servers it changes: one request here replaces all of them at once. */
+export const SERVERS_PATH = '/config/apps/http/servers'
+
+/** Host names are case-insensitive; ids keep only [a-z0-9-] so they stay readable in URLs (/id/<id>). */
+function hostSlug(host: string): string {
+  return host.toLowerCase().replace(/[^a-z0-9-]/g, '_')
+}
+
+export function routeId(app: string, env: string, route: { listen: number; host?: string }): string {
+  return `berth-${app}-${env}-${route.listen}${route.host ? `-${hostSlug(route.host)}` : ''}`
+}
+
+export function serverName(listen: number): string {
+  return `berth-${listen}`
+}
+
+export function edgeRouteJson(app: string, env: string, route: EdgeRoute): CaddyRoute {
+  return {
+    '@id': routeId(app, env, route),
+    ...(route.host ? { match: [{ host: [route.host.toLowerCase()] }] } : {}),
+    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }],
+    terminal: true,
+  }
+}
+
+/** Public listen ports take plain HTTP: never ask for certificates (no redirect server on :80 either). */
+export function edgeServerJson(listen: number): CaddyServer {
+  return { listen: [`:${listen}`], automatic_https: { disable: true }, routes: [] }
+}
+
+/** What the edge starts with: the admin API on loopback only and an empty http app. */
+export function initialConfig(adminPort: number): Record<string, unknown> {
+  return { admin: { listen: `127.0.0.1:${adminPort}` }, apps: { http: { servers: {} } } }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** The write that gives a config without an http app one (an image started with another config), if needed. */
+export function httpAppSetup(config: unknown, adminPort: number): AdminWrite | undefined {
+  if (!isObject(config)) return { method: 'POST', path: '/load', body: initialConfig(adminPort) }
+  const apps = config.apps
+  if (!isObject(apps)) return { method: 'POST', path: '/config/apps', body: { http: { servers: {} } } }
+  const http = apps.http
+  if (!isObject(http)) return { method: 'POST', path: '/config/apps/http', body: { servers: {} } }
+  if (!isObject(http.servers)) return { method: 'POST', path: SERVERS_PATH, body: {} }
+  return undefined
+}
+
+/** Ports a server listens on (Caddy listen addresses look like ":80", "127.0.0.1:80", "tcp/[::]:80"). */
+function serverPorts(server: CaddyServer): number[] {
+  const listen = Array.isArray(server.listen) ? server.listen : []
+  return listen.flatMap((address) => {
+    const m = /:(\d+)$/.exec(String(address))
+    return m ? [Number(m[1])] : []
+  })
+}
+
+/** The single Host a route matches, lowercased; undefined for a catch-all or any other matcher. */
+function routeHost(route: CaddyRoute): string | undefined {
+  const sets = Array.isArray(route.match) ? route.match : []
+  const hosts = sets.length === 1 && isObject(sets[0]) ? sets[0].host : undefined
+  return Array.isArray(hosts) && hosts.length === 1 && typeof hosts[0] === 'string' ? hosts[0].toLowerCase() : undefined
+}
+
+function isCatchAll(route: CaddyRoute): boolean {
+  return !Array.isArray(route.match) || route.match.length === 0
+}
+
+function upstreamOf(route: CaddyRoute): string {
+  const handlers = Array.isArray(route.handle) ? route.handle : []
+  const proxy = handlers.find((h) => isObject(h) && h.handler === 'reverse_proxy')
+  const upstreams = proxy && Array.isArray(proxy.upstreams) ? proxy.upstreams : []
+  const first: unknown = upstreams[0]
+  return isObject(first) && typeof first.dial === 'string' ? first.dial : ''
+}
+
+/**
+ * Whether a route belongs to this environment: its id is exactly the one berth gives this environment's
+ * route with that listen port and host. A prefix test would also take `prod-2`'s routes for `prod`'s.
+ */
+function ownedBy(app: string, env: string, ports: readonly number[], route: CaddyRoute): boolean {
+  const id = route['@id']
+  if (typeof id !== 'string') return false
+  const host = routeHost(route)
+  if (host === undefined && !isCatchAll(route)) return false
+  return ports.some((listen) => id === routeId(app, env, { listen, ...(host ? { host } : {}) }))
+}
+
+function routeKey(route: { listen: number; host?: string }): string {
+  return `${route.listen} ${route.host?.toLowerCase() ?? '*'}`
+}
+
+/**
+ * The servers object after this environment's routes become `routes`: its routes elsewhere are removed,
+ * existing ones are updated in place, new ones are added (host-matched routes before the server's first
+ * catch-all, catch-alls last), and a berth server left without routes is removed. Every other route stays
+ * exactly as it was. Throws EdgeRouteConflictError, changing nothing, when another route already answers
+ * the same listen port and host.
+ */
+export function nextServers(current: CaddyServers | null | undefined, app: string, env: string, routes: readonly EdgeRoute[]): CaddyServers {
+  const wanted = new Map<string, EdgeRoute>()
+  for (const route of routes) {
+    if (!Number.isInteger(route.listen) || route.listen < 1 || route.listen > 65535) throw new RangeError(`invalid listen port ${route.listen}`)
+    if ([...wanted.values()].some((r) => routeKey(r) === routeKey(route))) throw new RangeError(`route ${routeKey(route)} is given twice`)
+    wanted.set(routeId(app, env, route), route)
+  }
+
+  const servers: CaddyServers = structuredClone(current ?? {})
+  const placed = new Set<string>()
+  const emptied = new Set<string>()
+  for (const [name, server] of Object.entries(servers)) {
+    if (!Array.isArray(server.routes)) continue
+    const ports = serverPorts(server)
+    const before = server.routes.length
+    server.routes = server.routes.flatMap((route) => {
+      if (!ownedBy(app, env, ports, route)) return [route]
+      const id = route['@id'] as string
+      const update = wanted.get(id)
+      if (!update || placed.has(id)) return []
+      placed.add(id)
+      return [edgeRouteJson(app, env, update)]
+    })
+    if (server.routes.length < before) emptied.add(name)
+  }
+
+  for (const [id, route] of wanted) {
+    if (placed.has(id)) continue
+    const name = Object.keys(servers).find((n) => serverPorts(servers[n] as CaddyServer).includes(route.listen)) ?? serverName(route.listen)
+    const server = (servers[name] ??= edgeServerJson(route.listen))
+    const list = (server.routes ??= [])
+    const host = route.host?.toLowerCase()
+    const rival = list.find((r) => (host ? routeHost(r) === host : isCatchAll(r)))
+    if (rival) {
+      throw new EdgeRouteConflictError(
+        `${app}/${env} cannot route listen ${route.listen}${host ? ` for host ${host}` : ''}: the edge already sends it to ${upstreamOf(rival) || 'another handler'} (route ${rival['@id'] ?? 'without an id'} of server ${name})`,
+        'Two environments share a listen port only with distinct hosts (routes[].host); nothing on the edge was changed. See: berth doctor',
+      )
+    }
+    const firstCatchAll = list.findIndex(isCatchAll)
+    list.splice(host && firstCatchAll >= 0 ? firstCatchAll : list.length, 0, edgeRouteJson(app, env, route))
+  }
+
+  for (const name of emptied) {
+    const server = servers[name] as CaddyServer
+    if (server.routes?.length === 0 && serverPorts(server).some((p) => name === serverName(p))) delete servers[name]
+  }
+  return servers
+}
+
+/** Every berth route in a whole Caddy config (GET /config/), in config order. */
+export function berthRoutes(config: unknown): BerthRoute[] {
+  const servers = isObject(config) && isObject(config.apps) && isObject(config.apps.http) ? config.apps.http.servers : undefined
+  return berthRoutesOfServers(isObject(servers) ? (servers as CaddyServers) : {})
+}
+
+export function berthRoutesOfServers(servers: CaddyServers): BerthRoute[] {
+  const out: BerthRoute[] = []
+  for (const server of Object.values(servers)) {
+    if (!isObject(server) || !Array.isArray(server.routes)) continue
+    const listen = serverPorts(server)[0]
+    if (listen === undefined) continue
+    for (const route of server.routes) {
+      const id = isObject(route) ? route['@id'] : undefined
+      if (typeof id !== 'string' || !id.startsWith('berth-')) continue
+      const host = routeHost(route)
+      out.push({ id, listen, ...(host ? { host } : {}), upstream: upstreamOf(route) })
+    }
+  }
+  return out
+}
+
+/** The routes of one environment among berth's routes. */
+export function environmentRoutes(routes: readonly BerthRoute[], app: string, env: string): BerthRoute[] {
+  return routes.filter((r) => r.id === routeId(app, env, r))
+}

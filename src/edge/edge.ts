@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { stringify } from 'yaml'
+
+import type { EdgeConfig } from '../config/types.js'
+import { type ComposeTarget, composeUp } from '../docker/compose.js'
+import { psByLabels } from '../docker/docker.js'
+import { type Container, parsePs } from '../docker/parse.js'
+import type { Runner } from '../docker/runner.js'
+import type { Deps } from '../deploy/context.js'
+import { writeFileAtomic } from '../deploy/stateFiles.js'
+import { CaddyAdmin } from './admin.js'
+import { type BerthRoute, berthRoutes, type EdgeRoute, httpAppSetup, initialConfig, nextServers } from './caddy.js'
+import { EdgeUnavailableError } from './errors.js'
+import { isLoopback, listenersOnPort } from './listeners.js'
+
+/** SPEC §9: one edge per host, shared by every app and environment. */
+export const EDGE_PROJECT = 'berth-edge'
+export const EDGE_VOLUME = 'berth-edge-data'
+export const EDGE_LABEL = 'berth.edge'
+const INITIAL_CONFIG = '/etc/berth-edge/initial.json'
+const ADMIN_WAIT_MS = 15_000
+
+/**
+ * The edge's compose file, a pure function of the edge config. Host networking lets a new listen port be
+ * added through the admin API without recreating the container, and keeps the admin API (127.0.0.1) out
+ * of reach from anywhere but the host. Caddy autosaves every config change to
+ * $XDG_CONFIG_HOME/caddy/autosave.json on the volume and `--resume` loads it at start, so an engine
+ * restart brings every route back; `--config` is used only on the very first start, when there is no
+ * autosave yet. It carries the admin address, because Caddy 2.6 ignores CADDY_ADMIN. The initial config is
+ * inline (compose `configs.content`, Compose >= 2.23.1), so the edge depends on no file of any app's
+ * state directory.
+ */
+export function edgeComposeFile(edge: EdgeConfig): string {
+  const doc = {
+    name: EDGE_PROJECT,
+    services: {
+      caddy: {
+        image: edge.image,
+        network_mode: 'host',
+        restart: 'unless-stopped',
+        command: ['caddy', 'run', '--resume', '--config', INITIAL_CONFIG],
+        environment: { XDG_CONFIG_HOME: '/data/config', XDG_DATA_HOME: '/data/data' },
+        volumes: [`${EDGE_VOLUME}:/data`],
+        configs: [{ source: 'initial', target: INITIAL_CONFIG }],
+        labels: { [EDGE_LABEL]: 'true' },
+      },
+    },
+    volumes: { [EDGE_VOLUME]: { name: EDGE_VOLUME, labels: { [EDGE_LABEL]: 'true' } } },
+    configs: { initial: { content: JSON.stringify(initialConfig(edge.adminPort)) } },
+  }
+  return `# The edge proxy of this host (SPEC §9), written by berth: changes made here are overwritten.\n${stringify(doc)}`
+}
+
+/** The edge's compose files live in the state directory of whichever app started it; any copy is the same. */
+export function edgeTarget(stateDir: string): ComposeTarget {
+  const dir = join(stateDir, 'edge')
+  return { project: EDGE_PROJECT, files: [join(dir, 'compose.yaml')], envFile: join(dir, 'edge.env'), projectDirectory: dir }
+}
+
+async function edgeContainers(run: Runner): Promise<Container[]> {
+  const { stdout } = await run(psByLabels([`com.docker.compose.project=${EDGE_PROJECT}`, `${EDGE_LABEL}=true`]))
+  return parsePs(stdout)
+}
+
+/**
+ * Makes sure the edge runs and its admin API answers with an http app. Starts it (`compose up`) only when
+ * its container is not running: a running edge is never recreated by a deploy, so a changed image takes
+ * effect only after the operator recreates it.
+ */
+export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<void> {
+  const target = edgeTarget(stateDir)
+  await writeFileAtomic(target.files[0] as string, edgeComposeFile(edge))
+  // Given explicitly and empty, so compose never reads a .env it happens to find.
+  await writeFileAtomic(target.envFile, '')
+  if (!(await edgeContainers(deps.run)).some((c) => c.state === 'running')) {
+    deps.reporter.info(`starting the edge proxy (compose project ${EDGE_PROJECT}, ${edge.image})`)
+    await deps.run(composeUp(target))
+  }
+  const admin = new CaddyAdmin(edge.adminPort)
+  const config = await waitForAdmin(deps, admin)
+  const setup = httpAppSetup(config, edge.adminPort)
+  if (setup) await admin.write(setup)
+}
+
+async function waitForAdmin(deps: Deps, admin: CaddyAdmin): Promise<unknown> {
+  const deadline = deps.now().getTime() + ADMIN_WAIT_MS
+  for (;;) {
+    try {
+      return (await admin.get('/config/')).value
+    } catch (error) {
+      if (!(error instanceof EdgeUnavailableError)) throw error
+      if (deps.now().getTime() >= deadline) {
+        throw new EdgeUnavailableError(
+          `the edge proxy's admin API did not answer on ${admin.address} within ${ADMIN_WAIT_MS / 1000} s (${error.message})`,
+          `See: docker compose -p ${EDGE_PROJECT} logs caddy. A running edge keeps the admin address it was started with (it resumes its saved config), so edge.admin_port must not change while it runs.`,
+        )
+      }
+      await deps.sleep(250)
+    }
+  }
+}
+
+/**
+ * Points this environment's routes at `routes` (an empty list removes them), all in one atomic change of
+ * the edge's servers; no other environment's route is touched (see CaddyAdmin.updateServers).
+ */
+export async function switchRoutes(deps: Deps, edge: EdgeConfig, app: string, env: string, routes: readonly EdgeRoute[]): Promise<void> {
+  await new CaddyAdmin(edge.adminPort).updateServers((current) => nextServers(current, app, env, routes), deps.sleep)
+}
+
+/** Every berth route the edge holds now, with its upstream (for status and doctor). */
+export async function edgeRoutes(edge: EdgeConfig): Promise<BerthRoute[]> {
+  return berthRoutes((await new CaddyAdmin(edge.adminPort).get('/config/')).value)
+}
+
+export interface EdgeStatus {
+  running: boolean
+  container?: { name: string; image: string; state: string; status: string }
+  /** Local addresses listening on the admin port (this host's socket tables); empty when none. */
+  adminListeners: string[]
+  /** Something listens on the admin port and only on loopback. */
+  adminLoopbackOnly: boolean
+  /** undefined when the admin API could not be read; `error` says why. */
+  routes?: BerthRoute[]
+  error?: string
+}
+
+/** What doctor checks of the edge: container running, admin API on loopback only, the routes it holds. */
+export async function edgeStatus(deps: Pick<Deps, 'run'>, edge: EdgeConfig): Promise<EdgeStatus> {
+  const containers = await edgeContainers(deps.run)
+  const c = containers.find((x) => x.state === 'running') ?? containers[0]
+  // With host networking the admin socket is in the host's own tables.
+  const tables = await Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map((f) => readFile(f, 'utf8').catch(() => '')))
+  const adminListeners = tables.flatMap((t) => listenersOnPort(t, edge.adminPort))
+  const status: EdgeStatus = {
+    running: c?.state === 'running',
+    ...(c ? { container: { name: c.name, image: c.image, state: c.state, status: c.status } } : {}),
+    adminListeners,
+    adminLoopbackOnly: adminListeners.length > 0 && adminListeners.every(isLoopback),
+  }
+  try {
+    status.routes = await edgeRoutes(edge)
+  } catch (error) {
+    status.error = error instanceof Error ? error.message : String(error)
+  }
+  return status
+}

@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
+
+/**
+ * SPEC §9 on a real engine: blue-green environments behind the managed edge (Caddy built from Debian's
+ * binary, so no registry is needed), beside a recreate sibling that must never be touched.
+ */
+
+const APP = 'berthbg'
+const ENVS = ['staging', 'production', 'preview']
+const EDGE = 'http://127.0.0.1:19281'
+const PREVIEW = 'http://127.0.0.1:19282'
+const STAGING = 'http://127.0.0.1:19280'
+let root: string
+let dir: string
+const tags = { v1: '', v2: '' }
+
+function setVersion(version: string): void {
+  writeFileSync(join(root, 'app', 'web', 'www', 'version'), `${version}\n`)
+}
+
+function cleanAll(): void {
+  cleanApp(APP, ENVS.flatMap((e) => [e, `${e}-blue`, `${e}-green`]))
+  execFileSync('docker', ['compose', '-p', 'berth-edge', 'down', '--volumes', '--timeout', '1'], { stdio: 'ignore' })
+}
+
+function releases(env: string): { tag: string; status: string; colour?: string }[] {
+  return (JSON.parse(berth(dir, ['releases', env, '--json']).stdout) as { releases: { tag: string; status: string; colour?: string }[] }).releases
+}
+
+function statusOf(env: string) {
+  return (JSON.parse(berth(dir, ['status', env, '--json']).stdout) as { environments: { colours: { live: string; idle?: { colour: string; release: string } }; services: { container: string; state: string }[] }[] }).environments[0]
+}
+
+describe('blue-green behind the edge', () => {
+  beforeAll(() => {
+    requireEngine()
+    execFileSync('bash', [join(repoRoot, 'scripts', 'edge-image.sh')], { stdio: 'ignore' })
+    cleanAll()
+    root = copyFixtures()
+    dir = join(root, 'bluegreen')
+    setVersion('v1')
+    for (const env of ['staging', 'production']) {
+      const r = berth(dir, ['deploy', env])
+      expect(r.code, r.stderr).toBe(0)
+    }
+    tags.v1 = releases('production')[0]?.tag ?? ''
+    setVersion('preview-1')
+    const p = berth(dir, ['deploy', 'preview'])
+    expect(p.code, p.stderr).toBe(0)
+  }, 240_000)
+
+  afterAll(() => cleanAll())
+
+  it('serves the first release through the edge, from the blue colour, with stateful services shared', async () => {
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect(await httpGet(`${PREVIEW}/version`)).toEqual({ status: 200, body: 'preview-1' })
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect(statusOf('production')?.colours.live).toBe('blue')
+    expect(docker('ps', '--filter', 'label=com.docker.compose.project=berthbg-production', '--format', '{{.Label "com.docker.compose.service"}}')).toBe('store')
+    expect(docker('ps', '--filter', 'label=com.docker.compose.project=berthbg-production-blue', '--format', '{{.Label "com.docker.compose.service"}}')).toBe('web')
+    // The edge's admin API listens on loopback only.
+    expect(readFileSync('/proc/net/tcp', 'utf8')).toMatch(/ 0100007F:4B5A 00000000:0000 0A /)
+  })
+
+  it('deploys into the idle colour and switches, leaving the sibling and the other blue-green environment untouched', async () => {
+    const stagingBefore = containerStarts('berthbg-staging')
+    const previewBefore = [...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]
+    setVersion('v2')
+    const r = berth(dir, ['deploy', 'production'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/switch production routes to green/)
+    tags.v2 = releases('production')[0]?.tag ?? ''
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v2' })
+    const status = statusOf('production')
+    expect(status?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue', release: tags.v1 } })
+    // The old colour is stopped, not removed: an instant rollback target.
+    expect(docker('ps', '--all', '--filter', 'label=com.docker.compose.project=berthbg-production-blue', '--format', '{{.State}}')).toBe('exited')
+    expect(containerStarts('berthbg-staging')).toEqual(stagingBefore)
+    expect([...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]).toEqual(previewBefore)
+    expect(await httpGet(`${PREVIEW}/version`)).toEqual({ status: 200, body: 'preview-1' })
+  })
+
+  it('rolls back to the warm colour without building anything', async () => {
+    const images = () => docker('image', 'ls', '--no-trunc', '--filter', `label=berth.app=${APP}`, '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort()
+    const before = images()
+    const r = berth(dir, ['rollback', 'production'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/start the warm blue colour of production/)
+    expect(r.stderr).not.toMatch(/\bbuild\b/)
+    expect(images()).toEqual(before)
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+    expect(statusOf('production')?.colours).toMatchObject({ live: 'blue', idle: { colour: 'green', release: tags.v2 } })
+  })
+
+  it('never sends traffic to a failing new colour: it is removed and the live one keeps serving (exit 3)', async () => {
+    setVersion('v3-broken')
+    const health = join(root, 'app', 'web', 'www', 'health')
+    renameSync(health, `${health}.off`)
+    // Requests through the edge during the whole failed deploy must all reach the live release.
+    let failures = 0
+    let answered = 0
+    let stop = false
+    const load = (async () => {
+      while (!stop) {
+        const res = await httpGet(`${EDGE}/version`).catch(() => ({ status: 0, body: '' }))
+        if (res.status === 200 && res.body === 'v1') answered++
+        else failures++
+        await sleep(50)
+      }
+    })()
+    try {
+      // In the background, so the load keeps running in this process meanwhile.
+      const r = await startBerth(dir, ['deploy', 'production']).done
+      expect(r.code, r.stderr).toBe(3)
+      expect(r.stderr).toMatch(/the green colour was removed and blue kept serving/)
+    } finally {
+      stop = true
+      await load
+      renameSync(`${health}.off`, health)
+    }
+    expect(failures).toBe(0)
+    expect(answered).toBeGreaterThan(10)
+    expect(docker('ps', '--all', '--filter', 'label=com.docker.compose.project=berthbg-production-green', '--format', '{{.Names}}')).toBe('')
+    expect(releases('production')[0]?.status).toBe('failed')
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+  })
+
+  it('brings the edge and its routes back after an engine restart', async () => {
+    const pidFile = '/var/run/docker.pid'
+    expect(existsSync(pidFile)).toBe(true)
+    const pid = Number(readFileSync(pidFile, 'utf8').trim())
+    process.kill(pid, 'SIGTERM')
+    for (let i = 0; i < 120 && existsSync(`/proc/${pid}`); i++) await sleep(500)
+    execFileSync('bash', [join(repoRoot, 'scripts', 'engine.sh')], { stdio: 'ignore' })
+    const deadline = Date.now() + 90_000
+    let edge = { status: 0, body: '' }
+    let preview = { status: 0, body: '' }
+    while (Date.now() < deadline) {
+      edge = await httpGet(`${EDGE}/version`).catch(() => ({ status: 0, body: '' }))
+      preview = await httpGet(`${PREVIEW}/version`).catch(() => ({ status: 0, body: '' }))
+      if (edge.body === 'v1' && preview.body === 'preview-1') break
+      await sleep(1000)
+    }
+    expect(edge).toEqual({ status: 200, body: 'v1' })
+    expect(preview).toEqual({ status: 200, body: 'preview-1' })
+    expect(statusOf('production')?.colours.live).toBe('blue')
+  }, 180_000)
+
+  it('takes a blue-green environment down with both colours and its routes', async () => {
+    const r = berth(dir, ['down', 'preview'])
+    expect(r.code, r.stderr).toBe(0)
+    for (const p of ['berthbg-preview', 'berthbg-preview-blue', 'berthbg-preview-green']) {
+      expect(docker('ps', '--all', '--filter', `label=com.docker.compose.project=${p}`, '--format', '{{.Names}}')).toBe('')
+    }
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+  })
+})

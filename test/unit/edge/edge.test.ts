@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+
+import { edgeComposeFile, edgeTarget } from '../../../src/edge/edge.js'
+
+describe('edgeComposeFile', () => {
+  it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
+    const text = edgeComposeFile({ image: 'berth-edge:local', adminPort: 19190 })
+    expect(edgeComposeFile({ image: 'berth-edge:local', adminPort: 19190 })).toBe(text)
+    const doc = parse(text) as Record<string, any>
+    expect(doc.name).toBe('berth-edge')
+    expect(doc.services.caddy).toMatchObject({
+      image: 'berth-edge:local',
+      network_mode: 'host',
+      restart: 'unless-stopped',
+      command: ['caddy', 'run', '--resume', '--config', '/etc/berth-edge/initial.json'],
+      environment: { XDG_CONFIG_HOME: '/data/config', XDG_DATA_HOME: '/data/data' },
+      volumes: ['berth-edge-data:/data'],
+      labels: { 'berth.edge': 'true' },
+    })
+    expect(doc.volumes['berth-edge-data'].name).toBe('berth-edge-data')
+    expect(JSON.parse(doc.configs.initial.content)).toEqual({ admin: { listen: '127.0.0.1:19190' }, apps: { http: { servers: {} } } })
+  })
+
+  it('lives under <stateDir>/edge with an env file of its own', () => {
+    expect(edgeTarget('/srv/shop/.berth')).toEqual({
+      project: 'berth-edge',
+      files: ['/srv/shop/.berth/edge/compose.yaml'],
+      envFile: '/srv/shop/.berth/edge/edge.env',
+      projectDirectory: '/srv/shop/.berth/edge',
+    })
+  })
+})

@@ -4,10 +4,13 @@ import { hostname } from 'node:os'
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { dockerRootDir, inspectRestartPolicies, psAll } from '../docker/docker.js'
 import { type Container, parsePs, parseRestartPolicies, type RestartPolicyRow } from '../docker/parse.js'
+import { environmentRoutes } from '../edge/caddy.js'
+import { EDGE_PROJECT, edgeStatus } from '../edge/edge.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from './apply.js'
+import { readColours, upstreamKey } from './colours.js'
 import { type ComposeModel, oneOffServices, publishedPorts } from './composeModel.js'
-import type { Deps } from './context.js'
+import { type Deps, environmentProjects } from './context.js'
 import { COMPOSE_LABEL, type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine, type EngineInfo } from './engine.js'
 import { alive, describeHolder, type LockInfo, lockPath } from './lock.js'
@@ -17,7 +20,7 @@ import { environmentsWithState, findActive, readReleases, type ReleaseRecord } f
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 
 export interface Check {
-  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'env-files' | 'locks' | 'disk'
+  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'env-files' | 'locks' | 'disk' | 'edge'
   status: CheckStatus
   summary: string
   /** One line per finding. */
@@ -67,14 +70,23 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   }
 
   const containers = parsePs((await deps.run(psAll())).stdout)
-  const managed = containers.filter((c) => envs.some((e) => e.project === c.project) && c.labels[COMPOSE_LABEL.oneoff] !== 'True')
+  const managed = containers.filter((c) => envs.some((e) => environmentProjects(e).includes(c.project ?? '')) && c.labels[COMPOSE_LABEL.oneoff] !== 'True')
   // allowFailure: a container removed between ps and inspect makes inspect exit 1, the others still print.
   const policies = managed.length > 0 ? parseRestartPolicies((await deps.run(inspectRestartPolicies(managed.map((c) => c.id)), { allowFailure: true })).stdout) : []
   const unmanaged = findUnmanaged(config.app, [...config.environments.keys()], containers)
+  // Drift is judged on what serves: the stateful project and, when blue-green, the live colour only.
+  const servingProjects = new Map(
+    await Promise.all(
+      actives.map(async ({ env }) => {
+        const live = env.strategy === 'blue-green' ? (await readColours(config.stateDir, env.name)).live : undefined
+        return [env.name, [env.project, ...(live ? [`${env.project}-${live}`] : [])]] as const
+      }),
+    ),
+  )
   const drift = await Promise.all(
     actives.map(async ({ env, record }) => ({
       environment: env.name,
-      ...environmentDrift(record, containers.filter((c) => c.project === env.project), engine.compose),
+      ...environmentDrift(record, containers.filter((c) => servingProjects.get(env.name)?.includes(c.project ?? '')), engine.compose),
     })),
   )
   checks.push(
@@ -85,6 +97,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
     envFiles,
     locks,
     await diskCheck(deps),
+    ...(envs.some((e) => e.strategy === 'blue-green') ? [await edgeCheck(deps, config)] : []),
   )
   return report(config.app, checks, unmanaged, drift)
 }
@@ -376,4 +389,28 @@ export function diskCheckOf(dir: string, freeBytes: number): Check {
 
 function s(n: number): string {
   return n === 1 ? '' : 's'
+}
+
+/** SPEC §9: the edge runs, its admin API is on loopback only, and each blue-green route points where berth switched it. */
+export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
+  const edge = await edgeStatus(deps, config.edge)
+  const details: string[] = []
+  if (!edge.running) details.push(`the edge (compose project ${EDGE_PROJECT}) is not running`)
+  if (edge.running && !edge.adminLoopbackOnly) details.push(`its admin API listens on ${edge.adminListeners.join(', ') || 'nothing'}, not on 127.0.0.1:${config.edge.adminPort} only`)
+  if (edge.error) details.push(edge.error)
+  for (const env of config.environments.values()) {
+    if (env.strategy !== 'blue-green') continue
+    const state = await readColours(config.stateDir, env.name)
+    if (!state.live) continue
+    const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
+    for (const route of env.routes) {
+      const want = `127.0.0.1:${state.upstreams[state.live][upstreamKey(route)]}`
+      const got = held.find((r) => r.listen === route.listen && (r.host ?? '') === (route.host ?? ''))
+      if (edge.routes && got?.upstream !== want) {
+        details.push(`${env.name}: route :${route.listen}${route.host ? ` (${route.host})` : ''} points to ${got?.upstream ?? 'nothing'}, not to the live ${state.live} colour (${want})`)
+      }
+    }
+  }
+  if (details.length === 0) return { id: 'edge', status: 'ok', summary: `the edge runs, admin API on loopback only, routes as recorded`, details: [] }
+  return { id: 'edge', status: 'fail', summary: `${details.length} edge problem${s(details.length)}`, details, hint: 'berth deploy ENV --tag <active release> switches the routes again; the edge is compose project berth-edge' }
 }

@@ -85,6 +85,9 @@ describe('blue-green behind the edge', () => {
     expect(containerStarts('berthbg-staging')).toEqual(stagingBefore)
     expect([...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]).toEqual(previewBefore)
     expect(await httpGet(`${PREVIEW}/version`)).toEqual({ status: 200, body: 'preview-1' })
+    const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string; details: string[] }[] }
+    expect(doctor.checks.find((c) => c.id === 'edge')).toMatchObject({ status: 'ok' })
+    expect(doctor.checks.find((c) => c.id === 'drift')).toMatchObject({ status: 'ok' })
   })
 
   it('rolls back to the warm colour without building anything', async () => {

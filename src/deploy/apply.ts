@@ -60,7 +60,7 @@ export async function waitFor(deps: Deps, e: Env, tag: string, project: string, 
         update,
       )
       if (!result.ok) throw new HealthCheckFailed(result.failure)
-      return { ok: true as const, configHashes: configHashesOf(await projectContainers(deps.run, project)) }
+      return { ok: true as const, configHashes: configHashesOf(result.containers) }
     })
   } catch (error) {
     if (error instanceof HealthCheckFailed) return { ok: false, failure: error.failure }

@@ -50,8 +50,8 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     const m = await resolveModel(deps, env)
     refuseFixedNames(m, env)
     refuseBlueGreenModel(m, env)
-    await refusePortClashes(deps, m, env)
-    if (req.tag) await refuseMissingImages(deps, e, m, req.tag)
+    // Independent queries: together, so the operator waits for the slowest, not the sum.
+    await Promise.all([refusePortClashes(deps, m, env), req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined])
     return m
   })
   if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
@@ -77,8 +77,11 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
   const releases = await readReleases(config.stateDir, env.name)
   const previous = findActive(releases)
   if (previous) progress.from = previous.tag
-  const git = await gitVersion(deps, config.dir)
-  const tag = req.tag ?? nextTag(started, new Set([...(await allReleaseTags(config.stateDir)), ...(await tagsWithImages(deps, config.app))]))
+  const [git, taken] = await Promise.all([
+    gitVersion(deps, config.dir),
+    req.tag ? [] : Promise.all([allReleaseTags(config.stateDir), tagsWithImages(deps, config.app)]).then(([a, b]) => [...a, ...b]),
+  ])
+  const tag = req.tag ?? nextTag(started, new Set(taken))
   const prepared = await prepareRelease(deps, config, env, model, tag, git)
   if (prepared.restartAdded.length > 0) {
     deps.reporter.warn(`${prepared.restartAdded.join(', ')} had no restart policy: berth runs ${prepared.restartAdded.length === 1 ? 'it' : 'them'} with restart: unless-stopped so ${prepared.restartAdded.length === 1 ? 'it comes' : 'they come'} back after a reboot`)

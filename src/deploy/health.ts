@@ -38,7 +38,8 @@ export interface HealthFailure {
   services: string[]
 }
 
-export type HealthResult = { ok: true } | { ok: false; failure: HealthFailure }
+/** On success, the containers as last seen ready: the caller records their config hashes without asking again. */
+export type HealthResult = { ok: true; containers: Container[] } | { ok: false; failure: HealthFailure }
 
 type Verdict = { kind: 'ready' } | { kind: 'waiting'; why: string } | { kind: 'failed'; why: string }
 
@@ -67,8 +68,9 @@ export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (m
   const deadline = deps.now() + plan.timeoutMs
   let pending = [...plan.services]
   let lastWhy = new Map<string, string>()
+  let containers: Container[]
   for (;;) {
-    const containers = await deps.containers()
+    containers = await deps.containers()
     const nextPending: string[] = []
     lastWhy = new Map()
     for (const service of pending) {
@@ -107,5 +109,5 @@ export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (m
       await deps.sleep(plan.intervalMs)
     }
   }
-  return { ok: true }
+  return { ok: true, containers }
 }

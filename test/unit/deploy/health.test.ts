@@ -70,7 +70,8 @@ describe('waitHealthy: services', () => {
       [starting('web'), healthy('db')],
       [healthy('web'), healthy('db')],
     ])
-    expect(await waitHealthy(plan(), deps, update)).toEqual({ ok: true })
+    // The containers as last seen: the caller records their config hashes from them.
+    expect(await waitHealthy(plan(), deps, update)).toEqual({ ok: true, containers: [healthy('web'), healthy('db')] })
     expect(calls.polls).toBe(3)
     expect(calls.sleeps).toEqual([2_000, 2_000])
     expect(elapsed()).toBe(4_000)
@@ -78,20 +79,20 @@ describe('waitHealthy: services', () => {
 
   it('waits for a service whose container does not exist yet', async () => {
     const { deps, calls } = fakeDeps([[healthy('db')], [healthy('db'), healthy('web')]])
-    expect(await waitHealthy(plan(), deps, update)).toEqual({ ok: true })
+    expect(await waitHealthy(plan(), deps, update)).toMatchObject({ ok: true })
     expect(calls.polls).toBe(2)
   })
 
   it('a service without healthcheck is ready when running', async () => {
     const { deps, calls } = fakeDeps([[running('web'), running('db')]])
-    expect(await waitHealthy(plan(), deps, update)).toEqual({ ok: true })
+    expect(await waitHealthy(plan(), deps, update)).toMatchObject({ ok: true })
     expect(calls.polls).toBe(1)
     expect(calls.sleeps).toEqual([])
   })
 
   it('a created (not yet running) container is waited for', async () => {
     const { deps, calls } = fakeDeps([[container('web', 'created', 'Created'), running('db')], [running('web'), running('db')]])
-    expect(await waitHealthy(plan(), deps, update)).toEqual({ ok: true })
+    expect(await waitHealthy(plan(), deps, update)).toMatchObject({ ok: true })
     expect(calls.polls).toBe(2)
   })
 
@@ -146,7 +147,7 @@ describe('waitHealthy: services', () => {
       [exited('migrate', 0), healthy('web')],
     ])
     const result = await waitHealthy(plan({ services: ['migrate', 'web'], oneOff: new Set(['migrate']) }), deps, update)
-    expect(result).toEqual({ ok: true })
+    expect(result).toMatchObject({ ok: true })
     expect(calls.polls).toBe(2) // running was not enough for a one-off service
   })
 
@@ -205,14 +206,14 @@ describe('waitHealthy: http probes', () => {
     const { deps, calls } = fakeDeps(ready, {
       [url]: [{ ok: false, detail: 'ECONNREFUSED' }, { ok: false, detail: 'HTTP 502 (expected 2xx): bad gateway' }, { ok: true, detail: 'HTTP 200' }],
     })
-    expect(await waitHealthy(plan({ probes: [{ url }] }), deps, update)).toEqual({ ok: true })
+    expect(await waitHealthy(plan({ probes: [{ url }] }), deps, update)).toMatchObject({ ok: true })
     expect(calls.probes).toEqual([url, url, url])
     expect(calls.sleeps).toEqual([2_000, 2_000])
   })
 
   it('probes only after every service is ready', async () => {
     const { deps, calls } = fakeDeps([[starting('web'), healthy('db')], ready[0] as Container[]], { [url]: [{ ok: true, detail: 'HTTP 200' }] })
-    expect(await waitHealthy(plan({ probes: [{ url }] }), deps, update)).toEqual({ ok: true })
+    expect(await waitHealthy(plan({ probes: [{ url }] }), deps, update)).toMatchObject({ ok: true })
     expect(calls.polls).toBe(2)
     expect(calls.probes).toEqual([url])
   })
@@ -220,7 +221,7 @@ describe('waitHealthy: http probes', () => {
   it('checks every probe in turn', async () => {
     const other = 'http://127.0.0.1:9000/ready'
     const { deps, calls } = fakeDeps(ready, { [url]: [{ ok: true, detail: 'HTTP 200' }], [other]: [{ ok: true, detail: 'HTTP 204' }] })
-    expect(await waitHealthy(plan({ probes: [{ url }, { url: other }] }), deps, update)).toEqual({ ok: true })
+    expect(await waitHealthy(plan({ probes: [{ url }, { url: other }] }), deps, update)).toMatchObject({ ok: true })
     expect(calls.probes).toEqual([url, other])
   })
 

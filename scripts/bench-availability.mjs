@@ -4,7 +4,9 @@
 //
 //   BENCH_RPS=200       requests per second of the steady load (at least 100)
 //   BENCH_CLIENTS=keep-alive,new-conn   which clients to run (both by default)
+//   BENCH_STRATEGIES=recreate,blue-green   which strategies to run (both by default)
 //   BENCH_BUDGET_S=330  skip a further client run when it would end after this many seconds
+//   BENCH_DUMP=DIR      also write every request and berth's stderr lines of each step there, as JSON
 //   BENCH_KEEP=1        keep the temporary directory (the engine objects are removed regardless)
 //
 // It copies test/fixtures to a temp dir and deploys app `berthavail` (the web and store of the fixture app,
@@ -20,7 +22,7 @@
 // when no other app's route is on it. Only node: built-ins.
 
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -40,6 +42,8 @@ const RPS = Math.max(100, Number.parseInt(process.env.BENCH_RPS ?? '200', 10) ||
 const TIMEOUT_MS = 2000
 const BUDGET_S = Number.parseInt(process.env.BENCH_BUDGET_S ?? '330', 10) || 330
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'keep-alive,new-conn').split(',').map((s) => s.trim()).filter((c) => c === 'keep-alive' || c === 'new-conn')
+const STRATEGIES = (process.env.BENCH_STRATEGIES ?? 'recreate,blue-green').split(',').map((s) => s.trim())
+const DUMP = process.env.BENCH_DUMP
 const STEPS = ['deploy', 'rollback', 'deploy']
 const T0 = performance.now()
 const startLoad = loadavg()[0].toFixed(1)
@@ -133,12 +137,14 @@ function startLoadOn(port, agent) {
     let finished = false
     let timedOut = false
     let reused = false
+    let assignedAt
+    let localPort
     const finish = (ok, kind, body) => {
       if (finished) return
       finished = true
       clearTimeout(timer)
       inflight--
-      results.push({ sentAt, doneAt: performance.now(), ok, kind, body, reused })
+      results.push({ sentAt, assignedAt, doneAt: performance.now(), ok, kind, body, reused, localPort })
       if (stopped && inflight === 0) drained()
     }
     const req = http.get(url, { agent }, (res) => {
@@ -151,7 +157,12 @@ function startLoadOn(port, agent) {
       })
       res.on('error', (e) => finish(false, timedOut ? 'timeout' : errorKind(e)))
     })
-    req.on('socket', () => (reused = req.reusedSocket))
+    req.on('socket', (socket) => {
+      assignedAt = performance.now()
+      reused = req.reusedSocket
+      localPort = socket.localPort
+      if (localPort === undefined) socket.once('connect', () => (localPort = socket.localPort))
+    })
     req.on('error', (e) => finish(false, timedOut ? 'timeout' : errorKind(e)))
     const timer = setTimeout(() => {
       timedOut = true
@@ -409,6 +420,8 @@ async function measuredStep({ env, client, agent, step, cfg, versionFile, versio
   if (error) throw error
   const wallMs = run.t1 - run.t0
   const failures = results.filter((r) => !r.ok).sort((a, b) => a.sentAt - b.sentAt)
+  const lat = results.filter((r) => r.ok).map((r) => r.doneAt - r.sentAt).sort((a, b) => a - b)
+  const pct = (q) => (lat.length ? `${Math.round(lat[Math.min(lat.length - 1, Math.floor(q * lat.length))])} ms` : '-')
   const row = {
     strategy: ENVS[env].strategy,
     client,
@@ -417,11 +430,20 @@ async function measuredStep({ env, client, agent, step, cfg, versionFile, versio
     failed: failures.length,
     wall: `${(wallMs / 1000).toFixed(1)} s`,
     rate: `${Math.round(sent / ((performance.now() - load.started) / 1000))}/s`,
+    p99: pct(0.99),
+    max: lat.length ? `${Math.round(lat.at(-1))} ms` : '-',
     kinds: failures.length ? kindsOf(failures) : '-',
   }
   rows.push(row)
   log(`  ${row.strategy} ${client} ${row.step}: sent ${sent}, failed ${failures.length}${failures.length ? ` (${row.kinds})` : ''}, ${row.wall}; served ${servedBy(results)}`)
   timelines.push({ row, run, failures, loadStarted: load.started, served: servedBy(results) })
+  if (DUMP) {
+    mkdirSync(DUMP, { recursive: true })
+    const name = `${String(rows.length).padStart(2, '0')}-${env}-${client}-${step}.json`
+    const rel = (t) => (t === undefined ? undefined : Math.round(t - run.t0))
+    const requests = results.map((r) => ({ ...r, sentAt: rel(r.sentAt), assignedAt: rel(r.assignedAt), doneAt: rel(r.doneAt) })).sort((a, b) => a.sentAt - b.sentAt)
+    writeFileSync(join(DUMP, name), JSON.stringify({ row, berth: run.lines.map((l) => ({ t: rel(l.t), text: l.text })), exitAt: rel(run.t1), requests }, null, 1))
+  }
 }
 
 /** For a row with failures: berth's step lines with offsets, and the failures sent during each. */
@@ -450,10 +472,10 @@ function timelineText({ row, run, failures, loadStarted, served }) {
 }
 
 function printTable() {
-  const head = { strategy: 'strategy', client: 'client', step: 'step', sent: 'sent', failed: 'failed', wall: 'wall time', rate: 'load', kinds: 'failure kinds' }
+  const head = { strategy: 'strategy', client: 'client', step: 'step', sent: 'sent', failed: 'failed', wall: 'wall time', rate: 'load', p99: 'p99 ok', max: 'max ok', kinds: 'failure kinds' }
   const cols = Object.keys(head)
   const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => [...String(r[c])].length))]))
-  const right = new Set(['sent', 'failed', 'wall', 'rate'])
+  const right = new Set(['sent', 'failed', 'wall', 'rate', 'p99', 'max'])
   const cell = (r, c) => {
     const s = String(r[c])
     const pad = ' '.repeat(width[c] - [...s].length)
@@ -482,7 +504,7 @@ async function main() {
   const cfg = cfgPath
   let n = 0
   const runDurations = []
-  for (const env of Object.keys(ENVS)) {
+  for (const env of Object.keys(ENVS).filter((e) => STRATEGIES.includes(ENVS[e].strategy))) {
     log(`${ENVS[env].strategy} (${APP}-${env}): warm-up deploy, not measured`)
     writeFileSync(versionFile, `${env}-warm\n`)
     await berthAsync(cfg, ['deploy', env])
@@ -506,7 +528,8 @@ async function main() {
   }
   notes.push(
     'a step is one berth command, from spawn to exit; the load runs from just before it starts until it exits, then in-flight requests finish (each within its 2 s timeout)',
-    'failure kinds: "socket hang up" and ECONNRESET are both resets (the first before any answer on a socket Node thought usable); "on reused sockets" counts requests sent on an idle keep-alive connection',
+    'p99 ok / max ok: latency of the requests that succeeded, from when each was sent (time queued for one of the 8 keep-alive sockets included)',
+    'failure kinds: "socket hang up" and ECONNRESET are both resets (the first before any answer on a socket Node thought usable); "on reused sockets" counts requests handed an idle keep-alive connection when sent (Node\'s req.reusedSocket; a request that waited in the agent\'s queue for a busy socket is not counted there)',
   )
 }
 

@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { composeDown, composeStart, composeStop, composeUp } from '../docker/compose.js'
 import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
-import { switchRoutes, ensureEdge } from '../edge/edge.js'
+import { parse } from 'yaml'
+
+import { ensureEdge, switchRoutes } from '../edge/edge.js'
 import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
 import {
@@ -21,8 +23,10 @@ import {
   writeColours,
 } from './colours.js'
 import type { EnvironmentConfig } from '../config/types.js'
+import { LABEL } from './composeModel.js'
 import { type Deps, projectContainers, projectTarget } from './context.js'
 import { parsePublished } from './preflight.js'
+import { keepUnchangedStateful } from './stateful.js'
 import { configPath, environmentsWithState, type ReleaseRecord } from './releaseStore.js'
 import { writeFileAtomic } from './stateFiles.js'
 
@@ -37,6 +41,8 @@ export interface BlueGreenResult {
   ok: true
   configHashes: Record<string, string>
   colour: Colour
+  /** What the stateful services run, which may be an earlier release's unchanged definition. */
+  stateful: { images: Record<string, string>; releases: Record<string, string> }
 }
 
 /** Throws RolledBackError (exit 3) or NeedsPersonError (exit 4) when the new colour does not take over. */
@@ -58,7 +64,10 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   const warm = state[colour]?.tag === record.tag && (await projectContainers(deps.run, project)).length > 0
   if (split.stateful && !warm) {
     const statefulFile = join(workDir, 'stateful.compose.yaml')
-    await writeFileAtomic(statefulFile, `# berth ${env.name} release ${record.tag}, stateful services\n${split.stateful}`)
+    const current = await readFile(statefulFile, 'utf8').catch(() => undefined)
+    const stateful = await keepUnchangedStateful(deps, split.stateful, current)
+    if (stateful.kept.length) deps.reporter.info(`${env.name}: ${stateful.kept.join(', ')} unchanged: left running as they are`)
+    await writeFileAtomic(statefulFile, `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
     await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(projectTarget(env, env.project, statefulFile))))
     const statefulReady = await waitFor(deps, e, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
     if (!statefulReady.ok) {
@@ -117,7 +126,27 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
       if (liveSplit && liveSlot) await deps.run(composeStop(await writeColourFile(e, live, liveSlot.tag, liveSplit.colour)))
     })
   }
-  return { ok: true, configHashes: ready.configHashes, colour }
+  const stateful = await statefulFacts(deps, e)
+  return { ok: true, configHashes: { ...stateful.hashes, ...ready.configHashes }, colour, stateful: { images: stateful.images, releases: stateful.releases } }
+}
+
+/** The stateful project as it runs now: its services' images, releases and config hashes, for the record. */
+async function statefulFacts(deps: Deps, e: Env) {
+  const images: Record<string, string> = {}
+  const releases: Record<string, string> = {}
+  const hashes: Record<string, string> = {}
+  const text = await readFile(join(e.config.stateDir, e.env.name, 'work', 'stateful.compose.yaml'), 'utf8').catch(() => undefined)
+  const doc = text ? (parse(text) as { services?: Record<string, { image?: string; labels?: Record<string, string> }> }) : undefined
+  for (const [name, svc] of Object.entries(doc?.services ?? {})) {
+    if (svc.image) images[name] = svc.image
+    const release = svc.labels?.[LABEL.release]
+    if (release) releases[name] = release
+  }
+  for (const c of await projectContainers(deps.run, e.env.project)) {
+    const hash = c.labels['com.docker.compose.config-hash']
+    if (c.service && hash) hashes[c.service] = hash
+  }
+  return { images, releases, hashes }
 }
 
 async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, colour: Colour, upstreams: Record<string, number>) {

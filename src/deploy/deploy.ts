@@ -122,7 +122,10 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
       await recordFailed()
       throw error
     }
-    return recordSuccess({ ...record, colour: outcome.colour }, outcome.configHashes)
+    return recordSuccess(
+      { ...record, colour: outcome.colour, images: { ...record.images, ...outcome.stateful.images }, serviceReleases: outcome.stateful.releases },
+      outcome.configHashes,
+    )
   }
   const result = await applyAndWait(deps, e, record)
   if (!result.ok) {

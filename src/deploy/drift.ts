@@ -82,8 +82,9 @@ export function classifyDrift({ active, hashes, containers, composeVersion }: Dr
     const release = c.labels[LABEL.release]
     if (c.labels[LABEL.env] === undefined) {
       items.push({ ...at, kind: 'unlabelled', expected: tag, message: 'created outside berth (no berth.env label), e.g. by docker compose up by hand' })
-    } else if (release !== tag) {
-      items.push({ ...at, kind: 'release', expected: tag, actual: release, message: `started by release ${release}, but ${tag} is active` })
+    } else if (release !== (active.serviceReleases?.[service] ?? tag)) {
+      const expected = active.serviceReleases?.[service] ?? tag
+      items.push({ ...at, kind: 'release', expected, actual: release, message: expected === tag ? `started by release ${release}, but ${tag} is active` : `started by release ${release}, but release ${tag} runs it as left by ${expected}` })
     }
     const image = active.images[service]
     if (image && normalizeImageRef(c.image) !== normalizeImageRef(image)) {

@@ -30,6 +30,8 @@ export interface ReleaseRecord {
   configHashes?: Record<string, string>
   /** blue-green: the colour project the release runs in. */
   colour?: 'blue' | 'green'
+  /** blue-green: stateful services left running from an earlier release (unchanged), service → that release. */
+  serviceReleases?: Record<string, string>
   durationMs?: number
 }
 

@@ -61,7 +61,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
     let configHashes: Record<string, string>
     if (env.strategy === 'blue-green') {
       const outcome = await applyBlueGreen(deps, e, applied)
-      applied = { ...applied, colour: outcome.colour }
+      applied = { ...applied, colour: outcome.colour, images: { ...applied.images, ...outcome.stateful.images }, serviceReleases: outcome.stateful.releases }
       configHashes = outcome.configHashes
     } else {
       const result = await applyAndWait(deps, e, applied)

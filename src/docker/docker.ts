@@ -49,3 +49,12 @@ export function dockerRootDir(): string[] {
   return ['docker', 'info', '--format', '{{.DockerRootDir}}']
 }
 
+
+/** What makes two images run the same: their layers and run configuration, labels aside. */
+export function imageRunIdentity(refs: readonly string[]): string[] {
+  return [
+    'docker', 'image', 'inspect', '--format',
+    '{{json .RootFS.Layers}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.Env}} {{json .Config.WorkingDir}} {{json .Config.User}} {{json .Config.Healthcheck}} {{json .Config.ExposedPorts}}',
+    ...refs,
+  ]
+}

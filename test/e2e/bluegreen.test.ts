@@ -71,6 +71,7 @@ describe('blue-green behind the edge', () => {
 
   it('deploys into the idle colour and switches, leaving the sibling and the other blue-green environment untouched', async () => {
     const stagingBefore = containerStarts('berthbg-staging')
+    const statefulBefore = containerStarts('berthbg-production')
     const previewBefore = [...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]
     setVersion('v2')
     const r = berth(dir, ['deploy', 'production'])
@@ -83,6 +84,9 @@ describe('blue-green behind the edge', () => {
     // The old colour is stopped, not removed: an instant rollback target.
     expect(docker('ps', '--all', '--filter', 'label=com.docker.compose.project=berthbg-production-blue', '--format', '{{.State}}')).toBe('exited')
     expect(containerStarts('berthbg-staging')).toEqual(stagingBefore)
+    // The stateful store did not change (only web's content did): it keeps running, untouched.
+    expect(r.stderr).toMatch(/store unchanged: left running as they are/)
+    expect(containerStarts('berthbg-production')).toEqual(statefulBefore)
     expect([...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]).toEqual(previewBefore)
     expect(await httpGet(`${PREVIEW}/version`)).toEqual({ status: 200, body: 'preview-1' })
     const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string; details: string[] }[] }

@@ -21,16 +21,17 @@
 // berth.app=berthavail, host ports 19400-19499; the shared edge (berth-edge) is taken down at the end only
 // when no other app's route is on it. Only node: built-ins.
 
-import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+import { benchShell, ROOT } from './bench-common.mjs'
+
+const { log, childEnv, sh, prepare, elapsedS } = benchShell('bench-availability')
 const APP = 'berthavail'
 const ENVS = {
   rc: { strategy: 'recreate', port: 19401 },
@@ -45,33 +46,13 @@ const CLIENTS = (process.env.BENCH_CLIENTS ?? 'keep-alive,new-conn').split(',').
 const STRATEGIES = (process.env.BENCH_STRATEGIES ?? 'recreate,blue-green').split(',').map((s) => s.trim())
 const DUMP = process.env.BENCH_DUMP
 const STEPS = ['deploy', 'rollback', 'deploy']
-const T0 = performance.now()
 const startLoad = loadavg()[0].toFixed(1)
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-const elapsedS = () => (performance.now() - T0) / 1000
 
-function log(message) {
-  process.stderr.write(`[bench-availability ${elapsedS().toFixed(1).padStart(6)}s] ${message}\n`)
-}
 
-function childEnv(extra = {}) {
-  const env = { ...process.env, CI: 'true', NO_COLOR: '1', ...extra }
-  for (const key of ['BERTH_TRACE', 'BERTH_DEBUG', 'BERTH_CONFIG']) if (!(key in extra)) delete env[key]
-  return env
-}
 
-function sh(argv, { cwd = ROOT, allowFail = false, quiet = false } = {}) {
-  const r = spawnSync(argv[0], argv.slice(1), { cwd, env: childEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
-  if (r.error) throw new Error(`${argv.join(' ')}: ${r.error.message}`)
-  const out = { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
-  if (out.code !== 0 && !allowFail) {
-    throw new Error(`\`${argv.join(' ')}\` exited ${out.code}\n${(out.stderr || out.stdout).trim().split('\n').slice(-25).join('\n')}`)
-  }
-  if (!quiet && out.code !== 0) log(`(ignored) \`${argv.join(' ')}\` exited ${out.code}: ${out.stderr.trim().split('\n').pop()}`)
-  return out
-}
 
 /**
  * Runs berth in the background (so the load keeps running in this process) and timestamps every stderr
@@ -293,17 +274,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // ------------------------------------------------------------------------------------------------ set-up
 
 async function setUp() {
-  if (!existsSync(join(ROOT, 'dist', 'commands')) || !existsSync(join(ROOT, 'node_modules'))) {
-    if (!existsSync(join(ROOT, 'node_modules'))) {
-      log('npm ci')
-      sh(['npm', 'ci', '--no-audit', '--no-fund'])
-    }
-    log('dist/ is missing: npm run build')
-    sh(['npm', 'run', 'build'])
-  }
-  log('engine: bash scripts/engine.sh; edge image: bash scripts/edge-image.sh (berth-edge:local)')
-  sh(['bash', join(ROOT, 'scripts', 'engine.sh')])
-  sh(['bash', join(ROOT, 'scripts', 'edge-image.sh')])
+  prepare({ edge: true })
   log('removing leftovers of earlier runs')
   cleanupEngine()
   if (edgeExists()) {

@@ -11,13 +11,14 @@
 // apps (by project name and by label berth.app) at the start (leftovers) and at the end.
 // Only child_process: no dependency beyond Node itself.
 
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+import { benchShell, ROOT } from './bench-common.mjs'
+
+const { log, childEnv, sh, prepare } = benchShell('bench')
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
 const APP = 'berthbench'
 const SCALE_APP = 'berthbenchscale'
@@ -32,28 +33,8 @@ const startLoad = loadavg()[0].toFixed(1)
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-function log(message) {
-  const s = Number(process.hrtime.bigint() - started) / 1e9
-  process.stderr.write(`[bench ${s.toFixed(1).padStart(6)}s] ${message}\n`)
-}
 
-/** berth and the baselines run with the caller's environment minus berth's own switches. */
-function childEnv(extra = {}) {
-  const env = { ...process.env, ...extra }
-  for (const key of ['BERTH_TRACE', 'BERTH_DEBUG', 'BERTH_CONFIG']) if (!(key in extra)) delete env[key]
-  return env
-}
 
-function sh(argv, { cwd = ROOT, allowFail = false, env = childEnv(), quiet = false } = {}) {
-  const r = spawnSync(argv[0], argv.slice(1), { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
-  if (r.error) throw new Error(`${argv.join(' ')}: ${r.error.message}`)
-  const out = { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
-  if (out.code !== 0 && !allowFail) {
-    throw new Error(`\`${argv.join(' ')}\` exited ${out.code}\n${(out.stderr || out.stdout).trim().split('\n').slice(-25).join('\n')}`)
-  }
-  if (!quiet && out.code !== 0) log(`(ignored) \`${argv.join(' ')}\` exited ${out.code}: ${out.stderr.trim().split('\n').pop()}`)
-  return out
-}
 
 function shAsync(argv, { cwd = ROOT, env = childEnv() } = {}) {
   return new Promise((resolve, reject) => {
@@ -221,16 +202,7 @@ function ensureTimeBin() {
 }
 
 function setUp() {
-  if (!existsSync(join(ROOT, 'dist', 'commands')) || !existsSync(join(ROOT, 'node_modules'))) {
-    if (!existsSync(join(ROOT, 'node_modules'))) {
-      log('npm ci')
-      sh(['npm', 'ci', '--no-audit', '--no-fund'])
-    }
-    log('dist/ is missing: npm run build')
-    sh(['npm', 'run', 'build'])
-  }
-  log('engine: bash scripts/engine.sh')
-  sh(['bash', join(ROOT, 'scripts', 'engine.sh')])
+  prepare()
   log('removing leftovers of earlier runs')
   cleanupEngine()
 

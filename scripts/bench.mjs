@@ -322,7 +322,7 @@ function main() {
   const rb = switchFigure('rollback', (tag) => berth('rollback', 'staging', '--to', tag))
   ratioRow('rollback staging --to (recreate)', rb.berthMs, 'compose up -d --wait', rb.rawMs, 1.15)
   rows.push({ figure: 'rollback to warm colour', median: '-', range: '-', baseline: '-', ratio: '-', target: '≤ 1.5 s', result: 'n/a' })
-  notes.push('blue-green: not implemented (issue 4)')
+  notes.push('rollback to the warm colour: not measured here yet; blue-green availability is measured by npm run bench:availability')
   notes.push(`docker/compose processes berth starts per deploy --tag: ${[...procs.deploy].join(', ')}; per rollback: ${[...procs.rollback].join(', ')} (BERTH_TRACE)`)
 
   // 5 (status half). Peak RSS of berth status ------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { composeDown, composeStart, composeStop, composeUp } from '../docker/compose.js'
+import { type ComposeTarget, composeDown, composeStart, composeStop, composeUp } from '../docker/compose.js'
 import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { parse } from 'yaml'
@@ -238,4 +238,22 @@ export async function colourStatus(stateDir: string, env: EnvironmentConfig): Pr
       return { listen: r.listen, ...(r.host ? { host: r.host } : {}), service: r.service, port: r.port, ...(port ? { upstream: `${state.live} 127.0.0.1:${port}` } : {}) }
     }),
   }
+}
+
+/**
+ * What `logs` reads of a blue-green environment: the stateful project and the live colour, each with the
+ * compose file it was last applied with, and the services each runs.
+ */
+export async function servingTargets(e: Env): Promise<{ target: ComposeTarget; services: string[] }[]> {
+  const state = await readColours(e.config.stateDir, e.env.name)
+  const work = join(e.config.stateDir, e.env.name, 'work')
+  const parts: { project: string; file: string }[] = [{ project: e.env.project, file: join(work, 'stateful.compose.yaml') }]
+  if (state.live) parts.push({ project: colourProject(e.env, state.live), file: join(work, `${state.live}.compose.yaml`) })
+  const out: { target: ComposeTarget; services: string[] }[] = []
+  for (const part of parts) {
+    const text = await readFile(part.file, 'utf8').catch(() => undefined)
+    if (text === undefined) continue
+    out.push({ target: projectTarget(e.env, part.project, part.file), services: Object.keys((parse(text) as { services?: object }).services ?? {}) })
+  }
+  return out
 }

@@ -7,7 +7,7 @@ import { type ComposeTarget, composeDown, composeLogs, composePassthrough } from
 import { PreflightError, UsageError } from '../errors.js'
 import { mask, registerSecrets, secretValuesOf } from '../secrets.js'
 import { recordedModel } from './apply.js'
-import { downColours } from './blueGreen.js'
+import { downColours, servingTargets } from './blueGreen.js'
 import { type Deps, projectContainers, releaseTarget, sourceTarget } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun } from './lockedRun.js'
@@ -95,14 +95,19 @@ export async function logs(req: LogsRequest, deps: Deps, out: Output): Promise<L
     }
   }
   const result = { environment: env.name, project: env.project, ...(active ? { release: active.tag } : {}) }
-  const containers = await projectContainers(deps.run, env.project)
+  // A blue-green environment serves from its stateful project and its live colour: both are read, at once.
+  const targets =
+    env.strategy === 'blue-green'
+      ? (await servingTargets({ config: req.config, env, vars: {} })).filter((t) => req.service === undefined || t.services.includes(req.service)).map((t) => t.target)
+      : [target]
+  const containers = (await Promise.all(targets.map((t) => projectContainers(deps.run, t.project)))).flat()
   if (containers.length === 0) {
     deps.reporter.warn(`${env.name} has no containers (${env.project} was never deployed, or was stopped with berth down)`)
     return { ...result, containers: 0 }
   }
-  const argv = composeLogs(target, { ...(req.service ? { services: [req.service] } : {}), ...(req.tail !== undefined ? { tail: req.tail } : {}), follow: req.follow })
+  const options = { ...(req.service ? { services: [req.service] } : {}), ...(req.tail !== undefined ? { tail: req.tail } : {}), follow: req.follow }
   // SPEC §8: plain lines without escape codes; the container's own colours go too (compose's --no-color only drops its own).
-  await deps.run(argv, { onLine: masked(out, plainLine) })
+  await Promise.all(targets.map((t) => deps.run(composeLogs(t, options), { onLine: masked(out, plainLine) })))
   return { ...result, containers: containers.length }
 }
 

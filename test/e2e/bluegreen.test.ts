@@ -89,6 +89,12 @@ describe('blue-green behind the edge', () => {
     expect(containerStarts('berthbg-production')).toEqual(statefulBefore)
     expect([...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]).toEqual(previewBefore)
     expect(await httpGet(`${PREVIEW}/version`)).toEqual({ status: 200, body: 'preview-1' })
+    // Logs read the stateful project and the live colour; the secret the web prints is masked.
+    const logs = berth(dir, ['logs', 'production', '--tail', '20'], { BERTH_TRACE: '1' })
+    expect(logs.code, logs.stderr).toBe(0)
+    expect(logs.stdout).toMatch(/web-1 +\| web: v2 for production token=\*\*\*\*/)
+    expect(logs.stderr).toMatch(/\[trace\] docker compose --project-name berthbg-production --.* logs/)
+    expect(logs.stderr).toMatch(/\[trace\] docker compose --project-name berthbg-production-green --.* logs/)
     const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string; details: string[] }[] }
     expect(doctor.checks.find((c) => c.id === 'edge')).toMatchObject({ status: 'ok' })
     expect(doctor.checks.find((c) => c.id === 'drift')).toMatchObject({ status: 'ok' })

@@ -47,11 +47,11 @@ export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecor
   await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
     await deps.run(composeUp(target))
   })
-  return waitFor(deps, e, record.tag, e.env.project, healthPlan(e, model))
+  return waitFor(deps, record.tag, e.env.project, healthPlan(e, model))
 }
 
 /** The SPEC §6 wait on one compose project of the environment; on success, the drift baseline. */
-export async function waitFor(deps: Deps, e: Env, tag: string, project: string, plan: HealthPlan): Promise<ApplyResult> {
+export async function waitFor(deps: Deps, tag: string, project: string, plan: HealthPlan): Promise<ApplyResult> {
   try {
     return await deps.reporter.step(`wait until ${project} ${tag} is healthy`, async (update) => {
       const result = await waitHealthy(

@@ -69,7 +69,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
     if (stateful.kept.length) deps.reporter.info(`${env.name}: ${stateful.kept.join(', ')} unchanged: left running as they are`)
     await writeFileAtomic(statefulFile, `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
     await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(projectTarget(env, env.project, statefulFile))))
-    const statefulReady = await waitFor(deps, e, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
+    const statefulReady = await waitFor(deps, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
     if (!statefulReady.ok) {
       await reportFailure(deps, e, record, statefulReady.failure, projectTarget(env, env.project, statefulFile))
       throw new NeedsPersonError(
@@ -82,7 +82,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   await deps.reporter.step(`${warm ? 'start the warm' : 'apply'} ${colour} colour of ${env.name} (${record.tag})`, () =>
     deps.run(warm ? composeStart(colourTarget) : composeUp(colourTarget)),
   )
-  const ready = await waitFor(deps, e, record.tag, project, healthPlan(e, colourModel(model, env), probesForColour(envProbes(e), env, upstreams)))
+  const ready = await waitFor(deps, record.tag, project, healthPlan(e, colourModel(model, env), probesForColour(envProbes(e), env, upstreams)))
   if (!ready.ok) {
     await reportFailure(deps, e, record, ready.failure, colourTarget)
     await removeColour(deps, colourTarget)

@@ -1,7 +1,5 @@
 /** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7), except the read-only `psAll` that finds hand-started containers. */
 
-import { type ComposeTarget, composePassthrough } from './compose.js'
-
 export function dockerVersion(): string[] {
   return ['docker', 'version', '--format', '{{json .}}']
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import type { ComposeTarget } from '../../../src/docker/compose.js'
 import {
   dockerRootDir,
   dockerVersion,

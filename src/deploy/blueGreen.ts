@@ -61,7 +61,8 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   const colourTarget = await writeColourFile(e, colour, record.tag, split.colour)
 
   // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
-  const warm = state[colour]?.tag === record.tag && (await projectContainers(deps.run, project)).length > 0
+  // Same recorded config, not just the same tag: `rollback --images-only` must apply today's config.
+  const warm = state[colour]?.configFile === record.configFile && (await projectContainers(deps.run, project)).length > 0
   if (split.stateful && !warm) {
     const statefulFile = join(workDir, 'stateful.compose.yaml')
     const current = await readFile(statefulFile, 'utf8').catch(() => undefined)
@@ -119,11 +120,17 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   await writeColours(config.stateDir, env.name, state)
 
   if (live) {
-    await deps.reporter.step(`drain and stop the ${live} colour of ${env.name}`, async () => {
+    await deps.reporter.step(`drain and stop the ${live} colour of ${env.name}`, async (update) => {
       await deps.sleep(env.drainMs)
       const liveSlot = state[live]
-      const liveSplit = liveSlot ? await splitRelease(e, liveSlot, live, state.upstreams[live]) : undefined
-      if (liveSplit && liveSlot) await deps.run(composeStop(await writeColourFile(e, live, liveSlot.tag, liveSplit.colour)))
+      try {
+        const liveSplit = liveSlot ? await splitRelease(e, liveSlot, live, state.upstreams[live]) : undefined
+        if (liveSplit && liveSlot) await deps.run(composeStop(await writeColourFile(e, live, liveSlot.tag, liveSplit.colour)))
+      } catch (error) {
+        // The switch is done and recorded: an old colour left running costs memory, not availability.
+        update(`could not stop ${colourProject(env, live)}: ${error instanceof Error ? error.message : String(error)}`)
+        deps.reporter.warn(`${colourProject(env, live)} is still running; stop it with: docker compose -p ${colourProject(env, live)} stop`)
+      }
     })
   }
   const stateful = await statefulFacts(deps, e)

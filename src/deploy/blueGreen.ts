@@ -6,7 +6,8 @@ import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { parse } from 'yaml'
 
-import { ensureEdge, switchRoutes } from '../edge/edge.js'
+import { ensureEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
+import type { EdgeRoute } from '../edge/caddy.js'
 import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
 import {
@@ -54,8 +55,13 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   const project = colourProject(env, colour)
   const model = await recordedModel(e, record)
 
-  const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], await takenPorts(deps, config.stateDir, env.name, colour, project))
+  // Both colours' ports are settled here, so the edge's routes (which hold both) stay the same from one
+  // deploy to the next, and a switch never has to change its config (see edge/caddy.ts).
+  const other = otherColour(colour)
+  const taken = await takenPorts(deps, config.stateDir, env)
+  const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], new Set([...taken, ...Object.values(state.upstreams[other])]))
   state.upstreams[colour] = upstreams
+  state.upstreams[other] = allocateUpstreams(config.app, env, other, state.upstreams[other], new Set([...taken, ...Object.values(upstreams)]))
   const split = await splitRelease(e, record, colour, upstreams)
   const workDir = join(config.stateDir, env.name, 'work')
   const colourTarget = await writeColourFile(e, colour, record.tag, split.colour)
@@ -98,15 +104,17 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
     )
   }
 
+  const routes = routesTo(e, state.upstreams)
+  let liveDir = ''
   await deps.reporter.step(`switch ${env.name} routes to ${colour}`, async () => {
-    await ensureEdge(deps, config.edge, config.stateDir)
-    await switchRoutes(deps, config.edge, config.app, env.name, routesTo(e, upstreams))
+    liveDir = await ensureEdge(deps, config.edge, config.stateDir)
+    await switchRoutes(deps, config.edge, liveDir, config.app, env.name, colour, routes)
   })
   const throughEdge = await verifyThroughEdge(deps, e)
   if (throughEdge) {
     deps.reporter.warn(`${env.name}: ${throughEdge}`)
     if (live) {
-      await switchRoutes(deps, config.edge, config.app, env.name, routesTo(e, state.upstreams[live]))
+      await switchRoutes(deps, config.edge, liveDir, config.app, env.name, live, routes)
       await removeColour(deps, colourTarget)
       state[colour] = undefined
       await writeColours(config.stateDir, env.name, state)
@@ -166,8 +174,10 @@ async function writeColourFile(e: Env, colour: Colour, tag: string, content: str
   return projectTarget(e.env, colourProject(e.env, colour), file)
 }
 
-function routesTo(e: Env, upstreams: Record<string, number>): { listen: number; host?: string; upstream: string }[] {
-  return e.env.routes.map((r) => ({ listen: r.listen, ...(r.host ? { host: r.host } : {}), upstream: `127.0.0.1:${upstreams[upstreamKey(r)]}` }))
+/** The environment's routes as the edge holds them: each to its upstream in both colours. */
+function routesTo(e: Env, upstreams: Record<Colour, Record<string, number>>): EdgeRoute[] {
+  const dial = (c: Colour, r: (typeof e.env.routes)[number]) => `127.0.0.1:${upstreams[c][upstreamKey(r)]}`
+  return e.env.routes.map((r) => ({ listen: r.listen, ...(r.host ? { host: r.host } : {}), upstreams: { blue: dial('blue', r), green: dial('green', r) } }))
 }
 
 /** The probes of routed ports, sent through the edge now that it points at the new colour; undefined when all answer. */
@@ -195,19 +205,21 @@ async function removeColour(deps: Deps, target: Parameters<typeof composeDown>[0
   await deps.run(composeDown(target, { volumes: false }), { allowFailure: true })
 }
 
-/** Host ports in use now, plus every upstream any environment of this state directory has allocated. */
-async function takenPorts(deps: Deps, stateDir: string, env: string, colour: Colour, project: string): Promise<Set<number>> {
+/**
+ * Host ports in use now, plus every upstream another environment of this state directory has allocated;
+ * this environment's own colours are left out, as their ports are theirs to keep.
+ */
+async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig): Promise<Set<number>> {
   const taken = new Set<number>()
   for (const name of await environmentsWithState(stateDir)) {
+    if (name === env.name) continue
     const s = await readColours(stateDir, name)
-    for (const c of ['blue', 'green'] as const) {
-      if (name === env && c === colour) continue
-      for (const port of Object.values(s.upstreams[c])) taken.add(port)
-    }
+    for (const c of ['blue', 'green'] as const) for (const port of Object.values(s.upstreams[c])) taken.add(port)
   }
+  const own = new Set([colourProject(env, 'blue'), colourProject(env, 'green')])
   const { stdout } = await deps.run(psByLabels([]))
   for (const c of parsePs(stdout)) {
-    if (c.project !== project) for (const p of parsePublished(c.ports)) taken.add(p.port)
+    if (!c.project || !own.has(c.project)) for (const p of parsePublished(c.ports)) taken.add(p.port)
   }
   return taken
 }
@@ -222,7 +234,7 @@ export async function downColours(deps: Deps, e: Env, volumes: boolean): Promise
     const split = await splitRelease(e, slot, colour, state.upstreams[colour])
     await deps.run(composeDown(await writeColourFile(e, colour, slot.tag, split.colour), { volumes }))
   }
-  if (state.live) await switchRoutes(deps, config.edge, config.app, env.name, [])
+  if (state.live) await removeRoutes(deps, config.edge, config.app, env.name)
   await writeColours(config.stateDir, env.name, { upstreams: state.upstreams })
 }
 

@@ -6,6 +6,7 @@ import { dockerRootDir, inspectRestartPolicies, psAll } from '../docker/docker.j
 import { type Container, parsePs, parseRestartPolicies, type RestartPolicyRow } from '../docker/parse.js'
 import { environmentRoutes } from '../edge/caddy.js'
 import { EDGE_PROJECT, edgeStatus } from '../edge/edge.js'
+import { readLive } from '../edge/live.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from './apply.js'
 import { readColours, upstreamKey } from './colours.js'
@@ -403,11 +404,13 @@ export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
     const state = await readColours(config.stateDir, env.name)
     if (!state.live) continue
     const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
+    const live = edge.liveDir ? await readLive(edge.liveDir, config.app, env.name) : undefined
+    if (edge.running && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
     for (const route of env.routes) {
       const want = `127.0.0.1:${state.upstreams[state.live][upstreamKey(route)]}`
       const got = held.find((r) => r.listen === route.listen && (r.host ?? '') === (route.host ?? ''))
-      if (edge.routes && got?.upstream !== want) {
-        details.push(`${env.name}: route :${route.listen}${route.host ? ` (${route.host})` : ''} points to ${got?.upstream ?? 'nothing'}, not to the live ${state.live} colour (${want})`)
+      if (edge.routes && got?.upstreams[state.live] !== want) {
+        details.push(`${env.name}: route :${route.listen}${route.host ? ` (${route.host})` : ''} sends ${state.live} to ${got?.upstreams[state.live] ?? 'nothing'}, not to the live ${state.live} colour (${want})`)
       }
     }
   }

@@ -42,6 +42,11 @@ export function inspectRestartPolicies(ids: readonly string[]): string[] {
   return ['docker', 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}', ...ids]
 }
 
+/** A container's mounts (type, source, destination, mode), as one JSON array. */
+export function inspectMounts(id: string): string[] {
+  return ['docker', 'inspect', '--type', 'container', '--format', '{{json .Mounts}}', id]
+}
+
 /** Where the engine keeps images and containers: the disk doctor measures. */
 export function dockerRootDir(): string[] {
   return ['docker', 'info', '--format', '{{.DockerRootDir}}']

@@ -45,7 +45,8 @@ export class CaddyAdmin {
     for (let attempt = 1; ; attempt++) {
       const { value, etag } = await this.get(SERVERS_PATH)
       const next = change(value as CaddyServers | null)
-      if (JSON.stringify(next) === JSON.stringify(value)) return
+      // Caddy answers objects with sorted keys: compare canonically, or every unchanged switch would reload it.
+      if (canonicalJson(next) === canonicalJson(value)) return
       try {
         await this.write({ method: 'POST', path: SERVERS_PATH, body: next }, etag)
         return
@@ -84,6 +85,13 @@ export class CaddyAdmin {
     const etag = res.trailers.etag ?? headerValue(res.headers.etag)
     return { text, ...(etag ? { etag } : {}) }
   }
+}
+
+/** JSON with every object's keys sorted, so two equal values give the same text whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  )
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

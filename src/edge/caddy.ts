@@ -2,21 +2,40 @@
  * Pure model of berth's part of the edge's Caddy JSON config: route ids, route and server JSON, the change
  * one environment makes to the servers, and the list of berth routes a config holds. Nothing here talks
  * to Caddy (see admin.ts).
+ *
+ * A route holds both colours' upstreams at once, and which one serves is decided per request by a marker
+ * file (see live.ts): the route sends to blue while `<live root>/<app>/<env>/blue` exists and to green
+ * otherwise. A switch is then one rename(2) of that file and never a config change: every config change
+ * makes Caddy 2 reload its servers, and a reload closes idle keep-alive connections, which a client
+ * reusing one at that moment sees fail.
  */
 
 import { EdgeRouteConflictError } from './errors.js'
 
-/** One route of one environment: a public listen port (optionally one Host) to an upstream on loopback. */
+export type EdgeColour = 'blue' | 'green'
+
+/** Where the edge container sees the host's directory of live markers (mounted read-only). */
+export const LIVE_ROOT = '/berth/live'
+
+/** The marker file, relative to the live root, whose presence sends an environment's routes to blue. */
+export function liveMarker(app: string, env: string): string {
+  return `${app}/${env}/blue`
+}
+
+/** One route of one environment: a public listen port (optionally one Host) to its upstream in each colour. */
 export interface EdgeRoute {
   listen: number
   host?: string
-  /** Dial address of the live colour's published port, e.g. 127.0.0.1:19321. */
-  upstream: string
+  /** Dial addresses of each colour's published port on loopback, e.g. 127.0.0.1:19321. */
+  upstreams: Record<EdgeColour, string>
 }
 
-/** A berth route as the edge holds it. */
-export interface BerthRoute extends EdgeRoute {
+/** A berth route as the edge holds it; an upstream berth cannot read from the route is absent. */
+export interface BerthRoute {
   id: string
+  listen: number
+  host?: string
+  upstreams: Partial<Record<EdgeColour, string>>
 }
 
 export interface CaddyRoute {
@@ -58,11 +77,22 @@ export function serverName(listen: number): string {
   return `berth-${listen}`
 }
 
+const proxyTo = (dial: string) => ({ handler: 'reverse_proxy', upstreams: [{ dial }] })
+
+/** The route: to blue while the environment's marker file exists (Caddy's file matcher stats it per request), else to green. */
 export function edgeRouteJson(app: string, env: string, route: EdgeRoute): CaddyRoute {
   return {
     '@id': routeId(app, env, route),
     ...(route.host ? { match: [{ host: [route.host.toLowerCase()] }] } : {}),
-    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }],
+    handle: [
+      {
+        handler: 'subroute',
+        routes: [
+          { match: [{ file: { root: LIVE_ROOT, try_files: [liveMarker(app, env)] } }], handle: [proxyTo(route.upstreams.blue)], terminal: true },
+          { handle: [proxyTo(route.upstreams.green)], terminal: true },
+        ],
+      },
+    ],
     terminal: true,
   }
 }
@@ -112,12 +142,28 @@ function isCatchAll(route: CaddyRoute): boolean {
   return !Array.isArray(route.match) || route.match.length === 0
 }
 
-function upstreamOf(route: CaddyRoute): string {
-  const handlers = Array.isArray(route.handle) ? route.handle : []
-  const proxy = handlers.find((h) => isObject(h) && h.handler === 'reverse_proxy')
-  const upstreams = proxy && Array.isArray(proxy.upstreams) ? proxy.upstreams : []
-  const first: unknown = upstreams[0]
-  return isObject(first) && typeof first.dial === 'string' ? first.dial : ''
+function dialOf(handlers: unknown): string | undefined {
+  const proxy = Array.isArray(handlers) ? handlers.find((h) => isObject(h) && h.handler === 'reverse_proxy') : undefined
+  const first: unknown = isObject(proxy) && Array.isArray(proxy.upstreams) ? proxy.upstreams[0] : undefined
+  return isObject(first) && typeof first.dial === 'string' ? first.dial : undefined
+}
+
+/** Each colour's upstream of a route as edgeRouteJson builds it: the marker-matched branch is blue, the other green. */
+function upstreamsOf(route: CaddyRoute): Partial<Record<EdgeColour, string>> {
+  const sub = Array.isArray(route.handle) ? route.handle.find((h) => isObject(h) && h.handler === 'subroute') : undefined
+  const branches = isObject(sub) && Array.isArray(sub.routes) ? sub.routes.filter(isObject) : []
+  const out: Partial<Record<EdgeColour, string>> = {}
+  for (const branch of branches) {
+    const dial = dialOf(branch.handle)
+    if (dial) out[Array.isArray(branch.match) && branch.match.length > 0 ? 'blue' : 'green'] ??= dial
+  }
+  return out
+}
+
+function describeUpstreams(route: CaddyRoute): string {
+  const u = upstreamsOf(route)
+  const parts = (['blue', 'green'] as const).flatMap((c) => (u[c] ? [`${c} ${u[c]}`] : []))
+  return parts.length ? parts.join(', ') : (dialOf(route.handle) ?? 'another handler')
 }
 
 /**
@@ -178,7 +224,7 @@ export function nextServers(current: CaddyServers | null | undefined, app: strin
     const rival = list.find((r) => (host ? routeHost(r) === host : isCatchAll(r)))
     if (rival) {
       throw new EdgeRouteConflictError(
-        `${app}/${env} cannot route listen ${route.listen}${host ? ` for host ${host}` : ''}: the edge already sends it to ${upstreamOf(rival) || 'another handler'} (route ${rival['@id'] ?? 'without an id'} of server ${name})`,
+        `${app}/${env} cannot route listen ${route.listen}${host ? ` for host ${host}` : ''}: the edge already sends it to ${describeUpstreams(rival)} (route ${rival['@id'] ?? 'without an id'} of server ${name})`,
         'Two environments share a listen port only with distinct hosts (routes[].host); nothing on the edge was changed. See: berth doctor',
       )
     }
@@ -209,7 +255,7 @@ export function berthRoutesOfServers(servers: CaddyServers): BerthRoute[] {
       const id = isObject(route) ? route['@id'] : undefined
       if (typeof id !== 'string' || !id.startsWith('berth-')) continue
       const host = routeHost(route)
-      out.push({ id, listen, ...(host ? { host } : {}), upstream: upstreamOf(route) })
+      out.push({ id, listen, ...(host ? { host } : {}), upstreams: upstreamsOf(route) })
     }
   }
   return out

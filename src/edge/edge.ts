@@ -1,19 +1,20 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { stringify } from 'yaml'
 
 import type { EdgeConfig } from '../config/types.js'
 import { type ComposeTarget, composeUp } from '../docker/compose.js'
-import { psByLabels } from '../docker/docker.js'
+import { inspectMounts, psByLabels } from '../docker/docker.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import type { Runner } from '../docker/runner.js'
 import type { Deps } from '../deploy/context.js'
 import { writeFileAtomic } from '../deploy/stateFiles.js'
 import { CaddyAdmin } from './admin.js'
-import { type BerthRoute, berthRoutes, type EdgeRoute, httpAppSetup, initialConfig, nextServers } from './caddy.js'
+import { type BerthRoute, berthRoutes, type EdgeColour, type EdgeRoute, httpAppSetup, initialConfig, LIVE_ROOT, nextServers } from './caddy.js'
 import { EdgeUnavailableError } from './errors.js'
 import { isLoopback, listenersOnPort } from './listeners.js'
+import { clearLive, readLive, setLive } from './live.js'
 
 /** SPEC §9: one edge per host, shared by every app and environment. */
 export const EDGE_PROJECT = 'berth-edge'
@@ -23,6 +24,15 @@ const INITIAL_CONFIG = '/etc/berth-edge/initial.json'
 const ADMIN_WAIT_MS = 15_000
 
 /**
+ * The host directory of live markers (live.ts) a new edge mounts: BERTH_EDGE_DIR/live, by default
+ * /var/lib/berth-edge/live. A running edge keeps the directory it was started with, and berth always
+ * writes where the running edge looks (edgeLiveDir).
+ */
+export function defaultLiveDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.BERTH_EDGE_DIR || '/var/lib/berth-edge', 'live')
+}
+
+/**
  * The edge's compose file, a pure function of the edge config. Host networking lets a new listen port be
  * added through the admin API without recreating the container, and keeps the admin API (127.0.0.1) out
  * of reach from anywhere but the host. Caddy autosaves every config change to
@@ -30,9 +40,9 @@ const ADMIN_WAIT_MS = 15_000
  * restart brings every route back; `--config` is used only on the very first start, when there is no
  * autosave yet. It carries the admin address, because Caddy 2.6 ignores CADDY_ADMIN. The initial config is
  * inline (compose `configs.content`, Compose >= 2.23.1), so the edge depends on no file of any app's
- * state directory.
+ * state directory. The live markers' host directory is mounted read-only: only berth on the host writes it.
  */
-export function edgeComposeFile(edge: EdgeConfig): string {
+export function edgeComposeFile(edge: EdgeConfig, liveDir: string): string {
   const doc = {
     name: EDGE_PROJECT,
     services: {
@@ -42,7 +52,7 @@ export function edgeComposeFile(edge: EdgeConfig): string {
         restart: 'unless-stopped',
         command: ['caddy', 'run', '--resume', '--config', INITIAL_CONFIG],
         environment: { XDG_CONFIG_HOME: '/data/config', XDG_DATA_HOME: '/data/data' },
-        volumes: [`${EDGE_VOLUME}:/data`],
+        volumes: [`${EDGE_VOLUME}:/data`, { type: 'bind', source: liveDir, target: LIVE_ROOT, read_only: true }],
         configs: [{ source: 'initial', target: INITIAL_CONFIG }],
         labels: { [EDGE_LABEL]: 'true' },
       },
@@ -65,23 +75,42 @@ async function edgeContainers(run: Runner): Promise<Container[]> {
 }
 
 /**
- * Makes sure the edge runs and its admin API answers with an http app. Starts it (`compose up`) only when
- * its container is not running: a running edge is never recreated by a deploy, so a changed image takes
- * effect only after the operator recreates it.
+ * Makes sure the edge runs and its admin API answers with an http app; returns the host directory of its
+ * live markers. Starts it (`compose up`) only when its container is not running: a running edge is never
+ * recreated by a deploy, so a changed image takes effect only after the operator recreates it.
  */
-export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<void> {
+export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<string> {
   const target = edgeTarget(stateDir)
-  await writeFileAtomic(target.files[0] as string, edgeComposeFile(edge))
+  const liveDir = defaultLiveDir()
+  await writeFileAtomic(target.files[0] as string, edgeComposeFile(edge, liveDir))
   // Given explicitly and empty, so compose never reads a .env it happens to find.
   await writeFileAtomic(target.envFile, '')
   if (!(await edgeContainers(deps.run)).some((c) => c.state === 'running')) {
     deps.reporter.info(`starting the edge proxy (compose project ${EDGE_PROJECT}, ${edge.image})`)
+    await mkdir(liveDir, { recursive: true, mode: 0o755 })
     await deps.run(composeUp(target))
   }
   const admin = new CaddyAdmin(edge.adminPort)
   const config = await waitForAdmin(deps, admin)
   const setup = httpAppSetup(config, edge.adminPort)
   if (setup) await admin.write(setup)
+  const mounted = await edgeLiveDir(deps)
+  if (!mounted) {
+    throw new EdgeUnavailableError(
+      `the running edge proxy has no live directory mounted at ${LIVE_ROOT}: it was started by an earlier berth`,
+      `Recreate it once (every route comes back from its saved config): docker compose -p ${EDGE_PROJECT} -f ${target.files[0]} up -d --force-recreate`,
+    )
+  }
+  return mounted
+}
+
+/** The host directory the running edge mounts at LIVE_ROOT; undefined when no edge runs or it mounts none. */
+export async function edgeLiveDir(deps: Pick<Deps, 'run'>): Promise<string | undefined> {
+  const running = (await edgeContainers(deps.run)).find((c) => c.state === 'running')
+  if (!running) return undefined
+  const { stdout } = await deps.run(inspectMounts(running.id))
+  const mounts = JSON.parse(stdout.trim() || '[]') as { Type?: string; Source?: string; Destination?: string }[]
+  return mounts.find((m) => m.Type === 'bind' && m.Destination === LIVE_ROOT)?.Source
 }
 
 async function waitForAdmin(deps: Deps, admin: CaddyAdmin): Promise<unknown> {
@@ -103,11 +132,30 @@ async function waitForAdmin(deps: Deps, admin: CaddyAdmin): Promise<unknown> {
 }
 
 /**
- * Points this environment's routes at `routes` (an empty list removes them), all in one atomic change of
- * the edge's servers; no other environment's route is touched (see CaddyAdmin.updateServers).
+ * Sends this environment's routes to `colour`. The routes (both colours' upstreams) are written to the
+ * edge only when they differ from what it holds, in one atomic change of its servers that touches no other
+ * environment's route (CaddyAdmin.updateServers); the switch itself is the marker's rename, so a deploy
+ * whose routes did not change never reloads the edge. The marker comes first when there is none yet, so
+ * new routes never send a request to the colour that is not live.
  */
-export async function switchRoutes(deps: Deps, edge: EdgeConfig, app: string, env: string, routes: readonly EdgeRoute[]): Promise<void> {
+export async function switchRoutes(deps: Deps, edge: EdgeConfig, liveDir: string, app: string, env: string, colour: EdgeColour, routes: readonly EdgeRoute[]): Promise<void> {
+  if (routes.length === 0) throw new RangeError('switchRoutes needs at least one route; removeRoutes takes them away')
+  if (!(await readLive(liveDir, app, env))) await setLive(liveDir, app, env, colour)
   await new CaddyAdmin(edge.adminPort).updateServers((current) => nextServers(current, app, env, routes), deps.sleep)
+  await setLive(liveDir, app, env, colour)
+}
+
+/** Removes this environment's routes from the edge, then its marker. */
+export async function removeRoutes(deps: Deps, edge: EdgeConfig, app: string, env: string): Promise<void> {
+  await new CaddyAdmin(edge.adminPort).updateServers((current) => nextServers(current, app, env, []), deps.sleep)
+  const liveDir = await edgeLiveDir(deps)
+  if (liveDir) await clearLive(liveDir, app, env)
+}
+
+/** The colour an environment's routes send to now, by the running edge's marker; undefined when unknown. */
+export async function liveColourOnEdge(deps: Pick<Deps, 'run'>, app: string, env: string): Promise<EdgeColour | undefined> {
+  const liveDir = await edgeLiveDir(deps)
+  return liveDir ? readLive(liveDir, app, env) : undefined
 }
 
 /** Every berth route the edge holds now, with its upstream (for status and doctor). */
@@ -122,6 +170,8 @@ export interface EdgeStatus {
   adminListeners: string[]
   /** Something listens on the admin port and only on loopback. */
   adminLoopbackOnly: boolean
+  /** Host directory of the live markers the running edge mounts (undefined when none). */
+  liveDir?: string
   /** undefined when the admin API could not be read; `error` says why. */
   routes?: BerthRoute[]
   error?: string
@@ -141,6 +191,8 @@ export async function edgeStatus(deps: Pick<Deps, 'run'>, edge: EdgeConfig): Pro
     adminLoopbackOnly: adminListeners.length > 0 && adminListeners.every(isLoopback),
   }
   try {
+    const liveDir = status.running ? await edgeLiveDir(deps) : undefined
+    if (liveDir) status.liveDir = liveDir
     status.routes = await edgeRoutes(edge)
   } catch (error) {
     status.error = error instanceof Error ? error.message : String(error)

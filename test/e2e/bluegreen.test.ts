@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
+import { defaultLiveDir } from '../../src/edge/edge.js'
 import { berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
 
 /**
@@ -28,6 +30,12 @@ function setVersion(version: string): void {
 function cleanAll(): void {
   cleanApp(APP, ENVS.flatMap((e) => [e, `${e}-blue`, `${e}-green`]))
   execFileSync('docker', ['compose', '-p', 'berth-edge', 'down', '--volumes', '--timeout', '1'], { stdio: 'ignore' })
+  rmSync(join(defaultLiveDir(), APP), { recursive: true, force: true })
+}
+
+/** The edge's whole config, canonical: equal before and after means Caddy did not reload. */
+async function edgeConfig(): Promise<string> {
+  return canonicalJson((await new CaddyAdmin(19290).get('/config/')).value)
 }
 
 function releases(env: string): { tag: string; status: string; colour?: string }[] {
@@ -73,10 +81,14 @@ describe('blue-green behind the edge', () => {
     const stagingBefore = containerStarts('berthbg-staging')
     const statefulBefore = containerStarts('berthbg-production')
     const previewBefore = [...containerStarts('berthbg-preview'), ...containerStarts('berthbg-preview-blue')]
+    const configBefore = await edgeConfig()
     setVersion('v2')
     const r = berth(dir, ['deploy', 'production'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toMatch(/switch production routes to green/)
+    // The routes already held both colours: the switch renamed the live marker and Caddy never reloaded.
+    expect(await edgeConfig()).toBe(configBefore)
+    expect(existsSync(join(defaultLiveDir(), APP, 'production', 'green'))).toBe(true)
     tags.v2 = releases('production')[0]?.tag ?? ''
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v2' })
     const status = statusOf('production')
@@ -172,6 +184,7 @@ describe('blue-green behind the edge', () => {
     for (const p of ['berthbg-preview', 'berthbg-preview-blue', 'berthbg-preview-green']) {
       expect(docker('ps', '--all', '--filter', `label=com.docker.compose.project=${p}`, '--format', '{{.Names}}')).toBe('')
     }
+    expect(existsSync(join(defaultLiveDir(), APP, 'preview'))).toBe(false)
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
   })
 })

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -9,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { defaultDeps, type Deps } from '../../src/deploy/context.js'
 import { CaddyAdmin } from '../../src/edge/admin.js'
-import { environmentRoutes } from '../../src/edge/caddy.js'
-import { edgeRoutes, edgeStatus, edgeTarget, ensureEdge, switchRoutes } from '../../src/edge/edge.js'
+import { canonicalJson } from '../../src/edge/admin.js'
+import { type EdgeColour, type EdgeRoute, environmentRoutes, LIVE_ROOT } from '../../src/edge/caddy.js'
+import { edgeLiveDir, edgeRoutes, edgeStatus, edgeTarget, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
+import { clearLive, readLive } from '../../src/edge/live.js'
 import { EdgeAdminError, EdgeRouteConflictError } from '../../src/edge/errors.js'
 import { silentReporter } from '../../src/progress.js'
 import { docker, repoRoot, requireEngine } from './engine.js'
@@ -27,8 +30,23 @@ const SHARED = 19122
 
 let stateDir: string
 let deps: Deps
+let liveDir: string
 
 const upstream = (name: keyof typeof UPSTREAMS) => `127.0.0.1:${UPSTREAMS[name]}`
+
+/** A route whose blue colour is one upstream and green another. */
+function route(listen: number, blue: keyof typeof UPSTREAMS, green: keyof typeof UPSTREAMS, host?: string): EdgeRoute {
+  return { listen, ...(host ? { host } : {}), upstreams: { blue: upstream(blue), green: upstream(green) } }
+}
+
+const A_ROUTES = [route(LISTEN_A, 'up1', 'up2'), route(SHARED, 'up1', 'up2', 'a.test')]
+const B_ROUTES = [route(LISTEN_B, 'up3', 'up2'), route(SHARED, 'up3', 'up2', 'b.test')]
+
+const switchTo = (env: string, colour: EdgeColour, routes: readonly EdgeRoute[]) => switchRoutes(deps, edge, liveDir, APP, env, colour, routes)
+
+async function edgeConfig(): Promise<string> {
+  return canonicalJson((await new CaddyAdmin(edge.adminPort).get('/config/')).value)
+}
 
 /** GET /env through the edge, optionally for a Host; resolves to the upstream's name or the status. */
 async function through(listen: number, host?: string): Promise<string> {
@@ -74,40 +92,39 @@ describe('the edge proxy on a real engine', () => {
     }
   })
 
-  afterAll(() => {
+  afterAll(async () => {
+    if (liveDir) for (const env of ['a', 'b', 'c']) await clearLive(liveDir, APP, env)
     edgeDown()
     removeUpstreams()
     spawnSync('docker', ['image', 'rm', UPSTREAM_IMAGE], { stdio: 'ignore' })
     rmSync(stateDir, { recursive: true, force: true })
   })
 
-  it('starts the edge once, with its admin API on loopback only and an empty http app', async () => {
-    await ensureEdge(deps, edge, stateDir)
+  it('starts the edge once, with its admin API on loopback only, an empty http app and the live markers mounted read-only', async () => {
+    liveDir = await ensureEdge(deps, edge, stateDir)
     const id = edgeContainer()
     expect(id).not.toBe('')
     expect(docker('inspect', '--format', '{{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}', id)).toBe('host unless-stopped')
+    const mounts = JSON.parse(docker('inspect', '--format', '{{json .Mounts}}', id)) as { Source: string; Destination: string; RW: boolean }[]
+    expect(mounts.find((m) => m.Destination === LIVE_ROOT)).toMatchObject({ Source: liveDir, RW: false })
+    expect(await edgeLiveDir(deps)).toBe(liveDir)
 
-    await ensureEdge(deps, edge, stateDir)
+    expect(await ensureEdge(deps, edge, stateDir)).toBe(liveDir)
     expect(edgeContainer()).toBe(id)
 
     const config = (await new CaddyAdmin(edge.adminPort).get('/config/')).value
     expect(config).toEqual({ admin: { listen: `127.0.0.1:${edge.adminPort}` }, apps: { http: { servers: {} } } })
     const status = await edgeStatus(deps, edge)
-    expect(status).toMatchObject({ running: true, adminListeners: [`127.0.0.1:${edge.adminPort}`], adminLoopbackOnly: true, routes: [] })
+    expect(status).toMatchObject({ running: true, adminListeners: [`127.0.0.1:${edge.adminPort}`], adminLoopbackOnly: true, routes: [], liveDir })
   })
 
-  it('switches one environment to an upstream, then shares a listen port by host with another', async () => {
-    await switchRoutes(deps, edge, APP, 'a', [{ listen: LISTEN_A, upstream: upstream('up1') }])
+  it('routes one environment to its live colour, then shares a listen port by host with another', async () => {
+    await switchTo('a', 'blue', A_ROUTES.slice(0, 1))
     expect(await through(LISTEN_A)).toBe('up1')
+    expect(await readLive(liveDir, APP, 'a')).toBe('blue')
 
-    await switchRoutes(deps, edge, APP, 'a', [
-      { listen: LISTEN_A, upstream: upstream('up1') },
-      { listen: SHARED, host: 'a.test', upstream: upstream('up1') },
-    ])
-    await switchRoutes(deps, edge, APP, 'b', [
-      { listen: LISTEN_B, upstream: upstream('up3') },
-      { listen: SHARED, host: 'b.test', upstream: upstream('up3') },
-    ])
+    await switchTo('a', 'blue', A_ROUTES)
+    await switchTo('b', 'blue', B_ROUTES)
     expect(await through(LISTEN_B)).toBe('up3')
     expect(await through(SHARED, 'a.test')).toBe('up1')
     expect(await through(SHARED, 'b.test:19122')).toBe('up3')
@@ -115,45 +132,79 @@ describe('the edge proxy on a real engine', () => {
     expect(await through(SHARED, 'other.test')).toBe('')
   })
 
-  it("switches A's routes together without touching B's", async () => {
+  it("switches A's routes together without touching B's, and without changing the edge's config", async () => {
     const before = environmentRoutes(await edgeRoutes(edge), APP, 'b')
     expect(before).toHaveLength(2)
-    await switchRoutes(deps, edge, APP, 'a', [
-      { listen: LISTEN_A, upstream: upstream('up2') },
-      { listen: SHARED, host: 'a.test', upstream: upstream('up2') },
-    ])
+    const config = await edgeConfig()
+    await switchTo('a', 'green', A_ROUTES)
     expect(await through(LISTEN_A)).toBe('up2')
     expect(await through(SHARED, 'a.test')).toBe('up2')
     expect(await through(LISTEN_B)).toBe('up3')
     expect(await through(SHARED, 'b.test')).toBe('up3')
     expect(environmentRoutes(await edgeRoutes(edge), APP, 'b')).toEqual(before)
+    // The switch was the marker's rename: no config change, so no reload of any server.
+    expect(await edgeConfig()).toBe(config)
+    expect(await readLive(liveDir, APP, 'b')).toBe('blue')
   })
 
-  it('lands two environments switching at the same moment (If-Match retries), neither undoing the other', async () => {
-    await Promise.all([
-      switchRoutes(deps, edge, APP, 'a', [
-        { listen: LISTEN_A, upstream: upstream('up1') },
-        { listen: SHARED, host: 'a.test', upstream: upstream('up1') },
-      ]),
-      switchRoutes(deps, edge, APP, 'b', [
-        { listen: LISTEN_B, upstream: upstream('up2') },
-        { listen: SHARED, host: 'b.test', upstream: upstream('up2') },
-      ]),
+  it('fails no request of a keep-alive client while its environment switches back and forth', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
+    const seen = new Map<string, number>()
+    const failures: string[] = []
+    let switching = true
+    const get = () =>
+      new Promise<void>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: LISTEN_A, path: '/env', agent }, (res) => {
+          let body = ''
+          res.on('data', (d: Buffer) => (body += d.toString()))
+          res.on('end', () => {
+            if (res.statusCode === 200) seen.set(body.trim(), (seen.get(body.trim()) ?? 0) + 1)
+            else failures.push(`HTTP ${res.statusCode}`)
+            resolve()
+          })
+        })
+        req.on('error', (error) => (failures.push(error.message), resolve()))
+      })
+    const clients = Array.from({ length: 8 }, async () => {
+      while (switching) await get()
+    })
+    for (let i = 0; i < 20; i++) {
+      await switchTo('a', i % 2 === 0 ? 'blue' : 'green', A_ROUTES)
+      await sleep(50)
+    }
+    switching = false
+    await Promise.all(clients)
+    agent.destroy()
+    expect(failures).toEqual([])
+    expect([...seen.keys()].sort()).toEqual(['up1', 'up2'])
+    expect(await readLive(liveDir, APP, 'a')).toBe('green')
+  })
+
+  it('lands two environments changing their routes at the same moment (If-Match retries), neither undoing the other', async () => {
+    await Promise.all([switchTo('a', 'blue', [...A_ROUTES, route(19123, 'up1', 'up2')]), switchTo('b', 'green', [...B_ROUTES, route(19124, 'up3', 'up2')])])
+    expect([await through(LISTEN_A), await through(SHARED, 'a.test'), await through(19123), await through(LISTEN_B), await through(SHARED, 'b.test'), await through(19124)]).toEqual([
+      'up1',
+      'up1',
+      'up1',
+      'up2',
+      'up2',
+      'up2',
     ])
-    expect([await through(LISTEN_A), await through(SHARED, 'a.test'), await through(LISTEN_B), await through(SHARED, 'b.test')]).toEqual(['up1', 'up1', 'up2', 'up2'])
+    await Promise.all([switchTo('a', 'blue', A_ROUTES), switchTo('b', 'green', B_ROUTES)])
+    await expect(through(19123)).rejects.toThrow()
   })
 
   it('refuses a route another environment serves, and passes on Caddy refusing a port in use, changing nothing', async () => {
     const before = await edgeRoutes(edge)
-    await expect(switchRoutes(deps, edge, APP, 'c', [{ listen: LISTEN_B, upstream: upstream('up1') }])).rejects.toBeInstanceOf(EdgeRouteConflictError)
+    await expect(switchTo('c', 'blue', [route(LISTEN_B, 'up1', 'up2')])).rejects.toBeInstanceOf(EdgeRouteConflictError)
 
-    const inUse = switchRoutes(deps, edge, APP, 'c', [{ listen: UPSTREAMS.up1, upstream: upstream('up2') }])
+    const inUse = switchTo('c', 'blue', [route(UPSTREAMS.up1, 'up2', 'up3')])
     await expect(inUse).rejects.toBeInstanceOf(EdgeAdminError)
     await expect(inUse).rejects.toThrow(/address already in use/)
     expect(await edgeRoutes(edge)).toEqual(before)
   })
 
-  it('keeps every route across a restart of the edge container (autosave + --resume)', async () => {
+  it('keeps every route and live colour across a restart of the edge container (autosave + --resume)', async () => {
     const before = await edgeRoutes(edge)
     docker('restart', '--time', '2', edgeContainer())
     await ensureEdge(deps, edge, stateDir)
@@ -163,9 +214,10 @@ describe('the edge proxy on a real engine', () => {
     expect((await edgeStatus(deps, edge)).adminLoopbackOnly).toBe(true)
   })
 
-  it('removes an environment from the edge, closing the listen port only it used', async () => {
-    await switchRoutes(deps, edge, APP, 'b', [])
+  it('removes an environment from the edge, closing the listen port only it used, and its marker', async () => {
+    await removeRoutes(deps, edge, APP, 'b')
     expect(environmentRoutes(await edgeRoutes(edge), APP, 'b')).toEqual([])
+    expect(await readLive(liveDir, APP, 'b')).toBeUndefined()
     await expect(through(LISTEN_B)).rejects.toThrow()
     expect(await through(SHARED, 'b.test')).toBe('')
     expect(await through(SHARED, 'a.test')).toBe('up1')

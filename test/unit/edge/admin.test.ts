@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 
 import { afterEach, describe, expect, it } from 'vitest'
 
-import { CaddyAdmin } from '../../../src/edge/admin.js'
+import { CaddyAdmin, canonicalJson } from '../../../src/edge/admin.js'
 import { EdgeAdminError, EdgeUnavailableError } from '../../../src/edge/errors.js'
 
 interface Seen {
@@ -62,10 +62,17 @@ describe('CaddyAdmin', () => {
     expect(JSON.parse(seen[3]?.body ?? '')).toEqual({ s: 2, mine: {} })
   })
 
-  it('writes nothing when the servers already are as wanted', async () => {
-    const { port, seen } = await fakeCaddy([{ status: 200, body: { s: 1 }, etag: '"/config/apps/http/servers aaaa"' }])
-    await new CaddyAdmin(port).updateServers((current) => ({ ...current }), noSleep)
+  it('writes nothing when the servers already are as wanted, whatever the order of their keys', async () => {
+    // Caddy answers with sorted keys; berth builds routes with '@id' first and 'handle' before 'match'.
+    const held = { a: { listen: [':1'] }, b: { routes: [{ handle: [{ handler: 'x' }], match: [{ host: ['x'] }] }] } }
+    const { port, seen } = await fakeCaddy([{ status: 200, body: held, etag: '"/config/apps/http/servers aaaa"' }])
+    await new CaddyAdmin(port).updateServers(() => ({ b: { routes: [{ match: [{ host: ['x'] }], handle: [{ handler: 'x' }] }] }, a: { listen: [':1'] } }), noSleep)
     expect(seen).toHaveLength(1)
+  })
+
+  it('compares JSON canonically: key order aside, values and array order count', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, 1], c: null } })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}')
+    expect(canonicalJson({ a: [1, 2] })).not.toBe(canonicalJson({ a: [2, 1] }))
   })
 
   it("carries Caddy's error text when it refuses a change", async () => {

@@ -7,13 +7,16 @@ import {
   environmentRoutes,
   httpAppSetup,
   initialConfig,
+  LIVE_ROOT,
+  liveMarker,
   nextServers,
   routeId,
   serverName,
 } from '../../../src/edge/caddy.js'
 import { EdgeRouteConflictError } from '../../../src/edge/errors.js'
 
-const proxy = (dial: string) => [{ handler: 'reverse_proxy', upstreams: [{ dial }] }]
+/** Upstreams of a route: blue on `port`, green 1000 above. */
+const up = (port: number) => ({ blue: `127.0.0.1:${port}`, green: `127.0.0.1:${port + 1000}` })
 
 /** A host with shop/production on 80 (catch-all) and shop/staging on 8080 by host, plus a hand-made server. */
 function servers(): CaddyServers {
@@ -21,14 +24,14 @@ function servers(): CaddyServers {
     'berth-80': {
       listen: [':80'],
       automatic_https: { disable: true },
-      routes: [{ '@id': 'berth-shop-production-80', handle: proxy('127.0.0.1:19301'), terminal: true }],
+      routes: [edgeRouteJson('shop', 'production', { listen: 80, upstreams: up(19301) })],
     },
     'berth-8080': {
       listen: [':8080'],
       automatic_https: { disable: true },
       routes: [
-        { '@id': 'berth-shop-staging-8080-staging_shop_test', match: [{ host: ['staging.shop.test'] }], handle: proxy('127.0.0.1:19311'), terminal: true },
-        { '@id': 'berth-blog-production-8080', handle: proxy('127.0.0.1:19401'), terminal: true },
+        edgeRouteJson('shop', 'staging', { listen: 8080, host: 'staging.shop.test', upstreams: up(19311) }),
+        edgeRouteJson('blog', 'production', { listen: 8080, upstreams: up(19401) }),
       ],
     },
     mine: { listen: [':9000'], routes: [{ handle: [{ handler: 'static_response', body: 'hi' }] }] },
@@ -42,22 +45,32 @@ describe('route ids and JSON', () => {
     expect(serverName(8080)).toBe('berth-8080')
   })
 
-  it('builds a terminal reverse_proxy route, host-matched when it has a host', () => {
-    expect(edgeRouteJson('shop', 'staging', { listen: 8080, host: 'Shop.test', upstream: '127.0.0.1:19311' })).toEqual({
+  it('builds a terminal route to blue while the environment\'s marker file exists and to green otherwise, host-matched when it has a host', () => {
+    const proxy = (dial: string) => ({ handler: 'reverse_proxy', upstreams: [{ dial }] })
+    expect(edgeRouteJson('shop', 'staging', { listen: 8080, host: 'Shop.test', upstreams: up(19311) })).toEqual({
       '@id': 'berth-shop-staging-8080-shop_test',
       match: [{ host: ['shop.test'] }],
-      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:19311' }] }],
+      handle: [
+        {
+          handler: 'subroute',
+          routes: [
+            { match: [{ file: { root: LIVE_ROOT, try_files: ['shop/staging/blue'] } }], handle: [proxy('127.0.0.1:19311')], terminal: true },
+            { handle: [proxy('127.0.0.1:20311')], terminal: true },
+          ],
+        },
+      ],
       terminal: true,
     })
-    expect(edgeRouteJson('shop', 'production', { listen: 80, upstream: '127.0.0.1:19301' })).not.toHaveProperty('match')
+    expect(liveMarker('shop', 'staging')).toBe('shop/staging/blue')
+    expect(edgeRouteJson('shop', 'production', { listen: 80, upstreams: up(19301) })).not.toHaveProperty('match')
   })
 })
 
 describe('nextServers', () => {
   it('switches one environment in place and leaves every other route and server identical', () => {
     const before = servers()
-    const after = nextServers(before, 'shop', 'production', [{ listen: 80, upstream: '127.0.0.1:19302' }])
-    expect(after['berth-80']?.routes).toEqual([edgeRouteJson('shop', 'production', { listen: 80, upstream: '127.0.0.1:19302' })])
+    const after = nextServers(before, 'shop', 'production', [{ listen: 80, upstreams: up(19302) }])
+    expect(after['berth-80']?.routes).toEqual([edgeRouteJson('shop', 'production', { listen: 80, upstreams: up(19302) })])
     expect(after['berth-8080']).toEqual(servers()['berth-8080'])
     expect(after.mine).toEqual(servers().mine)
     expect(before).toEqual(servers())
@@ -65,18 +78,18 @@ describe('nextServers', () => {
 
   it('adds a server for a new listen port, with automatic HTTPS disabled', () => {
     const after = nextServers(servers(), 'shop', 'production', [
-      { listen: 80, upstream: '127.0.0.1:19301' },
-      { listen: 8443, upstream: '127.0.0.1:19303' },
+      { listen: 80, upstreams: up(19301) },
+      { listen: 8443, upstreams: up(19303) },
     ])
     expect(after['berth-8443']).toEqual({
       listen: [':8443'],
       automatic_https: { disable: true },
-      routes: [edgeRouteJson('shop', 'production', { listen: 8443, upstream: '127.0.0.1:19303' })],
+      routes: [edgeRouteJson('shop', 'production', { listen: 8443, upstreams: up(19303) })],
     })
   })
 
   it('puts a host-matched route before the catch-all of the same server', () => {
-    const after = nextServers(servers(), 'shop', 'preview', [{ listen: 8080, host: 'preview.shop.test', upstream: '127.0.0.1:19321' }])
+    const after = nextServers(servers(), 'shop', 'preview', [{ listen: 8080, host: 'preview.shop.test', upstreams: up(19321) }])
     expect(after['berth-8080']?.routes?.map((r) => r['@id'])).toEqual([
       'berth-shop-staging-8080-staging_shop_test',
       'berth-shop-preview-8080-preview_shop_test',
@@ -86,7 +99,7 @@ describe('nextServers', () => {
 
   it('appends a catch-all after the host-matched routes', () => {
     const start = nextServers(servers(), 'blog', 'production', [])
-    const after = nextServers(start, 'blog', 'production', [{ listen: 8080, upstream: '127.0.0.1:19402' }])
+    const after = nextServers(start, 'blog', 'production', [{ listen: 8080, upstreams: up(19402) }])
     expect(after['berth-8080']?.routes?.map((r) => r['@id'])).toEqual(['berth-shop-staging-8080-staging_shop_test', 'berth-blog-production-8080'])
   })
 
@@ -98,14 +111,14 @@ describe('nextServers', () => {
   })
 
   it('moves a route to another listen port in the same change', () => {
-    const after = nextServers(servers(), 'shop', 'staging', [{ listen: 8081, host: 'staging.shop.test', upstream: '127.0.0.1:19312' }])
+    const after = nextServers(servers(), 'shop', 'staging', [{ listen: 8081, host: 'staging.shop.test', upstreams: up(19312) }])
     expect(after['berth-8080']?.routes?.map((r) => r['@id'])).toEqual(['berth-blog-production-8080'])
     expect(after['berth-8081']?.routes?.map((r) => r['@id'])).toEqual(['berth-shop-staging-8081-staging_shop_test'])
   })
 
   it('never takes a sibling whose name extends this one (prod vs prod-2) for its own', () => {
-    const start = nextServers({}, 'shop', 'prod-2', [{ listen: 19120, host: 'two.test', upstream: '127.0.0.1:1' }])
-    const withProd = nextServers(start, 'shop', 'prod', [{ listen: 19120, host: 'one.test', upstream: '127.0.0.1:2' }])
+    const start = nextServers({}, 'shop', 'prod-2', [{ listen: 19120, host: 'two.test', upstreams: up(1) }])
+    const withProd = nextServers(start, 'shop', 'prod', [{ listen: 19120, host: 'one.test', upstreams: up(2) }])
     const cleared = nextServers(withProd, 'shop', 'prod', [])
     expect(cleared).toEqual(start)
     expect(environmentRoutes(berthRoutes({ apps: { http: { servers: withProd } } }), 'shop', 'prod').map((r) => r.id)).toEqual(['berth-shop-prod-19120-one_test'])
@@ -113,35 +126,40 @@ describe('nextServers', () => {
 
   it('refuses a listen port and host that another environment already serves, changing nothing', () => {
     const before = servers()
-    expect(() => nextServers(before, 'shop', 'preview', [{ listen: 8080, host: 'STAGING.shop.test', upstream: '127.0.0.1:1' }])).toThrow(EdgeRouteConflictError)
-    expect(() => nextServers(before, 'shop', 'preview', [{ listen: 80, upstream: '127.0.0.1:1' }])).toThrow(/already sends it to 127\.0\.0\.1:19301/)
+    expect(() => nextServers(before, 'shop', 'preview', [{ listen: 8080, host: 'STAGING.shop.test', upstreams: up(1) }])).toThrow(EdgeRouteConflictError)
+    expect(() => nextServers(before, 'shop', 'preview', [{ listen: 80, upstreams: up(1) }])).toThrow(/already sends it to blue 127\.0\.0\.1:19301, green 127\.0\.0\.1:20301/)
     expect(before).toEqual(servers())
   })
 
   it('adds to a server of the operator that already listens on the port instead of a second listener', () => {
-    const after = nextServers(servers(), 'shop', 'preview', [{ listen: 9000, host: 'p.test', upstream: '127.0.0.1:1' }])
+    const after = nextServers(servers(), 'shop', 'preview', [{ listen: 9000, host: 'p.test', upstreams: up(1) }])
     expect(after).not.toHaveProperty('berth-9000')
     expect(after.mine?.routes?.map((r) => r['@id'])).toEqual(['berth-shop-preview-9000-p_test', undefined])
   })
 
   it('starts from no servers at all', () => {
-    expect(nextServers(null, 'shop', 'production', [{ listen: 80, upstream: '127.0.0.1:1' }])).toEqual({
-      'berth-80': { listen: [':80'], automatic_https: { disable: true }, routes: [edgeRouteJson('shop', 'production', { listen: 80, upstream: '127.0.0.1:1' })] },
+    expect(nextServers(null, 'shop', 'production', [{ listen: 80, upstreams: up(1) }])).toEqual({
+      'berth-80': { listen: [':80'], automatic_https: { disable: true }, routes: [edgeRouteJson('shop', 'production', { listen: 80, upstreams: up(1) })] },
     })
   })
 
   it('rejects a route given twice', () => {
-    expect(() => nextServers(null, 'a', 'b', [{ listen: 80, upstream: 'x:1' }, { listen: 80, upstream: 'x:2' }])).toThrow(/given twice/)
+    expect(() => nextServers(null, 'a', 'b', [{ listen: 80, upstreams: up(1) }, { listen: 80, upstreams: up(2) }])).toThrow(/given twice/)
   })
 })
 
 describe('berthRoutes', () => {
   it('lists every berth route of a config with its listen port, host and upstream', () => {
     expect(berthRoutes({ admin: {}, apps: { http: { servers: servers() } } })).toEqual([
-      { id: 'berth-shop-production-80', listen: 80, upstream: '127.0.0.1:19301' },
-      { id: 'berth-shop-staging-8080-staging_shop_test', listen: 8080, host: 'staging.shop.test', upstream: '127.0.0.1:19311' },
-      { id: 'berth-blog-production-8080', listen: 8080, upstream: '127.0.0.1:19401' },
+      { id: 'berth-shop-production-80', listen: 80, upstreams: up(19301) },
+      { id: 'berth-shop-staging-8080-staging_shop_test', listen: 8080, host: 'staging.shop.test', upstreams: up(19311) },
+      { id: 'berth-blog-production-8080', listen: 8080, upstreams: up(19401) },
     ])
+  })
+
+  it('reads a route of another shape with the upstreams it cannot tell apart left out', () => {
+    const single = { '@id': 'berth-shop-old-80', handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:1' }] }] }
+    expect(berthRoutes({ apps: { http: { servers: { s: { listen: [':80'], routes: [single] } } } } })).toEqual([{ id: 'berth-shop-old-80', listen: 80, upstreams: {} }])
   })
 
   it('reads an empty or partial config as no routes', () => {

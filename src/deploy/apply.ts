@@ -31,8 +31,12 @@ export function healthPlan(e: Env, model: ComposeModel, probes: HttpProbe[] = en
     probes,
     timeoutMs: e.env.health.timeoutMs,
     intervalMs: e.env.health.intervalMs,
+    pollMs: Math.min(e.env.health.intervalMs, STATE_POLL_MS),
   }
 }
+
+/** How often the health gate reads container states at most (see HealthPlan.pollMs). */
+const STATE_POLL_MS = 250
 
 export async function recordedModel(e: Env, record: Pick<ReleaseRecord, 'configFile'>): Promise<ComposeModel> {
   return parse(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8')) as ComposeModel

@@ -27,7 +27,14 @@ export interface HealthPlan {
   /** Probes with their URLs already interpolated. */
   probes: HttpProbe[]
   timeoutMs: number
+  /** Between two HTTP probes (health.interval). */
   intervalMs: number
+  /**
+   * Between two reads of the containers' states (default intervalMs). A read is one cheap `docker ps`, and
+   * the engine changes a state only when its own healthcheck runs, so reading more often than the probe
+   * interval just notices a ready service sooner: compose's own `up --wait` reads every 500 ms.
+   */
+  pollMs?: number
 }
 
 export interface HealthFailure {
@@ -66,6 +73,7 @@ export function serviceVerdict(service: string, containers: readonly Container[]
 
 export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (message: string) => void): Promise<HealthResult> {
   const deadline = deps.now() + plan.timeoutMs
+  const pollMs = plan.pollMs ?? plan.intervalMs
   let pending = [...plan.services]
   let lastWhy = new Map<string, string>()
   let containers: Container[]
@@ -84,14 +92,14 @@ export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (m
     pending = nextPending
     if (pending.length === 0) break
     update(`waiting for ${pending.map((s) => `${s} (${lastWhy.get(s)})`).join(', ')}`)
-    if (deps.now() + plan.intervalMs > deadline) {
+    if (deps.now() + pollMs > deadline) {
       const service = pending[0] as string
       return {
         ok: false,
         failure: { check: `service ${service}`, lastError: `not ready after ${plan.timeoutMs / 1000}s: ${lastWhy.get(service)}`, services: pending },
       }
     }
-    await deps.sleep(plan.intervalMs)
+    await deps.sleep(pollMs)
   }
   update('all services ready')
 

@@ -180,6 +180,25 @@ describe('waitHealthy: services', () => {
     expect(new Set(calls.sleeps)).toEqual(new Set([500]))
   })
 
+  it('reads container states every pollMs and sends probes every interval', async () => {
+    const { deps, calls, elapsed } = fakeDeps([[starting('web'), healthy('db')], [starting('web'), healthy('db')], [healthy('web'), healthy('db')]], {
+      'http://x/health': [{ ok: false, detail: 'HTTP 503' }, { ok: true, detail: '' }],
+    })
+    const probes: HttpProbe[] = [{ url: 'http://x/health' }]
+    const result = await waitHealthy(plan({ timeoutMs: 10_000, intervalMs: 1_000, pollMs: 250, probes }), deps, update)
+    expect(result.ok).toBe(true)
+    expect(calls.sleeps).toEqual([250, 250, 1_000])
+    expect(elapsed()).toBe(1_500)
+  })
+
+  it('times out on the poll cadence too, never sleeping past the deadline', async () => {
+    const { deps, calls, elapsed } = fakeDeps([[starting('web'), healthy('db')]])
+    const result = await waitHealthy(plan({ timeoutMs: 1_000, intervalMs: 1_000, pollMs: 250 }), deps, update)
+    expect(result.ok).toBe(false)
+    expect(calls.sleeps).toEqual([250, 250, 250, 250])
+    expect(elapsed()).toBe(1_000)
+  })
+
   it('reports every pending service on timeout', async () => {
     const { deps } = fakeDeps([[starting('web')]])
     const result = await waitHealthy(plan({ timeoutMs: 4_000 }), deps, update)

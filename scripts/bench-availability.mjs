@@ -29,16 +29,17 @@ import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { benchShell, ROOT } from './bench-common.mjs'
+import { BENCH_EDGE_ADMIN_PORT, benchShell, ROOT } from './bench-common.mjs'
 
-const { log, childEnv, sh, prepare, elapsedS } = benchShell('bench-availability')
+const { log, childEnv, sh, prepare, elapsedS, benchEdge } = benchShell('bench-availability')
 const APP = 'berthavail'
 const ENVS = {
   rc: { strategy: 'recreate', port: 19401 },
   bg: { strategy: 'blue-green', port: 19402 },
 }
-const ADMIN_PORT = 19490
+const ADMIN_PORT = BENCH_EDGE_ADMIN_PORT
 const PROJECTS = ['rc', 'bg', 'bg-blue', 'bg-green'].map((e) => `${APP}-${e}`)
+const edge = benchEdge(APP)
 const RPS = Math.max(100, Number.parseInt(process.env.BENCH_RPS ?? '200', 10) || 200)
 const TIMEOUT_MS = 2000
 const BUDGET_S = Number.parseInt(process.env.BENCH_BUDGET_S ?? '330', 10) || 330
@@ -172,41 +173,6 @@ const newAgent = (client) => (client === 'keep-alive' ? new http.Agent({ keepAli
 
 // ---------------------------------------------------------------------------------------------- cleanup
 
-async function edgeServers() {
-  return new Promise((resolve) => {
-    const req = http.get(`http://127.0.0.1:${ADMIN_PORT}/config/apps/http/servers`, { agent: false, timeout: 3000 }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => (body += d))
-      res.on('end', () => {
-        try {
-          resolve({ ok: true, servers: JSON.parse(body || 'null') ?? {} })
-        } catch {
-          resolve({ ok: true, servers: {} })
-        }
-      })
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', () => resolve({ ok: false }))
-  })
-}
-
-function edgeExists() {
-  return sh(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge'], { allowFail: true, quiet: true }).stdout.trim() !== ''
-}
-
-/** Routes on the edge that are not this benchmark's (any server, any route), by id or as "(no id)". */
-function foreignRoutes(servers) {
-  const out = []
-  for (const [name, server] of Object.entries(servers ?? {})) {
-    for (const route of server?.routes ?? []) {
-      const id = route?.['@id']
-      if (typeof id !== 'string' || !id.startsWith(`berth-${APP}-`)) out.push(`${name}:${id ?? '(no id)'}`)
-    }
-  }
-  return out
-}
-
 function cleanupEngine() {
   for (const project of PROJECTS) {
     sh(['docker', 'compose', '-p', project, 'down', '--volumes', '--remove-orphans', '--timeout', '1'], { allowFail: true, quiet: true })
@@ -229,24 +195,6 @@ function cleanupEngine() {
   if (refs.length) sh(['docker', 'image', 'rm', ...new Set(refs)], { allowFail: true })
 }
 
-/** Takes the shared edge down when it holds nothing but this benchmark's routes. */
-async function edgeDownIfOurs(when) {
-  if (!edgeExists()) return
-  const read = await edgeServers()
-  if (!read.ok) {
-    log(`${when}: berth-edge exists but its admin API does not answer on 127.0.0.1:${ADMIN_PORT}; left as it is`)
-    return false
-  }
-  const foreign = foreignRoutes(read.servers)
-  if (foreign.length) {
-    log(`${when}: berth-edge holds other routes (${foreign.join(', ')}); left running`)
-    return false
-  }
-  log(`${when}: docker compose -p berth-edge down -v (only ${APP} routes, or none, on it)`)
-  sh(['docker', 'compose', '-p', 'berth-edge', 'down', '--volumes', '--timeout', '1'], { allowFail: true })
-  return true
-}
-
 let workDir
 let cfgPath
 let cleaned = false
@@ -257,7 +205,7 @@ async function cleanupAll() {
   try {
     if (cfgPath) for (const env of Object.keys(ENVS)) sh(berthArgv(cfgPath, 'down', env, '--volumes', '--yes'), { allowFail: true, quiet: true })
     cleanupEngine()
-    await edgeDownIfOurs('end')
+    await edge.downIfOurs('end')
   } catch (error) {
     log(`cleanup failed: ${error.message}`)
   }
@@ -277,15 +225,7 @@ async function setUp() {
   prepare({ edge: true })
   log('removing leftovers of earlier runs')
   cleanupEngine()
-  if (edgeExists()) {
-    const read = await edgeServers()
-    if (!read.ok) {
-      throw new Error(
-        `a berth-edge project exists but its admin API does not answer on 127.0.0.1:${ADMIN_PORT}: another edge (another admin port) would refuse this benchmark's config. Take it down when nothing needs it: docker compose -p berth-edge down -v`,
-      )
-    }
-    await edgeDownIfOurs('start')
-  }
+  await edge.prepareEdge()
 
   workDir = mkdtempSync(join(tmpdir(), 'berthavail-'))
   cpSync(join(ROOT, 'test', 'fixtures'), workDir, { recursive: true })

@@ -2,10 +2,14 @@
 // switches, a synchronous runner that fails loudly, and the set-up (build, engine) they start with.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import http from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** The admin port both benchmarks give the edge, so either finds the edge the other left answering. */
+export const BENCH_EDGE_ADMIN_PORT = 19490
 
 export function benchShell(name) {
   const t0 = performance.now()
@@ -48,5 +52,72 @@ export function benchShell(name) {
     if (edge) sh(['bash', join(ROOT, 'scripts', 'edge-image.sh')])
   }
 
-  return { log, childEnv, sh, prepare, elapsedS }
+  /** The shared edge (compose project berth-edge) as seen by a benchmark whose app is `app`. */
+  function benchEdge(app) {
+    const exists = () => sh(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge'], { allowFail: true, quiet: true }).stdout.trim() !== ''
+
+    const servers = () =>
+      new Promise((resolve) => {
+        const req = http.get(`http://127.0.0.1:${BENCH_EDGE_ADMIN_PORT}/config/apps/http/servers`, { agent: false, timeout: 3000 }, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (d) => (body += d))
+          res.on('end', () => {
+            try {
+              resolve({ ok: true, servers: JSON.parse(body || 'null') ?? {} })
+            } catch {
+              resolve({ ok: true, servers: {} })
+            }
+          })
+        })
+        req.on('timeout', () => req.destroy(new Error('timeout')))
+        req.on('error', () => resolve({ ok: false }))
+      })
+
+    /** Routes on the edge that are not this benchmark's (any server, any route), by id or as "(no id)". */
+    const foreignRoutes = (list) => {
+      const out = []
+      for (const [name, server] of Object.entries(list ?? {})) {
+        for (const route of server?.routes ?? []) {
+          const id = route?.['@id']
+          if (typeof id !== 'string' || !id.startsWith(`berth-${app}-`)) out.push(`${name}:${id ?? '(no id)'}`)
+        }
+      }
+      return out
+    }
+
+    /** Takes the edge down when it holds nothing but this benchmark's routes; true when it did. */
+    async function downIfOurs(when) {
+      if (!exists()) return false
+      const read = await servers()
+      if (!read.ok) {
+        log(`${when}: berth-edge exists but its admin API does not answer on 127.0.0.1:${BENCH_EDGE_ADMIN_PORT}; left as it is`)
+        return false
+      }
+      const foreign = foreignRoutes(read.servers)
+      if (foreign.length) {
+        log(`${when}: berth-edge holds other routes (${foreign.join(', ')}); left running`)
+        return false
+      }
+      log(`${when}: docker compose -p berth-edge down -v (only ${app} routes, or none, on it)`)
+      sh(['docker', 'compose', '-p', 'berth-edge', 'down', '--volumes', '--timeout', '1'], { allowFail: true })
+      return true
+    }
+
+    /** Before a run: an edge this benchmark cannot drive (another admin port) is an error; one holding only its routes goes. */
+    async function prepareEdge() {
+      if (!exists()) return
+      const read = await servers()
+      if (!read.ok) {
+        throw new Error(
+          `a berth-edge project exists but its admin API does not answer on 127.0.0.1:${BENCH_EDGE_ADMIN_PORT}: another edge (another admin port) would refuse this benchmark's config. Take it down when nothing needs it: docker compose -p berth-edge down -v`,
+        )
+      }
+      await downIfOurs('start')
+    }
+
+    return { downIfOurs, prepareEdge }
+  }
+
+  return { log, childEnv, sh, prepare, elapsedS, benchEdge }
 }

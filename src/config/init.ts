@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,8 +9,19 @@ import { DEFAULT_COMPOSE_FILES } from './load.js'
 
 /** `berth init`: a starting deploy.yml, env file examples and .gitignore entries (SPEC §4). */
 
-/** The schema shipped in the package, beside dist/ (the same path from src/ under test). */
-export const SHIPPED_SCHEMA = fileURLToPath(new URL('../../schema/deploy.schema.json', import.meta.url))
+/**
+ * The schema shipped in the package (schema/ at its root). This module runs from src/config under test,
+ * from dist/config, or from a chunk of the bundle in dist/bundle/chunks: the package root is the nearest
+ * directory above with a package.json.
+ */
+export const SHIPPED_SCHEMA = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'schema', 'deploy.schema.json')
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) return from
+  }
+}
 
 /** The compose files loadConfig looks for when deploy.yml names none, in its order. */
 

@@ -1,0 +1,37 @@
+// Bundles each compiled command (dist/commands/*.js) with the modules it imports into dist/bundle/commands,
+// sharing common code in dist/bundle/chunks. Node then reads a handful of files at start instead of
+// several hundred (execa, zod, yaml and berth's own modules), a good part of a command's start-up (see
+// README, Benchmarks). @oclif/core stays a package import: bin/run.js loads it and the commands must
+// extend that very copy (bundled, oclif also drags in megabytes it requires lazily). listr2 and undici stay
+// package imports too: berth imports them on first use only.
+import { readdirSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { build } from 'esbuild'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const commands = join(root, 'dist', 'commands')
+const out = join(root, 'dist', 'bundle')
+rmSync(out, { recursive: true, force: true })
+
+await build({
+  // Chunks go beside the commands directory, not in it: oclif would take a chunk exporting the base command for a command.
+  entryPoints: Object.fromEntries(
+    readdirSync(commands)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => [`commands/${f.slice(0, -3)}`, join(commands, f)]),
+  ),
+  outdir: out,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['@oclif/core', 'listr2', 'undici'],
+  // CommonJS packages inside (dotenv, yaml's node build) call require() for Node's built-ins.
+  banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+})

@@ -85,16 +85,18 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
   await writeFileAtomic(target.files[0] as string, edgeComposeFile(edge, liveDir))
   // Given explicitly and empty, so compose never reads a .env it happens to find.
   await writeFileAtomic(target.envFile, '')
-  if (!(await edgeContainers(deps.run)).some((c) => c.state === 'running')) {
+  let running = await runningEdge(deps.run)
+  if (!running) {
     deps.reporter.info(`starting the edge proxy (compose project ${EDGE_PROJECT}, ${edge.image})`)
     await mkdir(liveDir, { recursive: true, mode: 0o755 })
     await deps.run(composeUp(target))
+    running = await runningEdge(deps.run)
   }
   const admin = new CaddyAdmin(edge.adminPort)
   const config = await waitForAdmin(deps, admin)
   const setup = httpAppSetup(config, edge.adminPort)
   if (setup) await admin.write(setup)
-  const mounted = await edgeLiveDir(deps)
+  const mounted = running ? await mountedLiveDir(deps.run, running) : undefined
   if (!mounted) {
     throw new EdgeUnavailableError(
       `the running edge proxy has no live directory mounted at ${LIVE_ROOT}: it was started by an earlier berth`,
@@ -104,13 +106,20 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
   return mounted
 }
 
-/** The host directory the running edge mounts at LIVE_ROOT; undefined when no edge runs or it mounts none. */
-export async function edgeLiveDir(deps: Pick<Deps, 'run'>): Promise<string | undefined> {
-  const running = (await edgeContainers(deps.run)).find((c) => c.state === 'running')
-  if (!running) return undefined
-  const { stdout } = await deps.run(inspectMounts(running.id))
+async function runningEdge(run: Runner): Promise<Container | undefined> {
+  return (await edgeContainers(run)).find((c) => c.state === 'running')
+}
+
+async function mountedLiveDir(run: Runner, container: Container): Promise<string | undefined> {
+  const { stdout } = await run(inspectMounts(container.id))
   const mounts = JSON.parse(stdout.trim() || '[]') as { Type?: string; Source?: string; Destination?: string }[]
   return mounts.find((m) => m.Type === 'bind' && m.Destination === LIVE_ROOT)?.Source
+}
+
+/** The host directory the running edge mounts at LIVE_ROOT; undefined when no edge runs or it mounts none. */
+export async function edgeLiveDir(deps: Pick<Deps, 'run'>): Promise<string | undefined> {
+  const running = await runningEdge(deps.run)
+  return running ? mountedLiveDir(deps.run, running) : undefined
 }
 
 async function waitForAdmin(deps: Deps, admin: CaddyAdmin): Promise<unknown> {
@@ -191,8 +200,9 @@ export async function edgeStatus(deps: Pick<Deps, 'run'>, edge: EdgeConfig): Pro
     adminLoopbackOnly: adminListeners.length > 0 && adminListeners.every(isLoopback),
   }
   try {
-    const liveDir = status.running ? await edgeLiveDir(deps) : undefined
+    const liveDir = c?.state === 'running' ? await mountedLiveDir(deps.run, c) : undefined
     if (liveDir) status.liveDir = liveDir
+    else if (c?.state === 'running') status.error = `the edge mounts no live directory at ${LIVE_ROOT} (started by an earlier berth): recreate it`
     status.routes = await edgeRoutes(edge)
   } catch (error) {
     status.error = error instanceof Error ? error.message : String(error)

@@ -1,18 +1,19 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { request } from 'undici'
+import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { defaultDeps, type Deps } from '../../src/deploy/context.js'
 import { CaddyAdmin } from '../../src/edge/admin.js'
 import { canonicalJson } from '../../src/edge/admin.js'
 import { type EdgeColour, type EdgeRoute, environmentRoutes, LIVE_ROOT } from '../../src/edge/caddy.js'
-import { edgeLiveDir, edgeRoutes, edgeStatus, edgeTarget, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
+import { edgeComposeFile, edgeLiveDir, edgeRoutes, edgeStatus, edgeTarget, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
 import { clearLive, readLive } from '../../src/edge/live.js'
 import { EdgeAdminError, EdgeRouteConflictError } from '../../src/edge/errors.js'
 import { silentReporter } from '../../src/progress.js'
@@ -221,5 +222,19 @@ describe('the edge proxy on a real engine', () => {
     await expect(through(LISTEN_B)).rejects.toThrow()
     expect(await through(SHARED, 'b.test')).toBe('')
     expect(await through(SHARED, 'a.test')).toBe('up1')
+  })
+
+  it('refuses an edge started without the live directory (an earlier berth), naming the command that recreates it', async () => {
+    edgeDown()
+    const file = join(stateDir, 'old-edge.yaml')
+    const doc = parse(edgeComposeFile(edge, liveDir)) as { services: { caddy: { volumes: unknown[] } } }
+    doc.services.caddy.volumes = doc.services.caddy.volumes.slice(0, 1)
+    writeFileSync(file, stringify(doc))
+    docker('compose', '-p', 'berth-edge', '-f', file, 'up', '--detach')
+    const id = edgeContainer()
+    await expect(ensureEdge(deps, edge, stateDir)).rejects.toThrow(/has no live directory mounted at \/berth\/live/)
+    await expect(ensureEdge(deps, edge, stateDir)).rejects.toMatchObject({ hint: expect.stringMatching(/docker compose -p berth-edge -f .*compose\.yaml up -d --force-recreate/) })
+    expect(edgeContainer()).toBe(id)
+    expect((await edgeStatus(deps, edge)).error).toMatch(/mounts no live directory/)
   })
 })

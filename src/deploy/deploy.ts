@@ -43,11 +43,16 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   if (req.tag !== undefined && !TAG_PATTERN.test(req.tag)) {
     throw new UsageError(`--tag ${req.tag} is not a release tag (expected YYYYMMDD-HHMMSS)`, `List releases with: berth releases ${env.name}`, 'BAD_TAG')
   }
-  await checkEngine(deps.run)
-  const vars = await readEnvFile(env)
+  // The engine check and `compose config` (which needs no engine) run at once; the engine's verdict is
+  // still the first one reported (exit 6 before any config error).
+  const engine = checkEngine(deps.run)
+  const resolved = readEnvFile(env).then(async (vars) => ({ vars, model: await resolveModel(deps, env) }))
+  resolved.catch(() => undefined)
+  await engine
+  const { vars, model: resolvedModel } = await resolved
   const e: Env = { config: req.config, env, vars }
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
-    const m = await resolveModel(deps, env)
+    const m = resolvedModel
     refuseFixedNames(m, env)
     refuseBlueGreenModel(m, env)
     // Independent queries: together, so the operator waits for the slowest, not the sum.
@@ -97,10 +102,16 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
     envHash: await hashEnvFile(env.envFile),
     configFile: prepared.configFile,
   }
-  const recordFailed = () => writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+  // Re-deploying the active release (--tag of the active tag): a failure must not replace the record of what
+  // runs again after the automatic rollback (or still runs, for blue-green); the audit log keeps the attempt.
+  const redeploy = previous?.tag === tag
+  const recordFailed = async () => {
+    if (!redeploy) await writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+  }
   progress.tag = tag
   progress.onInterrupt = async () => {
     await recordFailed()
+    if (redeploy) return `the re-deploy of ${tag} was interrupted and may be partly applied; its record is unchanged: berth deploy ${env.name} --tag ${tag}`
     return `release ${tag} is recorded as failed and may be partly applied${previous ? `; the last good release is ${previous.tag}: berth rollback ${env.name} --to ${previous.tag}` : ''}`
   }
   const built = req.tag ? [] : prepared.builtImages

@@ -36,12 +36,19 @@ export interface RollbackResult {
 export async function rollback(req: RollbackRequest, deps: Deps): Promise<RollbackResult> {
   const started = deps.now()
   const env = selectEnvironment(req.config, req.envName)
-  await checkEngine(deps.run)
-  const vars = await readEnvFile(env)
-  const e: Env = { config: req.config, env, vars }
-  const releases = await readReleases(req.config.stateDir, env.name)
+  // The engine check and the target's checks run at once; the engine's verdict is still the first one
+  // reported (exit 6 before an unknown release).
+  const engine = checkEngine(deps.run)
+  const checked = (async () => {
+    const e: Env = { config: req.config, env, vars: await readEnvFile(env) }
+    const releases = await readReleases(req.config.stateDir, env.name)
+    return { e, releases, target: chooseTarget(deps, e, releases, req.to) }
+  })()
+  checked.then(({ target }) => target).catch(() => undefined)
+  await engine
+  const { e, releases } = await checked
   const active = findActive(releases)
-  const target = await deps.reporter.step(`check rollback target for ${env.name}`, () => chooseTarget(deps, e, releases, req.to))
+  const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => (await checked).target)
 
   const currentModel = req.imagesOnly ? await imagesOnlyModel(deps, e, target) : undefined
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {

@@ -178,6 +178,24 @@ describe('blue-green behind the edge', () => {
     expect(statusOf('production')?.colours.live).toBe('blue')
   }, 180_000)
 
+  it('doctor finds a live marker switched by hand', async () => {
+    const dir0 = join(defaultLiveDir(), APP, 'production')
+    expect(statusOf('production')?.colours.live).toBe('blue')
+    renameSync(join(dir0, 'blue'), join(dir0, 'green'))
+    try {
+      // The edge follows the marker at once: the stopped green colour answers nothing.
+      expect((await httpGet(`${EDGE}/version`).catch(() => ({ status: 0, body: '' }))).status).not.toBe(200)
+      const doctor = berth(dir, ['doctor', '--json'])
+      expect(doctor.code).toBe(1)
+      const edge = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; details: string[] }[] }).checks.find((c) => c.id === 'edge')
+      expect(edge?.status).toBe('fail')
+      expect(edge?.details.join('\n')).toMatch(/production: the edge sends its routes to green \(live marker\), not to the recorded live colour blue/)
+    } finally {
+      if (existsSync(join(dir0, 'green'))) renameSync(join(dir0, 'green'), join(dir0, 'blue'))
+    }
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+  })
+
   it('takes a blue-green environment down with both colours and its routes', async () => {
     const r = berth(dir, ['down', 'preview'])
     expect(r.code, r.stderr).toBe(0)

@@ -117,6 +117,26 @@ describe('berth core on a real engine', () => {
     expect(containerStarts('berthtest-production')).toEqual(productionBefore)
   })
 
+  it('keeps the active record when re-deploying the active release with --tag fails (exit 3)', async () => {
+    expect(activeTag('staging')).toBe(tags.v1)
+    const compose = join(dir, 'compose.yaml')
+    const original = readFileSync(compose, 'utf8')
+    // Today's config with a healthcheck that cannot pass: the same images, a broken release.
+    writeFileSync(compose, original.replace('"http://127.0.0.1:8080/health"]', '"http://127.0.0.1:8080/nothing-here"]'))
+    try {
+      const r = berth(dir, ['deploy', 'staging', '--tag', tags.v1])
+      expect(r.code, r.stderr).toBe(3)
+      expect(r.stderr).toContain(`rolled back to ${tags.v1}`)
+    } finally {
+      writeFileSync(compose, original)
+    }
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
+    const releases = JSON.parse(berth(dir, ['releases', 'staging', '--json']).stdout) as { releases: { tag: string; status: string }[] }
+    expect(releases.releases.find((x) => x.tag === tags.v1)?.status).toBe('active')
+    const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string }[] }
+    expect(doctor.checks.find((c) => c.id === 'drift')?.status).toBe('ok')
+  })
+
   it.each([
     [['deploy', '../x'], /environment name/],
     [['deploy', 'Prod'], /environment name/],

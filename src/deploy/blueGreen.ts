@@ -58,7 +58,9 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   // Both colours' ports are settled here, so the edge's routes (which hold both) stay the same from one
   // deploy to the next, and a switch never has to change its config (see edge/caddy.ts).
   const other = otherColour(colour)
-  const taken = await takenPorts(deps, config.stateDir, env)
+  // Ports already allocated stay as they are: the host's ports are read only when a route needs new ones.
+  const allocated = env.routes.every((r) => state.upstreams.blue[upstreamKey(r)] !== undefined && state.upstreams.green[upstreamKey(r)] !== undefined)
+  const taken = allocated ? new Set<number>() : await takenPorts(deps, config.stateDir, env)
   const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], new Set([...taken, ...Object.values(state.upstreams[other])]))
   state.upstreams[colour] = upstreams
   state.upstreams[other] = allocateUpstreams(config.app, env, other, state.upstreams[other], new Set([...taken, ...Object.values(upstreams)]))

@@ -132,11 +132,18 @@ async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord
       'ALREADY_ACTIVE',
     )
   }
-  const missing = await missingImages(deps, Object.values(target.images).filter((img) => target.builtImages.includes(img)))
+  const built = (r: ReleaseRecord) => Object.values(r.images).filter((img) => r.builtImages.includes(img))
+  const missing = await missingImages(deps, built(target))
   if (missing.length > 0) {
+    // Name only the releases whose images are all still here: one more image listing, on the way out.
+    const others = available.filter((r) => r.tag !== target.tag)
+    const gone = new Set(await missingImages(deps, others.flatMap(built)))
+    const restorable = others.filter((r) => built(r).every((img) => !gone.has(img)))
     throw new PreflightError(
       `release ${target.tag} of ${e.env.name} cannot be restored: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone from this host`,
-      `Releases that can be rolled back to: ${list}`,
+      restorable.length
+        ? `Releases whose images are still here: ${restorable.map((r) => `${r.tag} (${r.status})`).join(', ')}`
+        : `No other release of ${e.env.name} has its images here; deploy a new one: berth deploy ${e.env.name}`,
       'RELEASE_IMAGES_MISSING',
     )
   }

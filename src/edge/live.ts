@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 import { type EdgeColour, liveMarker } from './caddy.js'
@@ -46,9 +46,11 @@ export async function setLive(liveDir: string, app: string, env: string, colour:
   }
 }
 
-/** Removes an environment's marker (its routes are gone from the edge). */
+/** Removes an environment's marker (its routes are gone from the edge), and the app's directory once empty. */
 export async function clearLive(liveDir: string, app: string, env: string): Promise<void> {
-  await rm(envDir(liveDir, app, env), { recursive: true, force: true })
+  const dir = envDir(liveDir, app, env)
+  await rm(dir, { recursive: true, force: true })
+  await rmdir(dirname(dir)).catch(() => undefined) // another environment of the app still has its marker there
 }
 
 /** The rename reaches the disk before berth records the switch, so a power cut cannot undo one but not the other. */

@@ -39,6 +39,8 @@ describe('live markers', () => {
     expect([await readLive(dir, 'shop', 'prod'), await readLive(dir, 'shop', 'prod-2'), await readLive(dir, 'blog', 'prod')]).toEqual(['blue', 'green', 'green'])
     await clearLive(dir, 'shop', 'prod')
     expect([await readLive(dir, 'shop', 'prod'), await readLive(dir, 'shop', 'prod-2')]).toEqual([undefined, 'green'])
+    await clearLive(dir, 'shop', 'prod-2')
+    expect(readdirSync(dir).sort()).toEqual(['blog'])
   })
 
   it('says what to do when the directory cannot be written', async () => {

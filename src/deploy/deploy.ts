@@ -46,6 +46,8 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   // The engine check and `compose config` (which needs no engine) run at once; the engine's verdict is
   // still the first one reported (exit 6 before any config error).
   const engine = checkEngine(deps.run)
+  // Read-only and needed only once locked: started now so the deploy never waits for it.
+  const git = gitVersion(deps, req.config.dir).catch(() => undefined)
   const resolved = readEnvFile(env).then(async (vars) => ({ vars, model: await resolveModel(deps, env) }))
   resolved.catch(() => undefined)
   await engine
@@ -62,7 +64,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
     throw new PreflightError(`deploy to ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
-  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, (progress) => deployLocked(req, deps, e, model, started, progress))
+  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, (progress) => deployLocked(req, deps, e, model, started, git, progress))
 }
 
 async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<void> {
@@ -77,13 +79,13 @@ async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag:
   )
 }
 
-async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date, progress: RunProgress): Promise<DeployResult> {
+async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date, gitDescribed: Promise<string | undefined>, progress: RunProgress): Promise<DeployResult> {
   const { config, env } = e
   const releases = await readReleases(config.stateDir, env.name)
   const previous = findActive(releases)
   if (previous) progress.from = previous.tag
   const [git, taken] = await Promise.all([
-    gitVersion(deps, config.dir),
+    gitDescribed,
     req.tag ? [] : Promise.all([allReleaseTags(config.stateDir), tagsWithImages(deps, config.app)]).then(([a, b]) => [...a, ...b]),
   ])
   const tag = req.tag ?? nextTag(started, new Set(taken))

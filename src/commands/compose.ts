@@ -1,6 +1,7 @@
-import { Args } from '@oclif/core'
+import { Args, Flags } from '@oclif/core'
 
 import { BerthCommand } from '../baseCommand.js'
+import type { ColourChoice } from '../deploy/blueGreen.js'
 import { compose, type ComposeResult } from '../deploy/operate.js'
 import { UsageError } from '../errors.js'
 
@@ -12,11 +13,19 @@ Everything after -- goes to compose; berth's own flags (--config) come before it
     '<%= config.bin %> compose staging -- ps',
     '<%= config.bin %> compose production -- exec web sh',
     '<%= config.bin %> compose production -- exec -T db pg_dump -U shop shop > shop.sql',
+    '<%= config.bin %> compose production --colour live -- exec web sh',
   ]
 
-  static override usage = 'compose ENV [-c <value>] -- COMPOSE_ARGS...'
+  static override usage = 'compose ENV [-c <value>] [--colour live|idle|blue|green] -- COMPOSE_ARGS...'
 
   static override args = { env: Args.string({ description: 'environment name', required: true }) }
+
+  static override flags = {
+    colour: Flags.string({
+      options: ['live', 'idle', 'blue', 'green'],
+      description: "blue-green only: address that colour's project (as last applied) instead of the stateful project",
+    }),
+  }
 
   // Compose's arguments follow `--`; the output is compose's own, so there is no --json.
   static override strict = false
@@ -31,7 +40,13 @@ Everything after -- goes to compose; berth's own flags (--config) come before it
     }
     const config = await this.loadConfig(flags.config)
     const result = await compose(
-      { config, envName: args.env, args: composeArgs, terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY) },
+      {
+        config,
+        envName: args.env,
+        args: composeArgs,
+        terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+        ...(flags.colour ? { colour: flags.colour as ColourChoice } : {}),
+      },
       this.deps(),
       { stdout: (line) => process.stdout.write(`${line}\n`), stderr: (line) => process.stderr.write(`${line}\n`) },
     )

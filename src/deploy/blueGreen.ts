@@ -8,7 +8,7 @@ import { parse } from 'yaml'
 
 import { ensureEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
 import type { EdgeRoute } from '../edge/caddy.js'
-import { NeedsPersonError, RolledBackError } from '../errors.js'
+import { NeedsPersonError, RolledBackError, UsageError } from '../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
 import {
   allocateUpstreams,
@@ -25,7 +25,7 @@ import {
 } from './colours.js'
 import type { EnvironmentConfig } from '../config/types.js'
 import { LABEL } from './composeModel.js'
-import { type Deps, projectContainers, projectTarget } from './context.js'
+import { type Deps, projectContainers, projectTarget, sourceTarget } from './context.js'
 import { parsePublished } from './preflight.js'
 import { keepUnchangedStateful } from './stateful.js'
 import { configPath, environmentsWithState, type ReleaseRecord } from './releaseStore.js'
@@ -277,4 +277,30 @@ export async function servingTargets(e: Env): Promise<{ target: ComposeTarget; s
     out.push({ target: projectTarget(e.env, part.project, part.file), services: Object.keys((parse(text) as { services?: object }).services ?? {}) })
   }
   return out
+}
+
+export type ColourChoice = Colour | 'live' | 'idle'
+
+/**
+ * What `compose` addresses in a blue-green environment: a colour's project with the file it was last
+ * applied with (`live` and `idle` resolved from the records), or without a colour the stateful project with
+ * its generated file — never the operator's files, which also hold the colour services and would start
+ * them in the wrong project. Falls back to the operator's files when nothing was applied yet.
+ */
+export async function blueGreenComposeTarget(e: Env, choice: ColourChoice | undefined): Promise<ComposeTarget> {
+  const work = join(e.config.stateDir, e.env.name, 'work')
+  const state = await readColours(e.config.stateDir, e.env.name)
+  if (choice === undefined) {
+    const file = join(work, 'stateful.compose.yaml')
+    return (await readFile(file, 'utf8').then(() => true).catch(() => false)) ? projectTarget(e.env, e.env.project, file) : sourceTarget(e.env)
+  }
+  const colour = choice === 'live' ? state.live : choice === 'idle' ? (state.live ? otherColour(state.live) : undefined) : choice
+  const slot = colour ? state[colour] : undefined
+  if (!colour || !slot) {
+    throw new UsageError(
+      `the ${choice} colour of ${e.env.name} holds no release${state.live ? ` (live: ${state.live})` : ' (nothing is live yet)'}`,
+      `See: berth status ${e.env.name}`,
+    )
+  }
+  return projectTarget(e.env, colourProject(e.env, colour), join(work, `${colour}.compose.yaml`))
 }

@@ -7,7 +7,7 @@ import { type ComposeTarget, composeDown, composeLogs, composePassthrough } from
 import { PreflightError, UsageError } from '../errors.js'
 import { mask, registerSecrets, secretValuesOf } from '../secrets.js'
 import { recordedModel } from './apply.js'
-import { downColours, servingTargets } from './blueGreen.js'
+import { blueGreenComposeTarget, type ColourChoice, downColours, servingTargets } from './blueGreen.js'
 import { type Deps, projectContainers, releaseTarget, sourceTarget } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun } from './lockedRun.js'
@@ -148,6 +148,8 @@ export interface ComposeRequest {
   args: readonly string[]
   /** stdin and stdout are a terminal: a person can use an interactive exec or run. */
   terminal: boolean
+  /** Blue-green only: address this colour's project instead of the stateful one. */
+  colour?: ColourChoice
 }
 
 export interface ComposeResult {
@@ -166,15 +168,19 @@ export interface ComposeResult {
 export async function compose(req: ComposeRequest, deps: Deps, out: Output): Promise<ComposeResult> {
   const env = selectEnvironment(req.config, req.envName)
   const subcommand = composeSubcommand(req.args)
+  if (req.colour && env.strategy !== 'blue-green') {
+    throw new UsageError(`--colour applies to blue-green environments; ${env.name} uses ${env.strategy}`, `Leave it out: berth compose ${env.name} -- ${req.args.join(' ')}`)
+  }
   await checkEngine(deps.run)
   await registerEnvSecrets(env)
   if (BYPASSING.has(subcommand)) {
     deps.reporter.warn(`compose ${subcommand} is not recorded in ${env.name}'s releases or audit log; berth deploy, rollback and down are`)
   }
-  const argv = composePassthrough(sourceTarget(env), req.args)
+  const target = env.strategy === 'blue-green' ? await blueGreenComposeTarget({ config: req.config, env, vars: {} }, req.colour) : sourceTarget(env)
+  const argv = composePassthrough(target, req.args)
   const interactive = req.terminal && INTERACTIVE.has(subcommand)
   const { exitCode } = await deps.run(argv, interactive ? { inherit: true, allowFailure: true } : { onLine: masked(out), stdinInherit: true, allowFailure: true })
-  return { environment: env.name, project: env.project, subcommand, exitCode }
+  return { environment: env.name, project: target.project, subcommand, exitCode }
 }
 
 export interface DownRequest {

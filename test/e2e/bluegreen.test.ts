@@ -124,6 +124,19 @@ describe('blue-green behind the edge', () => {
     expect(statusOf('production')?.colours).toMatchObject({ live: 'blue', idle: { colour: 'green', release: tags.v2 } })
   })
 
+  it('addresses the stateful project with compose, and a colour with --colour', () => {
+    const ps = (args: string[]) => berth(dir, ['compose', 'production', ...args, '--', 'ps', '--all', '--format', '{{.Name}} {{.State}}'])
+    const stateful = ps([])
+    expect(stateful.code, stateful.stderr).toBe(0)
+    expect(stateful.stdout.trim()).toBe('berthbg-production-store-1 running')
+    expect(ps(['--colour', 'live']).stdout.trim()).toBe('berthbg-production-blue-web-1 running')
+    expect(ps(['--colour', 'idle']).stdout.trim()).toBe('berthbg-production-green-web-1 exited')
+    expect(ps(['--colour', 'green']).stdout.trim()).toBe('berthbg-production-green-web-1 exited')
+    const recreate = berth(dir, ['compose', 'staging', '--colour', 'live', '--', 'ps'])
+    expect(recreate.code).toBe(2)
+    expect(recreate.stderr).toMatch(/--colour applies to blue-green environments; staging uses recreate/)
+  })
+
   it('never sends traffic to a failing new colour: it is removed and the live one keeps serving (exit 3)', async () => {
     setVersion('v3-broken')
     const health = join(root, 'app', 'web', 'www', 'health')

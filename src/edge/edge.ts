@@ -88,7 +88,12 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
   let running = await runningEdge(deps.run)
   if (!running) {
     deps.reporter.info(`starting the edge proxy (compose project ${EDGE_PROJECT}, ${edge.image})`)
-    await mkdir(liveDir, { recursive: true, mode: 0o755 })
+    await mkdir(liveDir, { recursive: true, mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
+      throw new EdgeUnavailableError(
+        `cannot create the edge's live directory ${liveDir} (${error.code ?? error.message})`,
+        'Blue-green switches write there: run berth as root, or set BERTH_EDGE_DIR to a directory its user can write before the edge is first started.',
+      )
+    })
     await deps.run(composeUp(target))
     running = await runningEdge(deps.run)
   }

@@ -154,8 +154,15 @@ async function waitForAdmin(deps: Deps, admin: CaddyAdmin): Promise<unknown> {
  */
 export async function switchRoutes(deps: Deps, edge: EdgeConfig, liveDir: string, app: string, env: string, colour: EdgeColour, routes: readonly EdgeRoute[]): Promise<void> {
   if (routes.length === 0) throw new RangeError('switchRoutes needs at least one route; removeRoutes takes them away')
-  if (!(await readLive(liveDir, app, env))) await setLive(liveDir, app, env, colour)
-  await new CaddyAdmin(edge.adminPort).updateServers((current) => nextServers(current, app, env, routes), deps.sleep)
+  const first = !(await readLive(liveDir, app, env))
+  if (first) await setLive(liveDir, app, env, colour)
+  try {
+    await new CaddyAdmin(edge.adminPort).updateServers((current) => nextServers(current, app, env, routes), deps.sleep)
+  } catch (error) {
+    // The edge refused the routes: a marker made just for them would be left pointing at nothing.
+    if (first) await clearLive(liveDir, app, env)
+    throw error
+  }
   await setLive(liveDir, app, env, colour)
 }
 
@@ -164,12 +171,6 @@ export async function removeRoutes(deps: Deps, edge: EdgeConfig, app: string, en
   await new CaddyAdmin(edge.adminPort).updateServers((current) => nextServers(current, app, env, []), deps.sleep)
   const liveDir = await edgeLiveDir(deps)
   if (liveDir) await clearLive(liveDir, app, env)
-}
-
-/** The colour an environment's routes send to now, by the running edge's marker; undefined when unknown. */
-export async function liveColourOnEdge(deps: Pick<Deps, 'run'>, app: string, env: string): Promise<EdgeColour | undefined> {
-  const liveDir = await edgeLiveDir(deps)
-  return liveDir ? readLive(liveDir, app, env) : undefined
 }
 
 /** Every berth route the edge holds now, with its upstream (for status and doctor). */

@@ -203,6 +203,7 @@ describe('the edge proxy on a real engine', () => {
     await expect(inUse).rejects.toBeInstanceOf(EdgeAdminError)
     await expect(inUse).rejects.toThrow(/address already in use/)
     expect(await edgeRoutes(edge)).toEqual(before)
+    expect(await readLive(liveDir, APP, 'c')).toBeUndefined()
   })
 
   it('keeps every route and live colour across a restart of the edge container (autosave + --resume)', async () => {

@@ -48,13 +48,14 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   const engine = checkEngine(deps.run)
   // Read-only and needed only once locked: started now so the deploy never waits for it.
   const git = gitVersion(deps, req.config.dir).catch(() => undefined)
-  const resolved = readEnvFile(env).then(async (vars) => ({ vars, model: await resolveModel(deps, env) }))
-  resolved.catch(() => undefined)
+  const varsRead = readEnvFile(env)
+  const modelResolved = varsRead.then(() => resolveModel(deps, env))
+  modelResolved.catch(() => undefined)
   await engine
-  const { vars, model: resolvedModel } = await resolved
+  const vars = await varsRead
   const e: Env = { config: req.config, env, vars }
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
-    const m = resolvedModel
+    const m = await modelResolved
     refuseFixedNames(m, env)
     refuseBlueGreenModel(m, env)
     // Independent queries: together, so the operator waits for the slowest, not the sum.

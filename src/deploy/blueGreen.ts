@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { type ComposeTarget, composeDown, composeStart, composeStop, composeUp } from '../docker/compose.js'
@@ -65,22 +65,20 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   state.upstreams[colour] = upstreams
   state.upstreams[other] = allocateUpstreams(config.app, env, other, state.upstreams[other], new Set([...taken, ...Object.values(upstreams)]))
   const split = await splitRelease(e, record, colour, upstreams)
-  const workDir = join(config.stateDir, env.name, 'work')
   const colourTarget = await writeColourFile(e, colour, record.tag, split.colour)
 
   // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
   // Same recorded config, not just the same tag: `rollback --images-only` must apply today's config.
   const warm = state[colour]?.configFile === record.configFile && (await projectContainers(deps.run, project)).length > 0
   if (split.stateful && !warm) {
-    const statefulFile = join(workDir, 'stateful.compose.yaml')
-    const current = await readFile(statefulFile, 'utf8').catch(() => undefined)
+    const current = await readFile(statefulFile(e), 'utf8').catch(() => undefined)
     const stateful = await keepUnchangedStateful(deps, split.stateful, current)
     if (stateful.kept.length) deps.reporter.info(`${env.name}: ${stateful.kept.join(', ')} unchanged: left running as they are`)
-    await writeFileAtomic(statefulFile, `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
-    await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(projectTarget(env, env.project, statefulFile))))
+    await writeFileAtomic(statefulFile(e), `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
+    await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(statefulTarget(e))))
     const statefulReady = await waitFor(deps, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
     if (!statefulReady.ok) {
-      await reportFailure(deps, e, record, statefulReady.failure, projectTarget(env, env.project, statefulFile))
+      await reportFailure(deps, e, record, statefulReady.failure, statefulTarget(e))
       throw new NeedsPersonError(
         `${env.name}: the stateful services of ${record.tag} are not healthy (${statefulReady.failure.check}: ${statefulReady.failure.lastError})`,
         `Both colours depend on them. See: berth status ${env.name}; berth logs ${env.name}`,
@@ -152,7 +150,7 @@ async function statefulFacts(deps: Deps, e: Env) {
   const images: Record<string, string> = {}
   const releases: Record<string, string> = {}
   const hashes: Record<string, string> = {}
-  const text = await readFile(join(e.config.stateDir, e.env.name, 'work', 'stateful.compose.yaml'), 'utf8').catch(() => undefined)
+  const text = await readFile(statefulFile(e), 'utf8').catch(() => undefined)
   const doc = text ? (parse(text) as { services?: Record<string, { image?: string; labels?: Record<string, string> }> }) : undefined
   for (const [name, svc] of Object.entries(doc?.services ?? {})) {
     if (svc.image) images[name] = svc.image
@@ -170,8 +168,21 @@ async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, c
   return splitConfig(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8'), e.env, colour, upstreams)
 }
 
+/** The generated compose files of a blue-green environment (in .berth/<env>/work): the stateful project's and each colour's. */
+function statefulFile(e: Env): string {
+  return join(e.config.stateDir, e.env.name, 'work', 'stateful.compose.yaml')
+}
+
+function statefulTarget(e: Env): ComposeTarget {
+  return projectTarget(e.env, e.env.project, statefulFile(e))
+}
+
+function colourFile(e: Env, colour: Colour): string {
+  return join(e.config.stateDir, e.env.name, 'work', `${colour}.compose.yaml`)
+}
+
 async function writeColourFile(e: Env, colour: Colour, tag: string, content: string) {
-  const file = join(e.config.stateDir, e.env.name, 'work', `${colour}.compose.yaml`)
+  const file = colourFile(e, colour)
   await writeFileAtomic(file, `# berth ${e.env.name} release ${tag}, ${colour}\n${content}`)
   return projectTarget(e.env, colourProject(e.env, colour), file)
 }
@@ -267,9 +278,8 @@ export async function colourStatus(stateDir: string, env: EnvironmentConfig): Pr
  */
 export async function servingTargets(e: Env): Promise<{ target: ComposeTarget; services: string[] }[]> {
   const state = await readColours(e.config.stateDir, e.env.name)
-  const work = join(e.config.stateDir, e.env.name, 'work')
-  const parts: { project: string; file: string }[] = [{ project: e.env.project, file: join(work, 'stateful.compose.yaml') }]
-  if (state.live) parts.push({ project: colourProject(e.env, state.live), file: join(work, `${state.live}.compose.yaml`) })
+  const parts: { project: string; file: string }[] = [{ project: e.env.project, file: statefulFile(e) }]
+  if (state.live) parts.push({ project: colourProject(e.env, state.live), file: colourFile(e, state.live) })
   const out: { target: ComposeTarget; services: string[] }[] = []
   for (const part of parts) {
     const text = await readFile(part.file, 'utf8').catch(() => undefined)
@@ -288,11 +298,9 @@ export type ColourChoice = Colour | 'live' | 'idle'
  * them in the wrong project. Falls back to the operator's files when nothing was applied yet.
  */
 export async function blueGreenComposeTarget(e: Env, choice: ColourChoice | undefined): Promise<ComposeTarget> {
-  const work = join(e.config.stateDir, e.env.name, 'work')
   const state = await readColours(e.config.stateDir, e.env.name)
   if (choice === undefined) {
-    const file = join(work, 'stateful.compose.yaml')
-    return (await readFile(file, 'utf8').then(() => true).catch(() => false)) ? projectTarget(e.env, e.env.project, file) : sourceTarget(e.env)
+    return (await access(statefulFile(e)).then(() => true, () => false)) ? statefulTarget(e) : sourceTarget(e.env)
   }
   const colour = choice === 'live' ? state.live : choice === 'idle' ? (state.live ? otherColour(state.live) : undefined) : choice
   const slot = colour ? state[colour] : undefined
@@ -302,5 +310,5 @@ export async function blueGreenComposeTarget(e: Env, choice: ColourChoice | unde
       `See: berth status ${e.env.name}`,
     )
   }
-  return projectTarget(e.env, colourProject(e.env, colour), join(work, `${colour}.compose.yaml`))
+  return projectTarget(e.env, colourProject(e.env, colour), colourFile(e, colour))
 }

@@ -22,7 +22,7 @@
 // when no other app's route is on it. Only node: built-ins.
 
 import { spawn } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -31,7 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { BENCH_EDGE_ADMIN_PORT, benchShell, ROOT } from './bench-common.mjs'
 
-const { log, childEnv, sh, prepare, elapsedS, benchEdge } = benchShell('bench-availability')
+const { log, childEnv, sh, prepare, elapsedS, benchEdge, cleanupOnce, runBench } = benchShell('bench-availability')
 const APP = 'berthavail'
 const ENVS = {
   rc: { strategy: 'recreate', port: 19401 },
@@ -197,27 +197,15 @@ function cleanupEngine() {
 
 let workDir
 let cfgPath
-let cleaned = false
-async function cleanupAll() {
-  if (cleaned) return
-  cleaned = true
-  log('cleaning up: berth down of both environments, then our compose projects, containers, volumes, images, and the edge if only ours')
-  try {
+const cleanupAll = cleanupOnce(
+  'berth down of both environments, then our compose projects, containers, volumes, images, and the edge if only ours',
+  async () => {
     if (cfgPath) for (const env of Object.keys(ENVS)) sh(berthArgv(cfgPath, 'down', env, '--volumes', '--yes'), { allowFail: true, quiet: true })
     cleanupEngine()
     await edge.downIfOurs('end')
-  } catch (error) {
-    log(`cleanup failed: ${error.message}`)
-  }
-  if (workDir && !process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true })
-  else if (workDir) log(`kept ${workDir}`)
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`)
-    cleanupAll().finally(() => process.exit(130))
-  })
-}
+  },
+  () => workDir,
+)
 
 // ------------------------------------------------------------------------------------------------ set-up
 
@@ -444,15 +432,6 @@ async function main() {
   )
 }
 
-let exitCode = 0
-try {
-  await main()
-} catch (error) {
-  exitCode = 1
-  log(`failed: ${error.stack ?? error.message}`)
-} finally {
-  await cleanupAll()
-}
-if (rows.length) printTable()
-process.stdout.write(`\ntotal wall time: ${elapsedS().toFixed(0)} s${exitCode ? ' (the benchmark failed before finishing; see stderr)' : ''}\n`)
-process.exit(exitCode)
+await runBench(main, cleanupAll, () => {
+  if (rows.length) printTable()
+})

@@ -1,7 +1,7 @@
 // What both benchmarks share: logging with elapsed time, a child environment without berth's own
 // switches, a synchronous runner that fails loudly, and the set-up (build, engine) they start with.
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -119,5 +119,50 @@ export function benchShell(name) {
     return { downIfOurs, prepareEdge }
   }
 
-  return { log, childEnv, sh, prepare, elapsedS, benchEdge }
+  /**
+   * The benchmark's clean-up, run once: at the end, or on SIGINT, SIGTERM or SIGHUP (then exit 130).
+   * `steps` removes what it created on the engine; the temporary directory `workDir()` goes afterwards,
+   * unless BENCH_KEEP is set.
+   */
+  function cleanupOnce(description, steps, workDir) {
+    let cleaned = false
+    async function cleanupAll() {
+      if (cleaned) return
+      cleaned = true
+      log(`cleaning up: ${description}`)
+      try {
+        await steps()
+      } catch (error) {
+        log(`cleanup failed: ${error.message}`)
+      }
+      const dir = workDir()
+      if (dir && !process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true })
+      else if (dir) log(`kept ${dir}`)
+    }
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+      process.on(signal, () => {
+        log(`${signal}: stopping`)
+        cleanupAll().finally(() => process.exit(130))
+      })
+    }
+    return cleanupAll
+  }
+
+  /** Runs the benchmark, cleans up whatever happened, prints what was measured and the wall time, and exits 0 or 1. */
+  async function runBench(main, cleanupAll, printResults) {
+    let exitCode = 0
+    try {
+      await main()
+    } catch (error) {
+      exitCode = 1
+      log(`failed: ${error.stack ?? error.message}`)
+    } finally {
+      await cleanupAll()
+    }
+    printResults()
+    process.stdout.write(`\ntotal wall time: ${elapsedS().toFixed(0)} s${exitCode ? ' (the benchmark failed before finishing; see stderr)' : ''}\n`)
+    process.exit(exitCode)
+  }
+
+  return { log, childEnv, sh, prepare, elapsedS, benchEdge, cleanupOnce, runBench }
 }

@@ -14,13 +14,13 @@
 // Only child_process: no dependency beyond Node itself.
 
 import { spawn } from 'node:child_process'
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { BENCH_EDGE_ADMIN_PORT, benchShell, ROOT } from './bench-common.mjs'
 
-const { log, childEnv, sh, prepare, benchEdge } = benchShell('bench')
+const { log, childEnv, sh, prepare, benchEdge, cleanupOnce, runBench } = benchShell('bench')
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
 const APP = 'berthbench'
 const SCALE_APP = 'berthbenchscale'
@@ -33,7 +33,6 @@ const PORTS = { staging: 19001, production: 19002 }
 const SCALE_STEPS = [1, 10, 30]
 const SCALE_PARALLEL = 3
 const TIME_BIN = '/usr/bin/time'
-const started = process.hrtime.bigint()
 const startLoad = loadavg()[0].toFixed(1)
 
 // ---------------------------------------------------------------------------------------------- helpers
@@ -165,28 +164,16 @@ function cleanupEngine() {
 
 let workDir
 let bgConfig
-let cleaned = false
-async function cleanupAll() {
-  if (cleaned) return
-  cleaned = true
-  log('cleaning up: our compose projects, containers, volumes and images, and the edge if only ours')
-  try {
+const cleanupAll = cleanupOnce(
+  'our compose projects, containers, volumes and images, and the edge if only ours',
+  async () => {
     // berth down takes the blue-green environment's routes and live marker off the edge too.
     if (bgConfig) sh(berthArgv('down', 'production', '--volumes', '--yes', '--config', bgConfig), { allowFail: true, quiet: true })
     cleanupEngine()
     await edge.downIfOurs('end')
-  } catch (error) {
-    log(`cleanup failed: ${error.message}`)
-  }
-  if (workDir && !process.env.BENCH_KEEP) rmSync(workDir, { recursive: true, force: true })
-  else if (workDir) log(`kept ${workDir}`)
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`)
-    cleanupAll().finally(() => process.exit(130))
-  })
-}
+  },
+  () => workDir,
+)
 
 // ------------------------------------------------------------------------------------------------ set-up
 
@@ -526,16 +513,6 @@ async function main() {
   })()
 }
 
-let exitCode = 0
-try {
-  await main()
-} catch (error) {
-  exitCode = 1
-  log(`failed: ${error.stack ?? error.message}`)
-} finally {
-  await cleanupAll()
-}
-if (rows.length) printTable()
-const total = Number(process.hrtime.bigint() - started) / 1e9
-process.stdout.write(`\ntotal wall time: ${total.toFixed(0)} s${exitCode ? ' (the benchmark failed before finishing; see stderr)' : ''}\n`)
-process.exit(exitCode)
+await runBench(main, cleanupAll, () => {
+  if (rows.length) printTable()
+})

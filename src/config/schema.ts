@@ -81,7 +81,7 @@ const httpProbe = z.strictObject({
 /** Every key optional: the top level gives defaults, an environment overrides them key by key. */
 const health = z.strictObject({
   timeout: duration.optional().describe('How long to wait for everything to be healthy (default 120s).'),
-  interval: duration.optional().describe('Time between checks (default 2s).'),
+  interval: duration.optional().describe('Time between two HTTP probes (default 2s); container states are read every 250 ms, or every interval when shorter.'),
   http: z.array(httpProbe).optional().describe('HTTP probes that must answer after the containers are healthy.'),
 })
 

@@ -4,9 +4,19 @@ export const SECRET_KEY_PATTERN = /SECRET|PASSWORD|PASS|TOKEN|KEY|CREDENTIAL|PRI
 const MASK = '****'
 const secrets = new Set<string>()
 
-/** Remembers values that must never be printed. Very short values are masked too: a leak is worse than noise. */
+/**
+ * Remembers values that must never be printed. Very short values are masked too: a leak is worse than noise.
+ * A value spanning lines (a PEM key) is also remembered line by line, trimmed: output is masked one line at a
+ * time (container logs, compose's own output, `compose config` folding the value over several lines), and a
+ * line never contains the whole value.
+ */
 export function registerSecrets(values: Iterable<string>): void {
-  for (const value of values) if (value.length > 0) secrets.add(value)
+  for (const value of values) {
+    if (value.length === 0) continue
+    secrets.add(value)
+    if (!/[\r\n]/.test(value)) continue
+    for (const line of value.split(/\r?\n|\r/)) if (line.trim() !== '') secrets.add(line.trim())
+  }
 }
 
 export function secretValuesOf(env: Record<string, string>, extraKeys: readonly string[] = []): string[] {

@@ -5,7 +5,7 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { type ComposeTarget, composeDown, composeLogs, composePassthrough } from '../docker/compose.js'
 import { PreflightError, UsageError } from '../errors.js'
-import { mask, registerSecrets, secretValuesOf } from '../secrets.js'
+import { mask } from '../secrets.js'
 import { recordedModel } from './apply.js'
 import { blueGreenComposeTarget, type ColourChoice, downColours, servingTargets } from './blueGreen.js'
 import { type Deps, projectContainers, releaseTarget, sourceTarget } from './context.js'
@@ -23,15 +23,12 @@ export interface Output {
 }
 
 /**
- * Registers the env file's secret values for masking (SPEC §8). `required` is a deploy precondition, not
- * one of reading logs or stopping: a variable missing from the env file must not lock the operator out of
- * `logs`, `down` or `compose -- config`. A value spanning lines is also registered line by line, because
- * output is masked one line at a time.
+ * Registers the env file's secret values for masking (SPEC §8; readEnvFile does the registering).
+ * `required` is a deploy precondition, not one of reading logs or stopping: a variable missing from the env
+ * file must not lock the operator out of `logs`, `down` or `compose -- config`.
  */
 async function registerEnvSecrets(env: EnvironmentConfig): Promise<void> {
-  const values = await readEnvFile({ ...env, required: [] })
-  const multiLine = secretValuesOf(values, env.secrets).filter((v) => v.includes('\n'))
-  registerSecrets(multiLine.flatMap((v) => v.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '')))
+  await readEnvFile({ ...env, required: [] })
 }
 
 /** Terminal control sequences (CSI): compose prefixes log lines with an erase-line even with --no-color. */

@@ -167,6 +167,7 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
         ...(host === undefined ? {} : { host: host.toLowerCase() }),
       })),
       drainMs: env.drain ?? DEFAULT_DRAIN_MS,
+      sharedNetworks: env.shared_networks ?? [],
     })
   }
   if (missing.length > 0) throw source.error(missing)

@@ -98,6 +98,14 @@ const environment = z.strictObject({
     .default(false)
     .describe('deploy, rollback and down ask for confirmation, or need --yes without a TTY.'),
   keep: keep.optional().describe('Releases kept for this environment (overrides releases.keep).'),
+  shared_networks: z
+    .array(z.string().min(1, 'expected a network name'))
+    .optional()
+    .describe(
+      'Networks shared with other environments (external ones), by the name the engine knows them by (docker network ls), on ' +
+        'which this environment\'s services may answer to the same names as theirs. Without it, a deploy that would make a ' +
+        'second answer to one name on one shared network is refused.',
+    ),
   strategy: z
     .enum(['recreate', 'blue-green'], { error: 'expected recreate or blue-green' })
     .default('recreate')

@@ -49,6 +49,11 @@ export interface EnvironmentConfig {
   routes: Route[]
   /** blue-green: how long the old colour keeps serving in-flight requests before it is stopped. */
   drainMs: number
+  /**
+   * Networks beyond the environment's own project (external ones) on which its services may answer to the same
+   * names as another environment's: accepted knowingly, warned about by status and doctor (SPEC §7).
+   */
+  sharedNetworks: string[]
 }
 
 /** The managed edge proxy of the host (compose project berth-edge), shared by every app and environment. */

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { type ComposeTarget, composeDown, composeStart, composeStop, composeUp } from '../docker/compose.js'
 import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 
 import { ensureEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
 import type { EdgeRoute } from '../edge/caddy.js'
@@ -24,7 +24,8 @@ import {
   writeColours,
 } from './colours.js'
 import type { EnvironmentConfig } from '../config/types.js'
-import { LABEL } from './composeModel.js'
+import { type ComposeModel, LABEL } from './composeModel.js'
+import { poolNetworks } from './addressPools.js'
 import { type Deps, projectContainers, projectTarget, sourceTarget } from './context.js'
 import { parsePublished } from './preflight.js'
 import { keepUnchangedStateful } from './stateful.js'
@@ -143,6 +144,20 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   }
   const stateful = await statefulFacts(deps, e)
   return { ok: true, configHashes: { ...stateful.hashes, ...ready.configHashes }, colour, stateful: { images: stateful.images, releases: stateful.releases } }
+}
+
+/**
+ * Networks the next deploy of a blue-green environment takes from the engine's pools: those of the stateful
+ * project and of the colour it would bring up (each colour has its own when nothing is stateful).
+ */
+export async function plannedNetworks(e: Env, model: ComposeModel): Promise<string[]> {
+  const { live } = await readColours(e.config.stateDir, e.env.name)
+  const colour: Colour = live ? otherColour(live) : 'blue'
+  const split = splitConfig(stringify(model), e.env, colour, {})
+  return [
+    ...(split.stateful ? poolNetworks(parse(split.stateful) as ComposeModel, e.env.project) : []),
+    ...poolNetworks(parse(split.colour) as ComposeModel, colourProject(e.env, colour)),
+  ]
 }
 
 /** The stateful project as it runs now: its services' images, releases and config hashes, for the record. */

@@ -156,10 +156,10 @@ export function splitConfig(resolvedYaml: string, env: EnvironmentConfig, colour
     networks[name] = statefulNetworks.has(name) ? { name: (spec as { name?: string }).name ?? `${env.project}_${name}`, external: true } : spec
   }
   if (statefulNetworks.size === 0) {
-    // Nothing stateful: each colour keeps its own networks, named after its own project.
+    // Nothing stateful: each colour keeps its own networks, named after its own project (an external one keeps its name).
     for (const name of colourNetworkNames) {
       const spec = { ...((doc.networks?.[name] as Record<string, unknown>) ?? {}) }
-      delete spec.name
+      if (!spec.external) delete spec.name
       networks[name] = spec
     }
   }

@@ -16,11 +16,21 @@ export interface ServiceModel {
   depends_on?: Record<string, { condition?: string }>
   healthcheck?: { test?: string[]; disable?: boolean }
   labels?: Record<string, string>
+  /** Network key → the service's settings on it (compose config gives null for none). */
+  networks?: Record<string, { aliases?: string[] } | null>
+}
+
+/** A network as compose resolves it: `name` is always set in `config` output (`<project>_<key>` unless given). */
+export interface NetworkModel {
+  name?: string
+  external?: boolean
+  ipam?: { config?: { subnet?: string }[] }
 }
 
 export interface ComposeModel {
   name?: string
   services: Record<string, ServiceModel>
+  networks?: Record<string, NetworkModel | null>
 }
 
 export const LABEL = {

@@ -3,12 +3,14 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError, UsageError } from '../errors.js'
 import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.js'
-import { applyBlueGreen } from './blueGreen.js'
+import { poolNetworks, refuseNetworkCeiling } from './addressPools.js'
+import { applyBlueGreen, plannedNetworks } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import { type Deps, operator } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseBlueGreenModel, refuseFixedNames, refusePortClashes } from './preflight.js'
+import { refuseSharedNames } from './sharedNetworks.js'
 import { buildRelease, gitVersion, missingImages, prepareRelease, resolveModel, tagsWithImages } from './release.js'
 import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from './releaseStore.js'
 import { nextTag, TAG_PATTERN } from './releaseTag.js'
@@ -58,8 +60,14 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     const m = await modelResolved
     refuseFixedNames(m, env)
     refuseBlueGreenModel(m, env)
+    const networks = env.strategy === 'blue-green' ? await plannedNetworks(e, m) : poolNetworks(m, env.project)
     // Independent queries: together, so the operator waits for the slowest, not the sum.
-    await Promise.all([refusePortClashes(deps, m, env), req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined])
+    await Promise.all([
+      refusePortClashes(deps, m, env),
+      refuseSharedNames(deps, m, env),
+      refuseNetworkCeiling(deps, env.name, networks),
+      req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined,
+    ])
     return m
   })
   if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {

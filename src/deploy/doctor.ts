@@ -16,12 +16,14 @@ import { COMPOSE_LABEL, type EnvironmentDrift, environmentDrift, findUnmanaged, 
 import { checkEngine, type EngineInfo } from './engine.js'
 import { alive, describeHolder, type LockInfo, lockPath } from './lock.js'
 import { findPortClashes } from './preflight.js'
+import { addressPoolUsage, POOL_SNIPPET, type PoolUsage } from './addressPools.js'
+import { describeSharedName, type SharedNameFinding, sharedNameFindings } from './sharedNetworks.js'
 import { environmentsWithState, findActive, readReleases, type ReleaseRecord } from './releaseStore.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 
 export interface Check {
-  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'env-files' | 'locks' | 'disk' | 'edge'
+  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'shared-networks' | 'network-pools' | 'env-files' | 'locks' | 'disk' | 'edge'
   status: CheckStatus
   summary: string
   /** One line per finding. */
@@ -66,7 +68,17 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   const locks = lockCheck(await readLocks(config), hostname(), alive)
   if (engine instanceof BerthError) {
     const notChecked = (id: Check['id']): Check => ({ id, status: 'warn', summary: ENGINE_DOWN, details: [] })
-    checks.push(notChecked('restart-policies'), notChecked('unmanaged'), notChecked('drift'), portCheck(actives, undefined), envFiles, locks, notChecked('disk'))
+    checks.push(
+      notChecked('restart-policies'),
+      notChecked('unmanaged'),
+      notChecked('drift'),
+      portCheck(actives, undefined),
+      notChecked('shared-networks'),
+      notChecked('network-pools'),
+      envFiles,
+      locks,
+      notChecked('disk'),
+    )
     return report(config.app, checks, [], [])
   }
 
@@ -95,6 +107,8 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
     unmanagedCheck(unmanaged),
     driftCheck(drift, actives),
     portCheck(actives, containers),
+    sharedNetworkCheck(sharedNameFindings(envs, containers)),
+    networkPoolCheck(await addressPoolUsage(deps)),
     envFiles,
     locks,
     await diskCheck(deps),
@@ -258,6 +272,37 @@ export function portCheck(actives: readonly ActiveRelease[], running: readonly C
     summary: `${clashes.length} host port clash${clashes.length === 1 ? '' : 'es'}`,
     details: clashes,
     hint: "Give each environment its own host ports in its env file (e.g. WEB_PORT) and deploy it again, or stop what holds the port; a deploy is refused while another project publishes one of its ports.",
+  }
+}
+
+/** SPEC §7: a service answering to the same name as another environment's on a shared network. */
+export function sharedNetworkCheck(findings: readonly SharedNameFinding[]): Check {
+  if (findings.length === 0) return { id: 'shared-networks', status: 'ok', summary: 'no service shares its name with another environment on a shared network', details: [] }
+  const refused = findings.filter((f) => !f.accepted)
+  return {
+    id: 'shared-networks',
+    status: 'warn',
+    summary: `${findings.length} service name${s(findings.length)} answered by more than one environment on a shared network`,
+    details: findings.map((f) => `${f.environment}: ${describeSharedName(f)}`),
+    hint:
+      'A client on that network asking for the name reaches both environments. Give each environment its own network (name: platform-${APP_ENV} from the env file)' +
+      (refused.length ? `; ${[...new Set(refused.map((f) => f.environment))].join(', ')} did not accept it under shared_networks, and its next deploy is refused` : ''),
+  }
+}
+
+/** Below this many free subnets, a few more environments (each colour takes one network) fill the pools. */
+const FEW_NETWORKS = 5
+
+/** How many more compose networks the engine's default address pools can give (each environment and colour takes one). */
+export function networkPoolCheck(usage: PoolUsage): Check {
+  const summary = `${usage.free} more network${s(usage.free)} fit in the engine's address pools (${usage.used} of ${usage.capacity} in use)`
+  if (usage.free >= FEW_NETWORKS) return { id: 'network-pools', status: 'ok', summary, details: [] }
+  return {
+    id: 'network-pools',
+    status: 'warn',
+    summary,
+    details: [],
+    hint: `A deploy that needs a new network is refused once they are full. Widen them in /etc/docker/daemon.json: ${POOL_SNIPPET}, then restart dockerd.`,
   }
 }
 

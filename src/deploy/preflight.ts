@@ -46,6 +46,12 @@ export interface PortClash {
   holder: string
 }
 
+/** Whose a container is, for refusals: its compose project and berth environment, or that it was started by hand. */
+export function describeContainer(c: Container): string {
+  const env = c.labels[LABEL.env]
+  return c.project ? `compose project ${c.project}${env ? ` (berth environment ${env})` : ''}, container ${c.name}` : `container ${c.name}, started outside compose`
+}
+
 /** Host ports the model would publish that a running container of another project already publishes. */
 export function findPortClashes(model: ComposeModel, project: string, running: readonly Container[]): PortClash[] {
   const wanted = publishedPorts(model)
@@ -55,10 +61,7 @@ export function findPortClashes(model: ComposeModel, project: string, running: r
     for (const held of parsePublished(c.ports)) {
       for (const w of wanted) {
         if (Number(w.port) === held.port && w.protocol === held.protocol && overlaps(w.hostIp, held.hostIp)) {
-          const env = c.labels[LABEL.env]
-          const holder = c.project
-            ? `compose project ${c.project}${env ? ` (berth environment ${env})` : ''}, container ${c.name}`
-            : `container ${c.name}, started outside compose`
+          const holder = describeContainer(c)
           if (!clashes.some((x) => x.port === held.port && x.holder === holder)) clashes.push({ port: held.port, protocol: held.protocol, service: w.service, holder })
         }
       }

@@ -3,12 +3,14 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
 import { type Env, applyAndWait, recordedModel, reportFailure, restorePrevious } from './apply.js'
-import { applyBlueGreen } from './blueGreen.js'
+import { poolNetworks, refuseNetworkCeiling } from './addressPools.js'
+import { applyBlueGreen, plannedNetworks } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import type { Deps } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun } from './lockedRun.js'
 import { refusePortClashes } from './preflight.js'
+import { refuseSharedNames } from './sharedNetworks.js'
 import { missingImages, prepareRelease, resolveModel } from './release.js'
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from './releaseStore.js'
 
@@ -147,6 +149,8 @@ async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord
       'RELEASE_IMAGES_MISSING',
     )
   }
-  await refusePortClashes(deps, await recordedModel(e, target), e.env)
+  const model = await recordedModel(e, target)
+  const networks = e.env.strategy === 'blue-green' ? await plannedNetworks(e, model) : poolNetworks(model, e.env.project)
+  await Promise.all([refusePortClashes(deps, model, e.env), refuseSharedNames(deps, model, e.env), refuseNetworkCeiling(deps, e.env.name, networks)])
   return target
 }

@@ -10,6 +10,7 @@ import { type Deps, environmentProjects } from './context.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine } from './engine.js'
 import { findActive, findPrevious, readReleases, type ReleaseRecord } from './releaseStore.js'
+import { type SharedNameFinding, sharedNameFindings } from './sharedNetworks.js'
 
 export interface ServiceStatus {
   service: string
@@ -31,6 +32,8 @@ export interface EnvironmentStatus {
   services: ServiceStatus[]
   /** blue-green: the live and idle colours and where each route points. */
   colours?: ColourStatus
+  /** Its services answering to the same name as another's on a shared network (SPEC §7). */
+  sharedNames?: SharedNameFinding[]
 }
 
 export interface StatusReport {
@@ -58,11 +61,13 @@ export async function status(config: Config, envName: string | undefined, deps: 
       const releases = await readReleases(config.stateDir, env.name)
       const projects = environmentProjects(env)
       const own = containers.filter((c) => projects.includes(c.project ?? ''))
-      if (env.strategy !== 'blue-green') return { ...environmentStatus(env, releases, own), ...environmentDrift(findActive(releases), own, engine.compose) }
+      const shared = sharedNameFindings([env], containers)
+      const base = { ...environmentStatus(env, releases, own), ...(shared.length ? { sharedNames: shared } : {}) }
+      if (env.strategy !== 'blue-green') return { ...base, ...environmentDrift(findActive(releases), own, engine.compose) }
       // The idle colour is stopped on purpose: drift is judged on the stateful project and the live colour.
       const colours = await colourStatus(config.stateDir, env)
       const serving = own.filter((c) => c.project === env.project || (colours.live && c.project === `${env.project}-${colours.live}`))
-      return { ...environmentStatus(env, releases, own), colours, ...environmentDrift(findActive(releases), serving, engine.compose) }
+      return { ...base, colours, ...environmentDrift(findActive(releases), serving, engine.compose) }
     }),
   )
   return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }

@@ -33,8 +33,34 @@ export function gitDescribe(): string[] {
  * the engine compute each container's disk size.
  */
 export function psAll(): string[] {
-  const fields = ['ID', 'Names', 'Image', 'State', 'Status', 'Ports', 'Labels', 'CreatedAt']
-  return ['docker', 'ps', '--all', '--no-trunc', '--format', `{${fields.map((f) => `"${f}":{{json .${f}}}`).join(',')}}`]
+  return ['docker', 'ps', '--all', '--no-trunc', '--format', PS_FIELDS]
+}
+
+const PS_FIELDS = `{${['ID', 'Names', 'Image', 'State', 'Status', 'Ports', 'Labels', 'CreatedAt', 'Networks'].map((f) => `"${f}":{{json .${f}}}`).join(',')}}`
+
+/** Every container attached to any of the given networks (filters of one key are or-ed), whatever its labels: read-only. */
+export function psOnNetworks(networks: readonly string[]): string[] {
+  return ['docker', 'ps', '--all', '--no-trunc', ...networks.flatMap((n) => ['--filter', `network=${n}`]), '--format', PS_FIELDS]
+}
+
+/** Each container's endpoints (network name → aliases, addresses), one JSON object per line; no env values are read. */
+export function inspectNetworkEndpoints(ids: readonly string[]): string[] {
+  return ['docker', 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"networks":{{json .NetworkSettings.Networks}}}', ...ids]
+}
+
+/** The names of every network of the engine, one per line. */
+export function networkNames(): string[] {
+  return ['docker', 'network', 'ls', '--format', '{{.Name}}']
+}
+
+/** Each given network's name and IPAM subnets, one JSON object per line. */
+export function networkSubnets(networks: readonly string[]): string[] {
+  return ['docker', 'network', 'inspect', '--format', '{"name":{{json .Name}},"ipam":{{json .IPAM.Config}}}', ...networks]
+}
+
+/** The engine's default-address-pools (null when the daemon uses Docker's built-in ones). */
+export function defaultAddressPools(): string[] {
+  return ['docker', 'info', '--format', '{{json .DefaultAddressPools}}']
 }
 
 /** Restart policy of each container, one JSON object per line; only these fields, so no env values (secrets) are read. */

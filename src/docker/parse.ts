@@ -30,6 +30,8 @@ export interface Container {
   status: string
   ports: string
   labels: Record<string, string>
+  /** Names of the networks it is attached to (absent when the listing did not ask). */
+  networks?: string[]
   project?: string
   service?: string
   createdAt: string
@@ -55,6 +57,7 @@ export function parsePs(text: string): Container[] {
       status,
       ports: String(row.Ports ?? ''),
       labels,
+      ...(row.Networks === undefined ? {} : { networks: String(row.Networks).split(',').map((n) => n.trim()).filter(Boolean) }),
       // Images compose builds carry the project label too, so a `docker run` of one inherits it; only
       // containers compose itself created have the oneoff label, which compose's own listing filters on.
       project: labels['com.docker.compose.oneoff'] === undefined ? undefined : labels['com.docker.compose.project'],

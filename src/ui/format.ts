@@ -2,6 +2,7 @@ import type { ColourStatus } from '../deploy/blueGreen.js'
 import type { DoctorReport } from '../deploy/doctor.js'
 import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../deploy/drift.js'
 import type { ReleaseRecord } from '../deploy/releaseStore.js'
+import { describeSharedName } from '../deploy/sharedNetworks.js'
 import type { StatusReport } from '../deploy/status.js'
 import { table } from './table.js'
 
@@ -22,6 +23,7 @@ export function formatStatus(report: StatusReport): string {
       out.push(table(rows))
     }
     out.push(...formatDrift(env, env.release))
+    for (const f of env.sharedNames ?? []) out.push(`  warning: ${describeSharedName(f)}`)
     out.push('')
   }
   if (report.unmanaged.length > 0) out.push(...formatUnmanaged(report.app, report.unmanaged))

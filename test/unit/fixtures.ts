@@ -18,5 +18,6 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
     stateful: [],
     routes: [],
     drainMs: 10_000,
+    sharedNetworks: [],
   }
 }

@@ -188,6 +188,8 @@ describe('loadConfig: resolution', () => {
             stateful: [],
             routes: [],
             drainMs: 10_000,
+      sharedNetworks: [],
+            sharedNetworks: [],
           },
         ],
       ]),
@@ -216,6 +218,7 @@ describe('loadConfig: resolution', () => {
       stateful: [],
       routes: [],
       drainMs: 10_000,
+      sharedNetworks: [],
     })
     expect(config.environments.get('production')).toMatchObject({
       envFile: join(good, 'secrets', 'production.env'),

@@ -270,7 +270,10 @@ describe('doctor', () => {
       ['docker compose version', { stdout: JSON.stringify({ version: '2.26.1' }) }],
       ['docker ps', { stdout: [psLine('shop-staging-web-1', web, { Image: `shop-web:${TAG}` }), psLine('shop-web-manual', { 'berth.app': 'shop' }, { Image: `shop-web:${TAG}` })].join('\n') }],
       ['docker inspect', { stdout: '{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"unless-stopped"}' }],
-      // Free space is the host's own: unit tests only see that a failed `docker info` leaves disk unchecked.
+      ['docker network ls', { stdout: 'bridge\nhost\nnone\n' }],
+      ['docker network inspect', { stdout: '{"name":"bridge","ipam":[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]}\n' }],
+      // Free space is the host's own: unit tests only see that a failed `docker info` leaves disk unchecked
+      // (and the address pools are then Docker's built-in ones).
       ['docker info', { exitCode: 1 }],
     ])
     const report = await doctor(config, deps(run))
@@ -281,6 +284,8 @@ describe('doctor', () => {
       unmanaged: 'warn',
       drift: 'ok',
       ports: 'ok',
+      'shared-networks': 'ok',
+      'network-pools': 'ok',
       'env-files': 'fail',
       locks: 'warn',
       disk: 'warn',
@@ -295,7 +300,7 @@ describe('doctor', () => {
     expect(text).toMatch(/^FAIL\s+env-files\s+1 env file readable by other users$/m)
     expect(text).toContain(`hint: chmod 600 ${join(dir, 'environments', 'staging.env')}`)
     expect(text).toMatch(/^WARN\s+locks\s+1 stale lock$/m)
-    expect(text.trimEnd().split('\n').pop()).toBe('1 failed, 3 warnings, 5 ok')
+    expect(text.trimEnd().split('\n').pop()).toBe('1 failed, 3 warnings, 7 ok')
   })
 
   it('still checks env files, locks and recorded ports when the engine is down, and exits 6', async () => {
@@ -310,6 +315,8 @@ describe('doctor', () => {
       ['unmanaged', 'warn'],
       ['drift', 'warn'],
       ['ports', 'ok'],
+      ['shared-networks', 'warn'],
+      ['network-pools', 'warn'],
       ['env-files', 'ok'],
       ['locks', 'ok'],
       ['disk', 'warn'],

@@ -77,6 +77,7 @@ describe('docker argv builders', () => {
       Ports: '0.0.0.0:80->80/tcp',
       Labels: 'maintainer="a, b"',
       CreatedAt: '2026-11-20 08:00:00 +0000 UTC',
+      Networks: 'shop-staging_default,platform',
     })
     expect(parsePs(`${line}\n${line}\n`)[0]).toEqual({
       id: 'c0ffee',
@@ -87,6 +88,7 @@ describe('docker argv builders', () => {
       status: 'Up 2 days (healthy)',
       ports: '0.0.0.0:80->80/tcp',
       labels: { maintainer: '"a, b"' },
+      networks: ['shop-staging_default', 'platform'],
       project: undefined,
       service: undefined,
       createdAt: '2026-11-20 08:00:00 +0000 UTC',

@@ -143,6 +143,7 @@ describe('parsePs', () => {
         'com.docker.compose.project.config_files': '/srv/shop/compose.yaml,/srv/shop/.berth/staging/releases/20261122-093000.yaml',
         'com.docker.compose.project.working_dir': '/srv/shop',
       }),
+      networks: ['shop-staging_default'],
       project: 'shop-staging',
       service: 'web',
       createdAt: '2026-11-22 09:30:05 +0000 UTC',

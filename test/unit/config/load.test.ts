@@ -188,7 +188,6 @@ describe('loadConfig: resolution', () => {
             stateful: [],
             routes: [],
             drainMs: 10_000,
-      sharedNetworks: [],
             sharedNetworks: [],
           },
         ],

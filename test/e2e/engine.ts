@@ -54,9 +54,14 @@ export function copyFixture(name: string): string {
   return dir
 }
 
-/** Removes everything of an app from the engine, by compose project and label only. */
+/**
+ * Removes everything of an app from the engine, by compose project and label only. Blue-green colours go
+ * first: their containers join the stateful project's network, which `down` of that project cannot remove
+ * while they are attached.
+ */
 export function cleanApp(app: string, envs: readonly string[]): void {
-  for (const env of envs) {
+  const colour = (env: string) => (/-(blue|green)$/.test(env) ? 0 : 1)
+  for (const env of [...envs].sort((a, b) => colour(a) - colour(b))) {
     spawnSync('docker', ['compose', '-p', `${app}-${env}`, 'down', '--volumes', '--remove-orphans', '--timeout', '1'], { stdio: 'ignore' })
   }
   const images = spawnSync('docker', ['image', 'ls', '--filter', `label=berth.app=${app}`, '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' })

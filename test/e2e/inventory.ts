@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+
+import { defaultLiveDir } from '../../src/edge/edge.js'
+
+/**
+ * What the engines hold that a test could leave behind: containers, networks, volumes, images, and the edge's
+ * live markers on the host. The suite takes one inventory before its first test (globalSetup.ts) and compares
+ * it with one after its last (leftovers.test.ts): anything new is the suite's own leftover.
+ */
+export interface Inventory {
+  containers: string[]
+  networks: string[]
+  volumes: string[]
+  images: string[]
+  liveMarkers: string[]
+}
+
+function lines(args: string[]): string[] {
+  const r = spawnSync('docker', args, { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${r.stderr.trim()}`)
+  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort()
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = []
+  const walk = (d: string) => {
+    let names: string[]
+    try {
+      names = readdirSync(d)
+    } catch {
+      return
+    }
+    for (const name of names) {
+      const p = join(d, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else out.push(relative(dir, p))
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
+
+export function inventory(): Inventory {
+  return {
+    containers: lines(['ps', '--all', '--no-trunc', '--format', '{{.Names}} ({{.Image}}, {{.Label "com.docker.compose.project"}})']),
+    networks: lines(['network', 'ls', '--format', '{{.Name}}']),
+    volumes: lines(['volume', 'ls', '--format', '{{.Name}}']),
+    // Dangling layers are the engine's build cache, not objects of a test: only tagged images count.
+    images: lines(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).filter((ref) => !ref.includes('<none>')),
+    liveMarkers: filesUnder(defaultLiveDir()),
+  }
+}
+
+/** What `after` holds that `before` did not, per kind; empty kinds left out. */
+export function leftovers(before: Inventory, after: Inventory): Partial<Inventory> {
+  const out: Partial<Inventory> = {}
+  for (const kind of Object.keys(after) as (keyof Inventory)[]) {
+    const added = after[kind].filter((item) => !before[kind].includes(item))
+    if (added.length) out[kind] = added
+  }
+  return out
+}

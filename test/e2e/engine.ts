@@ -69,8 +69,9 @@ export function cleanApp(app: string, envs: readonly string[]): void {
   if (refs.length) spawnSync('docker', ['image', 'rm', '--force', ...refs], { stdio: 'ignore' })
 }
 
-function hashTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
+/** Every file below dir (relative paths, sorted); none when dir does not exist. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = []
   const walk = (d: string) => {
     let entries: string[]
     try {
@@ -80,13 +81,21 @@ function hashTree(dir: string): Record<string, string> {
     }
     for (const name of entries) {
       const p = join(d, name)
-      const st = statSync(p)
-      if (st.isDirectory()) walk(p)
-      else out[relative(dir, p)] = `${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`
+      if (statSync(p).isDirectory()) walk(p)
+      else out.push(relative(dir, p))
     }
   }
   walk(dir)
-  return out
+  return out.sort()
+}
+
+function hashTree(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    filesUnder(dir).map((file) => {
+      const p = join(dir, file)
+      return [file, `${(statSync(p).mode & 0o777).toString(8)} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`]
+    }),
+  )
 }
 
 /**

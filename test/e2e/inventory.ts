@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
 
 import { defaultLiveDir } from '../../src/edge/edge.js'
+import { filesUnder } from './engine.js'
 
 /**
  * What the engines hold that a test could leave behind: containers, networks, volumes, images, and the edge's
@@ -21,25 +20,6 @@ function lines(args: string[]): string[] {
   const r = spawnSync('docker', args, { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${r.stderr.trim()}`)
   return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort()
-}
-
-function filesUnder(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string) => {
-    let names: string[]
-    try {
-      names = readdirSync(d)
-    } catch {
-      return
-    }
-    for (const name of names) {
-      const p = join(d, name)
-      if (statSync(p).isDirectory()) walk(p)
-      else out.push(relative(dir, p))
-    }
-  }
-  walk(dir)
-  return out.sort()
 }
 
 export function inventory(): Inventory {

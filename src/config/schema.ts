@@ -199,7 +199,8 @@ function typeOf(value: unknown): string {
 
 /** Fallback messages for issues the schema does not phrase itself. */
 export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code !== 'invalid_type') return undefined
+  if (issue.code !== 'invalid_type' && issue.code !== 'invalid_value') return undefined
   if (issue.input === undefined) return 'is required'
+  if (issue.code === 'invalid_value') return undefined
   return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${typeOf(issue.input)}`
 }

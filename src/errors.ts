@@ -65,6 +65,31 @@ export class LockHeldError extends BerthError {
   }
 }
 
+/**
+ * A state file under the state directory (release records, colour state, the lock) does not parse or does
+ * not match its schema. berth never overwrites it: read before a run, it refuses the run before anything
+ * changes (exit 2); found by a write in the middle of a run (something else damaged it meanwhile), the run
+ * stops there with exit 1, as what it did so far is not recorded. The message names the file and the
+ * problem, never the content (state files hold resolved configs); `fix` is the one command to run.
+ */
+export class StateDamagedError extends BerthError {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly fix: string,
+    duringRun = false,
+  ) {
+    super(
+      duringRun
+        ? `${file} was damaged by something else during this run (${problem}); berth did not overwrite it, so it does not record what this run did`
+        : `${file} is damaged: ${problem}; nothing was changed`,
+      duringRun ? 'STATE_DAMAGED_DURING_RUN' : 'STATE_DAMAGED',
+      duringRun ? ExitCode.unexpected : ExitCode.usage,
+      duringRun ? `${fix} Then check what runs with: berth status` : fix,
+    )
+  }
+}
+
 /** The new release was not healthy; the previous one was re-applied and is healthy (exit 3). */
 export class RolledBackError extends BerthError {
   constructor(message: string, hint?: string) {

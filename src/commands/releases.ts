@@ -1,23 +1,25 @@
 import { Args } from '@oclif/core'
 
 import { BerthCommand } from '../baseCommand.js'
-import { selectEnvironment } from '../config/load.js'
-import { readReleases, type ReleaseRecord } from '../deploy/releaseStore.js'
+import { releaseHistory, type ReleaseHistory } from '../deploy/status.js'
+import { ExitCode } from '../errors.js'
 import { formatReleases } from '../ui/format.js'
 
 export default class Releases extends BerthCommand {
-  static override description = 'List the release history of ENV, newest first, marking the active and previous releases'
+  static override description = `List the release history of ENV, newest first, marking the active and previous releases
+
+When ENV's release records are damaged, says what is wrong and the command that fixes it, lists the history the last good copy holds, and exits 2.`
 
   static override examples = ['<%= config.bin %> releases production', '<%= config.bin %> releases staging --json']
 
   static override args = { env: Args.string({ description: 'environment name', required: true }) }
 
-  async run(): Promise<{ environment: string; releases: ReleaseRecord[] }> {
+  async run(): Promise<ReleaseHistory> {
     const { args, flags } = await this.parse(Releases)
     const config = await this.loadConfig(flags.config)
-    const env = selectEnvironment(config, args.env)
-    const releases = await readReleases(config.stateDir, env.name)
-    this.log(formatReleases(env.name, releases))
-    return { environment: env.name, releases }
+    const history = await releaseHistory(config, args.env)
+    this.log(formatReleases(history))
+    if (history.damaged) process.exitCode = ExitCode.usage
+    return history
   }
 }

@@ -7,7 +7,9 @@ import { formatStatus } from '../ui/format.js'
 export default class Status extends BerthCommand {
   static override description = `Show each environment: its release, since when, its services with state, health and ports, and its drift from the active release record
 
-Drift: containers whose image or compose config hash differ from the active release, containers created in the environment's project without berth, and services with no container. Below the environments, containers that look like the app's (name or image) but belong to none of its environments — started by hand — with the command that brings each back under berth.`
+Drift: containers whose image or compose config hash differ from the active release, containers created in the environment's project without berth, and services with no container. Below the environments, containers that look like the app's (name or image) but belong to none of its environments — started by hand — with the command that brings each back under berth.
+
+An environment whose state files (release records, colour state) are damaged is marked, with what is wrong and the command that fixes it; the others are shown as usual, and the exit code stays 0.`
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status production --json']
 

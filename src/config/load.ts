@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { ConfigError, UsageError } from '../errors.js'
-import { NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
+import { formatPath, NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
 import type { Config, EnvironmentConfig, HealthConfig, Route } from './types.js'
 
 export interface LoadOptions {
@@ -108,10 +108,6 @@ class Source {
     }
     return offset === undefined ? undefined : this.lines.linePos(offset).line
   }
-}
-
-function formatPath(path: SchemaIssue['path']): string {
-  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('')
 }
 
 async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {

@@ -172,13 +172,22 @@ export type Validation = { ok: true; value: DeployFile } | { ok: false; issues: 
 export function validateDeployFile(data: unknown): Validation {
   const result = deployFileSchema.safeParse(data, { error: describeIssue })
   if (result.success) return { ok: true, value: result.data }
-  const issues = result.error.issues.flatMap((issue): SchemaIssue[] => {
+  return { ok: false, issues: schemaIssues(result.error) }
+}
+
+/** A failed parse's issues as operators read them (parse with `{ error: describeIssue }`); each unknown key is its own issue. */
+export function schemaIssues(error: z.ZodError): SchemaIssue[] {
+  return error.issues.flatMap((issue): SchemaIssue[] => {
     const path = issue.path.filter((key) => typeof key !== 'symbol')
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown key' }))
     if (issue.code === 'invalid_key') return [{ path, message: issue.issues[0]?.message ?? issue.message }]
     return [{ path, message: issue.message }]
   })
-  return { ok: false, issues }
+}
+
+/** A key path as operators write it: environments.staging.routes[0].listen */
+export function formatPath(path: SchemaIssue['path']): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('')
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -197,8 +206,9 @@ function typeOf(value: unknown): string {
 }
 
 /** Fallback messages for issues the schema does not phrase itself. */
-function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code !== 'invalid_type') return undefined
+export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_type' && issue.code !== 'invalid_value') return undefined
   if (issue.input === undefined) return 'is required'
+  if (issue.code === 'invalid_value') return undefined
   return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${typeOf(issue.input)}`
 }

@@ -30,6 +30,7 @@ import { type Deps, projectContainers, projectTarget, sourceTarget } from './con
 import { parsePublished } from './preflight.js'
 import { keepUnchangedStateful } from './stateful.js'
 import { configPath, environmentsWithState, type ReleaseRecord } from './releaseStore.js'
+import { readOrDamaged } from './stateDamage.js'
 import { writeFileAtomic } from './stateFiles.js'
 
 /**
@@ -235,14 +236,19 @@ async function removeColour(deps: Deps, target: Parameters<typeof composeDown>[0
 
 /**
  * Host ports in use now, plus every upstream another environment of this state directory has allocated;
- * this environment's own colours are left out, as their ports are theirs to keep.
+ * this environment's own colours are left out, as their ports are theirs to keep. Another environment's
+ * damaged colour state is skipped with a warning (its running colours' ports are still seen as in use).
  */
 async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig): Promise<Set<number>> {
   const taken = new Set<number>()
   for (const name of await environmentsWithState(stateDir)) {
     if (name === env.name) continue
-    const s = await readColours(stateDir, name)
-    for (const c of ['blue', 'green'] as const) for (const port of Object.values(s.upstreams[c])) taken.add(port)
+    const read = await readOrDamaged(readColours(stateDir, name))
+    if (!read.ok) {
+      deps.reporter.warn(`the upstream ports of ${name} are unknown (${read.damaged.file} is damaged); ${env.name}'s new ones avoid the ports in use now`)
+      continue
+    }
+    for (const c of ['blue', 'green'] as const) for (const port of Object.values(read.value.upstreams[c])) taken.add(port)
   }
   const own = new Set([colourProject(env, 'blue'), colourProject(env, 'green')])
   const { stdout } = await deps.run(psByLabels([]))

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 
 import { parse, stringify } from 'yaml'
+import { z } from 'zod'
 
 import type { EnvironmentConfig, HttpProbe, Route } from '../config/types.js'
 import type { ComposeModel, ServiceModel } from './composeModel.js'
-import { readJsonIfExists, writeFileAtomic } from './stateFiles.js'
+import { configFileSchema, tagSchema } from './releaseStore.js'
+import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './stateFiles.js'
 
 /**
  * SPEC §9 blue-green: the environment's stateless services run as two compose projects,
@@ -40,12 +42,32 @@ export function colourProject(env: EnvironmentConfig, c: Colour): string {
   return `${env.project}-${c}`
 }
 
+const colourSchema = z.enum(['blue', 'green'], unlessMissing('expected blue or green'))
+const slotSchema = z.looseObject({ tag: tagSchema, configFile: configFileSchema })
+const PORT_MESSAGE = 'expected a port number from 1 to 65535'
+const portsSchema = z.record(z.string(), z.int(unlessMissing(PORT_MESSAGE)).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE))
+
+export const COLOUR_FILE: StateFile<ColourState> = {
+  schema: z.looseObject({
+    live: colourSchema.optional(),
+    blue: slotSchema.optional(),
+    green: slotSchema.optional(),
+    upstreams: z.looseObject({ blue: portsSchema, green: portsSchema }),
+  }),
+  forgets: 'knows of no live colour: the next deploy brings the release up in blue, as a first deploy does, recreating blue if it runs, and switches the routes to it',
+}
+
+export function coloursPath(stateDir: string, env: string): string {
+  return join(stateDir, env, 'colours.json')
+}
+
+/** A damaged file throws StateDamagedError. */
 export async function readColours(stateDir: string, env: string): Promise<ColourState> {
-  return (await readJsonIfExists<ColourState>(join(stateDir, env, 'colours.json'))) ?? { upstreams: { blue: {}, green: {} } }
+  return (await readStateFile(coloursPath(stateDir, env), COLOUR_FILE)) ?? { upstreams: { blue: {}, green: {} } }
 }
 
 export async function writeColours(stateDir: string, env: string, state: ColourState): Promise<void> {
-  await writeFileAtomic(join(stateDir, env, 'colours.json'), `${JSON.stringify(state, null, 2)}\n`)
+  await writeStateFile(coloursPath(stateDir, env), COLOUR_FILE, state)
 }
 
 export const upstreamKey = (r: Pick<Route, 'service' | 'port'>): string => `${r.service}:${r.port}`

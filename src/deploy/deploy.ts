@@ -15,6 +15,7 @@ import { buildRelease, gitVersion, missingImages, prepareRelease, resolveModel, 
 import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from './releaseStore.js'
 import { nextTag, TAG_PATTERN } from './releaseTag.js'
 import { allReleaseTags, pruneReleases } from './retention.js'
+import { refuseDamagedState } from './stateDamage.js'
 
 export interface DeployRequest {
   config: Config
@@ -53,7 +54,10 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   const varsRead = readEnvFile(env)
   const modelResolved = varsRead.then(() => resolveModel(deps, env))
   modelResolved.catch(() => undefined)
+  const stateReadable = refuseDamagedState(req.config, env)
+  stateReadable.catch(() => undefined)
   await engine
+  await stateReadable
   const vars = await varsRead
   const e: Env = { config: req.config, env, vars }
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
@@ -95,7 +99,7 @@ async function deployLocked(req: DeployRequest, deps: Deps, e: Env, model: Compo
   if (previous) progress.from = previous.tag
   const [git, taken] = await Promise.all([
     gitDescribed,
-    req.tag ? [] : Promise.all([allReleaseTags(config.stateDir), tagsWithImages(deps, config.app)]).then(([a, b]) => [...a, ...b]),
+    req.tag ? [] : Promise.all([allReleaseTags(deps, config.stateDir), tagsWithImages(deps, config.app)]).then(([a, b]) => [...a, ...b]),
   ])
   const tag = req.tag ?? nextTag(started, new Set(taken))
   const prepared = await prepareRelease(deps, config, env, model, tag, git)

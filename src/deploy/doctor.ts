@@ -1,4 +1,4 @@
-import { readFile, stat, statfs } from 'node:fs/promises'
+import { stat, statfs } from 'node:fs/promises'
 import { hostname } from 'node:os'
 
 import type { Config, EnvironmentConfig } from '../config/types.js'
@@ -14,16 +14,19 @@ import { type ComposeModel, oneOffServices, publishedPorts } from './composeMode
 import { type Deps, environmentProjects } from './context.js'
 import { COMPOSE_LABEL, type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine, type EngineInfo } from './engine.js'
-import { alive, describeHolder, type LockInfo, lockPath } from './lock.js'
+import { auditDamage, type AuditDamage } from './audit.js'
+import { alive, describeHolder, type LockInfo, lockPath, parseLock } from './lock.js'
 import { findPortClashes } from './preflight.js'
 import { addressPoolUsage, POOL_SNIPPET, type PoolUsage } from './addressPools.js'
 import { describeSharedName, type SharedNameFinding, sharedNameFindings } from './sharedNetworks.js'
 import { environmentsWithState, findActive, readReleases, type ReleaseRecord } from './releaseStore.js'
+import { type DamagedFile, damagedState, readOrDamaged } from './stateDamage.js'
+import { readIfExists, shellWord } from './stateFiles.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 
 export interface Check {
-  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'shared-networks' | 'network-pools' | 'env-files' | 'locks' | 'disk' | 'edge'
+  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'shared-networks' | 'network-pools' | 'env-files' | 'locks' | 'state' | 'disk' | 'edge'
   status: CheckStatus
   summary: string
   /** One line per finding. */
@@ -66,6 +69,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   const checks: Check[] = engineChecks(engine)
   const envFiles = envFileCheck(await Promise.all(envs.map(async (env) => envFileMode(env))))
   const locks = lockCheck(await readLocks(config), hostname(), alive)
+  const state = stateCheck(await stateFindings(config))
   if (engine instanceof BerthError) {
     const notChecked = (id: Check['id']): Check => ({ id, status: 'warn', summary: ENGINE_DOWN, details: [] })
     checks.push(
@@ -77,6 +81,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
       notChecked('network-pools'),
       envFiles,
       locks,
+      state,
       notChecked('disk'),
     )
     return report(config.app, checks, [], [])
@@ -91,13 +96,15 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   const servingProjects = new Map(
     await Promise.all(
       actives.map(async ({ env }) => {
-        const live = env.strategy === 'blue-green' ? (await readColours(config.stateDir, env.name)).live : undefined
+        // Damaged colour state is the state check's finding; drift then looks at the stateful project only.
+        const live = env.strategy === 'blue-green' ? (await readOrDamaged(readColours(config.stateDir, env.name))).value?.live : undefined
         return [env.name, [env.project, ...(live ? [`${env.project}-${live}`] : [])]] as const
       }),
     ),
   )
+  // An environment whose records are damaged has no baseline to compare with: the state check reports it.
   const drift = await Promise.all(
-    actives.map(async ({ env, record }) => ({
+    actives.filter((a) => !a.damaged).map(async ({ env, record }) => ({
       environment: env.name,
       ...environmentDrift(record, containers.filter((c) => servingProjects.get(env.name)?.includes(c.project ?? '')), engine.compose),
     })),
@@ -111,6 +118,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
     networkPoolCheck(await addressPoolUsage(deps)),
     envFiles,
     locks,
+    state,
     await diskCheck(deps),
     ...(envs.some((e) => e.strategy === 'blue-green') ? [await edgeCheck(deps, config)] : []),
   )
@@ -122,10 +130,15 @@ export interface ActiveRelease {
   record?: ReleaseRecord
   /** The record's resolved config; undefined when there is no active release or its file is gone. */
   model?: ComposeModel
+  /** The release records do not read (the state check's finding). */
+  damaged?: true
 }
 
 async function activeRelease(config: Config, env: EnvironmentConfig): Promise<ActiveRelease> {
-  const record = findActive(await readReleases(config.stateDir, env.name))
+  // Damaged records are the state check's finding: the other checks see no active release.
+  const read = await readOrDamaged(readReleases(config.stateDir, env.name))
+  if (!read.ok) return { env, damaged: true }
+  const record = findActive(read.value)
   if (!record) return { env }
   try {
     return { env, record, model: await recordedModel({ config, env, vars: {} }, record) }
@@ -349,29 +362,76 @@ export function envFileCheck(files: readonly EnvFileMode[]): Check {
 export interface LockFile {
   env: string
   path: string
-  /** undefined: the file exists but does not parse (a run killed while writing it). */
+  /** undefined: the file is empty (a run killed between creating and writing it). */
   info?: LockInfo
 }
 
+/** Every environment of deploy.yml, and every other one with state (their images and locks still count). */
+async function environmentNames(config: Config): Promise<string[]> {
+  return [...new Set([...config.environments.keys(), ...(await environmentsWithState(config.stateDir))])].sort()
+}
+
+/** Locks that read, or are empty; a damaged one is the state check's finding. */
 async function readLocks(config: Config): Promise<LockFile[]> {
-  const envs = [...new Set([...config.environments.keys(), ...(await environmentsWithState(config.stateDir))])].sort()
   const locks = await Promise.all(
-    envs.map(async (env): Promise<LockFile | undefined> => {
+    (await environmentNames(config)).map(async (env): Promise<LockFile | undefined> => {
       const path = lockPath(config.stateDir, env)
-      let text: string
-      try {
-        text = await readFile(path, 'utf8')
-      } catch {
-        return undefined
-      }
-      try {
-        return { env, path, info: JSON.parse(text) as LockInfo }
-      } catch {
-        return { env, path }
-      }
+      const text = await readIfExists(path).catch(() => undefined)
+      if (text === undefined) return undefined
+      const content = parseLock(text)
+      if ('problem' in content) return undefined
+      return { env, path, ...('holder' in content ? { info: content.holder } : {}) }
     }),
   )
   return locks.filter((l): l is LockFile => l !== undefined)
+}
+
+export interface StateFindings {
+  env: string
+  damaged: DamagedFile[]
+  audit?: AuditDamage
+}
+
+async function stateFindings(config: Config): Promise<StateFindings[]> {
+  return Promise.all(
+    (await environmentNames(config)).map(async (env) => {
+      const [damaged, audit] = await Promise.all([damagedState(config.stateDir, env), auditDamage(config.stateDir, env)])
+      return { env, damaged, ...(audit ? { audit } : {}) }
+    }),
+  )
+}
+
+/**
+ * Release records, colour state and locks that do not read stop every deploy, rollback and down of their
+ * environment: fail, with the one command that fixes each. Damaged audit lines only warn: berth appends
+ * after them and never relies on the log.
+ */
+export function stateCheck(findings: readonly StateFindings[]): Check {
+  const damaged = findings.flatMap((f) => f.damaged.map((d) => ({ env: f.env, ...d })))
+  const audits = findings.flatMap((f) => (f.audit ? [{ env: f.env, ...f.audit }] : []))
+  const details = [
+    ...damaged.map((d) => `${d.env}: ${d.file}: ${d.problem}`),
+    ...audits.map((a) => `${a.env}: ${a.file}: ${a.lines.map((l) => `line ${l.line}: ${l.problem}`).join('; ')}`),
+  ]
+  if (details.length === 0) return { id: 'state', status: 'ok', summary: `the state files of ${findings.length} environment${s(findings.length)} read as they should`, details: [] }
+  const auditFix = audits.map((a) => `sed -i '${a.lines.map((l) => `${l.line}d`).join(';')}' ${shellWord(a.file)}`)
+  if (damaged.length === 0) {
+    return {
+      id: 'state',
+      status: 'warn',
+      summary: `${audits.length} audit log${s(audits.length)} with damaged lines`,
+      details,
+      hint: `berth appends after damaged lines and never reads the log to decide anything. To drop them: ${auditFix.join('; ')}`,
+    }
+  }
+  const envs = [...new Set(damaged.map((d) => d.env))]
+  return {
+    id: 'state',
+    status: 'fail',
+    summary: `${damaged.length} damaged state file${s(damaged.length)} (${envs.join(', ')}): deploy, rollback and down of ${envs.length === 1 ? 'that environment are' : 'those environments are'} refused`,
+    details,
+    hint: [...damaged.map((d) => `${d.env}: ${d.fix}`), ...(auditFix.length ? [`audit lines: ${auditFix.join('; ')}`] : [])].join('\n        '),
+  }
 }
 
 /** SPEC §7: a lock whose process is gone on this host is stale; one taken on another host cannot be judged from here. */
@@ -381,7 +441,7 @@ export function lockCheck(locks: readonly LockFile[], host: string, isAlive: (pi
   for (const l of locks) {
     if (!l.info) {
       stale.push(l)
-      details.push(`${l.env}: ${l.path} is unreadable (left by a run killed while taking it)`)
+      details.push(`${l.env}: ${l.path} is empty (left by a run killed while taking it)`)
     } else if (l.info.host !== host) {
       details.push(`${l.env}: locked on host ${l.info.host} by ${describeHolder(l.info)}; its process cannot be checked from here`)
     } else if (isAlive(l.info.pid)) {
@@ -446,8 +506,9 @@ export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
   if (edge.error) details.push(edge.error)
   for (const env of config.environments.values()) {
     if (env.strategy !== 'blue-green') continue
-    const state = await readColours(config.stateDir, env.name)
-    if (!state.live) continue
+    // Damaged colour state is the state check's finding.
+    const state = (await readOrDamaged(readColours(config.stateDir, env.name))).value
+    if (!state?.live) continue
     const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
     const live = edge.liveDir ? await readLive(edge.liveDir, config.app, env.name) : undefined
     if (edge.running && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)

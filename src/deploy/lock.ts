@@ -2,9 +2,11 @@ import { hostname } from 'node:os'
 import { open, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { LockHeldError } from '../errors.js'
+import { z } from 'zod'
+
+import { LockHeldError, StateDamagedError } from '../errors.js'
 import type { Reporter } from '../progress.js'
-import { ensurePrivateDir } from './stateFiles.js'
+import { ensurePrivateDir, parseState, shellWord, unlessMissing } from './stateFiles.js'
 
 export interface LockInfo {
   pid: number
@@ -24,12 +26,36 @@ export function lockPath(stateDir: string, env: string): string {
 /** A lock file younger than this that cannot be read is being written, not abandoned. */
 const FRESH_MS = 5000
 
-function parseHolder(content: string): LockInfo | undefined {
-  try {
-    return JSON.parse(content) as LockInfo
-  } catch {
-    return undefined
-  }
+const lockSchema: z.ZodType<LockInfo> = z.looseObject({
+  pid: z.int(unlessMissing('expected a process id')).positive('expected a process id'),
+  host: z.string(),
+  by: z.string(),
+  command: z.string(),
+  startedAt: z.string(),
+  manual: z.boolean().optional(),
+  message: z.string().optional(),
+})
+
+/**
+ * What a lock file says. Empty is what a run killed between creating the file (O_EXCL) and writing it
+ * leaves: abandoned once it is older than FRESH_MS. Anything else that does not read as a holder is
+ * damaged: berth writes the whole holder in one write (and removes the file when that write fails), so
+ * it cannot tell who holds such a lock, and neither takes it over nor removes it.
+ */
+export type LockContent = { holder: LockInfo } | { empty: true } | { problem: string }
+
+export function parseLock(content: string): LockContent {
+  if (content === '') return { empty: true }
+  const parsed = parseState(content, lockSchema)
+  return parsed.ok ? { holder: parsed.value } : { problem: parsed.problem }
+}
+
+function damagedLock(path: string, env: string, problem: string): StateDamagedError {
+  return new StateDamagedError(path, problem, `berth cannot tell which run holds it. If no berth run of ${env} is going on, remove it: rm ${shellWord(path)}`)
+}
+
+async function ageMs(path: string): Promise<number> {
+  return Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs
 }
 
 /**
@@ -75,13 +101,18 @@ export function isStale(info: LockInfo): boolean {
   return !info.manual && info.host === hostname() && !alive(info.pid)
 }
 
+/** The holder; undefined when there is no lock or only an empty one. A damaged lock throws StateDamagedError. */
 export async function readLock(stateDir: string, env: string): Promise<LockInfo | undefined> {
+  const path = lockPath(stateDir, env)
+  let content: LockContent
   try {
-    return parseHolder(await readFile(lockPath(stateDir, env), 'utf8'))
+    content = parseLock(await readFile(path, 'utf8'))
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
+  if ('problem' in content) throw damagedLock(path, env, content.problem)
+  return 'holder' in content ? content.holder : undefined
 }
 
 /** Removes a hold taken by hand, or a stale lock; never the lock of a run that is still going. */
@@ -105,7 +136,14 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o600)
-      await handle.writeFile(`${JSON.stringify(info)}\n`)
+      try {
+        await handle.writeFile(`${JSON.stringify(info)}\n`)
+      } catch (error) {
+        // A full disk must not leave a half-written lock behind, which nobody could judge.
+        await handle.close()
+        await rm(path, { force: true })
+        throw error
+      }
       await handle.close()
       let held = true
       // Once only: a second call after another run took the lock must not remove theirs.
@@ -124,10 +162,12 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // released meanwhile
       throw error
     }
-    const holder = parseHolder(content)
-    if (!holder && Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs < FRESH_MS) {
+    const parsed = parseLock(content)
+    const holder = 'holder' in parsed ? parsed.holder : undefined
+    if (!holder && (await ageMs(path)) < FRESH_MS) {
       throw new LockHeldError(`${env} is being locked by another run at this moment`, 'Try again in a few seconds.')
     }
+    if ('problem' in parsed) throw damagedLock(path, env, parsed.problem)
     if (holder && !isStale(holder)) {
       throw new LockHeldError(
         `${env} is locked by ${describeHolder(holder)}`,
@@ -139,7 +179,7 @@ export async function acquireLock(stateDir: string, env: string, info: LockInfo,
       )
     }
     if (await removeIfUnchanged(path, content)) {
-      reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, whose process is gone` : ''}`)
+      reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, whose process is gone` : ': an empty lock file, left by a run killed while taking it'}`)
     }
   }
   throw new LockHeldError(`${env} is locked: another run took the lock at the same moment`, 'Try again.')

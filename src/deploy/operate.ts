@@ -13,6 +13,7 @@ import { checkEngine } from './engine.js'
 import { lockedRun } from './lockedRun.js'
 import { resolveModel } from './release.js'
 import { configPath, findActive, readReleases, type ReleaseRecord, setStatus, writeReleases } from './releaseStore.js'
+import { refuseDamagedState } from './stateDamage.js'
 
 /** logs, compose and down (SPEC §4): operating an environment that deploy brought up. */
 
@@ -212,6 +213,7 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
   const env = selectEnvironment(req.config, req.envName)
   await checkEngine(deps.run)
   await registerEnvSecrets(env)
+  await refuseDamagedState(req.config, env)
   const running = findActive(await readReleases(req.config.stateDir, env.name))
   const what = `${env.project}${running ? ` (release ${running.tag})` : ''}`
   if (env.confirm && !(await req.confirm(`Stop and remove ${what}${req.volumes ? ' and delete its volumes' : ''}?`))) {

@@ -1,7 +1,9 @@
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
-import { readJsonIfExists, writeFileAtomic } from './stateFiles.js'
+import { z } from 'zod'
+
+import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './stateFiles.js'
 
 /**
  * active: live now · previous: the release `rollback` returns to · superseded: older, once active ·
@@ -35,9 +37,62 @@ export interface ReleaseRecord {
   durationMs?: number
 }
 
-interface ReleaseFile {
+export interface ReleaseFile {
   version: 1
   releases: ReleaseRecord[]
+}
+
+/** Docker's rule for a tag: release tags become image tags (TAG_PATTERN is what berth itself gives out). */
+export const tagSchema = z.string().regex(/^[\w][\w.-]{0,127}$/, 'expected a release tag like 20261122-093000')
+/** A file name inside the environment's releases/ folder: never a path that leads elsewhere. */
+export const configFileSchema = z.string().regex(/^(?!\.\.?$)[^/\\]+$/, 'expected a file name in the releases/ folder')
+const time = z.iso.datetime(unlessMissing('expected a UTC time like 2026-11-22T09:30:00.000Z'))
+const names = z.record(z.string(), z.string())
+
+// Loose objects: a field a newer berth adds survives this one rewriting the file.
+const releaseRecordSchema = z.looseObject({
+  tag: tagSchema,
+  deployedAt: time,
+  activeSince: time.optional(),
+  by: z.string(),
+  git: z.string().optional(),
+  status: z.enum(['active', 'previous', 'superseded', 'failed', 'rolled-back'], unlessMissing('expected active, previous, superseded, failed or rolled-back')),
+  images: names,
+  builtImages: z.array(z.string()),
+  envHash: z.string(),
+  configFile: configFileSchema,
+  configHashes: names.optional(),
+  colour: z.enum(['blue', 'green'], unlessMissing('expected blue or green')).optional(),
+  serviceReleases: names.optional(),
+  durationMs: z.number().optional(),
+})
+
+const releaseFileSchema: z.ZodType<ReleaseFile> = z
+  .looseObject({
+    version: z.literal(1, unlessMissing('expected 1 (the only version this berth reads)')),
+    releases: z.array(releaseRecordSchema),
+  })
+  .superRefine((file, ctx) => {
+    // Which release runs and which one rollback returns to are read from the statuses: each at most once.
+    const first = new Map<string, number>()
+    file.releases.forEach((r, i) => {
+      const seen = first.get(r.tag)
+      if (seen !== undefined) ctx.addIssue({ code: 'custom', path: ['releases', i, 'tag'], message: `${r.tag} is also the tag of releases[${seen}]` })
+      else first.set(r.tag, i)
+    })
+    for (const status of ['active', 'previous'] as const) {
+      const at = file.releases.flatMap((r, i) => (r.status === status ? [i] : []))
+      for (const i of at.slice(1)) ctx.addIssue({ code: 'custom', path: ['releases', i, 'status'], message: `a second ${status} release (releases[${at[0]}] is ${status})` })
+    }
+  })
+
+export const RELEASE_FILE: StateFile<ReleaseFile> = {
+  schema: releaseFileSchema,
+  forgets: 'starts a new release history for the environment: nothing to roll back to until the next deploy, and retention no longer protects the images of the releases it forgot',
+}
+
+export function releasesPath(stateDir: string, env: string): string {
+  return join(stateDir, env, 'releases.json')
 }
 
 export function envStateDir(stateDir: string, env: string): string {
@@ -48,15 +103,13 @@ export function configPath(stateDir: string, env: string, configFile: string): s
   return join(stateDir, env, 'releases', configFile)
 }
 
-/** Newest first. */
+/** Newest first; none when the environment has no records yet. A damaged file throws StateDamagedError. */
 export async function readReleases(stateDir: string, env: string): Promise<ReleaseRecord[]> {
-  const file = await readJsonIfExists<ReleaseFile>(join(stateDir, env, 'releases.json'))
-  return file?.releases ?? []
+  return (await readStateFile(releasesPath(stateDir, env), RELEASE_FILE))?.releases ?? []
 }
 
 export async function writeReleases(stateDir: string, env: string, releases: ReleaseRecord[]): Promise<void> {
-  const file: ReleaseFile = { version: 1, releases }
-  await writeFileAtomic(join(stateDir, env, 'releases.json'), `${JSON.stringify(file, null, 2)}\n`)
+  await writeStateFile(releasesPath(stateDir, env), RELEASE_FILE, { version: 1, releases })
 }
 
 /** Environments that have state, whether or not deploy.yml still names them (their images stay protected). */

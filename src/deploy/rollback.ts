@@ -13,6 +13,7 @@ import { refusePortClashes } from './preflight.js'
 import { refuseSharedNames } from './sharedNetworks.js'
 import { missingImages, prepareRelease, resolveModel } from './release.js'
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from './releaseStore.js'
+import { refuseDamagedState } from './stateDamage.js'
 
 export interface RollbackRequest {
   config: Config
@@ -42,6 +43,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   // reported (exit 6 before an unknown release).
   const engine = checkEngine(deps.run)
   const checked = (async () => {
+    await refuseDamagedState(req.config, env)
     const e: Env = { config: req.config, env, vars: await readEnvFile(env) }
     const releases = await readReleases(req.config.stateDir, env.name)
     return { e, releases, target: chooseTarget(deps, e, releases, req.to) }
@@ -57,6 +59,8 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
   return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
+    // Read again under the lock, before anything changes: a deploy may have finished since the checks.
+    const current = await readReleases(req.config.stateDir, env.name)
     progress.tag = target.tag
     if (active) progress.from = active.tag
     let applied: ReleaseRecord = target
@@ -81,7 +85,6 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
       configHashes = result.configHashes
     }
     const now = deps.now()
-    const current = await readReleases(req.config.stateDir, env.name)
     const updated = activate(
       current.map((r) => (r.tag === applied.tag ? { ...applied, configHashes } : r)),
       target.tag,

@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
+import type { z } from 'zod'
+
+import { describeIssue, formatPath, schemaIssues } from '../config/schema.js'
+import { StateDamagedError } from '../errors.js'
+
 /** SPEC §7: the state directory holds resolved configs (with secrets): 0700 directories, 0600 files. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
@@ -27,11 +32,100 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   }
 }
 
-export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+export async function readIfExists(path: string): Promise<string | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as T
+    return await readFile(path, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
+}
+
+/** A JSON state file berth reads back (release records, colour state). */
+export interface StateFile<T> {
+  schema: z.ZodType<T>
+  /** What berth no longer knows once the file is moved aside: said in the hint when no good copy is kept. */
+  forgets: string
+}
+
+/** A schema's own message for a wrong value; a missing one still reads "is required". */
+export function unlessMissing(message: string): { error: (issue: { input?: unknown }) => string | undefined } {
+  return { error: (issue) => (issue.input === undefined ? undefined : message) }
+}
+
+export type ParsedState<T> = { ok: true; value: T } | { ok: false; problem: string }
+
+/**
+ * Parses and validates a state file's text. The problem says what is wrong where (`releases[0].tag:
+ * expected a string, got a number`), never what the file holds: JSON.parse's own message quotes the
+ * content, and state files hold secrets.
+ */
+export function parseState<T>(text: string, schema: z.ZodType<T>): ParsedState<T> {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    return { ok: false, problem: jsonProblem(text, error) }
+  }
+  const result = schema.safeParse(data, { error: describeIssue })
+  if (result.success) return { ok: true, value: result.data }
+  const issues = schemaIssues(result.error)
+  const shown = issues.slice(0, 3).map(({ path, message }) => `${path.length > 0 ? formatPath(path) : 'top level'}: ${message}`)
+  return { ok: false, problem: `${shown.join('; ')}${issues.length > 3 ? ` (and ${issues.length - 3} more)` : ''}` }
+}
+
+function jsonProblem(text: string, error: unknown): string {
+  if (text.trim() === '') return 'the file is empty'
+  const message = error instanceof Error ? error.message : ''
+  if (/end of JSON input|Unterminated/i.test(message)) return 'not valid JSON: it ends before the JSON does (cut short)'
+  const at = /at position (\d+)/.exec(message)
+  if (!at) return 'not valid JSON'
+  const position = Number(at[1])
+  if (position >= text.trimEnd().length) return 'not valid JSON: it ends before the JSON does (cut short)'
+  const before = text.slice(0, position).split('\n')
+  return `not valid JSON at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
+}
+
+export function lastGoodPath(path: string): string {
+  return `${path}.last-good`
+}
+
+/** Reads and validates a state file; undefined when there is none. A damaged one throws StateDamagedError. */
+export async function readStateFile<T>(path: string, kind: StateFile<T>): Promise<T | undefined> {
+  const text = await readIfExists(path)
+  if (text === undefined) return undefined
+  const parsed = parseState(text, kind.schema)
+  if (parsed.ok) return parsed.value
+  throw new StateDamagedError(path, parsed.problem, await damageFix(path, kind))
+}
+
+/**
+ * Writes a state file atomically, never over a damaged one (something else damaged it since it was read:
+ * the run stops rather than lose what the file held), and keeps what it wrote as `<file>.last-good` too, so
+ * that when something else damages the file later, restoring it is one `cp`.
+ */
+export async function writeStateFile<T>(path: string, kind: StateFile<T>, value: T): Promise<void> {
+  const current = await readIfExists(path)
+  const parsed = current === undefined ? undefined : parseState(current, kind.schema)
+  if (parsed && !parsed.ok) throw new StateDamagedError(path, parsed.problem, await damageFix(path, kind), true)
+  const data = `${JSON.stringify(value, null, 2)}\n`
+  // A last good copy that does not read back would make the hint a trap.
+  const own = parseState(data, kind.schema)
+  if (!own.ok) throw new Error(`berth would write an invalid ${path} (${own.problem}); nothing was written`)
+  await writeFileAtomic(path, data)
+  await writeFileAtomic(lastGoodPath(path), data)
+}
+
+/** The one command that gets berth going again: restore the last good copy, or move the damaged file aside. */
+export async function damageFix<T>(path: string, kind: StateFile<T>): Promise<string> {
+  const copy = lastGoodPath(path)
+  const text = await readIfExists(copy)
+  if (text !== undefined && parseState(text, kind.schema).ok) return `Restore the last good copy berth kept: cp ${shellWord(copy)} ${shellWord(path)}`
+  const aside = `${path}.damaged-${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}`
+  return `berth kept no good copy of it. Repair it by hand, or move it aside (berth then ${kind.forgets}): mv ${shellWord(path)} ${shellWord(aside)}`
+}
+
+/** A path as one shell word, quoted only when it needs to be. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }

@@ -9,8 +9,10 @@ import { colourStatus, type ColourStatus } from './blueGreen.js'
 import { type Deps, environmentProjects } from './context.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine } from './engine.js'
-import { findActive, findPrevious, readReleases, type ReleaseRecord } from './releaseStore.js'
+import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from './releaseStore.js'
 import { type SharedNameFinding, sharedNameFindings } from './sharedNetworks.js'
+import { type DamagedFile, readOrDamaged } from './stateDamage.js'
+import { lastGoodPath, readStateFile } from './stateFiles.js'
 
 export interface ServiceStatus {
   service: string
@@ -34,6 +36,8 @@ export interface EnvironmentStatus {
   colours?: ColourStatus
   /** Its services answering to the same name as another's on a shared network (SPEC §7). */
   sharedNames?: SharedNameFinding[]
+  /** State files of the environment that do not read: its release (or colours) and drift are unknown. */
+  damaged?: DamagedFile[]
 }
 
 export interface StatusReport {
@@ -58,16 +62,27 @@ export async function status(config: Config, envName: string | undefined, deps: 
   const containers = parsePs(stdout)
   const environments = await Promise.all(
     envs.map(async (env) => {
-      const releases = await readReleases(config.stateDir, env.name)
+      const [releases, colours] = await Promise.all([
+        readOrDamaged(readReleases(config.stateDir, env.name)),
+        env.strategy === 'blue-green' ? readOrDamaged(colourStatus(config.stateDir, env)) : undefined,
+      ])
       const projects = environmentProjects(env)
       const own = containers.filter((c) => projects.includes(c.project ?? ''))
       const shared = sharedNameFindings([env], containers)
-      const base = { ...environmentStatus(env, releases, own), ...(shared.length ? { sharedNames: shared } : {}) }
-      if (env.strategy !== 'blue-green') return { ...base, ...environmentDrift(findActive(releases), own, engine.compose) }
+      const shown = {
+        ...environmentStatus(env, releases.ok ? releases.value : [], own),
+        ...(colours?.ok ? { colours: colours.value } : {}),
+        ...(shared.length ? { sharedNames: shared } : {}),
+      }
+      if (!releases.ok || colours?.ok === false) {
+        // What the containers show is still listed; what they should be is unknown.
+        const damaged = [releases, colours].flatMap((r) => (r && !r.ok ? [r.damaged] : []))
+        return { ...shown, damaged, drift: [], driftNote: `drift not checked: ${damaged.length === 1 ? 'a state file is' : 'state files are'} damaged` }
+      }
       // The idle colour is stopped on purpose: drift is judged on the stateful project and the live colour.
-      const colours = await colourStatus(config.stateDir, env)
-      const serving = own.filter((c) => c.project === env.project || (colours.live && c.project === `${env.project}-${colours.live}`))
-      return { ...base, colours, ...environmentDrift(findActive(releases), serving, engine.compose) }
+      const live = colours?.value.live
+      const serving = env.strategy === 'blue-green' ? own.filter((c) => c.project === env.project || (live && c.project === `${env.project}-${live}`)) : own
+      return { ...shown, ...environmentDrift(findActive(releases.value), serving, engine.compose) }
     }),
   )
   return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }
@@ -93,5 +108,29 @@ export function environmentStatus(env: EnvironmentConfig, releases: readonly Rel
         image: c.image,
         ...(c.labels[LABEL.release] ? { release: c.labels[LABEL.release] } : {}),
       })),
+  }
+}
+
+export interface ReleaseHistory {
+  environment: string
+  /** Newest first; empty when the records are damaged. */
+  releases: ReleaseRecord[]
+  damaged?: DamagedFile
+  /** With damaged records: the history the last good copy holds, which the fix restores. */
+  lastGood?: { file: string; releases: ReleaseRecord[] }
+}
+
+/** SPEC §4 releases; a damaged file is shown, with the history its last good copy would restore. */
+export async function releaseHistory(config: Config, envName: string): Promise<ReleaseHistory> {
+  const env = selectEnvironment(config, envName)
+  const read = await readOrDamaged(readReleases(config.stateDir, env.name))
+  if (read.ok) return { environment: env.name, releases: read.value }
+  const copy = lastGoodPath(releasesPath(config.stateDir, env.name))
+  const lastGood = await readOrDamaged(readStateFile(copy, RELEASE_FILE))
+  return {
+    environment: env.name,
+    releases: [],
+    damaged: read.damaged,
+    ...(lastGood.ok && lastGood.value ? { lastGood: { file: copy, releases: lastGood.value.releases } } : {}),
   }
 }

@@ -3,7 +3,8 @@ import type { DoctorReport } from '../deploy/doctor.js'
 import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../deploy/drift.js'
 import type { ReleaseRecord } from '../deploy/releaseStore.js'
 import { describeSharedName } from '../deploy/sharedNetworks.js'
-import type { StatusReport } from '../deploy/status.js'
+import type { DamagedFile } from '../deploy/stateDamage.js'
+import type { ReleaseHistory, StatusReport } from '../deploy/status.js'
 import { table } from './table.js'
 
 /** Human renderings of service results; --json prints the result objects themselves. */
@@ -13,8 +14,11 @@ export function formatStatus(report: StatusReport): string {
   for (const env of report.environments) {
     const head = env.release
       ? `${env.environment} (${env.project}): release ${env.release} since ${env.since}${env.previous ? `, previous ${env.previous}` : ''}`
+      : env.damaged
+      ? `${env.environment} (${env.project}): state damaged, release unknown`
       : `${env.environment} (${env.project}): no release deployed`
     out.push(head)
+    if (env.damaged) out.push(...formatDamaged(env.damaged))
     if (env.colours) out.push(...formatColours(env.colours))
     if (env.services.length === 0) {
       out.push('  no containers')
@@ -75,11 +79,27 @@ export function formatDoctor(report: DoctorReport): string {
   return out.join('\n')
 }
 
-export function formatReleases(env: string, releases: readonly ReleaseRecord[]): string {
+export function formatReleases(history: ReleaseHistory): string {
+  const { environment, damaged, lastGood } = history
+  if (damaged) {
+    return [
+      `${environment}'s release records are damaged: ${damaged.file}: ${damaged.problem}`,
+      `fix: ${damaged.fix}`,
+      ...(lastGood ? ['', `the last good copy (${lastGood.file}) holds:`, releaseTable(environment, lastGood.releases)] : []),
+    ].join('\n')
+  }
+  return releaseTable(environment, history.releases)
+}
+
+function releaseTable(env: string, releases: readonly ReleaseRecord[]): string {
   if (releases.length === 0) return `${env} has no releases yet`
   const rows = [
     ['TAG', 'STATUS', 'DEPLOYED', 'BY', 'GIT'],
     ...releases.map((r) => [r.status === 'active' ? `${r.tag} *` : r.tag, r.status, r.deployedAt, r.by, r.git ?? '-']),
   ]
   return table(rows)
+}
+
+function formatDamaged(damaged: readonly DamagedFile[]): string[] {
+  return damaged.flatMap((d) => [`  state damaged: ${d.file}: ${d.problem}`, `    fix: ${d.fix}`])
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -19,9 +19,10 @@ import {
   MIN_FREE_BYTES,
   portCheck,
   restartCheck,
+  stateCheck,
 } from '../../../src/deploy/doctor.js'
 import type { LockInfo } from '../../../src/deploy/lock.js'
-import { type ReleaseRecord, writeReleases } from '../../../src/deploy/releaseStore.js'
+import { type ReleaseRecord, releasesPath, writeReleases } from '../../../src/deploy/releaseStore.js'
 import { writeFileAtomic } from '../../../src/deploy/stateFiles.js'
 import { inspectRestartPolicies } from '../../../src/docker/docker.js'
 import { parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
@@ -205,6 +206,33 @@ describe('lockCheck', () => {
   })
 })
 
+describe('stateCheck', () => {
+  const damaged = { file: '/s/.berth/staging/releases.json', problem: 'releases[0].tag: expected a string, got number', fix: 'Restore the last good copy berth kept: cp /s/.berth/staging/releases.json.last-good /s/.berth/staging/releases.json' }
+  const audit = { file: '/s/.berth/production/audit.log', lines: [{ line: 3, problem: 'not valid JSON' }, { line: 9, problem: 'not valid JSON' }] }
+
+  it('is ok when every state file reads', () => {
+    expect(stateCheck([{ env: 'staging', damaged: [] }, { env: 'production', damaged: [] }])).toEqual({ id: 'state', status: 'ok', summary: 'the state files of 2 environments read as they should', details: [] })
+  })
+
+  it('fails on damaged records, naming the file, the problem and the fix', () => {
+    const check = stateCheck([{ env: 'staging', damaged: [damaged] }, { env: 'production', damaged: [], audit }])
+    expect(check.status).toBe('fail')
+    expect(check.summary).toBe('1 damaged state file (staging): deploy, rollback and down of that environment are refused')
+    expect(check.details).toEqual([
+      'staging: /s/.berth/staging/releases.json: releases[0].tag: expected a string, got number',
+      'production: /s/.berth/production/audit.log: line 3: not valid JSON; line 9: not valid JSON',
+    ])
+    expect(check.hint).toContain(`staging: ${damaged.fix}`)
+    expect(check.hint).toContain("sed -i '3d;9d' /s/.berth/production/audit.log")
+  })
+
+  it('only warns about damaged audit lines: berth appends after them and relies on nothing in the log', () => {
+    const check = stateCheck([{ env: 'production', damaged: [], audit }])
+    expect(check).toMatchObject({ status: 'warn', summary: '1 audit log with damaged lines' })
+    expect(check.hint).toBe("berth appends after damaged lines and never reads the log to decide anything. To drop them: sed -i '3d;9d' /s/.berth/production/audit.log")
+  })
+})
+
 describe('diskCheckOf', () => {
   it('warns under 2 GiB free', () => {
     expect(diskCheckOf('/var/lib/docker', MIN_FREE_BYTES).status).toBe('ok')
@@ -288,6 +316,7 @@ describe('doctor', () => {
       'network-pools': 'ok',
       'env-files': 'fail',
       locks: 'warn',
+      state: 'ok',
       disk: 'warn',
     })
     expect(report.exitCode).toBe(1)
@@ -300,7 +329,42 @@ describe('doctor', () => {
     expect(text).toMatch(/^FAIL\s+env-files\s+1 env file readable by other users$/m)
     expect(text).toContain(`hint: chmod 600 ${join(dir, 'environments', 'staging.env')}`)
     expect(text).toMatch(/^WARN\s+locks\s+1 stale lock$/m)
-    expect(text.trimEnd().split('\n').pop()).toBe('1 failed, 3 warnings, 7 ok')
+    expect(text.trimEnd().split('\n').pop()).toBe('1 failed, 3 warnings, 8 ok')
+  })
+
+  it.each([
+    ['cut short', (text: string) => text.slice(0, 80)],
+    ['of the wrong shape', () => '[{"tag": 5}]'],
+    ['empty', () => ''],
+  ])('fails the state check on release records %s, still runs every other check, and exits 1', async (_name, damage) => {
+    const path = releasesPath(config.stateDir, 'staging')
+    await writeFile(path, damage(await readFile(path, 'utf8')))
+    const { run } = fakeRun([
+      ['docker version', { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }) }],
+      ['docker compose version', { stdout: JSON.stringify({ version: '2.26.1' }) }],
+      ['docker ps', { stdout: psLine('shop-staging-web-1', { ...composeLabels('shop-staging', 'web'), 'berth.app': 'shop', 'berth.env': 'staging' }, { Image: `shop-web:${TAG}` }) }],
+      ['docker inspect', { stdout: '{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"unless-stopped"}' }],
+      ['docker network ls', { stdout: 'bridge\n' }],
+      ['docker network inspect', { stdout: '{"name":"bridge","ipam":[{"Subnet":"172.17.0.0/16"}]}\n' }],
+      ['docker info', { exitCode: 1 }],
+    ])
+    const report = await doctor(config, deps(run))
+    const state = report.checks.find((c) => c.id === 'state')
+    expect(state).toMatchObject({ status: 'fail', details: [expect.stringMatching(new RegExp(`^staging: ${path}: `))], hint: `staging: Restore the last good copy berth kept: cp ${path}.last-good ${path}` })
+    expect(report.checks.map((c) => c.id)).toEqual(['engine', 'compose', 'restart-policies', 'unmanaged', 'drift', 'ports', 'shared-networks', 'network-pools', 'env-files', 'locks', 'state', 'disk'])
+    // Without records there is nothing to compare staging's containers with: no drift is made up.
+    expect(report.drift.map((d) => d.environment)).toEqual(['production'])
+    expect(report.checks.find((c) => c.id === 'drift')?.status).toBe('ok')
+    expect(report.exitCode).toBe(1)
+    expect(formatDoctor(report)).toMatch(/^FAIL\s+state\s+1 damaged state file \(staging\)/m)
+  })
+
+  it('reports a damaged lock under the state check, not as a lock to take over', async () => {
+    await writeFile(join(config.stateDir, 'staging', 'lock'), '{"pid": "x"}')
+    const daemonDown = { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }
+    const report = await doctor(config, deps(fakeRun([['docker version', daemonDown], ['docker compose version', daemonDown]]).run))
+    expect(report.checks.find((c) => c.id === 'locks')).toMatchObject({ status: 'ok', summary: 'no environment is locked' })
+    expect(report.checks.find((c) => c.id === 'state')).toMatchObject({ status: 'fail', details: [expect.stringMatching(/staging: .*lock: pid: expected a process id; host: is required/)] })
   })
 
   it('still checks env files, locks and recorded ports when the engine is down, and exits 6', async () => {
@@ -319,6 +383,7 @@ describe('doctor', () => {
       ['network-pools', 'warn'],
       ['env-files', 'ok'],
       ['locks', 'ok'],
+      ['state', 'ok'],
       ['disk', 'warn'],
     ])
     // The two version checks run together; nothing else is asked of an engine that does not answer.

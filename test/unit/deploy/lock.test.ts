@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { acquireLock, type LockInfo, lockPath } from '../../../src/deploy/lock.js'
-import { ExitCode, LockHeldError } from '../../../src/errors.js'
+import { acquireLock, type LockInfo, lockPath, parseLock, readLock } from '../../../src/deploy/lock.js'
+import { ExitCode, LockHeldError, StateDamagedError } from '../../../src/errors.js'
 import { type Reporter, silentReporter } from '../../../src/progress.js'
 
 function recordingReporter() {
@@ -40,6 +40,12 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(join(stateDir, '..'), { recursive: true, force: true })
 })
+
+/** Makes a lock file look as old as one nobody is writing any more. */
+async function age(path: string): Promise<void> {
+  const old = new Date(Date.now() - 60_000)
+  await utimes(path, old, old)
+}
 
 describe('acquireLock', () => {
   it('writes the holder to a private lock file and release removes it', async () => {
@@ -115,15 +121,45 @@ describe('acquireLock', () => {
     expect(String((error as Error).message)).toContain('being locked by another run')
   })
 
-  it('takes over a half-written lock file left by a run killed while writing it', async () => {
+  it('refuses an empty lock file while it may still be being written', async () => {
     await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
-    await writeFile(lockPath(stateDir, 'staging'), '{"pid": 12', { mode: 0o600 })
-    const old = new Date(Date.now() - 60_000)
-    await utimes(lockPath(stateDir, 'staging'), old, old)
+    await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
+    const error = await acquireLock(stateDir, 'staging', info(), recordingReporter()).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(LockHeldError)
+    expect(String((error as Error).message)).toContain('being locked by another run')
+  })
+
+  it('takes over an empty lock file left by a run killed between creating and writing it', async () => {
+    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
+    await age(lockPath(stateDir, 'staging'))
     const reporter = recordingReporter()
     const release = await acquireLock(stateDir, 'staging', info(), reporter)
     expect(reporter.warn).toHaveBeenCalledTimes(1)
+    expect(String(reporter.warn.mock.calls[0]?.[0])).toContain('an empty lock file, left by a run killed while taking it')
+    expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8'))).toEqual(info())
     await release()
+  })
+
+  it.each([
+    ['cut short', '{"pid": 12', 'not valid JSON: it ends before the JSON does (cut short)'],
+    ['of the wrong shape', '{"pid": "12", "host": "h", "by": "b", "command": "c", "startedAt": "s"}', 'pid: expected a process id'],
+    ['not JSON at all', 'held by alice', 'not valid JSON'],
+  ])('refuses an old lock file %s (exit 2, naming it), and neither takes it over nor removes it', async (_name, content, problem) => {
+    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    const path = lockPath(stateDir, 'staging')
+    await writeFile(path, content, { mode: 0o600 })
+    await age(path)
+    const reporter = recordingReporter()
+    const error = await acquireLock(stateDir, 'staging', info(), reporter).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StateDamagedError)
+    const e = error as StateDamagedError
+    expect(e).toMatchObject({ code: 'STATE_DAMAGED', exitCode: ExitCode.usage, file: path, problem })
+    expect(e.message).toBe(`${path} is damaged: ${problem}; nothing was changed`)
+    expect(e.hint).toBe(`berth cannot tell which run holds it. If no berth run of staging is going on, remove it: rm ${path}`)
+    expect(e.message).not.toContain('alice')
+    expect(await readFile(path, 'utf8')).toBe(content)
+    expect(reporter.warn).not.toHaveBeenCalled()
   })
 
   it('never takes over a lock taken on another host, even if the pid is unknown here', async () => {
@@ -135,5 +171,25 @@ describe('acquireLock', () => {
     expect(error).toBeInstanceOf(LockHeldError)
     expect((error as LockHeldError).hint).toContain('other-host.example')
     expect(reporter.warn).not.toHaveBeenCalled()
+  })
+})
+
+describe('readLock and parseLock', () => {
+  it('reads the holder, nothing for no lock or an empty one, and throws for a damaged one', async () => {
+    expect(await readLock(stateDir, 'staging')).toBeUndefined()
+    const release = await acquireLock(stateDir, 'staging', info(), silentReporter)
+    expect(await readLock(stateDir, 'staging')).toEqual(info())
+    await release()
+    await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
+    expect(await readLock(stateDir, 'staging')).toBeUndefined()
+    await writeFile(lockPath(stateDir, 'staging'), '[]', { mode: 0o600 })
+    await expect(readLock(stateDir, 'staging')).rejects.toMatchObject({ code: 'STATE_DAMAGED', problem: 'top level: expected a mapping, got a list' })
+  })
+
+  it('tells an empty lock from a damaged one', () => {
+    expect(parseLock('')).toEqual({ empty: true })
+    expect(parseLock(' \n')).toEqual({ problem: 'the file is empty' })
+    expect(parseLock(JSON.stringify(info()))).toEqual({ holder: info() })
+    expect(parseLock('{"host": "h"}')).toEqual({ problem: 'pid: is required; by: is required; command: is required (and 1 more)' })
   })
 })

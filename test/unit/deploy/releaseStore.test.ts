@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -12,6 +12,7 @@ import {
   planRetention,
   readReleases,
   type ReleaseRecord,
+  releasesPath,
   type ReleaseStatus,
   removeUnreferencedConfigs,
   setStatus,
@@ -19,6 +20,7 @@ import {
   writeReleases,
 } from '../../../src/deploy/releaseStore.js'
 import { writeFileAtomic } from '../../../src/deploy/stateFiles.js'
+import { StateDamagedError } from '../../../src/errors.js'
 
 /** Release `tag` deployed at minute `minute`, with web built for it and postgres pulled. */
 function record(tag: string, minute: number, status: ReleaseStatus = 'failed', over: Partial<ReleaseRecord> = {}): ReleaseRecord {
@@ -195,7 +197,10 @@ describe('release files', () => {
     const envDir = join(stateDir, 'staging')
     expect((await stat(envDir)).mode & 0o777).toBe(0o700)
     expect((await stat(join(envDir, 'releases.json'))).mode & 0o777).toBe(0o600)
-    expect(await readdir(envDir)).toEqual(['releases.json'])
+    // Beside it, the last good copy berth restores from: the same content, as private.
+    expect((await readdir(envDir)).sort()).toEqual(['releases.json', 'releases.json.last-good'])
+    expect(await readFile(join(envDir, 'releases.json.last-good'), 'utf8')).toBe(await readFile(join(envDir, 'releases.json'), 'utf8'))
+    expect((await stat(join(envDir, 'releases.json.last-good'))).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(join(envDir, 'releases.json'), 'utf8'))).toMatchObject({ version: 1 })
     expect(await environmentsWithState(stateDir)).toEqual(['staging'])
   })
@@ -219,5 +224,63 @@ describe('release files', () => {
 
   it('removing configs of an environment without a releases folder is a no-op', async () => {
     await expect(removeUnreferencedConfigs(stateDir, 'staging', [])).resolves.toBeUndefined()
+  })
+
+  it('reads back every field berth records', async () => {
+    const full = record('20261122-093000', 0, 'active', {
+      activeSince: at(1),
+      git: 'v1.2-3-gabc-dirty',
+      configHashes: { web: 'a'.repeat(64) },
+      colour: 'green',
+      serviceReleases: { db: '20261121-170512' },
+      durationMs: 4200,
+    })
+    await writeReleases(stateDir, 'staging', [full])
+    expect(await readReleases(stateDir, 'staging')).toEqual([full])
+  })
+})
+
+describe('damaged release files', () => {
+  let stateDir: string
+  let path: string
+  beforeEach(async () => {
+    stateDir = join(await mkdtemp(join(tmpdir(), 'berth-store-')), '.berth')
+    path = releasesPath(stateDir, 'staging')
+    await writeReleases(stateDir, 'staging', deploy(deploy([], 'A', 0), 'B', 10))
+  })
+  afterEach(async () => {
+    await rm(join(stateDir, '..'), { recursive: true, force: true })
+  })
+
+  const good = async () => readFile(path, 'utf8')
+
+  it.each([
+    // The three of issue 9: each used to be read as "no history" or to fail with JSON.parse's words.
+    ['the records replaced by a list', () => '[{"tag": 5}]', 'top level: expected a mapping, got a list'],
+    ['a record of the wrong shape', () => '{"version": 1, "releases": [{"tag": 5}]}', 'releases[0].tag: expected a string, got number; releases[0].deployedAt: is required; releases[0].by: is required (and 5 more)'],
+    ['releases not a list', () => '{"releases": 5}', 'version: is required; releases: expected a list, got number'],
+    ['cut short', async () => (await good()).slice(0, 200), 'not valid JSON: it ends before the JSON does (cut short)'],
+    ['empty', () => '', 'the file is empty'],
+    ['a status berth does not know', async () => (await good()).replace('"previous"', '"live"'), 'releases[1].status: expected active, previous, superseded, failed or rolled-back'],
+    ['two active releases', async () => (await good()).replace('"previous"', '"active"'), 'releases[1].status: a second active release (releases[0] is active)'],
+    ['one tag twice', async () => (await good()).replace('"tag": "A"', '"tag": "B"'), 'releases[1].tag: B is also the tag of releases[0]'],
+    ['a config file outside releases/', async () => (await good()).replace('A.lx0abc.compose.yaml', '../../../etc/passwd'), 'releases[1].configFile: expected a file name in the releases/ folder'],
+    ['a newer version', async () => (await good()).replace('"version": 1', '"version": 2'), 'version: expected 1 (the only version this berth reads)'],
+  ])('refuses records %s, naming the file, the problem and the cp that restores them', async (_name, content, problem) => {
+    const damaged = await content()
+    await writeFile(path, damaged)
+    const error = await readReleases(stateDir, 'staging').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StateDamagedError)
+    expect(error).toMatchObject({ code: 'STATE_DAMAGED', exitCode: 2, file: path, problem, fix: `Restore the last good copy berth kept: cp ${path}.last-good ${path}` })
+    // Never overwritten: the next write is refused and leaves the file as it was.
+    await expect(writeReleases(stateDir, 'staging', [])).rejects.toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN' })
+    expect(await readFile(path, 'utf8')).toBe(damaged)
+  })
+
+  it('the fix restores the history as berth last wrote it', async () => {
+    const before = await readReleases(stateDir, 'staging')
+    await writeFile(path, '{"releases": 5}')
+    await copyFile(`${path}.last-good`, path)
+    expect(await readReleases(stateDir, 'staging')).toEqual(before)
   })
 })

@@ -96,7 +96,7 @@ describe('drift and doctor on a real engine', () => {
     const { code, report: doc } = doctorJson()
     expect(doc.checks.filter((c) => c.status === 'fail')).toEqual([])
     expect(code).toBe(0)
-    expect(doc.checks.map((c) => c.id)).toEqual(['engine', 'compose', 'restart-policies', 'unmanaged', 'drift', 'ports', 'env-files', 'locks', 'state', 'disk'])
+    expect(doc.checks.map((c) => c.id)).toEqual(['engine', 'compose', 'restart-policies', 'unmanaged', 'drift', 'ports', 'shared-networks', 'network-pools', 'env-files', 'locks', 'state', 'disk'])
   }, 180_000)
 
   it('reports a container started by hand from the app image as unmanaged, with the command to bring it back', () => {

@@ -1,5 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 
 import { stringify } from 'yaml'
 
@@ -22,14 +22,26 @@ export const EDGE_VOLUME = 'berth-edge-data'
 export const EDGE_LABEL = 'berth.edge'
 const INITIAL_CONFIG = '/etc/berth-edge/initial.json'
 const ADMIN_WAIT_MS = 15_000
+const COMPOSE_HEADER = '# The edge proxy of this host (SPEC §9), written by berth: changes made here are overwritten.'
+
+/** The edge's files on the host. */
+export interface EdgePaths {
+  dir: string
+  /** The live markers (live.ts), mounted read-only into the edge. */
+  live: string
+  composeFile: string
+  envFile: string
+}
 
 /**
- * The host directory of live markers (live.ts) a new edge mounts: BERTH_EDGE_DIR/live, by default
- * /var/lib/berth-edge/live. A running edge keeps the directory it was started with, and berth always
- * writes where the running edge looks (edgeLiveDir).
+ * The edge is one per host, so its files are the host's, not any app's: BERTH_EDGE_DIR, by default
+ * /var/lib/berth-edge. Kept out of the apps' state directories, where `<state dir>/edge/` would also be
+ * the state of an environment named `edge`. A running edge keeps the directories it was started with, and
+ * berth always writes where the running edge looks (edgeLiveDir).
  */
-export function defaultLiveDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.BERTH_EDGE_DIR || '/var/lib/berth-edge', 'live')
+export function edgePaths(env: NodeJS.ProcessEnv = process.env): EdgePaths {
+  const dir = resolve(env.BERTH_EDGE_DIR || '/var/lib/berth-edge')
+  return { dir, live: join(dir, 'live'), composeFile: join(dir, 'compose.yaml'), envFile: join(dir, 'edge.env') }
 }
 
 /**
@@ -60,13 +72,25 @@ export function edgeComposeFile(edge: EdgeConfig, liveDir: string): string {
     volumes: { [EDGE_VOLUME]: { name: EDGE_VOLUME, labels: { [EDGE_LABEL]: 'true' } } },
     configs: { initial: { content: JSON.stringify(initialConfig(edge.adminPort)) } },
   }
-  return `# The edge proxy of this host (SPEC §9), written by berth: changes made here are overwritten.\n${stringify(doc)}`
+  return `${COMPOSE_HEADER}\n${stringify(doc)}`
 }
 
-/** The edge's compose files live in the state directory of whichever app started it; any copy is the same. */
-export function edgeTarget(stateDir: string): ComposeTarget {
+export function edgeTarget(paths: EdgePaths): ComposeTarget {
+  return { project: EDGE_PROJECT, files: [paths.composeFile], envFile: paths.envFile, projectDirectory: paths.dir }
+}
+
+/**
+ * An earlier berth kept the edge's compose file in `<state dir>/edge/`, where it made `edge` look like an
+ * environment with state; those two files go, and the directory with them unless an environment `edge`
+ * keeps its own state there.
+ */
+async function removeLegacyEdgeFiles(stateDir: string): Promise<void> {
   const dir = join(stateDir, 'edge')
-  return { project: EDGE_PROJECT, files: [join(dir, 'compose.yaml')], envFile: join(dir, 'edge.env'), projectDirectory: dir }
+  const text = await readFile(join(dir, 'compose.yaml'), 'utf8').catch(() => '')
+  if (!text.startsWith(COMPOSE_HEADER)) return
+  await rm(join(dir, 'compose.yaml'), { force: true })
+  await rm(join(dir, 'edge.env'), { force: true })
+  await rmdir(dir).catch(() => undefined)
 }
 
 async function edgeContainers(run: Runner): Promise<Container[]> {
@@ -80,8 +104,10 @@ async function edgeContainers(run: Runner): Promise<Container[]> {
  * recreated by a deploy, so a changed image takes effect only after the operator recreates it.
  */
 export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<string> {
-  const target = edgeTarget(stateDir)
-  const liveDir = defaultLiveDir()
+  const paths = edgePaths()
+  const target = edgeTarget(paths)
+  const liveDir = paths.live
+  await removeLegacyEdgeFiles(stateDir)
   await writeFileAtomic(target.files[0] as string, edgeComposeFile(edge, liveDir))
   // Given explicitly and empty, so compose never reads a .env it happens to find.
   await writeFileAtomic(target.envFile, '')

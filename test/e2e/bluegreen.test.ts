@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
-import { defaultLiveDir } from '../../src/edge/edge.js'
+import { edgePaths } from '../../src/edge/edge.js'
 import { berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
 
 /**
@@ -30,7 +30,7 @@ function setVersion(version: string): void {
 function cleanAll(): void {
   cleanApp(APP, ENVS.flatMap((e) => [e, `${e}-blue`, `${e}-green`]))
   execFileSync('docker', ['compose', '-p', 'berth-edge', 'down', '--volumes', '--timeout', '1'], { stdio: 'ignore' })
-  rmSync(join(defaultLiveDir(), APP), { recursive: true, force: true })
+  rmSync(join(edgePaths().live, APP), { recursive: true, force: true })
 }
 
 /** The edge's whole config, canonical: equal before and after means Caddy did not reload. */
@@ -88,7 +88,7 @@ describe('blue-green behind the edge', () => {
     expect(r.stderr).toMatch(/switch production routes to green/)
     // The routes already held both colours: the switch renamed the live marker and Caddy never reloaded.
     expect(await edgeConfig()).toBe(configBefore)
-    expect(existsSync(join(defaultLiveDir(), APP, 'production', 'green'))).toBe(true)
+    expect(existsSync(join(edgePaths().live, APP, 'production', 'green'))).toBe(true)
     tags.v2 = releases('production')[0]?.tag ?? ''
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v2' })
     const status = statusOf('production')
@@ -192,7 +192,7 @@ describe('blue-green behind the edge', () => {
   }, 180_000)
 
   it('doctor finds a live marker switched by hand', async () => {
-    const dir0 = join(defaultLiveDir(), APP, 'production')
+    const dir0 = join(edgePaths().live, APP, 'production')
     expect(statusOf('production')?.colours.live).toBe('blue')
     renameSync(join(dir0, 'blue'), join(dir0, 'green'))
     try {
@@ -215,7 +215,7 @@ describe('blue-green behind the edge', () => {
     for (const p of ['berthbg-preview', 'berthbg-preview-blue', 'berthbg-preview-green']) {
       expect(docker('ps', '--all', '--filter', `label=com.docker.compose.project=${p}`, '--format', '{{.Names}}')).toBe('')
     }
-    expect(existsSync(join(defaultLiveDir(), APP, 'preview'))).toBe(false)
+    expect(existsSync(join(edgePaths().live, APP, 'preview'))).toBe(false)
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
   })
 })

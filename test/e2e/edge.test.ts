@@ -13,7 +13,7 @@ import { defaultDeps, type Deps } from '../../src/deploy/context.js'
 import { CaddyAdmin } from '../../src/edge/admin.js'
 import { canonicalJson } from '../../src/edge/admin.js'
 import { type EdgeColour, type EdgeRoute, environmentRoutes, LIVE_ROOT } from '../../src/edge/caddy.js'
-import { edgeComposeFile, edgeLiveDir, edgeRoutes, edgeStatus, edgeTarget, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
+import { edgeComposeFile, edgeLiveDir, edgeRoutes, edgePaths, edgeStatus, edgeTarget, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
 import { clearLive, readLive } from '../../src/edge/live.js'
 import { EdgeAdminError, EdgeRouteConflictError } from '../../src/edge/errors.js'
 import { silentReporter } from '../../src/progress.js'
@@ -57,7 +57,7 @@ async function through(listen: number, host?: string): Promise<string> {
 }
 
 function edgeDown(): void {
-  const target = edgeTarget(stateDir)
+  const target = edgeTarget(edgePaths())
   const files = existsSync(target.files[0] as string) ? ['-f', target.files[0] as string] : []
   spawnSync('docker', ['compose', '-p', 'berth-edge', ...files, 'down', '--volumes', '--timeout', '2'], { stdio: 'ignore' })
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 
-import { defaultLiveDir, edgeComposeFile, edgeTarget } from '../../../src/edge/edge.js'
+import { edgeComposeFile, edgePaths, edgeTarget } from '../../../src/edge/edge.js'
 
 describe('edgeComposeFile', () => {
   it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
@@ -23,17 +23,19 @@ describe('edgeComposeFile', () => {
     expect(JSON.parse(doc.configs.initial.content)).toEqual({ admin: { listen: '127.0.0.1:19190' }, apps: { http: { servers: {} } } })
   })
 
-  it('mounts /var/lib/berth-edge/live unless BERTH_EDGE_DIR names another directory', () => {
-    expect(defaultLiveDir({})).toBe('/var/lib/berth-edge/live')
-    expect(defaultLiveDir({ BERTH_EDGE_DIR: '/srv/edge' })).toBe('/srv/edge/live')
-  })
-
-  it('lives under <stateDir>/edge with an env file of its own', () => {
-    expect(edgeTarget('/srv/shop/.berth')).toEqual({
+  it('keeps its files in /var/lib/berth-edge, or BERTH_EDGE_DIR, never in an app\'s state directory', () => {
+    expect(edgePaths({})).toEqual({
+      dir: '/var/lib/berth-edge',
+      live: '/var/lib/berth-edge/live',
+      composeFile: '/var/lib/berth-edge/compose.yaml',
+      envFile: '/var/lib/berth-edge/edge.env',
+    })
+    expect(edgePaths({ BERTH_EDGE_DIR: '/srv/edge/' }).live).toBe('/srv/edge/live')
+    expect(edgeTarget(edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))).toEqual({
       project: 'berth-edge',
-      files: ['/srv/shop/.berth/edge/compose.yaml'],
-      envFile: '/srv/shop/.berth/edge/edge.env',
-      projectDirectory: '/srv/shop/.berth/edge',
+      files: ['/srv/edge/compose.yaml'],
+      envFile: '/srv/edge/edge.env',
+      projectDirectory: '/srv/edge',
     })
   })
 })

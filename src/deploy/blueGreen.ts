@@ -105,16 +105,16 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   }
 
   const routes = routesTo(e, state.upstreams)
-  let liveDir = ''
-  await deps.reporter.step(`switch ${env.name} routes to ${colour}`, async () => {
-    liveDir = await ensureEdge(deps, config.edge, config.stateDir)
-    await switchRoutes(deps, config.edge, liveDir, config.app, env.name, colour, routes)
+  const edge = await deps.reporter.step(`switch ${env.name} routes to ${colour}`, async () => {
+    const running = await ensureEdge(deps, config.edge, config.stateDir)
+    await switchRoutes(deps, running, config.app, env.name, colour, routes)
+    return running
   })
   const throughEdge = await verifyThroughEdge(deps, e)
   if (throughEdge) {
     deps.reporter.warn(`${env.name}: ${throughEdge}`)
     if (live) {
-      await switchRoutes(deps, config.edge, liveDir, config.app, env.name, live, routes)
+      await switchRoutes(deps, edge, config.app, env.name, live, routes)
       await removeColour(deps, colourTarget)
       state[colour] = undefined
       await writeColours(config.stateDir, env.name, state)
@@ -247,7 +247,7 @@ export async function downColours(deps: Deps, e: Env, volumes: boolean): Promise
     const split = await splitRelease(e, slot, colour, state.upstreams[colour])
     await deps.run(composeDown(await writeColourFile(e, colour, slot.tag, split.colour), { volumes }))
   }
-  if (state.live) await removeRoutes(deps, config.edge, config.app, env.name)
+  if (state.live) await removeRoutes(deps, config.edge, config.stateDir, config.app, env.name)
   await writeColours(config.stateDir, env.name, { upstreams: state.upstreams })
 }
 

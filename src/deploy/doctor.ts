@@ -392,13 +392,15 @@ function s(n: number): string {
   return n === 1 ? '' : 's'
 }
 
-/** SPEC §9: the edge runs, its admin API is on loopback only, and each blue-green route points where berth switched it. */
+/**
+ * SPEC §9: the edge runs, its admin API is reachable by root only (on the socket in its root-only
+ * directory, on no TCP port), and each blue-green route points where berth switched it.
+ */
 export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
-  const edge = await edgeStatus(deps, config.edge)
+  const edge = await edgeStatus(deps)
   const details: string[] = []
   if (!edge.running) details.push(`the edge (compose project ${EDGE_PROJECT}) is not running`)
-  if (edge.running && !edge.adminLoopbackOnly) details.push(`its admin API listens on ${edge.adminListeners.join(', ') || 'nothing'}, not on 127.0.0.1:${config.edge.adminPort} only`)
-  if (edge.error) details.push(edge.error)
+  details.push(...edge.problems)
   for (const env of config.environments.values()) {
     if (env.strategy !== 'blue-green') continue
     const state = await readColours(config.stateDir, env.name)
@@ -414,6 +416,12 @@ export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
       }
     }
   }
-  if (details.length === 0) return { id: 'edge', status: 'ok', summary: `the edge runs, admin API on loopback only, routes as recorded`, details: [] }
-  return { id: 'edge', status: 'fail', summary: `${details.length} edge problem${s(details.length)}`, details, hint: 'berth deploy ENV --tag <active release> switches the routes again; the edge is compose project berth-edge' }
+  if (details.length === 0) return { id: 'edge', status: 'ok', summary: 'the edge runs, admin API on a root-only socket, routes as recorded', details: [] }
+  return {
+    id: 'edge',
+    status: 'fail',
+    summary: `${details.length} edge problem${s(details.length)}`,
+    details,
+    hint: 'berth deploy ENV --tag <active release> switches the routes again and moves an earlier berth\'s edge to the root-only admin socket; the edge is compose project berth-edge',
+  }
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
 import { edgePaths } from '../../src/edge/edge.js'
-import { berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
+import { asNobody, berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth, tcpListenPorts } from './engine.js'
 
 /**
  * SPEC §9 on a real engine: blue-green environments behind the managed edge (Caddy built from Debian's
@@ -21,6 +22,9 @@ const PREVIEW = 'http://127.0.0.1:19282'
 const STAGING = 'http://127.0.0.1:19280'
 let root: string
 let dir: string
+/** The edge's directory (BERTH_EDGE_DIR) for this suite: live markers, admin socket, compose file. */
+let edgeDir: string
+const savedEdgeDir = process.env.BERTH_EDGE_DIR
 const tags = { v1: '', v2: '' }
 
 function setVersion(version: string): void {
@@ -33,9 +37,11 @@ function cleanAll(): void {
   rmSync(join(edgePaths().live, APP), { recursive: true, force: true })
 }
 
+const adminSocket = () => join(edgePaths().admin, 'admin.sock')
+
 /** The edge's whole config, canonical: equal before and after means Caddy did not reload. */
 async function edgeConfig(): Promise<string> {
-  return canonicalJson((await new CaddyAdmin(19290).get('/config/')).value)
+  return canonicalJson((await new CaddyAdmin({ socket: adminSocket() }).get('/config/')).value)
 }
 
 function releases(env: string): { tag: string; status: string; colour?: string }[] {
@@ -49,6 +55,9 @@ function statusOf(env: string) {
 describe('blue-green behind the edge', () => {
   beforeAll(() => {
     requireEngine()
+    // Passed on to every berth this suite runs.
+    edgeDir = mkdtempSync(join(tmpdir(), 'berth-e2e-bg-edgedir-'))
+    process.env.BERTH_EDGE_DIR = edgeDir
     execFileSync('bash', [join(repoRoot, 'scripts', 'edge-image.sh')], { stdio: 'ignore' })
     cleanAll()
     root = copyFixtures()
@@ -64,7 +73,12 @@ describe('blue-green behind the edge', () => {
     expect(p.code, p.stderr).toBe(0)
   }, 240_000)
 
-  afterAll(() => cleanAll())
+  afterAll(() => {
+    cleanAll()
+    rmSync(edgeDir, { recursive: true, force: true })
+    if (savedEdgeDir === undefined) delete process.env.BERTH_EDGE_DIR
+    else process.env.BERTH_EDGE_DIR = savedEdgeDir
+  })
 
   it('serves the first release through the edge, from the blue colour, with stateful services shared', async () => {
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
@@ -73,8 +87,13 @@ describe('blue-green behind the edge', () => {
     expect(statusOf('production')?.colours.live).toBe('blue')
     expect(docker('ps', '--filter', 'label=com.docker.compose.project=berthbg-production', '--format', '{{.Label "com.docker.compose.service"}}')).toBe('store')
     expect(docker('ps', '--filter', 'label=com.docker.compose.project=berthbg-production-blue', '--format', '{{.Label "com.docker.compose.service"}}')).toBe('web')
-    // The edge's admin API listens on loopback only.
-    expect(readFileSync('/proc/net/tcp', 'utf8')).toMatch(/ 0100007F:4B5A 00000000:0000 0A /)
+    // The edge's admin API is root's alone: on no TCP port (it listens on the routes' only), and its socket refuses nobody.
+    const edgePid = Number(docker('inspect', '--format', '{{.State.Pid}}', docker('ps', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge')))
+    expect(tcpListenPorts(edgePid)).toEqual([19281, 19282])
+    const read = asNobody(['curl', '-sS', '--max-time', '5', '--unix-socket', adminSocket(), '-H', 'Host: berth', 'http://berth/config/'])
+    expect(read.code).toBe(7)
+    // The edge's files are the host's: nothing of it in the app's state directory (where an environment `edge` would live).
+    expect(existsSync(join(dir, '.berth', 'edge'))).toBe(false)
   })
 
   it('deploys into the idle colour and switches, leaving the sibling and the other blue-green environment untouched', async () => {

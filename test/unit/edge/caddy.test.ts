@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 
 import {
+  adminExposure,
+  adminListen,
+  adminToSocket,
   berthRoutes,
   type CaddyServers,
   edgeRouteJson,
@@ -12,6 +15,7 @@ import {
   nextServers,
   routeId,
   serverName,
+  tcpAddress,
 } from '../../../src/edge/caddy.js'
 import { EdgeRouteConflictError } from '../../../src/edge/errors.js'
 
@@ -170,11 +174,48 @@ describe('berthRoutes', () => {
 
 describe('httpAppSetup', () => {
   it('loads the initial config into an empty Caddy and fills in only what is missing otherwise', () => {
-    expect(httpAppSetup(null, 2019)).toEqual({ method: 'POST', path: '/load', body: initialConfig(2019) })
-    expect(initialConfig(2019)).toEqual({ admin: { listen: '127.0.0.1:2019' }, apps: { http: { servers: {} } } })
-    expect(httpAppSetup({ admin: {} }, 2019)).toEqual({ method: 'POST', path: '/config/apps', body: { http: { servers: {} } } })
-    expect(httpAppSetup({ apps: { tls: {} } }, 2019)).toEqual({ method: 'POST', path: '/config/apps/http', body: { servers: {} } })
-    expect(httpAppSetup({ apps: { http: {} } }, 2019)).toEqual({ method: 'POST', path: '/config/apps/http/servers', body: {} })
-    expect(httpAppSetup(initialConfig(2019), 2019)).toBeUndefined()
+    expect(httpAppSetup(null)).toEqual({ method: 'POST', path: '/load', body: initialConfig() })
+    expect(httpAppSetup({ admin: {} })).toEqual({ method: 'POST', path: '/config/apps', body: { http: { servers: {} } } })
+    expect(httpAppSetup({ apps: { tls: {} } })).toEqual({ method: 'POST', path: '/config/apps/http', body: { servers: {} } })
+    expect(httpAppSetup({ apps: { http: {} } })).toEqual({ method: 'POST', path: '/config/apps/http/servers', body: {} })
+    expect(httpAppSetup(initialConfig())).toBeUndefined()
+  })
+})
+
+describe('the admin API: on a root-only socket, never on TCP', () => {
+  it('starts the edge with its admin API on the socket in the mounted admin directory, accepting Host: berth', () => {
+    expect(initialConfig()).toEqual({ admin: { listen: 'unix//berth/admin/admin.sock', origins: ['berth'] }, apps: { http: { servers: {} } } })
+    expect(adminExposure(initialConfig())).toEqual([])
+  })
+
+  it("reads admin.listen as Caddy does (its default when there is none) and tells TCP from a socket", () => {
+    expect(adminListen(initialConfig())).toBe('unix//berth/admin/admin.sock')
+    expect(adminListen({ apps: {} })).toBe('localhost:2019')
+    expect(adminListen(null)).toBe('localhost:2019')
+    expect(['127.0.0.1:19190', 'tcp/127.0.0.1:2019', 'tcp6/[::1]:2019', ':2019', 'localhost:2019'].map(tcpAddress)).toEqual([
+      '127.0.0.1:19190',
+      '127.0.0.1:2019',
+      '[::1]:2019',
+      'localhost:2019',
+      'localhost:2019',
+    ])
+    expect(['unix//berth/admin/admin.sock', 'unix/relative.sock', 'udp/127.0.0.1:1'].map(tcpAddress)).toEqual([undefined, undefined, undefined])
+  })
+
+  it('names every way other users reach an admin API: TCP (an earlier berth, or no admin at all), a remote admin, another socket', () => {
+    expect(adminExposure({ admin: { listen: '127.0.0.1:19190' } })).toEqual(['its admin API listens on TCP 127.0.0.1:19190, where every local user can read and rewrite the routes'])
+    expect(adminExposure({})).toEqual(['its admin API listens on TCP localhost:2019, where every local user can read and rewrite the routes'])
+    expect(adminExposure({ admin: { ...initialConfig().admin as object, remote: { listen: ':2021' } } })).toEqual(['its remote admin API listens on TCP :2021'])
+    expect(adminExposure({ admin: { listen: 'unix//tmp/caddy.sock' } })).toEqual(["its admin API listens on unix//tmp/caddy.sock, not on berth's socket unix//berth/admin/admin.sock"])
+    expect(adminExposure({ admin: { disabled: true } })).toEqual(['its admin API is disabled: berth cannot change its routes'])
+  })
+
+  it("moves an earlier berth's TCP admin API to the socket, keeping its other admin settings", () => {
+    expect(adminToSocket({ admin: { listen: '127.0.0.1:19190', config: { persist: true } }, apps: {} })).toEqual({
+      method: 'POST',
+      path: '/config/admin',
+      body: { listen: 'unix//berth/admin/admin.sock', origins: ['berth'], config: { persist: true } },
+    })
+    expect(adminToSocket({ apps: {} }).body).toEqual({ listen: 'unix//berth/admin/admin.sock', origins: ['berth'] })
   })
 })

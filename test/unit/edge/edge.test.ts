@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 
-import { edgeComposeFile, edgePaths, edgeTarget } from '../../../src/edge/edge.js'
+import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget } from '../../../src/edge/edge.js'
 
 describe('edgeComposeFile', () => {
   it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
-    const text = edgeComposeFile({ image: 'berth-edge:local', adminPort: 19190 }, '/var/lib/berth-edge/live')
-    expect(edgeComposeFile({ image: 'berth-edge:local', adminPort: 19190 }, '/var/lib/berth-edge/live')).toBe(text)
+    const paths = edgePaths({})
+    const text = edgeComposeFile({ image: 'berth-edge:local' }, paths)
+    expect(edgeComposeFile({ image: 'berth-edge:local' }, paths)).toBe(text)
     const doc = parse(text) as Record<string, any>
     expect(doc.name).toBe('berth-edge')
     expect(doc.services.caddy).toMatchObject({
@@ -15,18 +16,24 @@ describe('edgeComposeFile', () => {
       restart: 'unless-stopped',
       command: ['caddy', 'run', '--resume', '--config', '/etc/berth-edge/initial.json'],
       environment: { XDG_CONFIG_HOME: '/data/config', XDG_DATA_HOME: '/data/data' },
-      // The live markers' directory, read-only: only berth on the host switches them.
-      volumes: ['berth-edge-data:/data', { type: 'bind', source: '/var/lib/berth-edge/live', target: '/berth/live', read_only: true }],
+      volumes: [
+        'berth-edge-data:/data',
+        // The live markers' directory, read-only: only berth on the host switches them.
+        { type: 'bind', source: '/var/lib/berth-edge/live', target: '/berth/live', read_only: true },
+        // Root's alone: Caddy makes its admin socket there, so no other user can reach the admin API.
+        { type: 'bind', source: '/var/lib/berth-edge/admin', target: '/berth/admin' },
+      ],
       labels: { 'berth.edge': 'true' },
     })
     expect(doc.volumes['berth-edge-data'].name).toBe('berth-edge-data')
-    expect(JSON.parse(doc.configs.initial.content)).toEqual({ admin: { listen: '127.0.0.1:19190' }, apps: { http: { servers: {} } } })
+    expect(JSON.parse(doc.configs.initial.content)).toEqual({ admin: { listen: 'unix//berth/admin/admin.sock', origins: ['berth'] }, apps: { http: { servers: {} } } })
   })
 
   it('keeps its files in /var/lib/berth-edge, or BERTH_EDGE_DIR, never in an app\'s state directory', () => {
     expect(edgePaths({})).toEqual({
       dir: '/var/lib/berth-edge',
       live: '/var/lib/berth-edge/live',
+      admin: '/var/lib/berth-edge/admin',
       composeFile: '/var/lib/berth-edge/compose.yaml',
       envFile: '/var/lib/berth-edge/edge.env',
     })
@@ -37,5 +44,16 @@ describe('edgeComposeFile', () => {
       envFile: '/srv/edge/edge.env',
       projectDirectory: '/srv/edge',
     })
+  })
+})
+
+describe('adminDirProblems', () => {
+  it('accepts only a directory of root that no other user may enter', () => {
+    expect(adminDirProblems('/e/admin', { uid: 0, mode: 0o40700 })).toEqual([])
+    expect(adminDirProblems('/e/admin', { uid: 0, mode: 0o40755 })).toEqual(['the edge\'s admin directory /e/admin is mode 755: other users may enter it and reach the admin socket'])
+    expect(adminDirProblems('/e/admin', { uid: 1000, mode: 0o40710 })).toEqual([
+      'the edge\'s admin directory /e/admin is owned by uid 1000, not root',
+      'the edge\'s admin directory /e/admin is mode 710: other users may enter it and reach the admin socket',
+    ])
   })
 })

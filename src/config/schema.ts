@@ -125,7 +125,7 @@ const edge = z
       .string()
       .min(1, 'expected an image reference')
       .default(DEFAULT_EDGE.image)
-      .describe('Image of the edge proxy: a Caddy 2 image with caddy on its PATH (default caddy:2).'),
+      .describe('Image of the edge proxy: any Caddy 2 image with caddy on its PATH, whatever its ENTRYPOINT (default caddy:2).'),
   })
   .default({ image: DEFAULT_EDGE.image })
 

@@ -6,11 +6,12 @@ import { stringify } from 'yaml'
 
 import type { EdgeConfig } from '../config/types.js'
 import { type ComposeTarget, composeUp } from '../docker/compose.js'
-import { copyFromContainer, inspectMounts, psByLabels } from '../docker/docker.js'
-import { type Container, parsePs } from '../docker/parse.js'
+import { containerLogs, copyFromContainer, inspectMounts, inspectState, psByLabels } from '../docker/docker.js'
+import { type Container, type ContainerState, parseContainerState, parsePs } from '../docker/parse.js'
 import type { Runner } from '../docker/runner.js'
 import type { Deps } from '../deploy/context.js'
 import { writeFileAtomic } from '../deploy/stateFiles.js'
+import { mask } from '../secrets.js'
 import { CaddyAdmin } from './admin.js'
 import {
   ADMIN_ROOT,
@@ -29,7 +30,7 @@ import {
   nextServers,
   tcpAddress,
 } from './caddy.js'
-import { EdgeStateError, EdgeUnavailableError } from './errors.js'
+import { EdgeStartError, EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { clearLive, readLive, setLive } from './live.js'
 
 /** SPEC §9: one edge per host, shared by every app and environment. */
@@ -41,6 +42,7 @@ const XDG_CONFIG_HOME = '/data/config'
 /** Where Caddy saves every config change, and what `--resume` loads at start. */
 const AUTOSAVE = `${XDG_CONFIG_HOME}/caddy/autosave.json`
 const ADMIN_WAIT_MS = 15_000
+const LOG_LINES = 20
 const COMPOSE_HEADER = '# The edge proxy of this host (SPEC §9), written by berth: changes made here are overwritten.'
 
 /** The edge's files on the host. */
@@ -83,7 +85,10 @@ export function edgeComposeFile(edge: EdgeConfig, paths: Pick<EdgePaths, 'live' 
         image: edge.image,
         network_mode: 'host',
         restart: 'unless-stopped',
-        command: ['caddy', 'run', '--resume', '--config', INITIAL_CONFIG],
+        // Set here, not left to the image: `caddy:2` has no ENTRYPOINT (caddy is on its PATH), and custom builds
+        // often have ENTRYPOINT ["/usr/bin/caddy"], which would run a command that begins with caddy as `caddy caddy …`.
+        entrypoint: ['caddy'],
+        command: ['run', '--resume', '--config', INITIAL_CONFIG],
         environment: { XDG_CONFIG_HOME, XDG_DATA_HOME: '/data/data' },
         volumes: [
           `${EDGE_VOLUME}:/data`,
@@ -235,18 +240,26 @@ async function connectAdmin(deps: Deps, container: Container, admin: CaddyAdmin)
   if (tcp) {
     deps.reporter.info(`moving the edge's admin API from TCP ${tcp} to the root-only socket ${admin.address}`)
     const old = new CaddyAdmin({ tcp })
-    await old.write(adminToSocket(await waitForAdmin(deps, old, saved)))
+    await old.write(adminToSocket(await waitForAdmin(deps, container, old, saved)))
   }
-  return waitForAdmin(deps, admin, saved)
+  return waitForAdmin(deps, container, admin, saved)
 }
 
-async function waitForAdmin(deps: Deps, admin: CaddyAdmin, saved: unknown): Promise<unknown> {
+/**
+ * Waits for the admin API to answer, up to ADMIN_WAIT_MS; a container that stops or restarts meanwhile
+ * (an image whose caddy cannot start) fails at once with its own last log lines.
+ */
+async function waitForAdmin(deps: Deps, container: Container, admin: CaddyAdmin, saved: unknown): Promise<unknown> {
   const deadline = deps.now().getTime() + ADMIN_WAIT_MS
+  let restarts: number | undefined
   for (;;) {
     try {
       return (await admin.get('/config/')).value
     } catch (error) {
       if (!(error instanceof EdgeUnavailableError)) throw error
+      const state = parseContainerState((await deps.run(inspectState(container.id), { allowFailure: true })).stdout)
+      restarts ??= state.restarts
+      if (state.status !== 'running' || state.restarts > restarts) throw await startFailure(deps.run, container, state)
       if (deps.now().getTime() >= deadline) {
         const listen = saved === undefined ? undefined : adminListen(saved)
         throw new EdgeUnavailableError(
@@ -257,6 +270,21 @@ async function waitForAdmin(deps: Deps, admin: CaddyAdmin, saved: unknown): Prom
       await deps.sleep(250)
     }
   }
+}
+
+async function startFailure(run: Runner, container: Container, state: ContainerState): Promise<EdgeStartError> {
+  const logs = await run(containerLogs(container.id, LOG_LINES), { allowFailure: true })
+  const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-LOG_LINES)
+  const what =
+    state.status === 'restarting' || state.status === 'running'
+      ? `keeps restarting (exit code ${state.exitCode}, restarted ${state.restarts} time${state.restarts === 1 ? '' : 's'})`
+      : state.status === 'exited'
+        ? `exited with code ${state.exitCode}`
+        : `is ${state.status}`
+  return new EdgeStartError(
+    mask(`the edge proxy's container ${container.name} (${container.image}) ${what} before its admin API answered; its last log lines:\n${lines.map((l) => `  ${l}`).join('\n') || '  (none)'}`),
+    `edge.image must be a Caddy 2 image with caddy on its PATH: berth runs it as \`caddy run --resume --config …\`, whatever its ENTRYPOINT. Fix it and deploy again; to start over: docker compose -p ${EDGE_PROJECT} down (its routes stay on the volume ${EDGE_VOLUME}).`,
+  )
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,13 +15,17 @@ import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
 import { adminListen, type EdgeColour, type EdgeRoute, environmentRoutes, initialConfig, LIVE_ROOT, nextServers, routeId } from '../../src/edge/caddy.js'
 import { type Edge, edgePaths, edgeRoutes, edgeStatus, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
 import { clearLive, readLive } from '../../src/edge/live.js'
-import { EdgeAdminError, EdgeRouteConflictError } from '../../src/edge/errors.js'
+import { EdgeAdminError, EdgeRouteConflictError, EdgeStartError } from '../../src/edge/errors.js'
 import { silentReporter } from '../../src/progress.js'
+import { clearSecrets, registerSecrets } from '../../src/secrets.js'
 import { asNobody, docker, repoRoot, requireEngine, tcpListenPorts } from './engine.js'
 
 const APP = 'berthedge'
 const LABEL = 'berthedge.test=1'
 const UPSTREAM_IMAGE = 'berthedge-up:test'
+/** Caddy images of other shapes, built for the test and removed after it. */
+const ENTRYPOINT_IMAGE = 'berthedge-entrypoint:test'
+const BROKEN_IMAGE = 'berthedge-broken:test'
 const edgeConfig = { image: 'berth-edge:local' }
 /** Three upstreams on loopback, as a colour's routed service publishes them; each answers /env with its name. */
 const UPSTREAMS = { up1: 19111, up2: 19112, up3: 19113 } as const
@@ -83,6 +87,18 @@ function curlSocket(as: 'root' | 'nobody', ...args: string[]) {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
+/** Builds an image from a Dockerfile and other files, labelled as this suite's. */
+function buildImage(tag: string, files: Record<string, string>): void {
+  const context = mkdtempSync(join(tmpdir(), 'berth-e2e-edge-image-'))
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(context, name), text, { mode: 0o755 })
+    if (files.Dockerfile?.includes('COPY busybox')) execFileSync('bash', [join(repoRoot, 'scripts', 'prepare-contexts.sh'), context], { stdio: 'ignore' })
+    execFileSync('docker', ['build', '--quiet', '--label', LABEL, '--tag', tag, context], { stdio: 'ignore' })
+  } finally {
+    rmSync(context, { recursive: true, force: true })
+  }
+}
+
 /** The edge's compose file as the previous berth wrote it: the admin API on TCP, no admin directory. */
 function previousBerthEdge(liveDir: string): string {
   return stringify({
@@ -136,7 +152,7 @@ describe('the edge proxy on a real engine', () => {
     if (edge) for (const env of ['a', 'b', 'c']) await clearLive(edge.liveDir, APP, env)
     edgeDown()
     removeUpstreams()
-    spawnSync('docker', ['image', 'rm', UPSTREAM_IMAGE], { stdio: 'ignore' })
+    spawnSync('docker', ['image', 'rm', UPSTREAM_IMAGE, ENTRYPOINT_IMAGE, BROKEN_IMAGE], { stdio: 'ignore' })
     rmSync(stateDir, { recursive: true, force: true })
     rmSync(edgeDir, { recursive: true, force: true })
     if (savedEdgeDir === undefined) delete process.env.BERTH_EDGE_DIR
@@ -306,6 +322,20 @@ describe('the edge proxy on a real engine', () => {
     expect(await through(SHARED, 'a.test')).toBe('up1')
   })
 
+  it('refuses an admin directory other users may enter (exit 2, changing nothing), and doctor names it', async () => {
+    const dir = edgePaths().admin
+    const config = await edgeConfigText()
+    chmodSync(dir, 0o755)
+    try {
+      const error = await ensureEdge(deps, edgeConfig, stateDir).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'EDGE_ADMIN_DIR_OPEN', exitCode: 2, hint: `Give it back to root alone, then run again: chown root:root ${dir} && chmod 700 ${dir}` })
+      expect((await edgeStatus(deps)).problems).toEqual([`the edge's admin directory ${dir} is mode 755: other users may enter it and reach the admin socket`])
+    } finally {
+      chmodSync(dir, 0o700)
+    }
+    expect(await edgeConfigText()).toBe(config)
+  })
+
   it("moves an earlier berth's edge, its admin API on TCP, to the root-only socket, keeping its routes and live colours", async () => {
     edgeDown()
     const file = join(stateDir, 'previous-berth-edge.yaml')
@@ -343,5 +373,41 @@ describe('the edge proxy on a real engine', () => {
     edge = await ensureEdge(deps, edgeConfig, stateDir)
     expect(await through(LISTEN_A)).toBe('up1')
     expect(tcpListenPorts(edgePid())).toEqual([LISTEN_A, SHARED])
+  })
+
+  it('runs a Caddy image whose ENTRYPOINT is caddy itself, as custom builds have it, as well as one without (the image above)', async () => {
+    edgeDown()
+    buildImage(ENTRYPOINT_IMAGE, { Dockerfile: `FROM ${edgeConfig.image}\nENTRYPOINT ["/usr/bin/caddy"]\nCMD ["run", "--resume"]\n` })
+    expect(docker('image', 'inspect', '--format', '{{json .Config.Entrypoint}}', ENTRYPOINT_IMAGE)).toBe('["/usr/bin/caddy"]')
+    edge = await ensureEdge(deps, { image: ENTRYPOINT_IMAGE }, stateDir)
+    expect(docker('inspect', '--format', '{{.Config.Image}} {{.RestartCount}}', edgeContainer())).toBe(`${ENTRYPOINT_IMAGE} 0`)
+    await switchTo('a', 'green', A_ROUTES)
+    expect(await through(LISTEN_A)).toBe('up2')
+    expect((await edgeStatus(deps)).problems).toEqual([])
+  })
+
+  it('fails at once, showing its own last log lines (masked), when the edge container cannot start', async () => {
+    edgeDown()
+    // caddy on the PATH that prints a line with a secret in it and exits 1, on a busybox base.
+    buildImage(BROKEN_IMAGE, {
+      Dockerfile: 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\nCOPY caddy /usr/bin/caddy\nENV PATH=/usr/bin:/bin\n',
+      caddy: '#!/bin/sh\necho "caddy: cannot start (test image) with key edge-secret-4711"\nexit 1\n',
+    })
+    registerSecrets(['edge-secret-4711'])
+    try {
+      const started = Date.now()
+      const error = (await ensureEdge(deps, { image: BROKEN_IMAGE }, stateDir).catch((e: unknown) => e)) as EdgeStartError
+      // Well before the 15 s the admin API is waited for.
+      expect(Date.now() - started).toBeLessThan(8000)
+      expect(error).toBeInstanceOf(EdgeStartError)
+      expect(error.code).toBe('EDGE_NOT_STARTING')
+      expect(error.message).toMatch(new RegExp(`container berth-edge-caddy-1 \\(${BROKEN_IMAGE}\\) (keeps restarting \\(exit code 1|exited with code 1)`))
+      expect(error.message).toContain('caddy: cannot start (test image) with key ****')
+      expect(error.message).not.toContain('edge-secret-4711')
+      expect(error.hint).toMatch(/caddy run --resume --config/)
+    } finally {
+      clearSecrets()
+      edgeDown()
+    }
   })
 })

@@ -14,7 +14,9 @@ describe('edgeComposeFile', () => {
       image: 'berth-edge:local',
       network_mode: 'host',
       restart: 'unless-stopped',
-      command: ['caddy', 'run', '--resume', '--config', '/etc/berth-edge/initial.json'],
+      // Whatever the image's ENTRYPOINT: none (caddy:2) or caddy itself (many custom builds).
+      entrypoint: ['caddy'],
+      command: ['run', '--resume', '--config', '/etc/berth-edge/initial.json'],
       environment: { XDG_CONFIG_HOME: '/data/config', XDG_DATA_HOME: '/data/data' },
       volumes: [
         'berth-edge-data:/data',

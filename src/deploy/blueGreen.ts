@@ -6,7 +6,7 @@ import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { parse } from 'yaml'
 
-import { ensureEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
+import { ensureEdge, refuseDamagedEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
 import type { EdgeRoute } from '../edge/caddy.js'
 import { NeedsPersonError, RolledBackError, UsageError } from '../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
@@ -23,7 +23,7 @@ import {
   upstreamKey,
   writeColours,
 } from './colours.js'
-import type { EnvironmentConfig } from '../config/types.js'
+import type { Config, EnvironmentConfig } from '../config/types.js'
 import { LABEL } from './composeModel.js'
 import { type Deps, projectContainers, projectTarget, sourceTarget } from './context.js'
 import { parsePublished } from './preflight.js'
@@ -235,6 +235,14 @@ async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig):
     if (!c.project || !own.has(c.project)) for (const p of parsePublished(c.ports)) taken.add(p.port)
   }
   return taken
+}
+
+/**
+ * Preflight of deploy, rollback and down (SPEC §5): a blue-green environment's edge state that berth cannot
+ * make sense of refuses the run before anything changes (exit 2), rather than being overwritten at the switch.
+ */
+export async function refuseDamagedEdgeState(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
+  if (env.strategy === 'blue-green') await refuseDamagedEdge(deps, config.app, env.name)
 }
 
 /** For `down`: removes both colours and this environment's routes; the stateful project is left to the caller. */

@@ -6,6 +6,7 @@ import { dockerRootDir, inspectRestartPolicies, psAll } from '../docker/docker.j
 import { type Container, parsePs, parseRestartPolicies, type RestartPolicyRow } from '../docker/parse.js'
 import { environmentRoutes } from '../edge/caddy.js'
 import { EDGE_PROJECT, edgeStatus } from '../edge/edge.js'
+import { EdgeStateError } from '../edge/errors.js'
 import { readLive } from '../edge/live.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from './apply.js'
@@ -406,8 +407,15 @@ export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
     const state = await readColours(config.stateDir, env.name)
     if (!state.live) continue
     const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
-    const live = edge.liveDir ? await readLive(edge.liveDir, config.app, env.name) : undefined
-    if (edge.running && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
+    // A marker berth cannot read is shown, not thrown: doctor reports on everything else too.
+    const live = edge.liveDir
+      ? await readLive(edge.liveDir, config.app, env.name).catch((error: unknown) => {
+          if (!(error instanceof EdgeStateError)) throw error
+          details.push(`${env.name}: ${error.message}. ${error.hint ?? ''}`.trimEnd())
+          return 'damaged' as const
+        })
+      : undefined
+    if (edge.running && live !== 'damaged' && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
     for (const route of env.routes) {
       const want = `127.0.0.1:${state.upstreams[state.live][upstreamKey(route)]}`
       const got = held.find((r) => r.listen === route.listen && (r.host ?? '') === (route.host ?? ''))

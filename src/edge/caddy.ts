@@ -10,7 +10,7 @@
  * reusing one at that moment sees fail.
  */
 
-import { EdgeRouteConflictError } from './errors.js'
+import { EdgeRouteConflictError, EdgeStateError } from './errors.js'
 
 export type EdgeColour = 'blue' | 'green'
 
@@ -36,6 +36,8 @@ export interface BerthRoute {
   listen: number
   host?: string
   upstreams: Partial<Record<EdgeColour, string>>
+  /** Why berth cannot read it (changed by hand); a deploy of its environment refuses to overwrite it. */
+  damage?: string
 }
 
 export interface CaddyRoute {
@@ -176,15 +178,98 @@ export function adminToSocket(config: unknown): AdminWrite {
   return { method: 'POST', path: '/config/admin', body: { ...admin, ...adminConfig() } }
 }
 
-/** The write that gives a config without an http app one, if needed. */
+/**
+ * The write that gives a config without an http app one, if needed. Only what is missing is filled in: a
+ * part that is there but not an object is damage berth will not overwrite (EdgeStateError).
+ */
 export function httpAppSetup(config: unknown): AdminWrite | undefined {
-  if (!isObject(config)) return { method: 'POST', path: '/load', body: initialConfig() }
-  const apps = config.apps
+  if (config === null || config === undefined) return { method: 'POST', path: '/load', body: initialConfig() }
+  const damage = configStructureDamage(config)
+  if (damage.length > 0) throw configDamageError(damage)
+  const apps = (config as Record<string, unknown>).apps
   if (!isObject(apps)) return { method: 'POST', path: '/config/apps', body: { http: { servers: {} } } }
   const http = apps.http
   if (!isObject(http)) return { method: 'POST', path: '/config/apps/http', body: { servers: {} } }
   if (!isObject(http.servers)) return { method: 'POST', path: SERVERS_PATH, body: {} }
   return undefined
+}
+
+/**
+ * What berth cannot read in the shape of a config's http servers, one line each. Caddy itself saves none
+ * of these; a config loaded by hand, or a restored autosave, might hold them.
+ */
+function configStructureDamage(config: unknown): string[] {
+  if (!isObject(config)) return ['the config is not an object']
+  const at = (key: string, value: unknown, path: string): string[] => (value === undefined || value === null || isObject(value) ? [] : [`${path}.${key} is not an object`])
+  const apps = config.apps
+  const http = isObject(apps) ? apps.http : undefined
+  const servers = isObject(http) ? http.servers : undefined
+  return [...at('apps', apps, 'the config'), ...at('http', http, 'apps'), ...at('servers', servers, 'apps.http'), ...(isObject(servers) ? serversStructureDamage(servers) : [])]
+}
+
+function serversStructureDamage(servers: Record<string, unknown>): string[] {
+  return Object.entries(servers).flatMap(([name, server]): string[] => {
+    if (!isObject(server)) return [`server ${name} is not an object`]
+    const out: string[] = []
+    if (server.listen !== undefined && !(Array.isArray(server.listen) && server.listen.every((l) => typeof l === 'string'))) out.push(`server ${name}: listen is not a list of addresses`)
+    if (server.routes !== undefined && !(Array.isArray(server.routes) && server.routes.every(isObject))) out.push(`server ${name}: routes is not a list of routes`)
+    return out
+  })
+}
+
+/**
+ * A route berth can read: its shape (both colours' upstreams), or an earlier berth's (one upstream), which
+ * the next deploy replaces. Anything else under a berth id was changed by hand into something berth
+ * cannot tell the upstreams of, and berth will not overwrite it.
+ */
+function routeDamage(route: CaddyRoute): string | undefined {
+  if (dialOf(route.handle) !== undefined) return undefined
+  const u = upstreamsOf(route)
+  const missing = (['blue', 'green'] as const).filter((c) => u[c] === undefined)
+  return missing.length === 0 ? undefined : `it is not a route berth wrote (no ${missing.join(' or ')} upstream berth can read)`
+}
+
+/** Every piece of the config berth cannot make sense of (for doctor): its structure, and each berth route it cannot read. */
+export function configDamage(config: unknown): string[] {
+  if (config === null || config === undefined) return []
+  const structure = configStructureDamage(config)
+  if (structure.length > 0) return structure
+  return berthRoutes(config).flatMap((r) => (r.damage ? [`route ${r.id} (listen ${r.listen}): ${r.damage}`] : []))
+}
+
+/**
+ * Throws EdgeStateError when berth could not write this environment's routes into the config without
+ * overwriting what it cannot read: the servers' structure, or a route with this environment's id that is
+ * not one berth wrote. Other environments' routes are kept as they are, whatever they hold.
+ */
+export function refuseDamagedConfig(config: unknown, app: string, env: string): void {
+  if (config === null || config === undefined) return
+  const structure = configStructureDamage(config)
+  if (structure.length > 0) throw configDamageError(structure)
+  const apps = (config as Record<string, unknown>).apps
+  const http = isObject(apps) ? apps.http : undefined
+  const servers = isObject(http) ? http.servers : undefined
+  refuseDamagedServers(servers ?? {}, app, env)
+}
+
+function refuseDamagedServers(servers: unknown, app: string, env: string): void {
+  if (!isObject(servers)) throw configDamageError(['apps.http.servers is not an object'])
+  const structure = serversStructureDamage(servers)
+  if (structure.length > 0) throw configDamageError(structure)
+  for (const [name, server] of Object.entries(servers as CaddyServers)) {
+    for (const route of server.routes ?? []) {
+      const damage = ownedBy(app, env, serverPorts(server), route) ? routeDamage(route) : undefined
+      if (damage) throw configDamageError([`route ${String(route['@id'])} of server ${name}: ${damage}`], String(route['@id']))
+    }
+  }
+}
+
+function configDamageError(damage: readonly string[], id?: string): EdgeStateError {
+  return new EdgeStateError(
+    `the edge's config holds what berth cannot make sense of: ${damage.join('; ')}`,
+    `Nothing on the edge was changed. See it as root: curl --unix-socket <edge dir>/admin/admin.sock -H 'Host: berth' http://berth/config/apps/http/servers. ` +
+      `Put it back as berth wrote it, or remove it${id ? ` (-X DELETE http://berth/id/${id})` : ''}: the next deploy adds this environment's routes again.`,
+  )
 }
 
 /** Ports a server listens on (Caddy listen addresses look like ":80", "127.0.0.1:80", "tcp/[::]:80"). */
@@ -262,6 +347,8 @@ export function nextServers(current: CaddyServers | null | undefined, app: strin
     wanted.set(routeId(app, env, route), route)
   }
 
+  // The whole servers object is written back: berth must be able to read all of it, and this environment's routes.
+  refuseDamagedServers(current ?? {}, app, env)
   const servers: CaddyServers = structuredClone(current ?? {})
   const placed = new Set<string>()
   const emptied = new Set<string>()
@@ -320,7 +407,8 @@ export function berthRoutesOfServers(servers: CaddyServers): BerthRoute[] {
       const id = isObject(route) ? route['@id'] : undefined
       if (typeof id !== 'string' || !id.startsWith('berth-')) continue
       const host = routeHost(route)
-      out.push({ id, listen, ...(host ? { host } : {}), upstreams: upstreamsOf(route) })
+      const damage = routeDamage(route)
+      out.push({ id, listen, ...(host ? { host } : {}), upstreams: upstreamsOf(route), ...(damage ? { damage } : {}) })
     }
   }
   return out

@@ -22,12 +22,14 @@ import {
   adminToSocket,
   type BerthRoute,
   berthRoutes,
+  configDamage,
   type EdgeColour,
   type EdgeRoute,
   httpAppSetup,
   initialConfig,
   LIVE_ROOT,
   nextServers,
+  refuseDamagedConfig,
   tcpAddress,
 } from './caddy.js'
 import { EdgeStartError, EdgeStateError, EdgeUnavailableError } from './errors.js'
@@ -140,6 +142,17 @@ interface EdgeMounts {
   admin?: string
 }
 
+/** Each mounted host directory that is no longer there: one removed after the edge started hides the live markers (or the socket) from it. */
+async function mountDamage(mounts: EdgeMounts): Promise<string[]> {
+  const out: string[] = []
+  for (const [what, dir] of [['live', mounts.live], ['admin', mounts.admin]] as const) {
+    if (!dir) continue
+    const st = await stat(dir).catch(() => undefined)
+    if (!st?.isDirectory()) out.push(`the edge mounts ${dir} as its ${what} directory, which is ${st ? 'not a directory' : 'gone'} on this host`)
+  }
+  return out
+}
+
 async function edgeMounts(run: Runner, id: string): Promise<EdgeMounts> {
   const { stdout } = await run(inspectMounts(id))
   const mounts = JSON.parse(stdout.trim() || '[]') as { Type?: string; Source?: string; Destination?: string }[]
@@ -189,6 +202,7 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
       `See: docker compose -p ${EDGE_PROJECT} ps --all; docker compose -p ${EDGE_PROJECT} logs caddy`,
     )
   }
+  await refuseGoneMounts(mounts)
   await refuseOpenAdminDir(mounts.admin)
   const admin = new CaddyAdmin({ socket: join(mounts.admin, ADMIN_SOCKET) })
   const config = await connectAdmin(deps, container, admin)
@@ -215,6 +229,36 @@ export function adminDirProblems(dir: string, st: { uid: number; mode: number })
   if (st.uid !== 0) out.push(`the edge's admin directory ${dir} is owned by uid ${st.uid}, not root`)
   if ((st.mode & 0o077) !== 0) out.push(`the edge's admin directory ${dir} is mode ${(st.mode & 0o777).toString(8).padStart(3, '0')}: other users may enter it and reach the admin socket`)
   return out
+}
+
+/**
+ * Refuses (EdgeStateError, exit 2), before anything changes, edge state that a switch or removal of this
+ * environment's routes would write but berth cannot make sense of: a mounted directory gone, an admin
+ * directory others may enter, a config whose structure or whose routes of this environment berth cannot
+ * read, a damaged live marker. Only reads; an edge that is not running is not checked (it is started
+ * with what berth writes).
+ */
+export async function refuseDamagedEdge(deps: Pick<Deps, 'run'>, app: string, env: string): Promise<void> {
+  const c = await edgeContainer(deps.run)
+  if (!c || c.state !== 'running') return
+  const mounts = await edgeMounts(deps.run, c.id)
+  await refuseGoneMounts(mounts)
+  if (mounts.admin) await refuseOpenAdminDir(mounts.admin)
+  // An edge that does not answer on the socket (an earlier berth's) resumes its saved config when it is moved.
+  const answered = mounts.admin ? await new CaddyAdmin({ socket: join(mounts.admin, ADMIN_SOCKET) }).get('/config/').then((r) => r, () => undefined) : undefined
+  refuseDamagedConfig(answered ? answered.value : await savedConfig(deps.run, c.id), app, env)
+  if (mounts.live) await readLive(mounts.live, app, env)
+}
+
+async function refuseGoneMounts(mounts: EdgeMounts): Promise<void> {
+  const gone = await mountDamage(mounts)
+  if (gone.length > 0) {
+    throw new EdgeStateError(
+      gone.join('; '),
+      `The edge cannot see a directory made again after it started. Recreate it (its routes stay on the volume ${EDGE_VOLUME}): docker compose -p ${EDGE_PROJECT} down, then deploy again.`,
+      'EDGE_MOUNT_GONE',
+    )
+  }
 }
 
 async function refuseOpenAdminDir(dir: string): Promise<void> {
@@ -378,8 +422,10 @@ export async function edgeStatus(deps: Pick<Deps, 'run'>): Promise<EdgeStatus> {
     if (!mounts.live || !mounts.admin) {
       status.problems.push(`it was started by an earlier berth (no ${mounts.live ? ADMIN_ROOT : LIVE_ROOT} mounted): the next blue-green deploy or rollback recreates it`)
     }
+    const gone = await mountDamage(mounts)
+    status.problems.push(...gone)
     let config: unknown
-    if (mounts.admin) {
+    if (mounts.admin && gone.length === 0) {
       status.problems.push(...adminDirProblems(mounts.admin, await stat(mounts.admin)))
       config = await new CaddyAdmin({ socket: join(mounts.admin, ADMIN_SOCKET) }).get('/config/').then(
         (read) => read.value,
@@ -392,7 +438,7 @@ export async function edgeStatus(deps: Pick<Deps, 'run'>): Promise<EdgeStatus> {
     config ??= await savedConfig(deps.run, c.id)
     if (config !== undefined) {
       status.adminListen = adminListen(config)
-      status.problems.push(...adminExposure(config))
+      status.problems.push(...adminExposure(config), ...configDamage(config))
       status.routes = berthRoutes(config)
     }
   } catch (error) {

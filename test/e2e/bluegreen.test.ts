@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
 import { edgePaths } from '../../src/edge/edge.js'
-import { asNobody, berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth, tcpListenPorts } from './engine.js'
+import { asNobody, berth, cleanApp, containerStarts, copyFixtures, docker, expectRefused, httpGet, repoRoot, requireEngine, startBerth, tcpListenPorts } from './engine.js'
 
 /**
  * SPEC §9 on a real engine: blue-green environments behind the managed edge (Caddy built from Debian's
@@ -224,6 +224,38 @@ describe('blue-green behind the edge', () => {
       expect(edge?.details.join('\n')).toMatch(/production: the edge sends its routes to green \(live marker\), not to the recorded live colour blue/)
     } finally {
       if (existsSync(join(dir0, 'green'))) renameSync(join(dir0, 'green'), join(dir0, 'blue'))
+    }
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+  })
+
+  it('refuses a deploy or rollback over edge state it cannot make sense of (exit 2, nothing changed), and doctor marks it', async () => {
+    const doctorEdge = () => {
+      const r = berth(dir, ['doctor', '--json'])
+      expect(r.code).toBe(1)
+      return (JSON.parse(r.stdout) as { checks: { id: string; status: string; details: string[] }[] }).checks.find((c) => c.id === 'edge')?.details.join('\n')
+    }
+    // Both markers: the edge sends to blue, and a switch would rename the wrong one.
+    const markers = join(edgePaths().live, APP, 'production')
+    writeFileSync(join(markers, 'green'), '')
+    try {
+      expectRefused(dir, ['deploy', 'production'], 2, /the live marker of berthbg\/production is damaged: .* holds both blue and green/)
+      expectRefused(dir, ['rollback', 'production'], 2, /the live marker of berthbg\/production is damaged/)
+      expect(doctorEdge()).toMatch(/production: the live marker of berthbg\/production is damaged: .*rm .*green/)
+    } finally {
+      rmSync(join(markers, 'green'))
+    }
+    // The route changed by hand into one berth cannot read: a deploy would overwrite it.
+    const admin = new CaddyAdmin({ socket: adminSocket() })
+    const handle = `/id/berth-${APP}-production-19281/handle`
+    const original = (await admin.get(handle)).value
+    await admin.write({ method: 'PATCH', path: handle, body: [{ handler: 'static_response', body: 'maintenance' }] })
+    try {
+      expect((await httpGet(`${EDGE}/version`)).body).toBe('maintenance')
+      const r = expectRefused(dir, ['deploy', 'production'], 2, /route berth-berthbg-production-19281 of server berth-19281: it is not a route berth wrote/)
+      expect(r.stderr).toMatch(/-X DELETE http:\/\/berth\/id\/berth-berthbg-production-19281/)
+      expect(doctorEdge()).toMatch(/route berth-berthbg-production-19281 \(listen 19281\): it is not a route berth wrote/)
+    } finally {
+      await admin.write({ method: 'PATCH', path: handle, body: original })
     }
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
   })

@@ -6,6 +6,7 @@ import {
   adminToSocket,
   berthRoutes,
   type CaddyServers,
+  configDamage,
   edgeRouteJson,
   environmentRoutes,
   httpAppSetup,
@@ -13,11 +14,12 @@ import {
   LIVE_ROOT,
   liveMarker,
   nextServers,
+  refuseDamagedConfig,
   routeId,
   serverName,
   tcpAddress,
 } from '../../../src/edge/caddy.js'
-import { EdgeRouteConflictError } from '../../../src/edge/errors.js'
+import { EdgeRouteConflictError, EdgeStateError } from '../../../src/edge/errors.js'
 
 /** Upstreams of a route: blue on `port`, green 1000 above. */
 const up = (port: number) => ({ blue: `127.0.0.1:${port}`, green: `127.0.0.1:${port + 1000}` })
@@ -161,9 +163,17 @@ describe('berthRoutes', () => {
     ])
   })
 
-  it('reads a route of another shape with the upstreams it cannot tell apart left out', () => {
+  it("reads an earlier berth's one-upstream route with the upstreams it cannot tell apart left out", () => {
     const single = { '@id': 'berth-shop-old-80', handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:1' }] }] }
     expect(berthRoutes({ apps: { http: { servers: { s: { listen: [':80'], routes: [single] } } } } })).toEqual([{ id: 'berth-shop-old-80', listen: 80, upstreams: {} }])
+  })
+
+  it('marks a berth route changed by hand into something berth cannot read', () => {
+    const route = edgeRouteJson('shop', 'production', { listen: 80, upstreams: up(19301) })
+    const handMade = { ...route, handle: [{ handler: 'static_response', body: 'down for maintenance' }] }
+    expect(berthRoutes({ apps: { http: { servers: { s: { listen: [':80'], routes: [handMade] } } } } })).toEqual([
+      { id: 'berth-shop-production-80', listen: 80, upstreams: {}, damage: 'it is not a route berth wrote (no blue or green upstream berth can read)' },
+    ])
   })
 
   it('reads an empty or partial config as no routes', () => {
@@ -217,5 +227,49 @@ describe('the admin API: on a root-only socket, never on TCP', () => {
       body: { listen: 'unix//berth/admin/admin.sock', origins: ['berth'], config: { persist: true } },
     })
     expect(adminToSocket({ apps: {} }).body).toEqual({ listen: 'unix//berth/admin/admin.sock', origins: ['berth'] })
+  })
+})
+
+describe('edge config berth cannot make sense of', () => {
+  const config = (s: unknown) => ({ apps: { http: { servers: s } } })
+  const production = () => edgeRouteJson('shop', 'production', { listen: 80, upstreams: up(19301) })
+  /** production's route with its green branch gone: berth cannot tell where green goes. */
+  const oneBranch = (): CaddyServers => {
+    const route = production()
+    const sub = (route.handle as { routes: unknown[] }[])[0] as { routes: unknown[] }
+    sub.routes = sub.routes.slice(0, 1)
+    return { 'berth-80': { listen: [':80'], routes: [route] } }
+  }
+
+  it("refuses to overwrite this environment's route when berth cannot read it, naming it and what to do (exit 2)", () => {
+    const write = () => nextServers(oneBranch(), 'shop', 'production', [{ listen: 80, upstreams: up(19302) }])
+    expect(write).toThrow(EdgeStateError)
+    expect(write).toThrow(/route berth-shop-production-80 of server berth-80: it is not a route berth wrote \(no green upstream berth can read\)/)
+    try {
+      write()
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'EDGE_STATE_DAMAGED', exitCode: 2, hint: expect.stringContaining('-X DELETE http://berth/id/berth-shop-production-80') })
+    }
+    expect(() => refuseDamagedConfig(config(oneBranch()), 'shop', 'production')).toThrow(EdgeStateError)
+    expect(configDamage(config(oneBranch()))).toEqual(['route berth-shop-production-80 (listen 80): it is not a route berth wrote (no green upstream berth can read)'])
+  })
+
+  it("keeps another environment's unreadable route as it is, and replaces an earlier berth's one-upstream route", () => {
+    const after = nextServers(oneBranch(), 'shop', 'staging', [{ listen: 8080, upstreams: up(19311) }])
+    expect(after['berth-80']).toEqual(oneBranch()['berth-80'])
+    expect(() => refuseDamagedConfig(config(oneBranch()), 'shop', 'staging')).not.toThrow()
+    const earlier = { 'berth-80': { listen: [':80'], routes: [{ '@id': 'berth-shop-production-80', handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:1' }] }] }] } }
+    expect(nextServers(earlier, 'shop', 'production', [{ listen: 80, upstreams: up(19301) }])['berth-80']?.routes).toEqual([production()])
+  })
+
+  it('refuses servers, routes or apps of a shape berth cannot read, and fills in only what is missing', () => {
+    expect(() => nextServers({ s: { listen: ':80' } } as unknown as CaddyServers, 'a', 'b', [])).toThrow(/server s: listen is not a list of addresses/)
+    expect(() => nextServers({ s: { routes: [null] } } as unknown as CaddyServers, 'a', 'b', [])).toThrow(/server s: routes is not a list of routes/)
+    expect(() => nextServers([] as unknown as CaddyServers, 'a', 'b', [])).toThrow(/apps.http.servers is not an object/)
+    expect(() => httpAppSetup({ apps: { http: 'off' } })).toThrow(EdgeStateError)
+    expect(() => httpAppSetup([])).toThrow(/the config is not an object/)
+    expect(configDamage({ apps: { http: { servers: { s: 5 } } } })).toEqual(['server s is not an object'])
+    expect(configDamage({ apps: { http: { servers: servers() } } })).toEqual([])
+    expect(configDamage(null)).toEqual([])
   })
 })

@@ -6,7 +6,7 @@ import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { parse } from 'yaml'
 
-import { ensureEdge, refuseDamagedEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
+import { ensureEdge, refuseDamagedEdge, refuseNotRoot, removeRoutes, switchRoutes } from '../edge/edge.js'
 import type { EdgeRoute } from '../edge/caddy.js'
 import { NeedsPersonError, RolledBackError, UsageError } from '../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
@@ -238,11 +238,14 @@ async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig):
 }
 
 /**
- * Preflight of deploy, rollback and down (SPEC §5): a blue-green environment's edge state that berth cannot
- * make sense of refuses the run before anything changes (exit 2), rather than being overwritten at the switch.
+ * Preflight of deploy, rollback and down (SPEC §5): a blue-green run that could not reach the edge's
+ * root-only admin API, or whose edge state berth cannot make sense of, is refused before anything changes
+ * (exit 2) rather than failing, or overwriting that state, at the switch.
  */
-export async function refuseDamagedEdgeState(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
-  if (env.strategy === 'blue-green') await refuseDamagedEdge(deps, config.app, env.name)
+export async function edgePreflight(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
+  if (env.strategy !== 'blue-green') return
+  refuseNotRoot(process.getuid?.())
+  await refuseDamagedEdge(deps, config.app, env.name)
 }
 
 /** For `down`: removes both colours and this environment's routes; the stateful project is left to the caller. */

@@ -3,7 +3,7 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError, UsageError } from '../errors.js'
 import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.js'
-import { applyBlueGreen, refuseDamagedEdgeState } from './blueGreen.js'
+import { applyBlueGreen, edgePreflight } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import { type Deps, operator } from './context.js'
 import { checkEngine } from './engine.js'
@@ -59,7 +59,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     refuseFixedNames(m, env)
     refuseBlueGreenModel(m, env)
     // Independent queries: together, so the operator waits for the slowest, not the sum.
-    await Promise.all([refusePortClashes(deps, m, env), req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined, refuseDamagedEdgeState(deps, req.config, env)])
+    await Promise.all([refusePortClashes(deps, m, env), req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined, edgePreflight(deps, req.config, env)])
     return m
   })
   if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {

@@ -3,7 +3,7 @@ import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
 import { type Env, applyAndWait, recordedModel, reportFailure, restorePrevious } from './apply.js'
-import { applyBlueGreen, refuseDamagedEdgeState } from './blueGreen.js'
+import { applyBlueGreen, edgePreflight } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import type { Deps } from './context.js'
 import { checkEngine } from './engine.js'
@@ -50,7 +50,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   const active = findActive(releases)
   const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => {
     const chosen = (await checked).target
-    await refuseDamagedEdgeState(deps, req.config, env)
+    await edgePreflight(deps, req.config, env)
     return chosen
   })
 

@@ -11,6 +11,7 @@ import { type Container, type ContainerState, parseContainerState, parsePs } fro
 import type { Runner } from '../docker/runner.js'
 import type { Deps } from '../deploy/context.js'
 import { writeFileAtomic } from '../deploy/stateFiles.js'
+import { PreflightError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { CaddyAdmin } from './admin.js'
 import {
@@ -188,6 +189,7 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
       deps.reporter.info(`starting the edge proxy (compose project ${EDGE_PROJECT}, ${edge.image})`)
     }
     await makeEdgeDirs(paths)
+    await refuseOpenAdminDir(paths.admin)
     const target = edgeTarget(paths)
     await writeFileAtomic(paths.composeFile, edgeComposeFile(edge, paths))
     // Given explicitly and empty, so compose never reads a .env it happens to find.
@@ -211,7 +213,7 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
   return { admin, liveDir: mounts.live }
 }
 
-/** The live directory may be another user's (it is only read by the edge); the admin directory is root's alone. */
+/** The live directory may be read by anyone (the markers say only which colour is live); the admin directory is root's alone. */
 async function makeEdgeDirs(paths: EdgePaths): Promise<void> {
   for (const [dir, mode] of [[paths.live, 0o755], [paths.admin, 0o700]] as const) {
     await mkdir(dir, { recursive: true, mode }).catch((error: NodeJS.ErrnoException) => {
@@ -221,6 +223,19 @@ async function makeEdgeDirs(paths: EdgePaths): Promise<void> {
       )
     })
   }
+}
+
+/**
+ * Blue-green needs root: only root can open the edge's admin socket (and an admin directory of another
+ * user is refused). Said before anything changes, instead of at the switch.
+ */
+export function refuseNotRoot(uid: number | undefined): void {
+  if (uid === undefined || uid === 0) return
+  throw new PreflightError(
+    `blue-green environments need root: the edge's admin API is reachable by root only, and berth runs as uid ${uid}`,
+    'Run berth as root (sudo berth …). Nothing was changed.',
+    'EDGE_ROOT_ONLY',
+  )
 }
 
 /** What is wrong with the admin directory's owner and mode, one line each: only root may enter it. */
@@ -240,7 +255,12 @@ export function adminDirProblems(dir: string, st: { uid: number; mode: number })
  */
 export async function refuseDamagedEdge(deps: Pick<Deps, 'run'>, app: string, env: string): Promise<void> {
   const c = await edgeContainer(deps.run)
-  if (!c || c.state !== 'running') return
+  if (!c || c.state !== 'running') {
+    // The edge will be started with this directory: it must be root's alone already.
+    const admin = edgePaths().admin
+    if (await stat(admin).then(() => true, () => false)) await refuseOpenAdminDir(admin)
+    return
+  }
   const mounts = await edgeMounts(deps.run, c.id)
   await refuseGoneMounts(mounts)
   if (mounts.admin) await refuseOpenAdminDir(mounts.admin)

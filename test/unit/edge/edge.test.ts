@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 
-import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget } from '../../../src/edge/edge.js'
+import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget, refuseNotRoot } from '../../../src/edge/edge.js'
 
 describe('edgeComposeFile', () => {
   it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
@@ -57,5 +57,17 @@ describe('adminDirProblems', () => {
       'the edge\'s admin directory /e/admin is owned by uid 1000, not root',
       'the edge\'s admin directory /e/admin is mode 710: other users may enter it and reach the admin socket',
     ])
+  })
+})
+
+describe('refuseNotRoot', () => {
+  it('refuses a blue-green run of any user but root before anything changes (exit 2): only root opens the admin socket', () => {
+    expect(() => refuseNotRoot(0)).not.toThrow()
+    expect(() => refuseNotRoot(1000)).toThrow(/blue-green environments need root: the edge's admin API is reachable by root only, and berth runs as uid 1000/)
+    try {
+      refuseNotRoot(1000)
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'EDGE_ROOT_ONLY', exitCode: 2, hint: 'Run berth as root (sudo berth …). Nothing was changed.' })
+    }
   })
 })

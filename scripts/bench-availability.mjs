@@ -12,7 +12,7 @@
 // It copies test/fixtures to a temp dir and deploys app `berthavail` (the web and store of the fixture app,
 // web taking STARTUP_DELAY=2 s before it serves) as two environments:
 //   rc  strategy recreate,   web publishes 127.0.0.1:19401 itself (compose.published.yaml)
-//   bg  strategy blue-green, stateful [store], edge route 19402 -> web:8080, drain 2s, edge admin on 19490
+//   bg  strategy blue-green, stateful [store], edge route 19402 -> web:8080, drain 2s
 // For each strategy: one deploy (warm-up, not measured), then for each client (an http.Agent with keep-alive
 // and 8 sockets; a new connection per request) deploy (new version) -> rollback -> deploy (another new
 // version) under an open-loop load of GET /version (2 s timeout each) on the environment's public port for
@@ -29,7 +29,7 @@ import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import { BENCH_EDGE_ADMIN_PORT, benchShell, ROOT } from './bench-common.mjs'
+import { benchShell, ROOT } from './bench-common.mjs'
 
 const { log, childEnv, sh, prepare, elapsedS, benchEdge, cleanupOnce, runBench } = benchShell('bench-availability')
 const APP = 'berthavail'
@@ -37,7 +37,6 @@ const ENVS = {
   rc: { strategy: 'recreate', port: 19401 },
   bg: { strategy: 'blue-green', port: 19402 },
 }
-const ADMIN_PORT = BENCH_EDGE_ADMIN_PORT
 const PROJECTS = ['rc', 'bg', 'bg-blue', 'bg-green'].map((e) => `${APP}-${e}`)
 const edge = benchEdge(APP)
 const RPS = Math.max(100, Number.parseInt(process.env.BENCH_RPS ?? '200', 10) || 200)
@@ -253,7 +252,6 @@ async function setUp() {
       '  keep: 10',
       'edge:',
       '  image: berth-edge:local',
-      `  admin_port: ${ADMIN_PORT}`,
       'environments:',
       '  rc:',
       '    env_file: env/rc.env',

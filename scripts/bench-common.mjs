@@ -8,9 +8,6 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** The admin port both benchmarks give the edge, so either finds the edge the other left answering. */
-export const BENCH_EDGE_ADMIN_PORT = 19490
-
 export function benchShell(name) {
   const t0 = performance.now()
   const elapsedS = () => (performance.now() - t0) / 1000
@@ -54,11 +51,21 @@ export function benchShell(name) {
 
   /** The shared edge (compose project berth-edge) as seen by a benchmark whose app is `app`. */
   function benchEdge(app) {
-    const exists = () => sh(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge'], { allowFail: true, quiet: true }).stdout.trim() !== ''
+    const container = () => sh(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge'], { allowFail: true, quiet: true }).stdout.trim().split('\n')[0]
+    const exists = () => Boolean(container())
+    /** The admin socket on the host: in the directory the edge mounts at /berth/admin (root's alone, as berth's runs are). */
+    const socket = () => {
+      const format = '{{range .Mounts}}{{if eq .Destination "/berth/admin"}}{{.Source}}{{end}}{{end}}'
+      const dir = sh(['docker', 'inspect', '--format', format, container()], { allowFail: true, quiet: true }).stdout.trim()
+      return dir ? join(dir, 'admin.sock') : undefined
+    }
 
     const servers = () =>
       new Promise((resolve) => {
-        const req = http.get(`http://127.0.0.1:${BENCH_EDGE_ADMIN_PORT}/config/apps/http/servers`, { agent: false, timeout: 3000 }, (res) => {
+        const socketPath = socket()
+        if (!socketPath) return resolve({ ok: false })
+        // The Host the edge's admin.origins allows.
+        const req = http.get({ socketPath, path: '/config/apps/http/servers', headers: { host: 'berth' }, agent: false, timeout: 3000 }, (res) => {
           let body = ''
           res.setEncoding('utf8')
           res.on('data', (d) => (body += d))
@@ -91,7 +98,7 @@ export function benchShell(name) {
       if (!exists()) return false
       const read = await servers()
       if (!read.ok) {
-        log(`${when}: berth-edge exists but its admin API does not answer on 127.0.0.1:${BENCH_EDGE_ADMIN_PORT}; left as it is`)
+        log(`${when}: berth-edge exists but its admin API does not answer on its socket; left as it is`)
         return false
       }
       const foreign = foreignRoutes(read.servers)
@@ -104,13 +111,16 @@ export function benchShell(name) {
       return true
     }
 
-    /** Before a run: an edge this benchmark cannot drive (another admin port) is an error; one holding only its routes goes. */
+    /**
+     * Before a run: an edge whose admin API does not answer on its socket (stopped, or an earlier berth's, which
+     * the first deploy would recreate inside a measured step) is an error; one holding only this benchmark's routes goes.
+     */
     async function prepareEdge() {
       if (!exists()) return
       const read = await servers()
       if (!read.ok) {
         throw new Error(
-          `a berth-edge project exists but its admin API does not answer on 127.0.0.1:${BENCH_EDGE_ADMIN_PORT}: another edge (another admin port) would refuse this benchmark's config. Take it down when nothing needs it: docker compose -p berth-edge down -v`,
+          'a berth-edge project exists but its admin API does not answer on its root-only socket (not running, or started by an earlier berth: any blue-green deploy moves it to the socket). Fix that first, or take it down when nothing needs it: docker compose -p berth-edge down -v',
         )
       }
       await downIfOurs('start')

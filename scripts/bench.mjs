@@ -8,7 +8,7 @@
 // It deploys real environments of test/fixtures/app (copied to a temp dir, app `berthbench`, ports
 // 19001/19002) and of a one-service app (`berthbenchscale` with up to 30 environments and `berthbenchone`
 // with one, no published port) and a blue-green environment of test/fixtures/bluegreen (`berthbenchbg`,
-// edge route 19003, drain 0s, edge admin port 19490), and removes every compose project, container, volume
+// edge route 19003, drain 0s), and removes every compose project, container, volume
 // and image of those apps (by project name and by label berth.app) at the start (leftovers) and at the end;
 // the shared edge goes only when no other app's route is on it.
 // Only child_process: no dependency beyond Node itself.
@@ -18,7 +18,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, re
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { BENCH_EDGE_ADMIN_PORT, benchShell, ROOT } from './bench-common.mjs'
+import { benchShell, ROOT } from './bench-common.mjs'
 
 const { log, childEnv, sh, prepare, benchEdge, cleanupOnce, runBench } = benchShell('bench')
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
@@ -245,7 +245,6 @@ async function setUp() {
       '  keep: 3',
       'edge:',
       '  image: berth-edge:local',
-      `  admin_port: ${BENCH_EDGE_ADMIN_PORT}`,
       'environments:',
       '  production:',
       '    env_file: env/production.env',

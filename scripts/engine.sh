@@ -29,6 +29,9 @@ install_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+  # The edge's end-to-end test tries its admin API as an unprivileged user with curl (setpriv is util-linux).
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
   [ ${#missing[@]} -eq 0 ] && return 0
   as_root "${missing[*]}" "apt-get install -y ${missing[*]}"
   apt_update

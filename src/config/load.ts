@@ -174,7 +174,7 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
     dir,
     stateDir: resolve(dir, raw.state_dir ?? '.berth'),
     environments,
-    edge: { image: raw.edge.image, adminPort: raw.edge.admin_port },
+    edge: { image: raw.edge.image },
   }
 }
 
@@ -215,9 +215,6 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
           path: at('routes', i, 'service'),
           message: `routed service ${route.service} is stateful: stateful services are shared by both colours and cannot be switched`,
         })
-      }
-      if (route.listen === raw.edge.admin_port) {
-        issues.push({ path: at('routes', i, 'listen'), message: `listen ${route.listen} is taken by the edge's admin API (edge.admin_port)` })
       }
       const host = route.host?.toLowerCase()
       // Each route is compared with those before it in the file, so every clash is reported once, at its second claimant.

@@ -6,7 +6,7 @@ import type { EdgeConfig } from './types.js'
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/
 export const NAME_RULE = `must match ${NAME_PATTERN.source} (a lowercase letter, then up to 30 lowercase letters, digits or "-")`
 
-export const DEFAULT_EDGE: EdgeConfig = { image: 'caddy:2', adminPort: 2019 }
+export const DEFAULT_EDGE: EdgeConfig = { image: 'caddy:2' }
 
 const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
 const DURATION_MESSAGE = 'expected a duration like "90s"'
@@ -129,10 +129,13 @@ const environment = z.strictObject({
 
 const edge = z
   .strictObject({
-    image: z.string().min(1, 'expected an image reference').default(DEFAULT_EDGE.image).describe('Image of the edge proxy: Caddy 2 (default caddy:2).'),
-    admin_port: port.default(DEFAULT_EDGE.adminPort).describe("Port of Caddy's admin API, bound to 127.0.0.1 only (default 2019)."),
+    image: z
+      .string()
+      .min(1, 'expected an image reference')
+      .default(DEFAULT_EDGE.image)
+      .describe('Image of the edge proxy: any Caddy 2 image with caddy on its PATH, whatever its ENTRYPOINT (default caddy:2).'),
   })
-  .default({ image: DEFAULT_EDGE.image, admin_port: DEFAULT_EDGE.adminPort })
+  .default({ image: DEFAULT_EDGE.image })
 
 export const deployFileSchema = z
   .strictObject({
@@ -168,6 +171,12 @@ export interface SchemaIssue {
 
 export type Validation = { ok: true; value: DeployFile } | { ok: false; issues: SchemaIssue[] }
 
+/** Keys an earlier berth read, each with what to do instead of a bare "unknown key". */
+const RETIRED_KEYS: Record<string, string> = {
+  'edge.admin_port':
+    "no longer used: berth reaches the edge's admin API on a unix socket only root can open (<edge dir>/admin/admin.sock), not on a TCP port; remove the key",
+}
+
 /** Validates parsed deploy.yml. Messages are phrased for operators, and each unknown key is its own issue. */
 export function validateDeployFile(data: unknown): Validation {
   const result = deployFileSchema.safeParse(data, { error: describeIssue })
@@ -179,7 +188,9 @@ export function validateDeployFile(data: unknown): Validation {
 export function schemaIssues(error: z.ZodError): SchemaIssue[] {
   return error.issues.flatMap((issue): SchemaIssue[] => {
     const path = issue.path.filter((key) => typeof key !== 'symbol')
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown key' }))
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...path, key], message: RETIRED_KEYS[[...path, key].join('.')] ?? 'unknown key' }))
+    }
     if (issue.code === 'invalid_key') return [{ path, message: issue.issues[0]?.message ?? issue.message }]
     return [{ path, message: issue.message }]
   })

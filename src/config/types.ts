@@ -59,8 +59,6 @@ export interface EnvironmentConfig {
 /** The managed edge proxy of the host (compose project berth-edge), shared by every app and environment. */
 export interface EdgeConfig {
   image: string
-  /** Caddy's admin API, bound to 127.0.0.1 only. */
-  adminPort: number
 }
 
 export interface Config {

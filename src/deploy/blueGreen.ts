@@ -6,7 +6,7 @@ import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { parse, stringify } from 'yaml'
 
-import { ensureEdge, removeRoutes, switchRoutes } from '../edge/edge.js'
+import { ensureEdge, refuseDamagedEdge, refuseNotRoot, removeRoutes, switchRoutes } from '../edge/edge.js'
 import type { EdgeRoute } from '../edge/caddy.js'
 import { NeedsPersonError, RolledBackError, UsageError } from '../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from './apply.js'
@@ -23,7 +23,7 @@ import {
   upstreamKey,
   writeColours,
 } from './colours.js'
-import type { EnvironmentConfig } from '../config/types.js'
+import type { Config, EnvironmentConfig } from '../config/types.js'
 import { type ComposeModel, LABEL } from './composeModel.js'
 import { poolNetworks } from './addressPools.js'
 import { type Deps, projectContainers, projectTarget, sourceTarget } from './context.js'
@@ -107,16 +107,16 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   }
 
   const routes = routesTo(e, state.upstreams)
-  let liveDir = ''
-  await deps.reporter.step(`switch ${env.name} routes to ${colour}`, async () => {
-    liveDir = await ensureEdge(deps, config.edge, config.stateDir)
-    await switchRoutes(deps, config.edge, liveDir, config.app, env.name, colour, routes)
+  const edge = await deps.reporter.step(`switch ${env.name} routes to ${colour}`, async () => {
+    const running = await ensureEdge(deps, config.edge, config.stateDir)
+    await switchRoutes(deps, running, config.app, env.name, colour, routes)
+    return running
   })
   const throughEdge = await verifyThroughEdge(deps, e)
   if (throughEdge) {
     deps.reporter.warn(`${env.name}: ${throughEdge}`)
     if (live) {
-      await switchRoutes(deps, config.edge, liveDir, config.app, env.name, live, routes)
+      await switchRoutes(deps, edge, config.app, env.name, live, routes)
       await removeColour(deps, colourTarget)
       state[colour] = undefined
       await writeColours(config.stateDir, env.name, state)
@@ -258,6 +258,17 @@ async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig):
   return taken
 }
 
+/**
+ * Preflight of deploy, rollback and down (SPEC §5): a blue-green run that could not reach the edge's
+ * root-only admin API, or whose edge state berth cannot make sense of, is refused before anything changes
+ * (exit 2) rather than failing, or overwriting that state, at the switch.
+ */
+export async function edgePreflight(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
+  if (env.strategy !== 'blue-green') return
+  refuseNotRoot(process.getuid?.())
+  await refuseDamagedEdge(deps, config.app, env.name)
+}
+
 /** For `down`: removes both colours and this environment's routes; the stateful project is left to the caller. */
 export async function downColours(deps: Deps, e: Env, volumes: boolean): Promise<void> {
   const { config, env } = e
@@ -268,7 +279,7 @@ export async function downColours(deps: Deps, e: Env, volumes: boolean): Promise
     const split = await splitRelease(e, slot, colour, state.upstreams[colour])
     await deps.run(composeDown(await writeColourFile(e, colour, slot.tag, split.colour), { volumes }))
   }
-  if (state.live) await removeRoutes(deps, config.edge, config.app, env.name)
+  if (state.live) await removeRoutes(deps, config.edge, config.stateDir, config.app, env.name)
   await writeColours(config.stateDir, env.name, { upstreams: state.upstreams })
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../config/types.js'
 import { PreflightError, UsageError } from '../errors.js'
 import { type Env, applyAndWait, reportFailure, restorePrevious } from './apply.js'
 import { poolNetworks, refuseNetworkCeiling } from './addressPools.js'
-import { applyBlueGreen, plannedNetworks } from './blueGreen.js'
+import { applyBlueGreen, edgePreflight, plannedNetworks } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import { type Deps, operator } from './context.js'
 import { checkEngine } from './engine.js'
@@ -71,6 +71,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
       refuseSharedNames(deps, m, env),
       refuseNetworkCeiling(deps, env.name, networks),
       req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined,
+      edgePreflight(deps, req.config, env),
     ])
     return m
   })

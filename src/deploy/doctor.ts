@@ -6,6 +6,7 @@ import { dockerRootDir, inspectRestartPolicies, psAll } from '../docker/docker.j
 import { type Container, parsePs, parseRestartPolicies, type RestartPolicyRow } from '../docker/parse.js'
 import { environmentRoutes } from '../edge/caddy.js'
 import { EDGE_PROJECT, edgeStatus } from '../edge/edge.js'
+import { EdgeStateError } from '../edge/errors.js'
 import { readLive } from '../edge/live.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from './apply.js'
@@ -497,21 +498,30 @@ function s(n: number): string {
   return n === 1 ? '' : 's'
 }
 
-/** SPEC §9: the edge runs, its admin API is on loopback only, and each blue-green route points where berth switched it. */
+/**
+ * SPEC §9: the edge runs, its admin API is reachable by root only (on the socket in its root-only
+ * directory, on no TCP port), and each blue-green route points where berth switched it.
+ */
 export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
-  const edge = await edgeStatus(deps, config.edge)
+  const edge = await edgeStatus(deps)
   const details: string[] = []
   if (!edge.running) details.push(`the edge (compose project ${EDGE_PROJECT}) is not running`)
-  if (edge.running && !edge.adminLoopbackOnly) details.push(`its admin API listens on ${edge.adminListeners.join(', ') || 'nothing'}, not on 127.0.0.1:${config.edge.adminPort} only`)
-  if (edge.error) details.push(edge.error)
+  details.push(...edge.problems)
   for (const env of config.environments.values()) {
     if (env.strategy !== 'blue-green') continue
     // Damaged colour state is the state check's finding.
     const state = (await readOrDamaged(readColours(config.stateDir, env.name))).value
     if (!state?.live) continue
     const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
-    const live = edge.liveDir ? await readLive(edge.liveDir, config.app, env.name) : undefined
-    if (edge.running && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
+    // A marker berth cannot read is shown, not thrown: doctor reports on everything else too.
+    const live = edge.liveDir
+      ? await readLive(edge.liveDir, config.app, env.name).catch((error: unknown) => {
+          if (!(error instanceof EdgeStateError)) throw error
+          details.push(`${env.name}: ${error.message}. ${error.hint ?? ''}`.trimEnd())
+          return 'damaged' as const
+        })
+      : undefined
+    if (edge.running && live !== 'damaged' && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
     for (const route of env.routes) {
       const want = `127.0.0.1:${state.upstreams[state.live][upstreamKey(route)]}`
       const got = held.find((r) => r.listen === route.listen && (r.host ?? '') === (route.host ?? ''))
@@ -520,6 +530,12 @@ export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
       }
     }
   }
-  if (details.length === 0) return { id: 'edge', status: 'ok', summary: `the edge runs, admin API on loopback only, routes as recorded`, details: [] }
-  return { id: 'edge', status: 'fail', summary: `${details.length} edge problem${s(details.length)}`, details, hint: 'berth deploy ENV --tag <active release> switches the routes again; the edge is compose project berth-edge' }
+  if (details.length === 0) return { id: 'edge', status: 'ok', summary: 'the edge runs, admin API on a root-only socket, routes as recorded', details: [] }
+  return {
+    id: 'edge',
+    status: 'fail',
+    summary: `${details.length} edge problem${s(details.length)}`,
+    details,
+    hint: 'berth deploy ENV --tag <active release> switches the routes again and moves an earlier berth\'s edge to the root-only admin socket; the edge is compose project berth-edge',
+  }
 }

@@ -7,7 +7,7 @@ import { type ComposeTarget, composeDown, composeLogs, composePassthrough } from
 import { PreflightError, UsageError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { recordedModel } from './apply.js'
-import { blueGreenComposeTarget, type ColourChoice, downColours, servingTargets } from './blueGreen.js'
+import { blueGreenComposeTarget, type ColourChoice, downColours, edgePreflight, servingTargets } from './blueGreen.js'
 import { type Deps, projectContainers, releaseTarget, sourceTarget } from './context.js'
 import { checkEngine } from './engine.js'
 import { lockedRun } from './lockedRun.js'
@@ -214,6 +214,7 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
   await checkEngine(deps.run)
   await registerEnvSecrets(env)
   await refuseDamagedState(req.config, env)
+  await edgePreflight(deps, req.config, env)
   const running = findActive(await readReleases(req.config.stateDir, env.name))
   const what = `${env.project}${running ? ` (release ${running.tag})` : ''}`
   if (env.confirm && !(await req.confirm(`Stop and remove ${what}${req.volumes ? ' and delete its volumes' : ''}?`))) {

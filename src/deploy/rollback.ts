@@ -4,7 +4,7 @@ import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
 import { type Env, applyAndWait, recordedModel, reportFailure, restorePrevious } from './apply.js'
 import { poolNetworks, refuseNetworkCeiling } from './addressPools.js'
-import { applyBlueGreen, plannedNetworks } from './blueGreen.js'
+import { applyBlueGreen, edgePreflight, plannedNetworks } from './blueGreen.js'
 import { type ComposeModel, releaseOverride } from './composeModel.js'
 import type { Deps } from './context.js'
 import { checkEngine } from './engine.js'
@@ -52,7 +52,11 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   await engine
   const { e, releases } = await checked
   const active = findActive(releases)
-  const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => (await checked).target)
+  const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => {
+    const chosen = (await checked).target
+    await edgePreflight(deps, req.config, env)
+    return chosen
+  })
 
   const currentModel = req.imagesOnly ? await imagesOnlyModel(deps, e, target) : undefined
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {

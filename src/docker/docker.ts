@@ -73,6 +73,21 @@ export function inspectMounts(id: string): string[] {
   return ['docker', 'inspect', '--type', 'container', '--format', '{{json .Mounts}}', id]
 }
 
+/** A container's state, exit code and how often its restart policy restarted it, as one JSON object. */
+export function inspectState(id: string): string[] {
+  return ['docker', 'inspect', '--type', 'container', '--format', '{"status":{{json .State.Status}},"exitCode":{{json .State.ExitCode}},"restarts":{{json .RestartCount}}}', id]
+}
+
+/** The last lines a container logged (stdout and stderr). */
+export function containerLogs(id: string, tail: number): string[] {
+  return ['docker', 'logs', '--tail', String(tail), id]
+}
+
+/** Copies one file out of a container (running or not) to a host path. */
+export function copyFromContainer(id: string, path: string, dest: string): string[] {
+  return ['docker', 'cp', `${id}:${path}`, dest]
+}
+
 /** Where the engine keeps images and containers: the disk doctor measures. */
 export function dockerRootDir(): string[] {
   return ['docker', 'info', '--format', '{{.DockerRootDir}}']

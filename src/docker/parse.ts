@@ -74,6 +74,20 @@ export function exitCodeFromStatus(status: string): number | undefined {
   return m ? Number(m[1]) : undefined
 }
 
+export interface ContainerState {
+  /** created | running | restarting | paused | exited | dead */
+  status: string
+  exitCode: number
+  /** How often its restart policy restarted it. */
+  restarts: number
+}
+
+/** The output of inspectState; a container removed meanwhile reads as `removed`. */
+export function parseContainerState(text: string): ContainerState {
+  const row = text.trim() === '' ? {} : (JSON.parse(text.trim()) as Record<string, unknown>)
+  return { status: typeof row.status === 'string' ? row.status : 'removed', exitCode: Number(row.exitCode ?? 0), restarts: Number(row.restarts ?? 0) }
+}
+
 export interface ImageRow {
   repository: string
   tag: string

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
 
 import type { AdminWrite, CaddyServers } from './caddy.js'
-import { SERVERS_PATH } from './caddy.js'
+import { ADMIN_ORIGIN, SERVERS_PATH } from './caddy.js'
 import { EdgeAdminError, EdgeUnavailableError } from './errors.js'
 
 /** A config value read from the admin API, with the ETag Caddy sends for it (as an HTTP trailer). */
@@ -10,20 +10,26 @@ export interface ConfigRead {
   etag?: string
 }
 
+/** Where an admin API answers: berth's unix socket (a host path), or TCP only to move an earlier berth's edge off it. */
+export type AdminAddress = { socket: string } | { tcp: string }
+
 const UNAVAILABLE_HINT = 'Is the edge running? See: docker compose -p berth-edge ps; berth doctor'
+const ROOT_ONLY_HINT = "The edge's admin API is reachable by root only (SPEC §9): run berth as root (sudo berth …)."
 
 /**
- * A small client of Caddy's admin API, which berth binds to 127.0.0.1 only. Every request closes its
- * connection: a config load may restart the admin server, and a kept-alive socket would then fail.
+ * A small client of Caddy's admin API. Every request closes its connection: a config load may restart the
+ * admin server, and a kept-alive socket would then fail.
  */
 export class CaddyAdmin {
+  /** The socket path or TCP address, for messages. */
   readonly address: string
+  private dispatcher?: Dispatcher
 
   constructor(
-    readonly port: number,
+    readonly at: AdminAddress,
     private readonly timeoutMs = 5000,
   ) {
-    this.address = `127.0.0.1:${port}`
+    this.address = 'socket' in at ? at.socket : at.tcp
   }
 
   async get(path: string): Promise<ConfigRead> {
@@ -59,11 +65,14 @@ export class CaddyAdmin {
 
   private async request(method: Dispatcher.HttpMethod, path: string, body?: unknown, ifMatch?: string): Promise<{ text: string; etag?: string }> {
     // Imported on first use, as the HTTP probe does: most commands never talk to the edge.
-    const { request } = await import('undici')
+    const { Agent, request } = await import('undici')
     let res: Awaited<ReturnType<typeof request>>
     let text: string
     try {
-      res = await request(`http://${this.address}${path}`, {
+      if ('socket' in this.at) this.dispatcher ??= new Agent({ connect: { socketPath: this.at.socket } })
+      // On the socket, the URL's host is only the Host header, which admin.origins must allow.
+      res = await request(`http://${'socket' in this.at ? ADMIN_ORIGIN : this.at.tcp}${path}`, {
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         method,
         headers: {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -77,7 +86,9 @@ export class CaddyAdmin {
       text = await res.body.text()
     } catch (error) {
       const e = error as { code?: string; message?: string; cause?: { code?: string } }
-      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${e.cause?.code ?? e.code ?? e.message ?? String(error)})`, UNAVAILABLE_HINT)
+      const errno = e.cause?.code ?? e.code
+      const denied = errno === 'EACCES' || errno === 'EPERM'
+      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${errno ?? e.message ?? String(error)})`, denied ? ROOT_ONLY_HINT : UNAVAILABLE_HINT, errno)
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new EdgeAdminError(method, path, res.statusCode, caddyError(text), res.statusCode === 412 ? undefined : 'Nothing on the edge was changed by this request. See: docker compose -p berth-edge logs caddy')

@@ -1,9 +1,31 @@
 import { BerthError, ExitCode } from '../errors.js'
 
-/** Caddy's admin API does not answer: the edge is down, still starting, or listens on another port. */
+/** Caddy's admin API does not answer: the edge is down, still starting, or berth may not open its socket. */
 export class EdgeUnavailableError extends BerthError {
-  constructor(message: string, hint?: string) {
+  constructor(
+    message: string,
+    hint?: string,
+    /** The system error of the connection (ECONNREFUSED, ENOENT, EACCES…), when there was one. */
+    readonly errno?: string,
+  ) {
     super(message, 'EDGE_UNAVAILABLE', ExitCode.unexpected, hint)
+  }
+}
+
+/** The edge's container stopped or restarted before its admin API answered; the message carries its last log lines. */
+export class EdgeStartError extends BerthError {
+  constructor(message: string, hint?: string) {
+    super(message, 'EDGE_NOT_STARTING', ExitCode.unexpected, hint)
+  }
+}
+
+/**
+ * Edge state berth cannot make sense of (its config, a live marker, its mounts, its admin directory): a
+ * command that would write it stops before changing anything (exit 2); doctor shows it.
+ */
+export class EdgeStateError extends BerthError {
+  constructor(message: string, hint?: string, code = 'EDGE_STATE_DAMAGED') {
+    super(message, code, ExitCode.usage, hint)
   }
 }
 

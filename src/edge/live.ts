@@ -1,8 +1,9 @@
 import { mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
+import { BerthError } from '../errors.js'
 import { type EdgeColour, liveMarker } from './caddy.js'
-import { EdgeUnavailableError } from './errors.js'
+import { EdgeStateError, EdgeUnavailableError } from './errors.js'
 
 /**
  * The live markers on the host: `<live dir>/<app>/<env>/` holds one file, `blue` or `green`, naming the
@@ -15,14 +16,33 @@ function envDir(liveDir: string, app: string, env: string): string {
   return dirname(join(liveDir, liveMarker(app, env)))
 }
 
-/** The colour an environment's routes send to now; undefined when it has no marker yet. */
+/**
+ * The colour an environment's routes send to now; undefined when it has no marker yet. A marker berth
+ * cannot read — both colours at once (the edge then sends to blue), or one that is not a file — is
+ * EdgeStateError: a switch would rename the wrong one, so it stops, and doctor shows it.
+ */
 export async function readLive(liveDir: string, app: string, env: string): Promise<EdgeColour | undefined> {
-  const names = await readdir(envDir(liveDir, app, env)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [] as string[]
+  const dir = envDir(liveDir, app, env)
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return []
     throw accessError(liveDir, error)
   })
-  if (names.includes('blue')) return 'blue'
-  return names.includes('green') ? 'green' : undefined
+  // Anything else there (a dot-file of an interrupted first switch) is not a marker.
+  const markers = entries.filter((e) => e.name === 'blue' || e.name === 'green')
+  if (markers.length > 1) {
+    throw new EdgeStateError(
+      `the live marker of ${app}/${env} is damaged: ${dir} holds both blue and green, so berth cannot tell which colour is live (the edge sends to blue)`,
+      `Remove the marker of the colour that should not serve (berth status ${env} shows the recorded live colour): rm ${join(dir, 'green')}  or  rm ${join(dir, 'blue')}`,
+    )
+  }
+  const marker = markers[0]
+  if (marker && !marker.isFile()) {
+    throw new EdgeStateError(
+      `the live marker ${join(dir, marker.name)} of ${app}/${env} is not a file`,
+      `Remove it (rm -r ${join(dir, marker.name)}), then put back the marker of the recorded live colour (berth status ${env} shows it): touch ${join(dir, 'blue')}  or  touch ${join(dir, 'green')}`,
+    )
+  }
+  return marker?.name as EdgeColour | undefined
 }
 
 /** Points an environment's routes at `colour`: one rename when a marker exists, else a new marker (written, then renamed in place). */
@@ -42,7 +62,7 @@ export async function setLive(liveDir: string, app: string, env: string, colour:
     }
     await syncDir(dir)
   } catch (error) {
-    throw error instanceof EdgeUnavailableError ? error : accessError(liveDir, error as NodeJS.ErrnoException)
+    throw error instanceof BerthError ? error : accessError(liveDir, error as NodeJS.ErrnoException)
   }
 }
 

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
-import { defaultLiveDir } from '../../src/edge/edge.js'
-import { berth, cleanApp, containerStarts, copyFixtures, docker, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
+import { edgePaths } from '../../src/edge/edge.js'
+import { asNobody, berth, cleanApp, containerStarts, copyFixtures, docker, expectRefused, httpGet, repoRoot, requireEngine, startBerth, tcpListenPorts } from './engine.js'
 
 /**
  * SPEC §9 on a real engine: blue-green environments behind the managed edge (Caddy built from Debian's
@@ -21,6 +22,9 @@ const PREVIEW = 'http://127.0.0.1:19282'
 const STAGING = 'http://127.0.0.1:19280'
 let root: string
 let dir: string
+/** The edge's directory (BERTH_EDGE_DIR) for this suite: live markers, admin socket, compose file. */
+let edgeDir: string
+const savedEdgeDir = process.env.BERTH_EDGE_DIR
 const tags = { v1: '', v2: '' }
 
 function setVersion(version: string): void {
@@ -30,12 +34,14 @@ function setVersion(version: string): void {
 function cleanAll(): void {
   cleanApp(APP, ENVS.flatMap((e) => [e, `${e}-blue`, `${e}-green`]))
   execFileSync('docker', ['compose', '-p', 'berth-edge', 'down', '--volumes', '--timeout', '1'], { stdio: 'ignore' })
-  rmSync(join(defaultLiveDir(), APP), { recursive: true, force: true })
+  rmSync(join(edgePaths().live, APP), { recursive: true, force: true })
 }
+
+const adminSocket = () => join(edgePaths().admin, 'admin.sock')
 
 /** The edge's whole config, canonical: equal before and after means Caddy did not reload. */
 async function edgeConfig(): Promise<string> {
-  return canonicalJson((await new CaddyAdmin(19290).get('/config/')).value)
+  return canonicalJson((await new CaddyAdmin({ socket: adminSocket() }).get('/config/')).value)
 }
 
 function releases(env: string): { tag: string; status: string; colour?: string }[] {
@@ -49,6 +55,9 @@ function statusOf(env: string) {
 describe('blue-green behind the edge', () => {
   beforeAll(() => {
     requireEngine()
+    // Passed on to every berth this suite runs.
+    edgeDir = mkdtempSync(join(tmpdir(), 'berth-e2e-bg-edgedir-'))
+    process.env.BERTH_EDGE_DIR = edgeDir
     execFileSync('bash', [join(repoRoot, 'scripts', 'edge-image.sh')], { stdio: 'ignore' })
     cleanAll()
     root = copyFixtures()
@@ -64,7 +73,12 @@ describe('blue-green behind the edge', () => {
     expect(p.code, p.stderr).toBe(0)
   }, 240_000)
 
-  afterAll(() => cleanAll())
+  afterAll(() => {
+    cleanAll()
+    rmSync(edgeDir, { recursive: true, force: true })
+    if (savedEdgeDir === undefined) delete process.env.BERTH_EDGE_DIR
+    else process.env.BERTH_EDGE_DIR = savedEdgeDir
+  })
 
   it('serves the first release through the edge, from the blue colour, with stateful services shared', async () => {
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
@@ -73,8 +87,13 @@ describe('blue-green behind the edge', () => {
     expect(statusOf('production')?.colours.live).toBe('blue')
     expect(docker('ps', '--filter', 'label=com.docker.compose.project=berthbg-production', '--format', '{{.Label "com.docker.compose.service"}}')).toBe('store')
     expect(docker('ps', '--filter', 'label=com.docker.compose.project=berthbg-production-blue', '--format', '{{.Label "com.docker.compose.service"}}')).toBe('web')
-    // The edge's admin API listens on loopback only.
-    expect(readFileSync('/proc/net/tcp', 'utf8')).toMatch(/ 0100007F:4B5A 00000000:0000 0A /)
+    // The edge's admin API is root's alone: on no TCP port (it listens on the routes' only), and its socket refuses nobody.
+    const edgePid = Number(docker('inspect', '--format', '{{.State.Pid}}', docker('ps', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge')))
+    expect(tcpListenPorts(edgePid)).toEqual([19281, 19282])
+    const read = asNobody(['curl', '-sS', '--max-time', '5', '--unix-socket', adminSocket(), '-H', 'Host: berth', 'http://berth/config/'])
+    expect(read.code).toBe(7)
+    // The edge's files are the host's: nothing of it in the app's state directory (where an environment `edge` would live).
+    expect(existsSync(join(dir, '.berth', 'edge'))).toBe(false)
   })
 
   it('deploys into the idle colour and switches, leaving the sibling and the other blue-green environment untouched', async () => {
@@ -88,7 +107,7 @@ describe('blue-green behind the edge', () => {
     expect(r.stderr).toMatch(/switch production routes to green/)
     // The routes already held both colours: the switch renamed the live marker and Caddy never reloaded.
     expect(await edgeConfig()).toBe(configBefore)
-    expect(existsSync(join(defaultLiveDir(), APP, 'production', 'green'))).toBe(true)
+    expect(existsSync(join(edgePaths().live, APP, 'production', 'green'))).toBe(true)
     tags.v2 = releases('production')[0]?.tag ?? ''
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v2' })
     const status = statusOf('production')
@@ -192,7 +211,7 @@ describe('blue-green behind the edge', () => {
   }, 180_000)
 
   it('doctor finds a live marker switched by hand', async () => {
-    const dir0 = join(defaultLiveDir(), APP, 'production')
+    const dir0 = join(edgePaths().live, APP, 'production')
     expect(statusOf('production')?.colours.live).toBe('blue')
     renameSync(join(dir0, 'blue'), join(dir0, 'green'))
     try {
@@ -209,13 +228,45 @@ describe('blue-green behind the edge', () => {
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
   })
 
+  it('refuses a deploy or rollback over edge state it cannot make sense of (exit 2, nothing changed), and doctor marks it', async () => {
+    const doctorEdge = () => {
+      const r = berth(dir, ['doctor', '--json'])
+      expect(r.code).toBe(1)
+      return (JSON.parse(r.stdout) as { checks: { id: string; status: string; details: string[] }[] }).checks.find((c) => c.id === 'edge')?.details.join('\n')
+    }
+    // Both markers: the edge sends to blue, and a switch would rename the wrong one.
+    const markers = join(edgePaths().live, APP, 'production')
+    writeFileSync(join(markers, 'green'), '')
+    try {
+      expectRefused(dir, ['deploy', 'production'], 2, /the live marker of berthbg\/production is damaged: .* holds both blue and green/)
+      expectRefused(dir, ['rollback', 'production'], 2, /the live marker of berthbg\/production is damaged/)
+      expect(doctorEdge()).toMatch(/production: the live marker of berthbg\/production is damaged: .*rm .*green/)
+    } finally {
+      rmSync(join(markers, 'green'))
+    }
+    // The route changed by hand into one berth cannot read: a deploy would overwrite it.
+    const admin = new CaddyAdmin({ socket: adminSocket() })
+    const handle = `/id/berth-${APP}-production-19281/handle`
+    const original = (await admin.get(handle)).value
+    await admin.write({ method: 'PATCH', path: handle, body: [{ handler: 'static_response', body: 'maintenance' }] })
+    try {
+      expect((await httpGet(`${EDGE}/version`)).body).toBe('maintenance')
+      const r = expectRefused(dir, ['deploy', 'production'], 2, /route berth-berthbg-production-19281 of server berth-19281: it is not a route berth wrote/)
+      expect(r.stderr).toMatch(/-X DELETE http:\/\/berth\/id\/berth-berthbg-production-19281/)
+      expect(doctorEdge()).toMatch(/route berth-berthbg-production-19281 \(listen 19281\): it is not a route berth wrote/)
+    } finally {
+      await admin.write({ method: 'PATCH', path: handle, body: original })
+    }
+    expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
+  })
+
   it('takes a blue-green environment down with both colours and its routes', async () => {
     const r = berth(dir, ['down', 'preview'])
     expect(r.code, r.stderr).toBe(0)
     for (const p of ['berthbg-preview', 'berthbg-preview-blue', 'berthbg-preview-green']) {
       expect(docker('ps', '--all', '--filter', `label=com.docker.compose.project=${p}`, '--format', '{{.Names}}')).toBe('')
     }
-    expect(existsSync(join(defaultLiveDir(), APP, 'preview'))).toBe(false)
+    expect(existsSync(join(edgePaths().live, APP, 'preview'))).toBe(false)
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
   })
 })

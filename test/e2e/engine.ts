@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -207,4 +207,32 @@ export function copyFixtures(): string {
   cpSync(join(repoRoot, 'test', 'fixtures'), dir, { recursive: true })
   execFileSync('bash', [join(repoRoot, 'scripts', 'prepare-contexts.sh'), dir], { stdio: 'ignore' })
   return dir
+}
+
+/** Runs argv as the unprivileged user nobody, without groups: what any local user of the host can do. */
+export function asNobody(argv: string[]): CliResult {
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...argv], { encoding: 'utf8', timeout: 15_000 })
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** The TCP ports a process listens on: its sockets' inodes found among the listening rows of this network namespace. */
+export function tcpListenPorts(pid: number): number[] {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))
+        return m ? [m[1] as string] : []
+      } catch {
+        return [] // closed meanwhile
+      }
+    }),
+  )
+  const ports = new Set<number>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f[3] === '0A' && inodes.has(f[9] ?? '')) ports.add(parseInt((f[1] ?? '').split(':')[1] ?? '', 16))
+    }
+  }
+  return [...ports].sort((a, b) => a - b)
 }

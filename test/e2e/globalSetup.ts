@@ -12,7 +12,7 @@ declare module 'vitest' {
 }
 
 /** Takes the inventory the last end-to-end test compares with (leftovers.test.ts). */
-export default function setup(project: TestProject): void {
+export default async function setup(project: TestProject): Promise<void> {
   const engine = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore' })
-  project.provide('engineBefore', engine.status === 0 ? inventory() : undefined)
+  project.provide('engineBefore', engine.status === 0 ? await inventory() : undefined)
 }

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process'
 
-import { defaultLiveDir } from '../../src/edge/edge.js'
+import { run } from '../../src/docker/runner.js'
+import { edgePaths, edgeStatus } from '../../src/edge/edge.js'
 import { filesUnder } from './engine.js'
 
 /**
- * What the engines hold that a test could leave behind: containers, networks, volumes, images, and the edge's
- * live markers on the host. The suite takes one inventory before its first test (globalSetup.ts) and compares
+ * What the engines hold that a test could leave behind: containers, networks, volumes, images, the routes of a
+ * running edge and the edge's live markers on the host. The suite takes one inventory before its first test (globalSetup.ts) and compares
  * it with one after its last (leftovers.test.ts): anything new is the suite's own leftover.
  */
 export interface Inventory {
@@ -14,6 +15,8 @@ export interface Inventory {
   volumes: string[]
   images: string[]
   liveMarkers: string[]
+  /** The routes a running edge holds (id and upstreams). */
+  edgeRoutes: string[]
 }
 
 function lines(args: string[]): string[] {
@@ -22,14 +25,16 @@ function lines(args: string[]): string[] {
   return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort()
 }
 
-export function inventory(): Inventory {
+export async function inventory(): Promise<Inventory> {
+  const edge = await edgeStatus({ run })
   return {
     containers: lines(['ps', '--all', '--no-trunc', '--format', '{{.Names}} ({{.Image}}, {{.Label "com.docker.compose.project"}})']),
     networks: lines(['network', 'ls', '--format', '{{.Name}}']),
     volumes: lines(['volume', 'ls', '--format', '{{.Name}}']),
     // Dangling layers are the engine's build cache, not objects of a test: only tagged images count.
     images: lines(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).filter((ref) => !ref.includes('<none>')),
-    liveMarkers: filesUnder(defaultLiveDir()),
+    liveMarkers: filesUnder(edgePaths().live),
+    edgeRoutes: (edge.routes ?? []).map((r) => `${r.id} ${JSON.stringify(r.upstreams)}`).sort(),
   }
 }
 

@@ -15,6 +15,8 @@ async function loadError(file: string): Promise<ConfigError> {
 }
 
 describe('loadConfig: invalid deploy.yml', () => {
+  const ADMIN_PORT_RETIRED =
+    "no longer used: berth reaches the edge's admin API on a unix socket only root can open (<edge dir>/admin/admin.sock), not on a TCP port; remove the key"
   const NAME_RULE = 'must match ^[a-z][a-z0-9-]{0,30}$ (a lowercase letter, then up to 30 lowercase letters, digits or "-")'
 
   it.each([
@@ -71,7 +73,7 @@ describe('loadConfig: invalid deploy.yml', () => {
     [
       'bg-bad-values.yml',
       'bg-bad-values.yml:3 edge.image: expected an image reference\n' +
-        'bg-bad-values.yml:4 edge.admin_port: expected a port number from 1 to 65535\n' +
+        `bg-bad-values.yml:4 edge.admin_port: ${ADMIN_PORT_RETIRED}\n` +
         'bg-bad-values.yml:5 edge.tls: unknown key\n' +
         'bg-bad-values.yml:8 environments.staging.strategy: expected recreate or blue-green\n' +
         'bg-bad-values.yml:9 environments.staging.drain: expected a duration like "90s"\n' +
@@ -109,8 +111,9 @@ describe('loadConfig: invalid deploy.yml', () => {
         'bg-listen-clash.yml:15 environments.production.routes[3]: listen 9001 is also claimed by environments.production.routes[2] without a distinct host',
     ],
     [
+      // An earlier berth's admin port: the edge's admin API is a root-only socket now, and 8080 is free for a route.
       'bg-admin-port.yml',
-      "bg-admin-port.yml:8 environments.production.routes[0].listen: listen 8080 is taken by the edge's admin API (edge.admin_port)",
+      `bg-admin-port.yml:3 edge.admin_port: ${ADMIN_PORT_RETIRED}`,
     ],
     [
       // Order in the file does not matter: prod-blue comes before prod.
@@ -192,7 +195,7 @@ describe('loadConfig: resolution', () => {
           },
         ],
       ]),
-      edge: { image: 'caddy:2', adminPort: 2019 },
+      edge: { image: 'caddy:2' },
     })
   })
 
@@ -244,7 +247,7 @@ describe('loadConfig: blue-green', () => {
   it('resolves strategy, stateful services, routes, drain and the edge', async () => {
     const config = await loadConfig({ cwd: dir, env: {} })
 
-    expect(config.edge).toEqual({ image: 'localhost/berth-edge:test', adminPort: 2999 })
+    expect(config.edge).toEqual({ image: 'localhost/berth-edge:test' })
     expect(config.environments.get('staging')).toMatchObject({
       strategy: 'blue-green',
       stateful: ['db'],

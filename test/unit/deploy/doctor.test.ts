@@ -273,7 +273,7 @@ describe('doctor', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-doctor-'))
-    config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2', adminPort: 2019 }, environments: new Map([['staging', env('staging', dir)], ['production', env('production', dir)]]) }
+    config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', env('staging', dir)], ['production', env('production', dir)]]) }
     await mkdir(join(dir, 'environments'))
     for (const name of ['staging', 'production']) {
       await writeFile(join(dir, 'environments', `${name}.env`), 'WEB_PORT=8080\n')

@@ -219,7 +219,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-drift-'))
   const env = (name: string): EnvironmentConfig => environmentConfig(name, dir)
 
-  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2', adminPort: 2019 }, environments: new Map([['staging', env('staging')], ['production', env('production')]]) }
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', env('staging')], ['production', env('production')]]) }
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })

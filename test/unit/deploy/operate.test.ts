@@ -88,7 +88,7 @@ beforeEach(async () => {
   config = {
     app: 'shop',
     file: join(dir, 'deploy.yml'),
-    edge: { image: 'caddy:2', adminPort: 2019 },
+    edge: { image: 'caddy:2' },
     dir,
     stateDir: join(dir, '.berth'),
     environments: new Map([

@@ -38,7 +38,7 @@ function fakeDeps() {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-retention-'))
-  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2', adminPort: 2019 }, environments: new Map([['staging', staging()]]) }
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', staging()]]) }
   // Staging moved on from A and B; production was promoted to A and runs it.
   await writeReleases(config.stateDir, 'staging', [record('C', 20, 'active'), record('B', 10, 'previous'), record('A', 0, 'superseded')])
   await writeReleases(config.stateDir, 'production', [record('A', 5, 'active')])

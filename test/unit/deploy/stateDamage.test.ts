@@ -19,7 +19,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-damage-'))
   recreate = environmentConfig('staging', dir)
   blueGreen = { ...environmentConfig('production', dir), strategy: 'blue-green', routes: [{ listen: 8080, service: 'web', port: 8080 }] }
-  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2', adminPort: 2019 }, environments: new Map([['staging', recreate], ['production', blueGreen]]) }
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', recreate], ['production', blueGreen]]) }
   for (const env of ['staging', 'production']) await writeReleases(config.stateDir, env, [])
   await writeColours(config.stateDir, 'production', { upstreams: { blue: {}, green: {} } })
 })

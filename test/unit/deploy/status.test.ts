@@ -40,7 +40,7 @@ let config: Config
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-status-'))
   const production = { ...environmentConfig('production', dir), strategy: 'blue-green' as const, routes: [{ listen: 8080, service: 'web', port: 8080 }] }
-  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2', adminPort: 2019 }, environments: new Map([['staging', environmentConfig('staging', dir)], ['production', production]]) }
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', environmentConfig('staging', dir)], ['production', production]]) }
   await writeReleases(config.stateDir, 'staging', [record])
   await writeReleases(config.stateDir, 'production', [record])
   await writeColours(config.stateDir, 'production', { live: 'blue', blue: { tag: TAG, configFile: record.configFile }, upstreams: { blue: { 'web:8080': 31000 }, green: { 'web:8080': 32000 } } })

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  exitCodeFromStatus,
-  healthFromStatus,
-  normalizeImageRef,
-  parseComposeVersion,
-  parseImages,
-  parseJsonLines,
-  parseLabels,
-  parsePs,
-  parseRestartPolicies,
-} from '../../../src/docker/parse.js'
+import { exitCodeFromStatus, healthFromStatus, normalizeImageRef, parseComposeVersion, parseContainerState, parseImages, parseJsonLines, parseLabels, parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
 
 describe('parseJsonLines', () => {
   it('reads one JSON array (compose ps of some versions)', () => {
@@ -162,6 +152,13 @@ describe('parsePs', () => {
     const [c] = parsePs(JSON.stringify({ ID: 'x', Names: 'n', State: 'Running', Status: 'Up 1 second (healthy)', Labels: '' }))
     expect(c?.state).toBe('running')
     expect(c?.health).toBe('healthy')
+  })
+})
+
+describe('parseContainerState', () => {
+  it('reads the state, exit code and restart count of inspectState', () => {
+    expect(parseContainerState('{"status":"restarting","exitCode":1,"restarts":3}\n')).toEqual({ status: 'restarting', exitCode: 1, restarts: 3 })
+    expect(parseContainerState('')).toEqual({ status: 'removed', exitCode: 0, restarts: 0 })
   })
 })
 

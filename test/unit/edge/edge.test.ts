@@ -1,39 +1,73 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 
-import { defaultLiveDir, edgeComposeFile, edgeTarget } from '../../../src/edge/edge.js'
+import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget, refuseNotRoot } from '../../../src/edge/edge.js'
 
 describe('edgeComposeFile', () => {
   it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
-    const text = edgeComposeFile({ image: 'berth-edge:local', adminPort: 19190 }, '/var/lib/berth-edge/live')
-    expect(edgeComposeFile({ image: 'berth-edge:local', adminPort: 19190 }, '/var/lib/berth-edge/live')).toBe(text)
+    const paths = edgePaths({})
+    const text = edgeComposeFile({ image: 'berth-edge:local' }, paths)
+    expect(edgeComposeFile({ image: 'berth-edge:local' }, paths)).toBe(text)
     const doc = parse(text) as Record<string, any>
     expect(doc.name).toBe('berth-edge')
     expect(doc.services.caddy).toMatchObject({
       image: 'berth-edge:local',
       network_mode: 'host',
       restart: 'unless-stopped',
-      command: ['caddy', 'run', '--resume', '--config', '/etc/berth-edge/initial.json'],
+      // Whatever the image's ENTRYPOINT: none (caddy:2) or caddy itself (many custom builds).
+      entrypoint: ['caddy'],
+      command: ['run', '--resume', '--config', '/etc/berth-edge/initial.json'],
       environment: { XDG_CONFIG_HOME: '/data/config', XDG_DATA_HOME: '/data/data' },
-      // The live markers' directory, read-only: only berth on the host switches them.
-      volumes: ['berth-edge-data:/data', { type: 'bind', source: '/var/lib/berth-edge/live', target: '/berth/live', read_only: true }],
+      volumes: [
+        'berth-edge-data:/data',
+        // The live markers' directory, read-only: only berth on the host switches them.
+        { type: 'bind', source: '/var/lib/berth-edge/live', target: '/berth/live', read_only: true },
+        // Root's alone: Caddy makes its admin socket there, so no other user can reach the admin API.
+        { type: 'bind', source: '/var/lib/berth-edge/admin', target: '/berth/admin' },
+      ],
       labels: { 'berth.edge': 'true' },
     })
     expect(doc.volumes['berth-edge-data'].name).toBe('berth-edge-data')
-    expect(JSON.parse(doc.configs.initial.content)).toEqual({ admin: { listen: '127.0.0.1:19190' }, apps: { http: { servers: {} } } })
+    expect(JSON.parse(doc.configs.initial.content)).toEqual({ admin: { listen: 'unix//berth/admin/admin.sock', origins: ['berth'] }, apps: { http: { servers: {} } } })
   })
 
-  it('mounts /var/lib/berth-edge/live unless BERTH_EDGE_DIR names another directory', () => {
-    expect(defaultLiveDir({})).toBe('/var/lib/berth-edge/live')
-    expect(defaultLiveDir({ BERTH_EDGE_DIR: '/srv/edge' })).toBe('/srv/edge/live')
-  })
-
-  it('lives under <stateDir>/edge with an env file of its own', () => {
-    expect(edgeTarget('/srv/shop/.berth')).toEqual({
-      project: 'berth-edge',
-      files: ['/srv/shop/.berth/edge/compose.yaml'],
-      envFile: '/srv/shop/.berth/edge/edge.env',
-      projectDirectory: '/srv/shop/.berth/edge',
+  it('keeps its files in /var/lib/berth-edge, or BERTH_EDGE_DIR, never in an app\'s state directory', () => {
+    expect(edgePaths({})).toEqual({
+      dir: '/var/lib/berth-edge',
+      live: '/var/lib/berth-edge/live',
+      admin: '/var/lib/berth-edge/admin',
+      composeFile: '/var/lib/berth-edge/compose.yaml',
+      envFile: '/var/lib/berth-edge/edge.env',
     })
+    expect(edgePaths({ BERTH_EDGE_DIR: '/srv/edge/' }).live).toBe('/srv/edge/live')
+    expect(edgeTarget(edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))).toEqual({
+      project: 'berth-edge',
+      files: ['/srv/edge/compose.yaml'],
+      envFile: '/srv/edge/edge.env',
+      projectDirectory: '/srv/edge',
+    })
+  })
+})
+
+describe('adminDirProblems', () => {
+  it('accepts only a directory of root that no other user may enter', () => {
+    expect(adminDirProblems('/e/admin', { uid: 0, mode: 0o40700 })).toEqual([])
+    expect(adminDirProblems('/e/admin', { uid: 0, mode: 0o40755 })).toEqual(['the edge\'s admin directory /e/admin is mode 755: other users may enter it and reach the admin socket'])
+    expect(adminDirProblems('/e/admin', { uid: 1000, mode: 0o40710 })).toEqual([
+      'the edge\'s admin directory /e/admin is owned by uid 1000, not root',
+      'the edge\'s admin directory /e/admin is mode 710: other users may enter it and reach the admin socket',
+    ])
+  })
+})
+
+describe('refuseNotRoot', () => {
+  it('refuses a blue-green run of any user but root before anything changes (exit 2): only root opens the admin socket', () => {
+    expect(() => refuseNotRoot(0)).not.toThrow()
+    expect(() => refuseNotRoot(1000)).toThrow(/blue-green environments need root: the edge's admin API is reachable by root only, and berth runs as uid 1000/)
+    try {
+      refuseNotRoot(1000)
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'EDGE_ROOT_ONLY', exitCode: 2, hint: 'Run berth as root (sudo berth …). Nothing was changed.' })
+    }
   })
 })

@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { EdgeUnavailableError } from '../../../src/edge/errors.js'
+import { EdgeStateError, EdgeUnavailableError } from '../../../src/edge/errors.js'
 import { clearLive, readLive, setLive } from '../../../src/edge/live.js'
 
 let dir: string
@@ -48,5 +48,23 @@ describe('live markers', () => {
     chmodSync(dir, 0o555)
     await expect(setLive(dir, 'shop', 'production', 'blue')).rejects.toBeInstanceOf(EdgeUnavailableError)
     await expect(setLive(dir, 'shop', 'production', 'blue')).rejects.toThrow(/cannot switch the edge's live marker/)
+  })
+
+  it('refuses a marker it cannot read, both colours at once or one that is not a file, and switches nothing (exit 2)', async () => {
+    await setLive(dir, 'shop', 'production', 'blue')
+    writeFileSync(join(dir, 'shop', 'production', 'green'), '')
+    await expect(readLive(dir, 'shop', 'production')).rejects.toMatchObject({ code: 'EDGE_STATE_DAMAGED', exitCode: 2 })
+    await expect(readLive(dir, 'shop', 'production')).rejects.toThrow(/holds both blue and green/)
+    await expect(setLive(dir, 'shop', 'production', 'green')).rejects.toBeInstanceOf(EdgeStateError)
+    expect(readdirSync(join(dir, 'shop', 'production')).sort()).toEqual(['blue', 'green'])
+
+    mkdirSync(join(dir, 'shop', 'staging', 'green'), { recursive: true })
+    await expect(readLive(dir, 'shop', 'staging')).rejects.toThrow(/live marker .*shop\/staging\/green of shop\/staging is not a file/)
+  })
+
+  it('ignores what is not a marker, such as the file of an interrupted first switch', async () => {
+    mkdirSync(join(dir, 'shop', 'production'), { recursive: true })
+    writeFileSync(join(dir, 'shop', 'production', '.blue.4242'), '')
+    expect(await readLive(dir, 'shop', 'production')).toBeUndefined()
   })
 })

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
-import { deploy, type DeployResult } from '../deploy/deploy.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { deploy, type DeployResult } from '../run/deploy.js'
 
 export default class Deploy extends BerthCommand {
   static override description = 'Build (or promote with --tag) a release of ENV, apply it, wait until healthy; roll back automatically if it is not'

@@ -1,5 +1,5 @@
-import { BerthCommand } from '../baseCommand.js'
-import { doctor, type DoctorReport } from '../deploy/doctor.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { doctor, type DoctorReport } from '../doctor/doctor.js'
 import { formatDoctor } from '../ui/format.js'
 
 export default class Doctor extends BerthCommand {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 
 import { Flags } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
+import { BerthCommand } from '../cli/baseCommand.js'
 import { init, type InitResult } from '../config/init.js'
 
 export default class Init extends BerthCommand {

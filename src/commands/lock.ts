@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
-import { hold, type LockStatus, lockStatus } from '../deploy/hold.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { hold, type LockStatus, lockStatus } from '../run/hold.js'
 
 export default class Lock extends BerthCommand {
   static override description = "Show ENV's lock, or hold it by hand with a message (a deploy freeze) until `berth unlock ENV`"

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
-import { releaseHistory, type ReleaseHistory } from '../deploy/status.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { releaseHistory, type ReleaseHistory } from '../inspect/status.js'
 import { ExitCode } from '../errors.js'
 import { formatReleases } from '../ui/format.js'
 

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
-import { rollback, type RollbackResult } from '../deploy/rollback.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { rollback, type RollbackResult } from '../run/rollback.js'
 
 export default class Rollback extends BerthCommand {
   static override description = 'Re-apply a kept release of ENV, images and config together (default: the previous release)'

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
-import { status, type StatusReport } from '../deploy/status.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { status, type StatusReport } from '../inspect/status.js'
 import { formatStatus } from '../ui/format.js'
 
 export default class Status extends BerthCommand {

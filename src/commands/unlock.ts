@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 
-import { BerthCommand } from '../baseCommand.js'
-import { type LockStatus, unhold } from '../deploy/hold.js'
+import { BerthCommand } from '../cli/baseCommand.js'
+import { type LockStatus, unhold } from '../run/hold.js'
 
 export default class Unlock extends BerthCommand {
   static override description = 'Release a hold taken with `berth lock ENV -m …` (or a stale lock); never the lock of a running deploy'

@@ -1,10 +1,10 @@
-import type { ColourStatus } from '../deploy/blueGreen.js'
-import type { DoctorReport } from '../deploy/doctor.js'
-import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../deploy/drift.js'
-import type { ReleaseRecord } from '../deploy/releaseStore.js'
-import { describeSharedName } from '../deploy/sharedNetworks.js'
-import type { DamagedFile } from '../deploy/stateDamage.js'
-import type { ReleaseHistory, StatusReport } from '../deploy/status.js'
+import type { ColourStatus } from '../strategy/blueGreen/apply.js'
+import type { DoctorReport } from '../doctor/doctor.js'
+import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../inspect/drift.js'
+import type { ReleaseRecord } from '../state/releases.js'
+import { describeSharedName } from '../preflight/sharedNetworks.js'
+import type { DamagedFile } from '../state/damage.js'
+import type { ReleaseHistory, StatusReport } from '../inspect/status.js'
 import { table } from './table.js'
 
 /** Human renderings of service results; --json prints the result objects themselves. */

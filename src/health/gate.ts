@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises'
+
+import { parse } from 'yaml'
+
+import { interpolate } from '../config/envFile.js'
+import type { Config, EnvironmentConfig, HttpProbe } from '../config/types.js'
+import { type ComposeTarget, composeLogs, composeUp } from '../docker/compose.js'
+import type { Container } from '../docker/parse.js'
+import { NeedsPersonError, RolledBackError } from '../errors.js'
+import { type ComposeModel, oneOffServices } from '../release/model.js'
+import { type Deps, projectContainers, releaseTarget } from '../run/context.js'
+import { type HealthFailure, type HealthPlan, waitHealthy } from './wait.js'
+import { configPath, type ReleaseRecord } from '../state/releases.js'
+
+export interface Env {
+  config: Config
+  env: EnvironmentConfig
+  /** The env file's values (only for interpolating probe URLs; never printed). */
+  vars: Record<string, string>
+}
+
+/** The environment's HTTP probes with ${VAR} taken from its env file. */
+export function envProbes(e: Env): HttpProbe[] {
+  return e.env.health.http.map((p) => ({ ...p, url: interpolate(p.url, e.vars) }))
+}
+
+export function healthPlan(e: Env, model: ComposeModel, probes: HttpProbe[] = envProbes(e)): HealthPlan {
+  return {
+    services: Object.keys(model.services).sort(),
+    oneOff: oneOffServices(model),
+    probes,
+    timeoutMs: e.env.health.timeoutMs,
+    intervalMs: e.env.health.intervalMs,
+    pollMs: Math.min(e.env.health.intervalMs, STATE_POLL_MS),
+  }
+}
+
+/** How often the health gate reads container states at most (see HealthPlan.pollMs). */
+const STATE_POLL_MS = 250
+
+export async function recordedModel(e: Env, record: Pick<ReleaseRecord, 'configFile'>): Promise<ComposeModel> {
+  return parse(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8')) as ComposeModel
+}
+
+/** `up` with a release's recorded config, then the SPEC §6 wait. */
+export type ApplyResult = { ok: true; configHashes: Record<string, string> } | { ok: false; failure: HealthFailure }
+
+export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<ApplyResult> {
+  const model = await recordedModel(e, record)
+  const target = releaseTarget(e.config, e.env, record.configFile)
+  await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
+    await deps.run(composeUp(target))
+  })
+  return waitFor(deps, record.tag, e.env.project, healthPlan(e, model))
+}
+
+/** The SPEC §6 wait on one compose project of the environment; on success, the drift baseline. */
+export async function waitFor(deps: Deps, tag: string, project: string, plan: HealthPlan): Promise<ApplyResult> {
+  try {
+    return await deps.reporter.step(`wait until ${project} ${tag} is healthy`, async (update) => {
+      const result = await waitHealthy(
+        plan,
+        { containers: () => projectContainers(deps.run, project), probe: deps.probe, sleep: deps.sleep, now: () => deps.now().getTime() },
+        update,
+      )
+      if (!result.ok) throw new HealthCheckFailed(result.failure)
+      return { ok: true as const, configHashes: configHashesOf(result.containers) }
+    })
+  } catch (error) {
+    if (error instanceof HealthCheckFailed) return { ok: false, failure: error.failure }
+    throw error
+  }
+}
+
+/** The drift baseline: what compose labelled each service's containers with when they were healthy. */
+function configHashesOf(containers: readonly Container[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const c of containers) {
+    const hash = c.labels['com.docker.compose.config-hash']
+    if (c.service && hash) out[c.service] = hash
+  }
+  return out
+}
+
+class HealthCheckFailed extends Error {
+  constructor(readonly failure: HealthFailure) {
+    super(`${failure.check}: ${failure.lastError}`)
+  }
+}
+
+/** SPEC §6: which check failed, its last error, and the last 50 log lines of each failing service. */
+export async function reportFailure(
+  deps: Deps,
+  e: Env,
+  record: Pick<ReleaseRecord, 'tag' | 'configFile'>,
+  failure: HealthFailure,
+  target: ComposeTarget = releaseTarget(e.config, e.env, record.configFile),
+): Promise<void> {
+  deps.reporter.warn(`${e.env.name} ${record.tag} is not healthy: ${failure.check} failed: ${failure.lastError}`)
+  for (const service of failure.services) {
+    const logs = await deps.run(composeLogs(target, { services: [service], tail: 50 }), { allowFailure: true })
+    const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-50)
+    deps.reporter.block(`last ${lines.length} log lines of ${service}:`, lines.length ? lines : ['(no output)'])
+  }
+}
+
+/**
+ * After a failed release: re-apply the release that was active before it. Always throws: exit 3 when the
+ * environment is healthy again on `previous`, exit 4 when it is not (or there was nothing to return to).
+ */
+export async function restorePrevious(deps: Deps, e: Env, failedTag: string, failure: HealthFailure, previous: ReleaseRecord | undefined): Promise<never> {
+  const what = `${failure.check} failed: ${failure.lastError}`
+  if (!previous) {
+    throw new NeedsPersonError(
+      `${e.env.name} ${failedTag} is not healthy (${what}) and there is no earlier release to roll back to`,
+      `The failed release is left running for inspection: berth logs ${e.env.name}. Fix it and deploy again, or remove it with: berth down ${e.env.name}`,
+    )
+  }
+  deps.reporter.info(`rolling ${e.env.name} back to ${previous.tag}`)
+  const back = await applyAndWait(deps, e, previous)
+  if (!back.ok) {
+    await reportFailure(deps, e, previous, back.failure)
+    throw new NeedsPersonError(
+      `${e.env.name} ${failedTag} is not healthy (${what}), and rolling back to ${previous.tag} failed too (${back.failure.check}: ${back.failure.lastError})`,
+      `The environment needs a person: berth status ${e.env.name}; berth logs ${e.env.name}`,
+    )
+  }
+  throw new RolledBackError(
+    `${e.env.name} ${failedTag} is not healthy (${what}); rolled back to ${previous.tag}, which is healthy`,
+    `See the logs above; fix and deploy again. The failed release stays recorded: berth releases ${e.env.name}`,
+  )
+}

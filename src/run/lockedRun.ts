@@ -1,0 +1,65 @@
+import { hostname } from 'node:os'
+
+import type { Config, EnvironmentConfig } from '../config/types.js'
+import { BerthError } from '../errors.js'
+import { type AuditEntry, appendAudit } from '../state/audit.js'
+import { type Deps, operator } from './context.js'
+import { onInterrupt } from './interrupt.js'
+import { acquireLock } from '../state/lock.js'
+
+/** What a locked run has done so far, kept current by its body: what audit and interruption report. */
+export interface RunProgress {
+  tag?: string
+  from?: string
+  /** Records what an interruption leaves behind and returns the sentence telling the operator. */
+  onInterrupt?: (signal: NodeJS.Signals) => Promise<string>
+}
+
+export interface LockedRun {
+  config: Config
+  env: EnvironmentConfig
+  action: AuditEntry['action']
+  command: string
+  deps: Deps
+}
+
+/**
+ * The frame of every run that changes an environment: hold its lock for the whole run (SPEC §7), write one
+ * audit line whatever the outcome (SPEC §8), and on SIGINT/SIGTERM/SIGHUP record what was left, release
+ * the lock and tell the operator what state the environment is in.
+ */
+export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress) => Promise<T>): Promise<T> {
+  const { config, env, deps } = run
+  const started = deps.now()
+  const by = operator()
+  const unlock = await acquireLock(config.stateDir, env.name, { pid: process.pid, host: hostname(), by, command: run.command, startedAt: started.toISOString() }, deps.reporter)
+  const progress: RunProgress = {}
+  const audit = (result: string, message?: string) =>
+    appendAudit(config.stateDir, env.name, {
+      action: run.action,
+      by,
+      at: started.toISOString(),
+      ...(progress.tag ? { tag: progress.tag } : {}),
+      ...(progress.from ? { from: progress.from } : {}),
+      result,
+      durationMs: deps.now().getTime() - started.getTime(),
+      ...(message ? { message } : {}),
+    })
+  const stopListening = onInterrupt(async (signal) => {
+    const left = progress.onInterrupt ? await progress.onInterrupt(signal) : 'nothing was changed'
+    await audit('INTERRUPTED', signal)
+    await unlock()
+    deps.reporter.warn(`${run.action} of ${env.name} interrupted by ${signal}: ${left}; the lock is released. Check with: berth status ${env.name}`)
+  })
+  try {
+    const result = await body(progress)
+    await audit('ok')
+    return result
+  } catch (error) {
+    await audit(error instanceof BerthError ? error.code : 'UNEXPECTED', error instanceof Error ? error.message : String(error))
+    throw error
+  } finally {
+    stopListening()
+    await unlock()
+  }
+}

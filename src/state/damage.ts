@@ -1,0 +1,40 @@
+import type { Config, EnvironmentConfig } from '../config/types.js'
+import { StateDamagedError } from '../errors.js'
+import { readColours } from '../strategy/blueGreen/colours.js'
+import { readLock } from './lock.js'
+import { readReleases } from './releases.js'
+
+/** A damaged state file as read-only commands show it: where, what is wrong, and the one command that fixes it. */
+export interface DamagedFile {
+  file: string
+  problem: string
+  fix: string
+}
+
+export type ReadOrDamaged<T> = { ok: true; value: T; damaged?: undefined } | { ok: false; damaged: DamagedFile; value?: undefined }
+
+/** A read whose damaged file is shown rather than thrown (status, releases, doctor); other errors still throw. */
+export async function readOrDamaged<T>(read: Promise<T>): Promise<ReadOrDamaged<T>> {
+  try {
+    return { ok: true, value: await read }
+  } catch (error) {
+    if (!(error instanceof StateDamagedError)) throw error
+    return { ok: false, damaged: { file: error.file, problem: error.problem, fix: error.fix } }
+  }
+}
+
+/**
+ * Before a deploy, rollback or down changes anything — before it takes the lock, which is audited — the
+ * records it will rewrite must read: the environment's releases and, for blue-green, its colour state. A
+ * damaged lock is refused when the lock is taken, also before anything changes.
+ */
+export async function refuseDamagedState(config: Config, env: EnvironmentConfig): Promise<void> {
+  await readReleases(config.stateDir, env.name)
+  if (env.strategy === 'blue-green') await readColours(config.stateDir, env.name)
+}
+
+/** The environment's damaged state files, whatever its strategy today (doctor): records, colour state, lock. */
+export async function damagedState(stateDir: string, env: string): Promise<DamagedFile[]> {
+  const reads = await Promise.all([readOrDamaged(readReleases(stateDir, env)), readOrDamaged(readColours(stateDir, env)), readOrDamaged(readLock(stateDir, env))])
+  return reads.flatMap((r) => (r.ok ? [] : [r.damaged]))
+}

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+
+import { parse, stringify } from 'yaml'
+import { z } from 'zod'
+
+import type { EnvironmentConfig, HttpProbe, Route } from '../../config/types.js'
+import type { ComposeModel, ServiceModel } from '../../release/model.js'
+import { configFileSchema, tagSchema } from '../../state/releases.js'
+import { readStateFile, type StateFile, unlessMissing, writeStateFile } from '../../state/files.js'
+
+/**
+ * SPEC §9 blue-green: the environment's stateless services run as two compose projects,
+ * <app>-<env>-blue and <app>-<env>-green; stateful services stay in <app>-<env>, shared. This module holds
+ * the pure parts: which colour holds what, upstream ports, and splitting a release's resolved config.
+ */
+
+export type Colour = 'blue' | 'green'
+
+export const COLOUR_LABEL = 'berth.colour'
+
+export interface ColourSlot {
+  tag: string
+  /** The release's resolved config (in releases/), from which the colour's project file is derived. */
+  configFile: string
+}
+
+export interface ColourState {
+  /** The colour the edge routes to. */
+  live?: Colour
+  blue?: ColourSlot
+  green?: ColourSlot
+  /** "<service>:<container port>" → the loopback host port each colour publishes it on, for the edge. */
+  upstreams: Record<Colour, Record<string, number>>
+}
+
+export function otherColour(c: Colour): Colour {
+  return c === 'blue' ? 'green' : 'blue'
+}
+
+export function colourProject(env: EnvironmentConfig, c: Colour): string {
+  return `${env.project}-${c}`
+}
+
+const colourSchema = z.enum(['blue', 'green'], unlessMissing('expected blue or green'))
+const slotSchema = z.looseObject({ tag: tagSchema, configFile: configFileSchema })
+const PORT_MESSAGE = 'expected a port number from 1 to 65535'
+const portsSchema = z.record(z.string(), z.int(unlessMissing(PORT_MESSAGE)).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE))
+
+export const COLOUR_FILE: StateFile<ColourState> = {
+  schema: z.looseObject({
+    live: colourSchema.optional(),
+    blue: slotSchema.optional(),
+    green: slotSchema.optional(),
+    upstreams: z.looseObject({ blue: portsSchema, green: portsSchema }),
+  }),
+  forgets: 'knows of no live colour: the next deploy brings the release up in blue, as a first deploy does, recreating blue if it runs, and switches the routes to it',
+}
+
+export function coloursPath(stateDir: string, env: string): string {
+  return join(stateDir, env, 'colours.json')
+}
+
+/** A damaged file throws StateDamagedError. */
+export async function readColours(stateDir: string, env: string): Promise<ColourState> {
+  return (await readStateFile(coloursPath(stateDir, env), COLOUR_FILE)) ?? { upstreams: { blue: {}, green: {} } }
+}
+
+export async function writeColours(stateDir: string, env: string, state: ColourState): Promise<void> {
+  await writeStateFile(coloursPath(stateDir, env), COLOUR_FILE, state)
+}
+
+export const upstreamKey = (r: Pick<Route, 'service' | 'port'>): string => `${r.service}:${r.port}`
+
+const UPSTREAM_RANGE = { first: 30000, size: 10000 }
+
+/**
+ * Loopback ports the colour publishes its routed services on. Stable per app/env/colour/service so an
+ * engine restart brings the same ports back; a port taken by anything else moves to the next free one.
+ */
+export function allocateUpstreams(app: string, env: EnvironmentConfig, colour: Colour, current: Record<string, number>, taken: ReadonlySet<number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  const used = new Set(taken)
+  for (const route of env.routes) {
+    const key = upstreamKey(route)
+    if (out[key] !== undefined) continue
+    const existing = current[key]
+    if (existing !== undefined) {
+      out[key] = existing
+      used.add(existing)
+      continue
+    }
+    const seed = createHash('sha256').update(`${app}/${env.name}/${colour}/${key}`).digest().readUInt32BE(0)
+    let port = UPSTREAM_RANGE.first + (seed % UPSTREAM_RANGE.size)
+    while (used.has(port)) port = UPSTREAM_RANGE.first + ((port - UPSTREAM_RANGE.first + 1) % UPSTREAM_RANGE.size)
+    out[key] = port
+    used.add(port)
+  }
+  return out
+}
+
+interface ComposeDoc extends ComposeModel {
+  name?: string
+  networks?: Record<string, Record<string, unknown> | null>
+  volumes?: Record<string, unknown>
+  services: Record<string, ServiceModel & Record<string, unknown>>
+}
+
+function networksOf(svc: ServiceModel & Record<string, unknown>): string[] {
+  const n = svc.networks
+  if (Array.isArray(n)) return n as string[]
+  return n && typeof n === 'object' ? Object.keys(n) : []
+}
+
+function volumesOf(svc: ServiceModel & Record<string, unknown>): string[] {
+  const v = svc.volumes
+  if (!Array.isArray(v)) return []
+  return v.flatMap((m) => (m && typeof m === 'object' && (m as { type?: string }).type === 'volume' && (m as { source?: string }).source ? [(m as { source: string }).source] : []))
+}
+
+function pick<T>(from: Record<string, T> | undefined, keys: Iterable<string>): Record<string, T> | undefined {
+  if (!from) return undefined
+  const out: Record<string, T> = {}
+  for (const k of keys) if (Object.hasOwn(from, k)) out[k] = from[k] as T
+  return Object.keys(out).length ? out : undefined
+}
+
+export interface SplitConfig {
+  /** The stateful project's compose file (undefined when the environment has no stateful service). */
+  stateful?: string
+  /** The colour project's compose file. */
+  colour: string
+}
+
+/**
+ * Splits a release's resolved config (compose's own `config` output, so names and paths are resolved)
+ * into the shared stateful project and one colour project. Colour services join the stateful project's
+ * networks as external networks, so they still reach `db` by its name; they lose their depends_on on
+ * stateful services (another project) and their published ports, and publish each routed port on
+ * 127.0.0.1 only, where the edge finds it.
+ */
+export function splitConfig(resolvedYaml: string, env: EnvironmentConfig, colour: Colour, upstreams: Record<string, number>): SplitConfig {
+  const doc = parse(resolvedYaml) as ComposeDoc
+  const stateful = new Set(env.stateful)
+  const statefulServices = Object.entries(doc.services).filter(([name]) => stateful.has(name))
+  const colourServices = Object.entries(doc.services).filter(([name]) => !stateful.has(name))
+
+  const statefulNetworks = new Set(statefulServices.flatMap(([, s]) => networksOf(s)))
+  const statefulDoc = statefulServices.length
+    ? {
+        services: Object.fromEntries(statefulServices),
+        ...(pick(doc.networks, statefulNetworks) ? { networks: pick(doc.networks, statefulNetworks) } : {}),
+        ...(pick(doc.volumes, statefulServices.flatMap(([, s]) => volumesOf(s))) ? { volumes: pick(doc.volumes, statefulServices.flatMap(([, s]) => volumesOf(s))) } : {}),
+      }
+    : undefined
+
+  const services: Record<string, unknown> = {}
+  for (const [name, svc] of colourServices) {
+    const { ports: _ports, depends_on: dependsOn, labels, ...rest } = svc
+    const ownDeps = Object.fromEntries(Object.entries(dependsOn ?? {}).filter(([dep]) => !stateful.has(dep)))
+    const published = env.routes
+      .filter((r) => r.service === name)
+      .map((r) => ({ key: upstreamKey(r), port: r.port }))
+      .filter((r, i, all) => all.findIndex((x) => x.key === r.key) === i)
+      .map((r) => ({ target: r.port, published: String(upstreams[r.key]), host_ip: '127.0.0.1', protocol: 'tcp', mode: 'ingress' }))
+    services[name] = {
+      ...rest,
+      labels: { ...(labels ?? {}), [COLOUR_LABEL]: colour },
+      ...(Object.keys(ownDeps).length ? { depends_on: ownDeps } : {}),
+      ...(published.length ? { ports: published } : {}),
+    }
+  }
+  const colourNetworkNames = new Set(colourServices.flatMap(([, s]) => networksOf(s)))
+  const networks: Record<string, unknown> = {}
+  for (const name of colourNetworkNames) {
+    const spec = doc.networks?.[name] ?? {}
+    // A network stateful services use belongs to the stateful project: the colour joins it.
+    networks[name] = statefulNetworks.has(name) ? { name: (spec as { name?: string }).name ?? `${env.project}_${name}`, external: true } : spec
+  }
+  if (statefulNetworks.size === 0) {
+    // Nothing stateful: each colour keeps its own networks, named after its own project (an external one keeps its name).
+    for (const name of colourNetworkNames) {
+      const spec = { ...((doc.networks?.[name] as Record<string, unknown>) ?? {}) }
+      if (!spec.external) delete spec.name
+      networks[name] = spec
+    }
+  }
+  const volumes = pick(doc.volumes, colourServices.flatMap(([, s]) => volumesOf(s)))
+  const colourDoc = { services, ...(Object.keys(networks).length ? { networks } : {}), ...(volumes ? { volumes } : {}) }
+  return { ...(statefulDoc ? { stateful: stringify(statefulDoc) } : {}), colour: stringify(colourDoc) }
+}
+
+/**
+ * A probe of a public route port is sent to the colour's own upstream instead (SPEC §9: the new colour is
+ * checked directly, never through the edge); other probes are left as they are.
+ */
+export function probesForColour(probes: readonly HttpProbe[], env: EnvironmentConfig, upstreams: Record<string, number>): HttpProbe[] {
+  return probes.map((p) => {
+    const url = new URL(p.url)
+    const route = env.routes.find((r) => String(r.listen) === (url.port || (url.protocol === 'https:' ? '443' : '80')))
+    if (!route) return p
+    url.hostname = '127.0.0.1'
+    url.port = String(upstreams[upstreamKey(route)])
+    return { ...p, url: url.toString() }
+  })
+}
+
+/** The services of a model that run in the colour projects. */
+export function colourModel(model: ComposeModel, env: EnvironmentConfig): ComposeModel {
+  return { services: Object.fromEntries(Object.entries(model.services).filter(([name]) => !env.stateful.includes(name))) }
+}
+
+export function statefulModel(model: ComposeModel, env: EnvironmentConfig): ComposeModel {
+  return { services: Object.fromEntries(Object.entries(model.services).filter(([name]) => env.stateful.includes(name))) }
+}

@@ -1,0 +1,260 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
+import type { Deps } from '../../../src/run/context.js'
+import { classifyDrift, expectedHashes, findUnmanaged, guessEnvironment } from '../../../src/inspect/drift.js'
+import { type ReleaseRecord, writeReleases } from '../../../src/state/releases.js'
+import { writeFileAtomic } from '../../../src/state/files.js'
+import { status } from '../../../src/inspect/status.js'
+import { inspectRestartPolicies, psAll } from '../../../src/docker/docker.js'
+import { type Container, parsePs } from '../../../src/docker/parse.js'
+import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
+import { silentReporter } from '../../../src/progress.js'
+import { environmentConfig } from '../fixtures.js'
+
+const TAG = '20261122-093000'
+const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
+
+/** One line of `docker ps --format` JSON, as the engine prints it. */
+function psLine(name: string, image: string, labels: Record<string, string>, over: Record<string, string> = {}): string {
+  return JSON.stringify({
+    ID: `${name}-id`,
+    Names: name,
+    Image: image,
+    State: 'running',
+    Status: 'Up 5 minutes (healthy)',
+    Ports: '',
+    Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
+    CreatedAt: '2026-11-22 09:30:05 +0000 UTC',
+    ...over,
+  })
+}
+
+/** Labels of a container berth's `up` created for release `tag`. */
+function berthLabels(env: string, service: string, tag = TAG, hash = HASH[service as keyof typeof HASH]): Record<string, string> {
+  return {
+    'berth.app': 'shop',
+    'berth.env': env,
+    'berth.release': tag,
+    'berth.service': service,
+    'com.docker.compose.config-hash': hash,
+    'com.docker.compose.container-number': '1',
+    'com.docker.compose.depends_on': 'store:service_healthy:false,migrate:service_completed_successfully:false',
+    'com.docker.compose.oneoff': 'False',
+    'com.docker.compose.project': `shop-${env}`,
+    'com.docker.compose.service': service,
+    'com.docker.compose.version': '2.26.1',
+  }
+}
+
+/** Labels a compose-built berth image carries, which `docker run` of it passes on to the container. */
+const imageLabels = { 'berth.app': 'shop', 'berth.release': TAG, 'berth.service': 'web', 'com.docker.compose.project': 'shop-staging', 'com.docker.compose.service': 'web', 'com.docker.compose.version': '2.26.1' }
+
+function ps(...lines: string[]): Container[] {
+  return parsePs(lines.join('\n'))
+}
+
+function record(over: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  return {
+    tag: TAG,
+    deployedAt: '2026-11-22T09:30:00.000Z',
+    by: 'deploy@host',
+    status: 'active',
+    images: { web: `shop-web:${TAG}`, store: `shop-store:${TAG}` },
+    builtImages: [`shop-web:${TAG}`, `shop-store:${TAG}`],
+    envHash: 'sha256:0',
+    configFile: `${TAG}.compose.yaml`,
+    ...over,
+  }
+}
+
+const healthyStaging = () => ps(psLine('shop-staging-web-1', `shop-web:${TAG}`, berthLabels('staging', 'web')), psLine('shop-staging-store-1', `shop-store:${TAG}`, berthLabels('staging', 'store')))
+
+describe('container project', () => {
+  it('is the project of a container compose created', () => {
+    expect(healthyStaging()[0]?.project).toBe('shop-staging')
+  })
+
+  it('is none for a `docker run` of a compose-built image, whose project label is inherited', () => {
+    const [manual] = ps(psLine('shop-web-manual', `shop-web:${TAG}`, imageLabels))
+    expect(manual?.labels['com.docker.compose.project']).toBe('shop-staging')
+    expect(manual?.project).toBeUndefined()
+  })
+})
+
+describe('classifyDrift', () => {
+  it('finds nothing when every container is the active release as recorded', () => {
+    expect(classifyDrift({ active: record(), hashes: HASH, containers: healthyStaging(), composeVersion: '2.26.1-4' })).toEqual([])
+  })
+
+  it('reports a config hash other than the recorded config gives (an env value changed by hand)', () => {
+    const other = 'c'.repeat(64)
+    const containers = ps(psLine('shop-staging-web-1', `shop-web:${TAG}`, berthLabels('staging', 'web', TAG, other)), psLine('shop-staging-store-1', `shop-store:${TAG}`, berthLabels('staging', 'store')))
+    expect(classifyDrift({ active: record(), hashes: HASH, containers, composeVersion: '2.26.1' })).toEqual([
+      { kind: 'config', service: 'web', container: 'shop-staging-web-1', expected: HASH.web, actual: other, message: `config differs from release ${TAG}: recreated with other settings or env values` },
+    ])
+  })
+
+  it('says when a Compose upgrade alone may explain a different hash, ignoring distribution suffixes', () => {
+    const labels = { ...berthLabels('staging', 'web', TAG, 'c'.repeat(64)), 'com.docker.compose.version': '2.24.0' }
+    const [item] = classifyDrift({ active: record({ images: { web: `shop-web:${TAG}` } }), hashes: { web: HASH.web }, containers: ps(psLine('shop-staging-web-1', `shop-web:${TAG}`, labels)), composeVersion: '2.26.1-4' })
+    expect(item?.message).toContain('Compose changed since, 2.24.0 → 2.26.1-4')
+  })
+
+  it('reports a container compose created without berth (no berth.env) and one of another release', () => {
+    const byHand = { ...berthLabels('staging', 'web'), 'com.docker.compose.config-hash': 'd'.repeat(64) }
+    delete (byHand as Record<string, string | undefined>)['berth.env']
+    const older = '20261121-170512'
+    const containers = ps(psLine('shop-staging-web-1', `shop-web:${TAG}`, byHand), psLine('shop-staging-store-1', `shop-store:${older}`, berthLabels('staging', 'store', older)))
+    const items = classifyDrift({ active: record(), hashes: HASH, containers })
+    expect(items.map((i) => [i.service, i.kind])).toEqual([
+      ['store', 'release'],
+      ['store', 'image'],
+      ['web', 'unlabelled'],
+      ['web', 'config'],
+    ])
+    expect(items.find((i) => i.kind === 'image')).toMatchObject({ expected: `shop-store:${TAG}`, actual: `shop-store:${older}` })
+    expect(items.find((i) => i.kind === 'release')?.message).toBe(`started by release ${older}, but ${TAG} is active`)
+  })
+
+  it('compares images by reference, docker.io/library/ and :latest included', () => {
+    const active = record({ images: { web: `shop-web:${TAG}`, db: 'postgres' } })
+    const containers = ps(psLine('shop-staging-web-1', `shop-web:${TAG}`, berthLabels('staging', 'web')), psLine('shop-staging-db-1', 'docker.io/library/postgres:latest', berthLabels('staging', 'db')))
+    expect(classifyDrift({ active, hashes: undefined, containers })).toEqual([])
+  })
+
+  it('reports a recorded service with no container and a container of no recorded service', () => {
+    const containers = ps(psLine('shop-staging-web-1', `shop-web:${TAG}`, berthLabels('staging', 'web')), psLine('shop-staging-debug-1', 'busybox', berthLabels('staging', 'debug')))
+    expect(classifyDrift({ active: record(), hashes: HASH, containers }).map((i) => [i.kind, i.service, i.container])).toEqual([
+      ['missing', 'store', undefined],
+      ['unknown-service', 'debug', 'shop-staging-debug-1'],
+    ])
+  })
+
+  it('ignores `docker compose run` one-off containers', () => {
+    const run = { ...berthLabels('staging', 'web', TAG, 'e'.repeat(64)), 'com.docker.compose.oneoff': 'True' }
+    const containers = [...healthyStaging(), ...ps(psLine('shop-staging-web-run-1a2b', `shop-web:${TAG}`, run))]
+    expect(classifyDrift({ active: record(), hashes: HASH, containers })).toEqual([])
+  })
+
+  it('reports every container of an environment that has no active release', () => {
+    expect(classifyDrift({ active: undefined, hashes: undefined, containers: healthyStaging() }).map((i) => [i.kind, i.container])).toEqual([
+      ['no-release', 'shop-staging-store-1'],
+      ['no-release', 'shop-staging-web-1'],
+    ])
+  })
+})
+
+describe('findUnmanaged', () => {
+  const envs = ['staging', 'production', 'preview', 'preview-42']
+
+  it('finds containers named, built or labelled like the app but outside its environments', () => {
+    const containers = ps(
+      ...healthyStaging().map((c) => psLine(c.name, c.image, c.labels)),
+      psLine('shop-web-manual', `shop-web:${TAG}`, imageLabels, { State: 'exited', Status: 'Exited (137) 2 hours ago' }),
+      psLine('shop_service-registry_1', 'shop-service-registry:latest', {}),
+      psLine('shop-production-api', 'node:20', {}),
+      psLine('frontend-updated', 'registry.example.com/team/shop-frontend:1.2', {}),
+      psLine('postgres', 'postgres:16', {}),
+      psLine('shop-admin-staging-web-1', 'shop-admin-web:1', { 'berth.app': 'shop-admin', 'berth.env': 'staging', 'com.docker.compose.project': 'shop-admin-staging', 'com.docker.compose.oneoff': 'False' }),
+      psLine('shop-monitoring-grafana-1', 'grafana/grafana', { 'com.docker.compose.project': 'shop-monitoring', 'com.docker.compose.oneoff': 'False' }),
+    )
+    const found = findUnmanaged('shop', envs, containers)
+    expect(found.map((u) => [u.name, u.reasons, u.environment, u.command])).toEqual([
+      ['frontend-updated', ['image'], undefined, 'docker rm -f frontend-updated && berth deploy ENV'],
+      ['shop_service-registry_1', ['name', 'image'], undefined, 'docker rm -f shop_service-registry_1 && berth deploy ENV'],
+      ['shop-production-api', ['name'], 'production', 'docker rm -f shop-production-api && berth deploy production'],
+      ['shop-web-manual', ['name', 'image', 'label'], undefined, 'docker rm -f shop-web-manual && berth deploy ENV'],
+    ])
+    expect(found.find((u) => u.name === 'shop-web-manual')).toMatchObject({ state: 'exited', image: `shop-web:${TAG}` })
+  })
+
+  it('finds compose projects of the app that are no environment: `compose up` by hand, a removed environment', () => {
+    const byHand = { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web', 'com.docker.compose.oneoff': 'False' }
+    const removed = { ...berthLabels('preview-7', 'web'), 'com.docker.compose.project': 'shop-preview-7' }
+    const found = findUnmanaged('shop', envs, ps(psLine('shop-web-1', 'shop-web', byHand), psLine('shop-preview-7-web-1', `shop-web:${TAG}`, removed)))
+    expect(found.map((u) => [u.name, u.project, u.reasons, u.command])).toEqual([
+      ['shop-preview-7-web-1', 'shop-preview-7', ['name', 'image', 'label', 'project'], 'docker compose -p shop-preview-7 down'],
+      ['shop-web-1', 'shop', ['name', 'image', 'project'], 'docker compose -p shop down && berth deploy ENV'],
+    ])
+  })
+})
+
+describe('guessEnvironment', () => {
+  const envs = ['staging', 'preview', 'preview-42']
+
+  it('takes berth.env when it names an environment, else the longest environment the name starts with', () => {
+    expect(guessEnvironment('shop', envs, { name: 'x', labels: { 'berth.env': 'staging' } })).toBe('staging')
+    expect(guessEnvironment('shop', envs, { name: 'shop-preview-42-web-1', labels: {} })).toBe('preview-42')
+    expect(guessEnvironment('shop', envs, { name: 'shop_preview_web_1', labels: {} })).toBe('preview')
+    expect(guessEnvironment('shop', envs, { name: 'shop-stagingx', labels: {} })).toBeUndefined()
+    expect(guessEnvironment('shop', envs, { name: 'shop-web-manual', labels: {} })).toBeUndefined()
+  })
+})
+
+type Call = readonly string[]
+
+/** A runner answering from a script keyed by how argv starts; records every call. */
+function fakeRun(answers: [prefix: string, result: Partial<RunResult>][]) {
+  const calls: Call[] = []
+  const run = async (argv: readonly string[], _options?: RunOptions): Promise<RunResult> => {
+    calls.push(argv)
+    const line = argv.join(' ')
+    const hit = answers.find(([prefix]) => line.startsWith(prefix) || line.includes(prefix))
+    if (!hit) throw new Error(`unscripted command: ${line}`)
+    return { stdout: '', stderr: '', exitCode: 0, ...hit[1] }
+  }
+  return { run, calls }
+}
+
+function deps(run: Deps['run']): Deps {
+  return { run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
+}
+
+let dir: string
+let config: Config
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-drift-'))
+  const env = (name: string): EnvironmentConfig => environmentConfig(name, dir)
+
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', env('staging')], ['production', env('production')]]) }
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('expectedHashes', () => {
+  it('are the config hashes recorded when the release became healthy', () => {
+    expect(expectedHashes({ ...record(), configHashes: HASH })).toEqual({ hashes: HASH })
+  })
+
+  it('says why config was not compared when the release has no recorded hashes', () => {
+    expect(expectedHashes({ ...record(), configHashes: undefined }).note).toBe('config not compared: release 20261122-093000 has no recorded config hashes')
+  })
+})
+
+describe('status', () => {
+  it('runs one docker ps for the whole host, and no call per environment', async () => {
+    await writeReleases(config.stateDir, 'staging', [{ ...record(), configHashes: HASH }])
+    await writeFileAtomic(join(config.stateDir, 'staging', 'releases', `${TAG}.compose.yaml`), 'services: {}\n')
+    const byHand = { ...berthLabels('staging', 'web'), 'com.docker.compose.config-hash': 'f'.repeat(64) }
+    const { run, calls } = fakeRun([
+      ['docker version', { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }) }],
+      ['docker compose version', { stdout: JSON.stringify({ version: '2.26.1' }) }],
+      ['docker ps', { stdout: [psLine('shop-staging-web-1', `shop-web:${TAG}`, byHand), psLine('shop-staging-store-1', `shop-store:${TAG}`, berthLabels('staging', 'store')), psLine('shop-web-manual', `shop-web:${TAG}`, imageLabels)].join('\n') }],
+    ])
+    const report = await status(config, undefined, deps(run))
+    expect(calls.filter((c) => c[1] === 'ps')).toEqual([psAll()])
+    expect(calls).toHaveLength(3)
+    expect(calls.some((c) => c.join(' ') === inspectRestartPolicies([]).join(' '))).toBe(false)
+
+    const staging = report.environments.find((e) => e.environment === 'staging')
+    // The hand-started container inherits the image's project label, yet is not one of staging's services.
+    expect(staging?.services.map((s) => s.container)).toEqual(['shop-staging-store-1', 'shop-staging-web-1'])
+    expect(staging?.drift.map((d) => [d.service, d.kind])).toEqual([['web', 'config']])
+    expect(report.environments.find((e) => e.environment === 'production')).toMatchObject({ services: [], drift: [] })
+    expect(report.unmanaged.map((u) => u.name)).toEqual(['shop-web-manual'])
+  })
+})

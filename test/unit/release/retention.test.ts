@@ -1,0 +1,90 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+
+import type { Config } from '../../../src/config/types.js'
+import type { Deps } from '../../../src/run/context.js'
+import { readReleases, type ReleaseRecord, releasesPath, writeReleases } from '../../../src/state/releases.js'
+import { allReleaseTags, pruneReleases } from '../../../src/release/retention.js'
+import type { RunResult } from '../../../src/docker/runner.js'
+import { silentReporter } from '../../../src/progress.js'
+import { environmentConfig } from '../fixtures.js'
+
+/** Release `tag` of shop's web, deployed at minute `minute`. */
+function record(tag: string, minute: number, status: ReleaseRecord['status']): ReleaseRecord {
+  return {
+    tag,
+    deployedAt: new Date(Date.UTC(2026, 10, 22, 9, minute)).toISOString(),
+    by: 'deploy@host',
+    status,
+    images: { web: `shop-web:${tag}` },
+    builtImages: [`shop-web:${tag}`],
+    envHash: 'sha256:0',
+    configFile: `${tag}.x.compose.yaml`,
+  }
+}
+
+let dir: string
+let config: Config
+const staging = () => ({ ...environmentConfig('staging', dir), keep: 1 })
+
+function fakeDeps() {
+  const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
+  const warn = vi.fn<(message: string) => void>()
+  const deps: Deps = { run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
+  return { deps, run, warn }
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-retention-'))
+  config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', staging()]]) }
+  // Staging moved on from A and B; production was promoted to A and runs it.
+  await writeReleases(config.stateDir, 'staging', [record('C', 20, 'active'), record('B', 10, 'previous'), record('A', 0, 'superseded')])
+  await writeReleases(config.stateDir, 'production', [record('A', 5, 'active')])
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('pruneReleases', () => {
+  it("drops what is beyond keep, and keeps an image another environment's release uses", async () => {
+    const { deps, run } = fakeDeps()
+    expect(await pruneReleases(deps, config, staging())).toEqual([])
+    expect((await readReleases(config.stateDir, 'staging')).map((r) => r.tag)).toEqual(['C', 'B'])
+    expect(run).not.toHaveBeenCalled() // shop-web:A is production's
+  })
+
+  it.each([
+    ['cut short', (text: string) => text.slice(0, 50)],
+    ['of the wrong shape', () => '{"releases": 5}'],
+    ['empty', () => ''],
+  ])("skips retention whole, saying why, while another environment's records are %s", async (_name, damage) => {
+    const path = releasesPath(config.stateDir, 'production')
+    const damaged = damage(await readFile(path, 'utf8'))
+    await writeFile(path, damaged)
+    const { deps, run, warn } = fakeDeps()
+    const before = await readFile(releasesPath(config.stateDir, 'staging'), 'utf8')
+
+    expect(await pruneReleases(deps, config, staging())).toEqual([])
+    expect(run).not.toHaveBeenCalled()
+    expect(await readFile(releasesPath(config.stateDir, 'staging'), 'utf8')).toBe(before)
+    expect(await readFile(path, 'utf8')).toBe(damaged)
+    expect(warn).toHaveBeenCalledWith(`retention skipped: the release records of production (${path}) are damaged, so berth cannot tell which images they use; A and their images are kept until a deploy of staging after the repair`)
+
+    // Once repaired, the next deploy's retention does what was skipped.
+    await writeFile(path, await readFile(`${path}.last-good`, 'utf8'))
+    await writeReleases(config.stateDir, 'production', [record('D', 30, 'active')])
+    expect(await pruneReleases(fakeDeps().deps, config, staging())).toEqual(['shop-web:A'])
+  })
+})
+
+describe('allReleaseTags', () => {
+  it("lists every environment's tags, and skips damaged records with a warning", async () => {
+    expect((await allReleaseTags(fakeDeps().deps, config.stateDir)).sort()).toEqual(['A', 'A', 'B', 'C'])
+    await writeFile(releasesPath(config.stateDir, 'production'), '[{"tag": 5}]')
+    const { deps, warn } = fakeDeps()
+    expect((await allReleaseTags(deps, config.stateDir)).sort()).toEqual(['A', 'B', 'C'])
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^the release tags of production are unknown \(.*production\/releases\.json is damaged\)/))
+  })
+})

@@ -1,0 +1,186 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import type { EnvironmentConfig } from '../../../../src/config/types.js'
+import {
+  allocateUpstreams,
+  colourModel,
+  type ColourState,
+  coloursPath,
+  otherColour,
+  probesForColour,
+  readColours,
+  splitConfig,
+  statefulModel,
+  writeColours,
+} from '../../../../src/strategy/blueGreen/colours.js'
+import { StateDamagedError } from '../../../../src/errors.js'
+import { environmentConfig } from '../../fixtures.js'
+
+const env: EnvironmentConfig = {
+  ...environmentConfig('production', '/srv/shop'),
+  strategy: 'blue-green',
+  stateful: ['db'],
+  routes: [
+    { listen: 443, service: 'web', port: 8080 },
+    { listen: 8443, service: 'web', port: 8080, host: 'admin.example.com' },
+  ],
+}
+
+// What `docker compose config` prints for the release (resolved names, absolute paths).
+const resolved = `
+name: shop-production
+services:
+  web:
+    image: shop-web:20261122-093000
+    depends_on:
+      db: { condition: service_healthy, required: true }
+      worker: { condition: service_started, required: true }
+    ports:
+      - { mode: ingress, target: 8080, published: "443", protocol: tcp }
+    labels: { berth.app: shop, berth.env: production, berth.release: 20261122-093000 }
+    networks: { default: null }
+  worker:
+    image: shop-worker:20261122-093000
+    networks: { default: null, jobs: null }
+    volumes:
+      - { type: volume, source: cache, target: /cache }
+  db:
+    image: postgres:16
+    networks: { default: null }
+    volumes:
+      - { type: volume, source: pgdata, target: /var/lib/postgresql/data }
+networks:
+  default: { name: shop-production_default }
+  jobs: { name: shop-production_jobs }
+volumes:
+  pgdata: { name: shop-production_pgdata }
+  cache: { name: shop-production_cache }
+`
+
+describe('splitConfig', () => {
+  const upstreams = { 'web:8080': 31234 }
+  const split = splitConfig(resolved, env, 'green', upstreams)
+  const stateful = parse(split.stateful as string) as Record<string, Record<string, unknown>>
+  const colour = parse(split.colour) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown>; volumes: Record<string, unknown> }
+
+  it('keeps stateful services, their networks and volumes in the shared project', () => {
+    expect(Object.keys(stateful.services ?? {})).toEqual(['db'])
+    expect(stateful.networks).toEqual({ default: { name: 'shop-production_default' } })
+    expect(stateful.volumes).toEqual({ pgdata: { name: 'shop-production_pgdata' } })
+    expect(stateful).not.toHaveProperty('name')
+  })
+
+  it("joins colour services to the stateful project's networks and keeps their own networks per colour", () => {
+    expect(Object.keys(colour.services)).toEqual(['web', 'worker'])
+    expect(colour.networks.default).toEqual({ name: 'shop-production_default', external: true })
+    expect(colour.networks.jobs).toEqual({ name: 'shop-production_jobs' })
+    expect(colour.volumes).toEqual({ cache: { name: 'shop-production_cache' } })
+  })
+
+  it('drops depends_on on stateful services and published ports, and publishes each routed port once on loopback', () => {
+    const web = colour.services.web as Record<string, unknown>
+    expect(web.depends_on).toEqual({ worker: { condition: 'service_started', required: true } })
+    expect(web.ports).toEqual([{ target: 8080, published: '31234', host_ip: '127.0.0.1', protocol: 'tcp', mode: 'ingress' }])
+    expect(web.labels).toMatchObject({ 'berth.colour': 'green', 'berth.release': '20261122-093000' })
+    expect(colour.services.worker).not.toHaveProperty('ports')
+  })
+
+  it('has no stateful project when nothing is stateful', () => {
+    const none = splitConfig(resolved, { ...env, stateful: [] }, 'blue', upstreams)
+    expect(none.stateful).toBeUndefined()
+    expect((parse(none.colour) as { networks: Record<string, unknown> }).networks.default).toEqual({})
+  })
+})
+
+describe('allocateUpstreams', () => {
+  it('is stable for the same app, environment, colour and service, and one port per service port', () => {
+    const a = allocateUpstreams('shop', env, 'blue', {}, new Set())
+    expect(Object.keys(a)).toEqual(['web:8080'])
+    expect(allocateUpstreams('shop', env, 'blue', {}, new Set())).toEqual(a)
+    expect(a['web:8080']).toBeGreaterThanOrEqual(30000)
+    expect(a['web:8080']).toBeLessThan(40000)
+  })
+
+  it('differs between colours, keeps what was allocated, and skips taken ports', () => {
+    const blue = allocateUpstreams('shop', env, 'blue', {}, new Set())
+    const port = blue['web:8080'] as number
+    expect(allocateUpstreams('shop', env, 'green', {}, new Set([port]))['web:8080']).not.toBe(port)
+    expect(allocateUpstreams('shop', env, 'blue', { 'web:8080': 35000 }, new Set())).toEqual({ 'web:8080': 35000 })
+    expect(allocateUpstreams('shop', env, 'blue', {}, new Set([port]))['web:8080']).toBe(port + 1 < 40000 ? port + 1 : 30000)
+  })
+})
+
+describe('probesForColour', () => {
+  it("sends a probe of a route's public port to the colour's own upstream, and leaves other probes alone", () => {
+    const probes = probesForColour(
+      [
+        { url: 'http://127.0.0.1:443/health', contains: 'ok' },
+        { url: 'http://localhost:9000/metrics' },
+      ],
+      env,
+      { 'web:8080': 31234 },
+    )
+    expect(probes).toEqual([{ url: 'http://127.0.0.1:31234/health', contains: 'ok' }, { url: 'http://localhost:9000/metrics' }])
+  })
+})
+
+describe('colour helpers', () => {
+  it('splits the model and flips colours', () => {
+    const model = { services: { web: {}, db: {} } }
+    expect(Object.keys(colourModel(model, env).services)).toEqual(['web'])
+    expect(Object.keys(statefulModel(model, env).services)).toEqual(['db'])
+    expect(otherColour('blue')).toBe('green')
+    expect(otherColour('green')).toBe('blue')
+  })
+})
+
+describe('colour state files', () => {
+  let stateDir: string
+  let path: string
+  const state: ColourState = {
+    live: 'green',
+    blue: { tag: '20261122-093000', configFile: '20261122-093000.lx0abc.compose.yaml' },
+    green: { tag: '20261122-100000', configFile: '20261122-100000.lx0abd.compose.yaml' },
+    upstreams: { blue: { 'web:8080': 31234 }, green: { 'web:8080': 35678 } },
+  }
+  beforeEach(async () => {
+    stateDir = join(await mkdtemp(join(tmpdir(), 'berth-colours-')), '.berth')
+    path = coloursPath(stateDir, 'production')
+  })
+  afterEach(async () => {
+    await rm(join(stateDir, '..'), { recursive: true, force: true })
+  })
+
+  it('reads no colours before the first deploy, and what was written after', async () => {
+    expect(await readColours(stateDir, 'production')).toEqual({ upstreams: { blue: {}, green: {} } })
+    await writeColours(stateDir, 'production', state)
+    expect(await readColours(stateDir, 'production')).toEqual(state)
+  })
+
+  it.each([
+    ['cut short', () => JSON.stringify(state, null, 2).slice(0, 60), 'not valid JSON: it ends before the JSON does (cut short)'],
+    ['empty', () => '', 'the file is empty'],
+    ['of the wrong shape', () => JSON.stringify({ ...state, live: 'red', upstreams: { blue: { 'web:8080': '31234' } } }), 'live: expected blue or green; upstreams.blue.web:8080: expected a port number from 1 to 65535; upstreams.green: is required'],
+  ])('refuses colour state %s, and never overwrites it', async (_name, content, problem) => {
+    await writeColours(stateDir, 'production', state)
+    await writeFile(path, content())
+    const error = await readColours(stateDir, 'production').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StateDamagedError)
+    expect(error).toMatchObject({ code: 'STATE_DAMAGED', exitCode: 2, file: path, problem, fix: `Restore the last good copy berth kept: cp ${path}.last-good ${path}` })
+    await expect(writeColours(stateDir, 'production', state)).rejects.toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN' })
+    expect(await readFile(path, 'utf8')).toBe(content())
+  })
+
+  it('without a good copy, says what moving it aside means for the live colour', async () => {
+    await writeColours(stateDir, 'production', state)
+    await rm(`${path}.last-good`)
+    await writeFile(path, '{')
+    const error = (await readColours(stateDir, 'production').catch((e: unknown) => e)) as StateDamagedError
+    expect(error.fix).toContain(`mv ${path} ${path}.damaged-`)
+    expect(error.fix).toContain('the next deploy brings the release up in blue')
+  })
+})

@@ -4,6 +4,7 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { ConfigError, UsageError } from '../errors.js'
 import { formatPath, NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
 import type { Config, EnvironmentConfig, HealthConfig, Route } from './types.js'
+import { EDGE_PROJECT } from '../names.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -16,8 +17,6 @@ export interface LoadOptions {
 export const DEFAULT_COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml']
 const DEFAULT_HEALTH: HealthConfig = { timeoutMs: 120_000, intervalMs: 2_000, http: [] }
 const DEFAULT_DRAIN_MS = 10_000
-/** SPEC §9: the compose project of the host's edge proxy. */
-const EDGE_PROJECT = 'berth-edge'
 
 /** Reads, validates and resolves deploy.yml; every problem found is reported at once, with its line. */
 export async function loadConfig({ file, cwd, env = process.env }: LoadOptions): Promise<Config> {

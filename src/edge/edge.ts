@@ -35,11 +35,9 @@ import {
 } from './caddy.js'
 import { EdgeStartError, EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { clearLive, readLive, setLive } from './live.js'
+import { EDGE_LABEL, EDGE_PROJECT, EDGE_VOLUME } from '../names.js'
 
 /** SPEC §9: one edge per host, shared by every app and environment. */
-export const EDGE_PROJECT = 'berth-edge'
-export const EDGE_VOLUME = 'berth-edge-data'
-export const EDGE_LABEL = 'berth.edge'
 const INITIAL_CONFIG = '/etc/berth-edge/initial.json'
 const XDG_CONFIG_HOME = '/data/config'
 /** Where Caddy saves every config change, and what `--resume` loads at start. */

@@ -1,15 +1,7 @@
 import { type Container, normalizeImageRef } from '../docker/parse.js'
-import { LABEL, repositoryOf } from '../release/model.js'
+import { repositoryOf } from '../release/model.js'
 import type { ReleaseRecord } from '../state/releases.js'
-
-/** Labels compose puts on every container it creates (docker/compose pkg/api/labels.go). */
-export const COMPOSE_LABEL = {
-  project: 'com.docker.compose.project',
-  service: 'com.docker.compose.service',
-  configHash: 'com.docker.compose.config-hash',
-  oneoff: 'com.docker.compose.oneoff',
-  version: 'com.docker.compose.version',
-} as const
+import { COMPOSE_LABEL, LABEL } from '../names.js'
 
 /** "2.26.1-4" (a distribution's build) and "v2.26.1" are compose 2.26.1, as its container labels say. */
 function composeRelease(version: string): string {

@@ -4,7 +4,6 @@ import { psAll } from '../docker/docker.js'
 import { DockerCommandError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
-import { LABEL } from '../release/model.js'
 import { colourStatus, type ColourStatus } from '../strategy/blueGreen/apply.js'
 import { type Deps, environmentProjects } from '../run/context.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
@@ -13,6 +12,7 @@ import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecor
 import { type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
 import { type DamagedFile, readOrDamaged } from '../state/damage.js'
 import { lastGoodPath, readStateFile } from '../state/files.js'
+import { LABEL } from '../names.js'
 
 export interface ServiceStatus {
   service: string

@@ -2,8 +2,9 @@ import type { EnvironmentConfig } from '../config/types.js'
 import { psByLabels } from '../docker/docker.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import { PreflightError } from '../errors.js'
-import { type ComposeModel, LABEL, publishedPorts } from '../release/model.js'
+import { type ComposeModel, publishedPorts } from '../release/model.js'
 import type { Deps } from '../run/context.js'
+import { LABEL } from '../names.js'
 
 /** SPEC §5: a fixed container_name would collide with the same service of every other environment. */
 export function refuseFixedNames(model: ComposeModel, env: EnvironmentConfig): void {

@@ -1,3 +1,4 @@
+import { LABEL } from '../names.js'
 /** The parts of compose's resolved model (`docker compose config --format json`) that berth reads. */
 
 export interface PortModel {
@@ -32,14 +33,6 @@ export interface ComposeModel {
   services: Record<string, ServiceModel>
   networks?: Record<string, NetworkModel | null>
 }
-
-export const LABEL = {
-  app: 'berth.app',
-  env: 'berth.env',
-  release: 'berth.release',
-  service: 'berth.service',
-  git: 'berth.git',
-} as const
 
 /** Services others wait on to finish (migrations): they are expected to exit 0, never to keep running. */
 export function oneOffServices(model: ComposeModel): Set<string> {

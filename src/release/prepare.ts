@@ -9,10 +9,11 @@ import { gitDescribe, imageRefs, imagesByLabels } from '../docker/docker.js'
 import { normalizeImageRef, parseImages } from '../docker/parse.js'
 import { PreflightError } from '../errors.js'
 import { mask } from '../secrets.js'
-import { type ComposeModel, builtServices, LABEL, releaseOverride, type ReleaseOverride } from './model.js'
+import { type ComposeModel, builtServices, releaseOverride, type ReleaseOverride } from './model.js'
 import { type Deps, sourceTarget } from '../run/context.js'
 import { configPath } from '../state/releases.js'
 import { writeFileAtomic } from '../state/files.js'
+import { LABEL } from '../names.js'
 
 /** `docker compose config` of the operator's files with the environment's env file: the preflight parse. */
 export async function resolveModel(deps: Deps, env: EnvironmentConfig): Promise<ComposeModel> {

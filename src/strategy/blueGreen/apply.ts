@@ -12,10 +12,7 @@ import { NeedsPersonError, RolledBackError, UsageError } from '../../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from '../../health/gate.js'
 import {
   allocateUpstreams,
-  type Colour,
   colourModel,
-  colourProject,
-  otherColour,
   probesForColour,
   readColours,
   splitConfig,
@@ -24,7 +21,7 @@ import {
   writeColours,
 } from './colours.js'
 import type { Config, EnvironmentConfig } from '../../config/types.js'
-import { type ComposeModel, LABEL } from '../../release/model.js'
+import { type ComposeModel } from '../../release/model.js'
 import { poolNetworks } from '../../preflight/addressPools.js'
 import { type Deps, projectContainers, projectTarget, sourceTarget } from '../../run/context.js'
 import { parsePublished } from '../../preflight/preflight.js'
@@ -32,6 +29,7 @@ import { keepUnchangedStateful } from './stateful.js'
 import { configPath, environmentsWithState, type ReleaseRecord } from '../../state/releases.js'
 import { readOrDamaged } from '../../state/damage.js'
 import { writeFileAtomic } from '../../state/files.js'
+import { type Colour, colourProject, LABEL, otherColour } from '../../names.js'
 
 /**
  * SPEC §9 blue-green, for deploy and rollback alike: bring the release up in the idle colour beside the

@@ -8,16 +8,13 @@ import type { EnvironmentConfig, HttpProbe, Route } from '../../config/types.js'
 import type { ComposeModel, ServiceModel } from '../../release/model.js'
 import { configFileSchema, tagSchema } from '../../state/releases.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from '../../state/files.js'
+import { type Colour, COLOUR_LABEL } from '../../names.js'
 
 /**
  * SPEC §9 blue-green: the environment's stateless services run as two compose projects,
  * <app>-<env>-blue and <app>-<env>-green; stateful services stay in <app>-<env>, shared. This module holds
  * the pure parts: which colour holds what, upstream ports, and splitting a release's resolved config.
  */
-
-export type Colour = 'blue' | 'green'
-
-export const COLOUR_LABEL = 'berth.colour'
 
 export interface ColourSlot {
   tag: string
@@ -32,14 +29,6 @@ export interface ColourState {
   green?: ColourSlot
   /** "<service>:<container port>" → the loopback host port each colour publishes it on, for the edge. */
   upstreams: Record<Colour, Record<string, number>>
-}
-
-export function otherColour(c: Colour): Colour {
-  return c === 'blue' ? 'green' : 'blue'
-}
-
-export function colourProject(env: EnvironmentConfig, c: Colour): string {
-  return `${env.project}-${c}`
 }
 
 const colourSchema = z.enum(['blue', 'green'], unlessMissing('expected blue or green'))

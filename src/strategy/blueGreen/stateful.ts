@@ -3,8 +3,8 @@ import { isDeepStrictEqual } from 'node:util'
 import { parse, stringify } from 'yaml'
 
 import { imageRunIdentity } from '../../docker/docker.js'
-import { LABEL } from '../../release/model.js'
 import type { Deps } from '../../run/context.js'
+import { LABEL } from '../../names.js'
 
 type Service = Record<string, unknown> & { image?: string; labels?: Record<string, string> }
 

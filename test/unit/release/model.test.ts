@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest'
 import {
   builtServices,
   type ComposeModel,
-  LABEL,
   oneOffServices,
   publishedPorts,
   releaseImage,
   releaseOverride,
   repositoryOf,
 } from '../../../src/release/model.js'
+import { LABEL } from '../../../src/names.js'
 
 const TAG = '20261122-093000'
 

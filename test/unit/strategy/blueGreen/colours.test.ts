@@ -10,7 +10,6 @@ import {
   colourModel,
   type ColourState,
   coloursPath,
-  otherColour,
   probesForColour,
   readColours,
   splitConfig,
@@ -19,6 +18,7 @@ import {
 } from '../../../../src/strategy/blueGreen/colours.js'
 import { StateDamagedError } from '../../../../src/errors.js'
 import { environmentConfig } from '../../fixtures.js'
+import { otherColour } from '../../../../src/names.js'
 
 const env: EnvironmentConfig = {
   ...environmentConfig('production', '/srv/shop'),

@@ -1,30 +1,26 @@
+import { defaultHint, type ErrorCode, ExitCode, exitCodeOf } from './errorCodes.js'
 import { mask } from './secrets.js'
 
-/** Exit codes of SPEC §4. */
-export const ExitCode = {
-  ok: 0,
-  unexpected: 1,
-  usage: 2,
-  rolledBack: 3,
-  rollbackFailed: 4,
-  locked: 5,
-  engineUnavailable: 6,
-} as const
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+export { ExitCode }
 
 /**
  * Every failure berth expects carries a stable code (for scripts reading --json), the exit code it maps
  * to, and a hint telling the operator what to do. Messages are masked when they are rendered.
  */
 export class BerthError extends Error {
+  readonly exitCode: ExitCode
+  readonly hint?: string
+
   constructor(
     message: string,
-    readonly code: string,
-    readonly exitCode: ExitCode,
-    readonly hint?: string,
+    readonly code: ErrorCode,
+    hint?: string,
   ) {
     super(message)
     this.name = new.target.name
+    this.exitCode = exitCodeOf(code)
+    const shown = hint ?? defaultHint(code)
+    if (shown !== undefined) this.hint = shown
   }
 
   toJSON(): Record<string, unknown> {
@@ -34,34 +30,34 @@ export class BerthError extends Error {
 
 /** deploy.yml or an env file is wrong; nothing was changed. */
 export class ConfigError extends BerthError {
-  constructor(message: string, hint?: string, code = 'CONFIG_INVALID') {
-    super(message, code, ExitCode.usage, hint)
+  constructor(message: string, hint?: string, code: ErrorCode = 'CONFIG_INVALID') {
+    super(message, code, hint)
   }
 }
 
 /** The command line is wrong (unknown environment, missing --yes, …); nothing was changed. */
 export class UsageError extends BerthError {
-  constructor(message: string, hint?: string, code = 'USAGE') {
-    super(message, code, ExitCode.usage, hint)
+  constructor(message: string, hint?: string, code: ErrorCode = 'USAGE') {
+    super(message, code, hint)
   }
 }
 
 /** A preflight check refused the run before anything changed (SPEC §5). */
 export class PreflightError extends BerthError {
-  constructor(message: string, hint?: string, code = 'PREFLIGHT_REFUSED') {
-    super(message, code, ExitCode.usage, hint)
+  constructor(message: string, hint?: string, code: ErrorCode = 'PREFLIGHT_REFUSED') {
+    super(message, code, hint)
   }
 }
 
 export class EngineUnavailableError extends BerthError {
-  constructor(message: string, hint?: string, code = 'ENGINE_UNAVAILABLE') {
-    super(message, code, ExitCode.engineUnavailable, hint)
+  constructor(message: string, hint?: string, code: ErrorCode = 'ENGINE_UNAVAILABLE') {
+    super(message, code, hint)
   }
 }
 
 export class LockHeldError extends BerthError {
   constructor(message: string, hint?: string) {
-    super(message, 'LOCKED', ExitCode.locked, hint)
+    super(message, 'LOCKED', hint)
   }
 }
 
@@ -84,7 +80,6 @@ export class StateDamagedError extends BerthError {
         ? `${file} was damaged by something else during this run (${problem}); berth did not overwrite it, so it does not record what this run did`
         : `${file} is damaged: ${problem}; nothing was changed`,
       duringRun ? 'STATE_DAMAGED_DURING_RUN' : 'STATE_DAMAGED',
-      duringRun ? ExitCode.unexpected : ExitCode.usage,
       duringRun ? `${fix} Then check what runs with: berth status` : fix,
     )
   }
@@ -93,14 +88,14 @@ export class StateDamagedError extends BerthError {
 /** The new release was not healthy; the previous one was re-applied and is healthy (exit 3). */
 export class RolledBackError extends BerthError {
   constructor(message: string, hint?: string) {
-    super(message, 'ROLLED_BACK', ExitCode.rolledBack, hint)
+    super(message, 'ROLLED_BACK', hint)
   }
 }
 
 /** The new release was not healthy and the environment could not be brought back (exit 4). */
 export class NeedsPersonError extends BerthError {
   constructor(message: string, hint?: string) {
-    super(message, 'ROLLBACK_FAILED', ExitCode.rollbackFailed, hint)
+    super(message, 'ROLLBACK_FAILED', hint)
   }
 }
 
@@ -112,6 +107,6 @@ export class DockerCommandError extends BerthError {
     readonly stderr: string,
   ) {
     const detail = stderr.trim().split('\n').slice(-20).join('\n')
-    super(`${argv.join(' ')} failed (exit ${commandExitCode ?? 'signal'})${detail ? `:\n${detail}` : ''}`, 'DOCKER_FAILED', ExitCode.unexpected)
+    super(`${argv.join(' ')} failed (exit ${commandExitCode ?? 'signal'})${detail ? `:\n${detail}` : ''}`, 'DOCKER_FAILED')
   }
 }

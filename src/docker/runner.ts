@@ -82,7 +82,7 @@ export const run: Runner = async (argv, options = {}) => {
   const stdout = typeof result.stdout === 'string' ? result.stdout : ''
   const stderr = typeof result.stderr === 'string' ? result.stderr : ''
   if (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message))) {
-    throw new EngineUnavailableError(`${file} is not installed or not on PATH`, 'Install the Docker client and Compose v2 (see scripts/engine.sh).', 'DOCKER_MISSING')
+    throw new EngineUnavailableError(`${file} is not installed or not on PATH`, undefined, 'DOCKER_MISSING')
   }
   const exitCode = result.exitCode ?? 1
   if (exitCode !== 0 && !options.allowFailure) throw new DockerCommandError(argv, result.exitCode, mask(stderr))

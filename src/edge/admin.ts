@@ -1,3 +1,4 @@
+import { defaultHint } from '../errorCodes.js'
 import type { Dispatcher } from 'undici'
 
 import type { AdminWrite, CaddyServers } from './caddy.js'
@@ -13,8 +14,6 @@ export interface ConfigRead {
 /** Where an admin API answers: berth's unix socket (a host path), or TCP only to move an earlier berth's edge off it. */
 export type AdminAddress = { socket: string } | { tcp: string }
 
-const UNAVAILABLE_HINT = 'Is the edge running? See: docker compose -p berth-edge ps; berth doctor'
-const ROOT_ONLY_HINT = "The edge's admin API is reachable by root only (SPEC §9): run berth as root (sudo berth …)."
 
 /**
  * A small client of Caddy's admin API. Every request closes its connection: a config load may restart the
@@ -88,7 +87,7 @@ export class CaddyAdmin {
       const e = error as { code?: string; message?: string; cause?: { code?: string } }
       const errno = e.cause?.code ?? e.code
       const denied = errno === 'EACCES' || errno === 'EPERM'
-      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${errno ?? e.message ?? String(error)})`, denied ? ROOT_ONLY_HINT : UNAVAILABLE_HINT, errno)
+      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${errno ?? e.message ?? String(error)})`, denied ? defaultHint('EDGE_ROOT_ONLY') : undefined, errno)
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new EdgeAdminError(method, path, res.statusCode, caddyError(text), res.statusCode === 412 ? undefined : 'Nothing on the edge was changed by this request. See: docker compose -p berth-edge logs caddy')

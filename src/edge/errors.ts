@@ -1,4 +1,5 @@
-import { BerthError, ExitCode } from '../errors.js'
+import type { ErrorCode } from '../errorCodes.js'
+import { BerthError } from '../errors.js'
 
 /** Caddy's admin API does not answer: the edge is down, still starting, or berth may not open its socket. */
 export class EdgeUnavailableError extends BerthError {
@@ -8,14 +9,14 @@ export class EdgeUnavailableError extends BerthError {
     /** The system error of the connection (ECONNREFUSED, ENOENT, EACCES…), when there was one. */
     readonly errno?: string,
   ) {
-    super(message, 'EDGE_UNAVAILABLE', ExitCode.unexpected, hint)
+    super(message, 'EDGE_UNAVAILABLE', hint)
   }
 }
 
 /** The edge's container stopped or restarted before its admin API answered; the message carries its last log lines. */
 export class EdgeStartError extends BerthError {
   constructor(message: string, hint?: string) {
-    super(message, 'EDGE_NOT_STARTING', ExitCode.unexpected, hint)
+    super(message, 'EDGE_NOT_STARTING', hint)
   }
 }
 
@@ -24,8 +25,8 @@ export class EdgeStartError extends BerthError {
  * command that would write it stops before changing anything (exit 2); doctor shows it.
  */
 export class EdgeStateError extends BerthError {
-  constructor(message: string, hint?: string, code = 'EDGE_STATE_DAMAGED') {
-    super(message, code, ExitCode.usage, hint)
+  constructor(message: string, hint?: string, code: ErrorCode = 'EDGE_STATE_DAMAGED') {
+    super(message, code, hint)
   }
 }
 
@@ -38,13 +39,13 @@ export class EdgeAdminError extends BerthError {
     readonly caddyError: string,
     hint?: string,
   ) {
-    super(`the edge's admin API refused ${method} ${path} (HTTP ${status}): ${caddyError}`, 'EDGE_ADMIN_REJECTED', ExitCode.unexpected, hint)
+    super(`the edge's admin API refused ${method} ${path} (HTTP ${status}): ${caddyError}`, 'EDGE_ADMIN_REJECTED', hint)
   }
 }
 
 /** A route this environment wants is already served by another environment (same listen port and host). */
 export class EdgeRouteConflictError extends BerthError {
   constructor(message: string, hint?: string) {
-    super(message, 'EDGE_ROUTE_CONFLICT', ExitCode.unexpected, hint)
+    super(message, 'EDGE_ROUTE_CONFLICT', hint)
   }
 }

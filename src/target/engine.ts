@@ -18,10 +18,7 @@ export async function checkEngine(run: Runner): Promise<EngineInfo> {
   const [docker, compose] = await Promise.all([run(dockerVersion(), { allowFailure: true }), run(composeVersion(), { allowFailure: true })])
   if (docker.exitCode !== 0) {
     const why = mask(docker.stderr.trim().split('\n').pop() ?? '')
-    throw new EngineUnavailableError(
-      `the Docker engine does not answer${why ? `: ${why}` : ''}`,
-      'Start dockerd (as root: bash scripts/engine.sh), or point DOCKER_HOST / DOCKER_CONTEXT at a running engine.',
-    )
+    throw new EngineUnavailableError(`the Docker engine does not answer${why ? `: ${why}` : ''}`)
   }
   let server = ''
   try {
@@ -32,7 +29,7 @@ export async function checkEngine(run: Runner): Promise<EngineInfo> {
   if (compose.exitCode !== 0) {
     throw new EngineUnavailableError(
       'Docker Compose v2 (`docker compose`) is not installed; berth does not use Compose v1 (`docker-compose` 1.x)',
-      'Install the Compose v2 CLI plugin (as root: bash scripts/engine.sh installs it).',
+      undefined,
       'COMPOSE_MISSING',
     )
   }
@@ -41,7 +38,7 @@ export async function checkEngine(run: Runner): Promise<EngineInfo> {
   if (major < MIN_COMPOSE[0] || (major === MIN_COMPOSE[0] && minor < MIN_COMPOSE[1])) {
     throw new EngineUnavailableError(
       `Docker Compose ${version || '(unknown version)'} is too old: berth needs Compose v2 ≥ ${MIN_COMPOSE.join('.')}`,
-      'Upgrade the Compose v2 CLI plugin.',
+      undefined,
       'COMPOSE_TOO_OLD',
     )
   }

@@ -1,0 +1,95 @@
+/** Exit codes of SPEC §4. */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  rolledBack: 3,
+  rollbackFailed: 4,
+  locked: 5,
+  engineUnavailable: 6,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+interface CodeEntry {
+  exit: ExitCode
+  /** What to do, when the error itself gives no more precise hint. */
+  hint?: string
+}
+
+const { usage, unexpected, locked, engineUnavailable, rolledBack, rollbackFailed } = ExitCode
+const FIX_CONFIG = 'Fix deploy.yml where the message points, then run the command again; nothing was changed.'
+const REFUSED = 'Nothing was changed. Fix what the message names, then run the command again.'
+
+/**
+ * Every stable error code berth reports (`--json` error.code, the audit log's result), the exit code it maps
+ * to and its default hint. Scripts may rely on the codes; the messages are for people.
+ */
+export const ERROR_CODES = {
+  // The command line and deploy.yml: exit 2, nothing changed.
+  USAGE: { exit: usage, hint: 'See: berth COMMAND --help' },
+  CONFIG_INVALID: { exit: usage, hint: FIX_CONFIG },
+  CONFIG_SYNTAX: { exit: usage, hint: FIX_CONFIG },
+  CONFIG_NOT_FOUND: { exit: usage, hint: 'Create one with berth init, or pass --config PATH.' },
+  INVALID_APP: { exit: usage },
+  INVALID_ENVIRONMENT: { exit: usage },
+  UNKNOWN_ENVIRONMENT: { exit: usage },
+  UNKNOWN_SERVICE: { exit: usage },
+  UNKNOWN_VARIABLE: { exit: usage },
+  BAD_TAG: { exit: usage },
+  COMPOSE_RETARGET: { exit: usage },
+  INIT_EXISTS: { exit: usage },
+  CONFIRMATION_REQUIRED: { exit: usage, hint: 'Run it again with --yes.' },
+  NOT_CONFIRMED: { exit: usage },
+  // Env files: exit 2.
+  ENV_FILE_MISSING: { exit: usage },
+  REQUIRED_MISSING: { exit: usage },
+  // Preflight refusals (SPEC §5): exit 2, nothing changed.
+  PREFLIGHT_REFUSED: { exit: usage, hint: REFUSED },
+  COMPOSE_CONFIG_FAILED: { exit: usage, hint: REFUSED },
+  FIXED_CONTAINER_NAME: { exit: usage, hint: REFUSED },
+  PORT_IN_USE: { exit: usage, hint: REFUSED },
+  SHARED_NETWORK_NAME: { exit: usage, hint: REFUSED },
+  NETWORK_POOLS_FULL: { exit: usage, hint: REFUSED },
+  COLOUR_PUBLISHES_PORT: { exit: usage, hint: REFUSED },
+  RELEASE_IMAGES_MISSING: { exit: usage, hint: REFUSED },
+  UNKNOWN_RELEASE: { exit: usage, hint: REFUSED },
+  ALREADY_ACTIVE: { exit: usage, hint: REFUSED },
+  // State files (release records, colour state, lock) and the edge's state: exit 2 before a run, 1 during it.
+  STATE_DAMAGED: { exit: usage },
+  STATE_DAMAGED_DURING_RUN: { exit: unexpected },
+  EDGE_STATE_DAMAGED: { exit: usage },
+  EDGE_ADMIN_DIR_OPEN: { exit: usage },
+  EDGE_MOUNT_GONE: { exit: usage },
+  EDGE_ROOT_ONLY: { exit: usage, hint: "The edge's admin API is reachable by root only (SPEC §9): run berth as root (sudo berth …)." },
+  // The edge proxy at work: exit 1.
+  EDGE_UNAVAILABLE: { exit: unexpected, hint: 'Is the edge running? See: docker compose -p berth-edge ps; berth doctor' },
+  EDGE_NOT_STARTING: { exit: unexpected },
+  EDGE_ADMIN_REJECTED: { exit: unexpected },
+  EDGE_ROUTE_CONFLICT: { exit: unexpected },
+  // Another run holds the environment: exit 5.
+  LOCKED: { exit: locked },
+  // The health gate (SPEC §6): exit 3 when the previous release is back and healthy, 4 when not.
+  ROLLED_BACK: { exit: rolledBack },
+  ROLLBACK_FAILED: { exit: rollbackFailed },
+  // The engine: exit 6.
+  ENGINE_UNAVAILABLE: { exit: engineUnavailable, hint: 'Start dockerd (as root: bash scripts/engine.sh), or point DOCKER_HOST / DOCKER_CONTEXT at a running engine.' },
+  DOCKER_MISSING: { exit: engineUnavailable, hint: 'Install the Docker client and Compose v2 (see scripts/engine.sh).' },
+  COMPOSE_MISSING: { exit: engineUnavailable, hint: 'Install the Compose v2 CLI plugin (as root: bash scripts/engine.sh installs it).' },
+  COMPOSE_TOO_OLD: { exit: engineUnavailable, hint: 'Upgrade the Compose v2 CLI plugin.' },
+  // Anything else: exit 1.
+  DOCKER_FAILED: { exit: unexpected },
+  UNEXPECTED: { exit: unexpected },
+  /** Audit result of a run ended by SIGINT, SIGTERM or SIGHUP. */
+  INTERRUPTED: { exit: unexpected },
+} as const satisfies Record<string, CodeEntry>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export function exitCodeOf(code: ErrorCode): ExitCode {
+  return ERROR_CODES[code].exit
+}
+
+export function defaultHint(code: ErrorCode): string | undefined {
+  const entry: CodeEntry = ERROR_CODES[code]
+  return entry.hint
+}

@@ -20,10 +20,11 @@ import { alive, describeHolder, type LockInfo, lockPath, parseLock } from '../st
 import { findPortClashes } from '../preflight/preflight.js'
 import { addressPoolUsage, POOL_SNIPPET, type PoolUsage } from '../preflight/addressPools.js'
 import { describeSharedName, type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
-import { environmentsWithState, findActive, readReleases, type ReleaseRecord } from '../state/releases.js'
+import { findActive, readReleases, type ReleaseRecord } from '../state/releases.js'
 import { type DamagedFile, damagedState, readOrDamaged } from '../state/damage.js'
 import { readIfExists, shellWord } from '../state/files.js'
 import { COMPOSE_LABEL, EDGE_PROJECT } from '../names.js'
+import { environmentsWithState } from '../state/paths.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 

@@ -36,6 +36,7 @@ import {
 import { EdgeStartError, EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { clearLive, readLive, setLive } from './live.js'
 import { EDGE_LABEL, EDGE_PROJECT, EDGE_VOLUME } from '../names.js'
+import { legacyEdgeDir } from '../state/paths.js'
 
 /** SPEC §9: one edge per host, shared by every app and environment. */
 const INITIAL_CONFIG = '/etc/berth-edge/initial.json'
@@ -116,7 +117,7 @@ export function edgeTarget(paths: EdgePaths): ComposeTarget {
  * keeps its own state there.
  */
 async function removeLegacyEdgeFiles(stateDir: string): Promise<void> {
-  const dir = join(stateDir, 'edge')
+  const dir = legacyEdgeDir(stateDir)
   const text = await readFile(join(dir, 'compose.yaml'), 'utf8').catch(() => '')
   if (!text.startsWith(COMPOSE_HEADER)) return
   await rm(join(dir, 'compose.yaml'), { force: true })

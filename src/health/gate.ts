@@ -10,7 +10,8 @@ import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type ComposeModel, oneOffServices } from '../release/model.js'
 import { type Deps, projectContainers, releaseTarget } from '../run/context.js'
 import { type HealthFailure, type HealthPlan, waitHealthy } from './wait.js'
-import { configPath, type ReleaseRecord } from '../state/releases.js'
+import { type ReleaseRecord } from '../state/releases.js'
+import { configPath } from '../state/paths.js'
 
 export interface Env {
   config: Config

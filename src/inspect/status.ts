@@ -11,8 +11,9 @@ import { checkEngine } from '../target/engine.js'
 import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from '../state/releases.js'
 import { type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
 import { type DamagedFile, readOrDamaged } from '../state/damage.js'
-import { lastGoodPath, readStateFile } from '../state/files.js'
+import { readStateFile } from '../state/files.js'
 import { LABEL } from '../names.js'
+import { lastGoodPath } from '../state/paths.js'
 
 export interface ServiceStatus {
   service: string

@@ -1,8 +1,9 @@
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { imageRemove } from '../docker/docker.js'
 import type { Deps } from '../run/context.js'
-import { environmentsWithState, imagesToRemove, planRetention, readReleases, type ReleaseRecord, removeUnreferencedConfigs, writeReleases } from '../state/releases.js'
+import { imagesToRemove, planRetention, readReleases, type ReleaseRecord, removeUnreferencedConfigs, writeReleases } from '../state/releases.js'
 import { type DamagedFile, readOrDamaged } from '../state/damage.js'
+import { environmentsWithState } from '../state/paths.js'
 
 /** The records of every environment with state except `except`; those whose file is damaged are named instead. */
 async function recordsOfOthers(stateDir: string, except: string | undefined): Promise<{ records: ReleaseRecord[]; damaged: ({ env: string } & DamagedFile)[] }> {

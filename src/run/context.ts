@@ -10,8 +10,8 @@ import { run as defaultRun, type Runner } from '../docker/runner.js'
 import type { Reporter } from '../progress.js'
 import type { ProbeResult } from '../health/wait.js'
 import { probeHttp } from '../health/probe.js'
-import { configPath } from '../state/releases.js'
 import type { HttpProbe } from '../config/types.js'
+import { configPath } from '../state/paths.js'
 
 /** What a service needs from the outside world; tests replace parts of it. */
 export interface Deps {

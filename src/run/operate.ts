@@ -12,8 +12,9 @@ import { type Deps, projectContainers, releaseTarget, sourceTarget } from './con
 import { checkEngine } from '../target/engine.js'
 import { lockedRun } from './lockedRun.js'
 import { resolveModel } from '../release/prepare.js'
-import { configPath, findActive, readReleases, type ReleaseRecord, setStatus, writeReleases } from '../state/releases.js'
+import { findActive, readReleases, type ReleaseRecord, setStatus, writeReleases } from '../state/releases.js'
 import { refuseDamagedState } from '../state/damage.js'
+import { configPath } from '../state/paths.js'
 
 /** logs, compose and down (SPEC §4): operating an environment that deploy brought up. */
 

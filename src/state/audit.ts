@@ -1,10 +1,10 @@
 import { appendFile, open } from 'node:fs/promises'
-import { join } from 'node:path'
 
 import { z } from 'zod'
 
 import { mask } from '../secrets.js'
 import { ensurePrivateDir, parseState, readIfExists, unlessMissing } from './files.js'
+import { environmentPaths } from './paths.js'
 
 export interface AuditEntry {
   action: 'deploy' | 'rollback' | 'down' | 'lock' | 'unlock'
@@ -31,7 +31,7 @@ const auditEntrySchema: z.ZodType<AuditEntry> = z.looseObject({
 })
 
 export function auditPath(stateDir: string, env: string): string {
-  return join(stateDir, env, 'audit.log')
+  return environmentPaths(stateDir, env).audit
 }
 
 /**
@@ -41,7 +41,7 @@ export function auditPath(stateDir: string, env: string): string {
  * changes what is there, so a damaged log never stops a run.
  */
 export async function appendAudit(stateDir: string, env: string, entry: AuditEntry): Promise<void> {
-  await ensurePrivateDir(join(stateDir, env))
+  await ensurePrivateDir(environmentPaths(stateDir, env).dir)
   const path = auditPath(stateDir, env)
   const separator = (await endsWithNewline(path)) ? '' : '\n'
   await appendFile(path, `${separator}${mask(JSON.stringify(entry))}\n`, { mode: 0o600 })

@@ -6,6 +6,7 @@ import type { z } from 'zod'
 
 import { describeIssue, formatPath, schemaIssues } from '../config/schema.js'
 import { StateDamagedError } from '../errors.js'
+import { lastGoodPath } from './paths.js'
 
 /** SPEC §7: the state directory holds resolved configs (with secrets): 0700 directories, 0600 files. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -86,9 +87,6 @@ function jsonProblem(text: string, error: unknown): string {
   return `not valid JSON at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
 }
 
-export function lastGoodPath(path: string): string {
-  return `${path}.last-good`
-}
 
 /** Reads and validates a state file; undefined when there is none. A damaged one throws StateDamagedError. */
 export async function readStateFile<T>(path: string, kind: StateFile<T>): Promise<T | undefined> {

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os'
 import { open, readFile, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
 
 import { z } from 'zod'
 
 import { LockHeldError, StateDamagedError } from '../errors.js'
 import type { Reporter } from '../progress.js'
 import { ensurePrivateDir, parseState, shellWord, unlessMissing } from './files.js'
+import { environmentPaths } from './paths.js'
 
 export interface LockInfo {
   pid: number
@@ -20,7 +20,7 @@ export interface LockInfo {
 }
 
 export function lockPath(stateDir: string, env: string): string {
-  return join(stateDir, env, 'lock')
+  return environmentPaths(stateDir, env).lock
 }
 
 /** A lock file younger than this that cannot be read is being written, not abandoned. */
@@ -132,7 +132,7 @@ export async function releaseHold(stateDir: string, env: string): Promise<LockIn
  */
 export async function acquireLock(stateDir: string, env: string, info: LockInfo, reporter: Reporter): Promise<() => Promise<void>> {
   const path = lockPath(stateDir, env)
-  await ensurePrivateDir(join(stateDir, env))
+  await ensurePrivateDir(environmentPaths(stateDir, env).dir)
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o600)

@@ -1,9 +1,9 @@
 import { readdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 
 import { z } from 'zod'
 
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'
+import { configPath, environmentPaths } from './paths.js'
 
 /**
  * active: live now · previous: the release `rollback` returns to · superseded: older, once active ·
@@ -92,15 +92,7 @@ export const RELEASE_FILE: StateFile<ReleaseFile> = {
 }
 
 export function releasesPath(stateDir: string, env: string): string {
-  return join(stateDir, env, 'releases.json')
-}
-
-export function envStateDir(stateDir: string, env: string): string {
-  return join(stateDir, env)
-}
-
-export function configPath(stateDir: string, env: string, configFile: string): string {
-  return join(stateDir, env, 'releases', configFile)
+  return environmentPaths(stateDir, env).releases
 }
 
 /** Newest first; none when the environment has no records yet. A damaged file throws StateDamagedError. */
@@ -113,15 +105,6 @@ export async function writeReleases(stateDir: string, env: string, releases: Rel
 }
 
 /** Environments that have state, whether or not deploy.yml still names them (their images stay protected). */
-export async function environmentsWithState(stateDir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(stateDir, { withFileTypes: true })
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
-}
 
 export function findActive(releases: readonly ReleaseRecord[]): ReleaseRecord | undefined {
   return releases.find((r) => r.status === 'active')
@@ -189,10 +172,10 @@ export async function removeUnreferencedConfigs(stateDir: string, env: string, k
   const referenced = new Set(kept.map((r) => r.configFile))
   let files: string[]
   try {
-    files = await readdir(join(stateDir, env, 'releases'))
+    files = await readdir(environmentPaths(stateDir, env).configs)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
     throw error
   }
-  await Promise.all(files.filter((f) => f.endsWith('.compose.yaml') && !referenced.has(f)).map((f) => rm(join(stateDir, env, 'releases', f), { force: true })))
+  await Promise.all(files.filter((f) => f.endsWith('.compose.yaml') && !referenced.has(f)).map((f) => rm(configPath(stateDir, env, f), { force: true })))
 }

@@ -10,7 +10,6 @@ import { stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { defaultDeps, type Deps } from '../../src/run/context.js'
-import { environmentsWithState } from '../../src/state/releases.js'
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
 import { adminListen, type EdgeColour, type EdgeRoute, environmentRoutes, initialConfig, LIVE_ROOT, nextServers, routeId } from '../../src/edge/caddy.js'
 import { type Edge, edgePaths, edgeRoutes, edgeStatus, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
@@ -19,6 +18,7 @@ import { EdgeAdminError, EdgeRouteConflictError, EdgeStartError } from '../../sr
 import { silentReporter } from '../../src/progress.js'
 import { clearSecrets, registerSecrets } from '../../src/secrets.js'
 import { asNobody, docker, repoRoot, requireEngine, tcpListenPorts } from './engine.js'
+import { environmentsWithState } from '../../src/state/paths.js'
 
 const APP = 'berthedge'
 const LABEL = 'berthedge.test=1'

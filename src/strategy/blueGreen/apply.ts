@@ -1,5 +1,4 @@
 import { access, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 
 import { type ComposeTarget, composeDown, composeStart, composeStop, composeUp } from '../../docker/compose.js'
 import { psByLabels } from '../../docker/docker.js'
@@ -26,10 +25,11 @@ import { poolNetworks } from '../../preflight/addressPools.js'
 import { type Deps, projectContainers, projectTarget, sourceTarget } from '../../run/context.js'
 import { parsePublished } from '../../preflight/preflight.js'
 import { keepUnchangedStateful } from './stateful.js'
-import { configPath, environmentsWithState, type ReleaseRecord } from '../../state/releases.js'
+import { type ReleaseRecord } from '../../state/releases.js'
 import { readOrDamaged } from '../../state/damage.js'
 import { writeFileAtomic } from '../../state/files.js'
 import { type Colour, colourProject, LABEL, otherColour } from '../../names.js'
+import { colourFile as colourFileOf, configPath, environmentPaths, environmentsWithState } from '../../state/paths.js'
 
 /**
  * SPEC §9 blue-green, for deploy and rollback alike: bring the release up in the idle colour beside the
@@ -184,7 +184,7 @@ async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, c
 
 /** The generated compose files of a blue-green environment (in .berth/<env>/work): the stateful project's and each colour's. */
 function statefulFile(e: Env): string {
-  return join(e.config.stateDir, e.env.name, 'work', 'stateful.compose.yaml')
+  return environmentPaths(e.config.stateDir, e.env.name).statefulFile
 }
 
 function statefulTarget(e: Env): ComposeTarget {
@@ -192,7 +192,7 @@ function statefulTarget(e: Env): ComposeTarget {
 }
 
 function colourFile(e: Env, colour: Colour): string {
-  return join(e.config.stateDir, e.env.name, 'work', `${colour}.compose.yaml`)
+  return colourFileOf(e.config.stateDir, e.env.name, colour)
 }
 
 async function writeColourFile(e: Env, colour: Colour, tag: string, content: string) {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { join } from 'node:path'
 
 import { parse, stringify } from 'yaml'
 import { z } from 'zod'
@@ -9,6 +8,7 @@ import type { ComposeModel, ServiceModel } from '../../release/model.js'
 import { configFileSchema, tagSchema } from '../../state/releases.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from '../../state/files.js'
 import { type Colour, COLOUR_LABEL } from '../../names.js'
+import { environmentPaths } from '../../state/paths.js'
 
 /**
  * SPEC §9 blue-green: the environment's stateless services run as two compose projects,
@@ -47,7 +47,7 @@ export const COLOUR_FILE: StateFile<ColourState> = {
 }
 
 export function coloursPath(stateDir: string, env: string): string {
-  return join(stateDir, env, 'colours.json')
+  return environmentPaths(stateDir, env).colours
 }
 
 /** A damaged file throws StateDamagedError. */

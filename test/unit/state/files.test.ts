@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 
-import { lastGoodPath, parseState, readStateFile, shellWord, type StateFile, writeStateFile } from '../../../src/state/files.js'
+import { parseState, readStateFile, shellWord, type StateFile, writeStateFile } from '../../../src/state/files.js'
 import { ExitCode, StateDamagedError } from '../../../src/errors.js'
+import { lastGoodPath } from '../../../src/state/paths.js'
 
 interface Doc {
   version: 1

@@ -4,8 +4,6 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   activate,
-  configPath,
-  environmentsWithState,
   findActive,
   findPrevious,
   imagesToRemove,
@@ -21,6 +19,7 @@ import {
 } from '../../../src/state/releases.js'
 import { writeFileAtomic } from '../../../src/state/files.js'
 import { StateDamagedError } from '../../../src/errors.js'
+import { configPath, environmentsWithState } from '../../../src/state/paths.js'
 
 /** Release `tag` deployed at minute `minute`, with web built for it and postgres pulled. */
 function record(tag: string, minute: number, status: ReleaseStatus = 'failed', over: Partial<ReleaseRecord> = {}): ReleaseRecord {

@@ -1,6 +1,10 @@
 /** Pure builders of `docker compose` argv. Nothing here runs anything. */
 
-export interface ComposeTarget {
+import { dockerCli, type Engine } from './engine.js'
+
+export interface ComposeProject {
+  /** The engine compose talks to. */
+  engine: Engine
   project: string
   /** Absolute compose files, in merge order. */
   files: readonly string[]
@@ -9,9 +13,9 @@ export interface ComposeTarget {
   projectDirectory: string
 }
 
-function base(t: ComposeTarget): string[] {
+function base(t: ComposeProject): string[] {
   return [
-    'docker', 'compose',
+    ...dockerCli(t.engine), 'compose',
     '--project-name', t.project,
     '--project-directory', t.projectDirectory,
     ...t.files.flatMap((f) => ['--file', f]),
@@ -19,24 +23,24 @@ function base(t: ComposeTarget): string[] {
   ]
 }
 
-export function composeConfig(t: ComposeTarget, format: 'json' | 'yaml'): string[] {
+export function composeConfig(t: ComposeProject, format: 'json' | 'yaml'): string[] {
   return [...base(t), 'config', '--format', format]
 }
 
-export function composeBuild(t: ComposeTarget, services: readonly string[]): string[] {
+export function composeBuild(t: ComposeProject, services: readonly string[]): string[] {
   return [...base(t), 'build', ...services]
 }
 
 /** Images are built (or promoted) before `up`; `--no-build` makes sure up never builds behind our back. */
-export function composeUp(t: ComposeTarget): string[] {
+export function composeUp(t: ComposeProject): string[] {
   return [...base(t), 'up', '--detach', '--no-build', '--remove-orphans']
 }
 
-export function composePs(t: ComposeTarget): string[] {
+export function composePs(t: ComposeProject): string[] {
   return [...base(t), 'ps', '--all', '--format', 'json']
 }
 
-export function composeLogs(t: ComposeTarget, o: { services?: readonly string[]; tail?: number; follow?: boolean }): string[] {
+export function composeLogs(t: ComposeProject, o: { services?: readonly string[]; tail?: number; follow?: boolean }): string[] {
   return [
     ...base(t), 'logs', '--no-color',
     ...(o.tail !== undefined ? ['--tail', String(o.tail)] : []),
@@ -45,23 +49,23 @@ export function composeLogs(t: ComposeTarget, o: { services?: readonly string[];
   ]
 }
 
-export function composeDown(t: ComposeTarget, o: { volumes: boolean }): string[] {
+export function composeDown(t: ComposeProject, o: { volumes: boolean }): string[] {
   return [...base(t), 'down', '--remove-orphans', ...(o.volumes ? ['--volumes'] : [])]
 }
 
-export function composePassthrough(t: ComposeTarget, args: readonly string[]): string[] {
+export function composePassthrough(t: ComposeProject, args: readonly string[]): string[] {
   return [...base(t), ...args]
 }
 
-export function composeVersion(): string[] {
-  return ['docker', 'compose', 'version', '--format', 'json']
+export function composeVersion(engine: Engine): string[] {
+  return [...dockerCli(engine), 'compose', 'version', '--format', 'json']
 }
 
 /** Stops without removing: blue-green keeps the old colour stopped-warm for an instant rollback. */
-export function composeStop(t: ComposeTarget): string[] {
+export function composeStop(t: ComposeProject): string[] {
   return [...base(t), 'stop']
 }
 
-export function composeStart(t: ComposeTarget): string[] {
+export function composeStart(t: ComposeProject): string[] {
   return [...base(t), 'start']
 }

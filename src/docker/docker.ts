@@ -1,26 +1,28 @@
+import { dockerCli, type Engine } from './engine.js'
+
 /** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7), except the read-only `psAll` that finds hand-started containers. */
 
-export function dockerVersion(): string[] {
-  return ['docker', 'version', '--format', '{{json .}}']
+export function dockerVersion(engine: Engine): string[] {
+  return [...dockerCli(engine), 'version', '--format', '{{json .}}']
 }
 
 /** All containers carrying every given label (`key` or `key=value`), one JSON object per line. */
-export function psByLabels(labels: readonly string[]): string[] {
-  return ['docker', 'ps', '--all', '--no-trunc', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{json .}}']
+export function psByLabels(engine: Engine, labels: readonly string[]): string[] {
+  return [...dockerCli(engine), 'ps', '--all', '--no-trunc', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{json .}}']
 }
 
 /** All images carrying every given label, one JSON object per line. */
-export function imagesByLabels(labels: readonly string[]): string[] {
-  return ['docker', 'image', 'ls', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{json .}}']
+export function imagesByLabels(engine: Engine, labels: readonly string[]): string[] {
+  return [...dockerCli(engine), 'image', 'ls', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{json .}}']
 }
 
 /** Every local image as repository:tag, one per line. */
-export function imageRefs(): string[] {
-  return ['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']
+export function imageRefs(engine: Engine): string[] {
+  return [...dockerCli(engine), 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']
 }
 
-export function imageRemove(refs: readonly string[]): string[] {
-  return ['docker', 'image', 'rm', ...refs]
+export function imageRemove(engine: Engine, refs: readonly string[]): string[] {
+  return [...dockerCli(engine), 'image', 'rm', ...refs]
 }
 
 export function gitDescribe(): string[] {
@@ -32,72 +34,72 @@ export function gitDescribe(): string[] {
  * by hand (seed 000), which carry no compose labels. Named fields rather than `{{json .}}`, which makes
  * the engine compute each container's disk size.
  */
-export function psAll(): string[] {
-  return ['docker', 'ps', '--all', '--no-trunc', '--format', PS_FIELDS]
+export function psAll(engine: Engine): string[] {
+  return [...dockerCli(engine), 'ps', '--all', '--no-trunc', '--format', PS_FIELDS]
 }
 
 const PS_FIELDS = `{${['ID', 'Names', 'Image', 'State', 'Status', 'Ports', 'Labels', 'CreatedAt', 'Networks'].map((f) => `"${f}":{{json .${f}}}`).join(',')}}`
 
 /** Every container attached to any of the given networks (filters of one key are or-ed), whatever its labels: read-only. */
-export function psOnNetworks(networks: readonly string[]): string[] {
-  return ['docker', 'ps', '--all', '--no-trunc', ...networks.flatMap((n) => ['--filter', `network=${n}`]), '--format', PS_FIELDS]
+export function psOnNetworks(engine: Engine, networks: readonly string[]): string[] {
+  return [...dockerCli(engine), 'ps', '--all', '--no-trunc', ...networks.flatMap((n) => ['--filter', `network=${n}`]), '--format', PS_FIELDS]
 }
 
 /** Each container's endpoints (network name → aliases, addresses), one JSON object per line; no env values are read. */
-export function inspectNetworkEndpoints(ids: readonly string[]): string[] {
-  return ['docker', 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"networks":{{json .NetworkSettings.Networks}}}', ...ids]
+export function inspectNetworkEndpoints(engine: Engine, ids: readonly string[]): string[] {
+  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"networks":{{json .NetworkSettings.Networks}}}', ...ids]
 }
 
 /** The names of every network of the engine, one per line. */
-export function networkNames(): string[] {
-  return ['docker', 'network', 'ls', '--format', '{{.Name}}']
+export function networkNames(engine: Engine): string[] {
+  return [...dockerCli(engine), 'network', 'ls', '--format', '{{.Name}}']
 }
 
 /** Each given network's name and IPAM subnets, one JSON object per line. */
-export function networkSubnets(networks: readonly string[]): string[] {
-  return ['docker', 'network', 'inspect', '--format', '{"name":{{json .Name}},"ipam":{{json .IPAM.Config}}}', ...networks]
+export function networkSubnets(engine: Engine, networks: readonly string[]): string[] {
+  return [...dockerCli(engine), 'network', 'inspect', '--format', '{"name":{{json .Name}},"ipam":{{json .IPAM.Config}}}', ...networks]
 }
 
 /** The engine's default-address-pools (null when the daemon uses Docker's built-in ones). */
-export function defaultAddressPools(): string[] {
-  return ['docker', 'info', '--format', '{{json .DefaultAddressPools}}']
+export function defaultAddressPools(engine: Engine): string[] {
+  return [...dockerCli(engine), 'info', '--format', '{{json .DefaultAddressPools}}']
 }
 
 /** Restart policy of each container, one JSON object per line; only these fields, so no env values (secrets) are read. */
-export function inspectRestartPolicies(ids: readonly string[]): string[] {
-  return ['docker', 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}', ...ids]
+export function inspectRestartPolicies(engine: Engine, ids: readonly string[]): string[] {
+  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}', ...ids]
 }
 
 /** A container's mounts (type, source, destination, mode), as one JSON array. */
-export function inspectMounts(id: string): string[] {
-  return ['docker', 'inspect', '--type', 'container', '--format', '{{json .Mounts}}', id]
+export function inspectMounts(engine: Engine, id: string): string[] {
+  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{{json .Mounts}}', id]
 }
 
 /** A container's state, exit code and how often its restart policy restarted it, as one JSON object. */
-export function inspectState(id: string): string[] {
-  return ['docker', 'inspect', '--type', 'container', '--format', '{"status":{{json .State.Status}},"exitCode":{{json .State.ExitCode}},"restarts":{{json .RestartCount}}}', id]
+export function inspectState(engine: Engine, id: string): string[] {
+  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"status":{{json .State.Status}},"exitCode":{{json .State.ExitCode}},"restarts":{{json .RestartCount}}}', id]
 }
 
 /** The last lines a container logged (stdout and stderr). */
-export function containerLogs(id: string, tail: number): string[] {
-  return ['docker', 'logs', '--tail', String(tail), id]
+export function containerLogs(engine: Engine, id: string, tail: number): string[] {
+  return [...dockerCli(engine), 'logs', '--tail', String(tail), id]
 }
 
 /** Copies one file out of a container (running or not) to a host path. */
-export function copyFromContainer(id: string, path: string, dest: string): string[] {
-  return ['docker', 'cp', `${id}:${path}`, dest]
+export function copyFromContainer(engine: Engine, id: string, path: string, dest: string): string[] {
+  return [...dockerCli(engine), 'cp', `${id}:${path}`, dest]
 }
 
 /** Where the engine keeps images and containers: the disk doctor measures. */
-export function dockerRootDir(): string[] {
-  return ['docker', 'info', '--format', '{{.DockerRootDir}}']
+export function dockerRootDir(engine: Engine): string[] {
+  return [...dockerCli(engine), 'info', '--format', '{{.DockerRootDir}}']
 }
 
 
 /** What makes two images run the same: their layers and run configuration, labels aside. */
-export function imageRunIdentity(refs: readonly string[]): string[] {
+export function imageRunIdentity(engine: Engine, refs: readonly string[]): string[] {
   return [
-    'docker', 'image', 'inspect', '--format',
+    ...dockerCli(engine), 'image', 'inspect', '--format',
     '{{json .RootFS.Layers}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.Env}} {{json .Config.WorkingDir}} {{json .Config.User}} {{json .Config.Healthcheck}} {{json .Config.ExposedPorts}}',
     ...refs,
   ]

@@ -12,7 +12,8 @@ import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from '../health/gate.js'
 import { readColours, upstreamKey } from '../strategy/blueGreen/colours.js'
 import { type ComposeModel, oneOffServices, publishedPorts } from '../release/model.js'
-import { type Deps, environmentProjects } from '../run/context.js'
+import type { Deps } from '../run/context.js'
+import { strategyOf } from '../strategy/strategy.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from '../inspect/drift.js'
 import { checkEngine, type EngineInfo } from '../target/engine.js'
 import { auditDamage, type AuditDamage } from '../state/audit.js'
@@ -64,7 +65,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
 
   let engine: EngineInfo | BerthError
   try {
-    engine = await checkEngine(deps.run)
+    engine = await checkEngine(deps)
   } catch (error) {
     if (!(error instanceof BerthError) || error.exitCode !== ExitCode.engineUnavailable) throw error
     engine = error
@@ -90,10 +91,10 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
     return report(config.app, checks, [], [])
   }
 
-  const containers = parsePs((await deps.run(psAll())).stdout)
-  const managed = containers.filter((c) => envs.some((e) => environmentProjects(e).includes(c.project ?? '')) && c.labels[COMPOSE_LABEL.oneoff] !== 'True')
+  const containers = parsePs((await deps.run(psAll(deps.target.engine))).stdout)
+  const managed = containers.filter((c) => envs.some((e) => strategyOf(e).projects(e).includes(c.project ?? '')) && c.labels[COMPOSE_LABEL.oneoff] !== 'True')
   // allowFailure: a container removed between ps and inspect makes inspect exit 1, the others still print.
-  const policies = managed.length > 0 ? parseRestartPolicies((await deps.run(inspectRestartPolicies(managed.map((c) => c.id)), { allowFailure: true })).stdout) : []
+  const policies = managed.length > 0 ? parseRestartPolicies((await deps.run(inspectRestartPolicies(deps.target.engine, managed.map((c) => c.id)), { allowFailure: true })).stdout) : []
   const unmanaged = findUnmanaged(config.app, [...config.environments.keys()], containers)
   // Drift is judged on what serves: the stateful project and, when blue-green, the live colour only.
   const servingProjects = new Map(
@@ -144,7 +145,7 @@ async function activeRelease(config: Config, env: EnvironmentConfig): Promise<Ac
   const record = findActive(read.value)
   if (!record) return { env }
   try {
-    return { env, record, model: await recordedModel({ config, env, vars: {} }, record) }
+    return { env, record, model: await recordedModel({ config, env }, record) }
   } catch {
     return { env, record }
   }
@@ -473,7 +474,7 @@ export function lockCheck(locks: readonly LockFile[], host: string, isAlive: (pi
 async function diskCheck(deps: Deps): Promise<Check> {
   const host = process.env.DOCKER_HOST
   if (host && !host.startsWith('unix://')) return { id: 'disk', status: 'warn', summary: `not checked: the engine is remote (DOCKER_HOST=${host})`, details: [] }
-  const result = await deps.run(dockerRootDir(), { allowFailure: true })
+  const result = await deps.run(dockerRootDir(deps.target.engine), { allowFailure: true })
   const dir = result.stdout.trim()
   if (result.exitCode !== 0 || !dir) return { id: 'disk', status: 'warn', summary: 'not checked: docker info did not name the engine root directory', details: [] }
   try {

@@ -5,10 +5,9 @@ import { join, resolve } from 'node:path'
 import { stringify } from 'yaml'
 
 import type { EdgeConfig } from '../config/types.js'
-import { type ComposeTarget, composeUp } from '../docker/compose.js'
+import { type ComposeProject, composeUp } from '../docker/compose.js'
 import { containerLogs, copyFromContainer, inspectMounts, inspectState, psByLabels } from '../docker/docker.js'
 import { type Container, type ContainerState, parseContainerState, parsePs } from '../docker/parse.js'
-import type { Runner } from '../docker/runner.js'
 import type { Deps } from '../run/context.js'
 import { writeFileAtomic } from '../state/files.js'
 import { PreflightError } from '../errors.js'
@@ -37,6 +36,9 @@ import { EdgeStartError, EdgeStateError, EdgeUnavailableError } from './errors.j
 import { clearLive, readLive, setLive } from './live.js'
 import { EDGE_LABEL, EDGE_PROJECT, EDGE_VOLUME } from '../names.js'
 import { legacyEdgeDir } from '../state/paths.js'
+
+/** What reads the edge's engine: its runner and the engine it is built for. */
+type EngineDeps = Pick<Deps, 'run' | 'target'>
 
 /** SPEC §9: one edge per host, shared by every app and environment. */
 const INITIAL_CONFIG = '/etc/berth-edge/initial.json'
@@ -107,8 +109,8 @@ export function edgeComposeFile(edge: EdgeConfig, paths: Pick<EdgePaths, 'live' 
   return `${COMPOSE_HEADER}\n${stringify(doc)}`
 }
 
-export function edgeTarget(paths: EdgePaths): ComposeTarget {
-  return { project: EDGE_PROJECT, files: [paths.composeFile], envFile: paths.envFile, projectDirectory: paths.dir }
+export function edgeTarget(deps: Pick<Deps, 'target'>, paths: EdgePaths): ComposeProject {
+  return { engine: deps.target.engine, project: EDGE_PROJECT, files: [paths.composeFile], envFile: paths.envFile, projectDirectory: paths.dir }
 }
 
 /**
@@ -125,14 +127,14 @@ async function removeLegacyEdgeFiles(stateDir: string): Promise<void> {
   await rmdir(dir).catch(() => undefined)
 }
 
-async function edgeContainers(run: Runner): Promise<Container[]> {
-  const { stdout } = await run(psByLabels([`com.docker.compose.project=${EDGE_PROJECT}`, `${EDGE_LABEL}=true`]))
+async function edgeContainers(deps: EngineDeps): Promise<Container[]> {
+  const { stdout } = await deps.run(psByLabels(deps.target.engine, [`com.docker.compose.project=${EDGE_PROJECT}`, `${EDGE_LABEL}=true`]))
   return parsePs(stdout)
 }
 
 /** The edge's container: the running one, else any (stopped, restarting). */
-async function edgeContainer(run: Runner): Promise<Container | undefined> {
-  const containers = await edgeContainers(run)
+async function edgeContainer(deps: EngineDeps): Promise<Container | undefined> {
+  const containers = await edgeContainers(deps)
   return containers.find((c) => c.state === 'running') ?? containers[0]
 }
 
@@ -153,8 +155,8 @@ async function mountDamage(mounts: EdgeMounts): Promise<string[]> {
   return out
 }
 
-async function edgeMounts(run: Runner, id: string): Promise<EdgeMounts> {
-  const { stdout } = await run(inspectMounts(id))
+async function edgeMounts(deps: EngineDeps, id: string): Promise<EdgeMounts> {
+  const { stdout } = await deps.run(inspectMounts(deps.target.engine, id))
   const mounts = JSON.parse(stdout.trim() || '[]') as { Type?: string; Source?: string; Destination?: string }[]
   const source = (root: string) => mounts.find((m) => m.Type === 'bind' && m.Destination === root)?.Source
   const live = source(LIVE_ROOT)
@@ -177,8 +179,8 @@ export interface Edge {
 export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<Edge> {
   const paths = edgePaths()
   await removeLegacyEdgeFiles(stateDir)
-  let container = await edgeContainer(deps.run)
-  let mounts = container?.state === 'running' ? await edgeMounts(deps.run, container.id) : {}
+  let container = await edgeContainer(deps)
+  let mounts = container?.state === 'running' ? await edgeMounts(deps, container.id) : {}
   if (!container || container.state !== 'running' || !mounts.live || !mounts.admin) {
     if (container?.state === 'running') {
       deps.reporter.warn(
@@ -189,13 +191,13 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
     }
     await makeEdgeDirs(paths)
     await refuseOpenAdminDir(paths.admin)
-    const target = edgeTarget(paths)
+    const target = edgeTarget(deps, paths)
     await writeFileAtomic(paths.composeFile, edgeComposeFile(edge, paths))
     // Given explicitly and empty, so compose never reads a .env it happens to find.
     await writeFileAtomic(paths.envFile, '')
     await deps.run(composeUp(target))
-    container = await edgeContainer(deps.run)
-    mounts = container ? await edgeMounts(deps.run, container.id) : {}
+    container = await edgeContainer(deps)
+    mounts = container ? await edgeMounts(deps, container.id) : {}
   }
   if (!container || !mounts.live || !mounts.admin) {
     throw new EdgeUnavailableError(
@@ -252,20 +254,20 @@ export function adminDirProblems(dir: string, st: { uid: number; mode: number })
  * read, a damaged live marker. Only reads; an edge that is not running is not checked (it is started
  * with what berth writes).
  */
-export async function refuseDamagedEdge(deps: Pick<Deps, 'run'>, app: string, env: string): Promise<void> {
-  const c = await edgeContainer(deps.run)
+export async function refuseDamagedEdge(deps: EngineDeps, app: string, env: string): Promise<void> {
+  const c = await edgeContainer(deps)
   if (!c || c.state !== 'running') {
     // The edge will be started with this directory: it must be root's alone already.
     const admin = edgePaths().admin
     if (await stat(admin).then(() => true, () => false)) await refuseOpenAdminDir(admin)
     return
   }
-  const mounts = await edgeMounts(deps.run, c.id)
+  const mounts = await edgeMounts(deps, c.id)
   await refuseGoneMounts(mounts)
   if (mounts.admin) await refuseOpenAdminDir(mounts.admin)
   // An edge that does not answer on the socket (an earlier berth's) resumes its saved config when it is moved.
   const answered = mounts.admin ? await new CaddyAdmin({ socket: join(mounts.admin, ADMIN_SOCKET) }).get('/config/').then((r) => r, () => undefined) : undefined
-  refuseDamagedConfig(answered ? answered.value : await savedConfig(deps.run, c.id), app, env)
+  refuseDamagedConfig(answered ? answered.value : await savedConfig(deps, c.id), app, env)
   if (mounts.live) await readLive(mounts.live, app, env)
 }
 
@@ -298,7 +300,7 @@ async function connectAdmin(deps: Deps, container: Container, admin: CaddyAdmin)
   } catch (error) {
     if (!(error instanceof EdgeUnavailableError) || error.errno === 'EACCES' || error.errno === 'EPERM') throw error
   }
-  const saved = await savedConfig(deps.run, container.id)
+  const saved = await savedConfig(deps, container.id)
   const tcp = saved === undefined ? undefined : tcpAddress(adminListen(saved))
   if (tcp) {
     deps.reporter.info(`moving the edge's admin API from TCP ${tcp} to the root-only socket ${admin.address}`)
@@ -320,9 +322,9 @@ async function waitForAdmin(deps: Deps, container: Container, admin: CaddyAdmin,
       return (await admin.get('/config/')).value
     } catch (error) {
       if (!(error instanceof EdgeUnavailableError)) throw error
-      const state = parseContainerState((await deps.run(inspectState(container.id), { allowFailure: true })).stdout)
+      const state = parseContainerState((await deps.run(inspectState(deps.target.engine, container.id), { allowFailure: true })).stdout)
       restarts ??= state.restarts
-      if (state.status !== 'running' || state.restarts > restarts) throw await startFailure(deps.run, container, state)
+      if (state.status !== 'running' || state.restarts > restarts) throw await startFailure(deps, container, state)
       if (deps.now().getTime() >= deadline) {
         const listen = saved === undefined ? undefined : adminListen(saved)
         throw new EdgeUnavailableError(
@@ -335,8 +337,8 @@ async function waitForAdmin(deps: Deps, container: Container, admin: CaddyAdmin,
   }
 }
 
-async function startFailure(run: Runner, container: Container, state: ContainerState): Promise<EdgeStartError> {
-  const logs = await run(containerLogs(container.id, LOG_LINES), { allowFailure: true })
+async function startFailure(deps: EngineDeps, container: Container, state: ContainerState): Promise<EdgeStartError> {
+  const logs = await deps.run(containerLogs(deps.target.engine, container.id, LOG_LINES), { allowFailure: true })
   const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-LOG_LINES)
   const what =
     state.status === 'restarting' || state.status === 'running'
@@ -354,11 +356,11 @@ async function startFailure(run: Runner, container: Container, state: ContainerS
  * The config the edge resumes at start (Caddy's autosave, updated on every change): undefined before its
  * first save. Read out of the container, so it is found wherever its admin API listens.
  */
-async function savedConfig(run: Runner, id: string): Promise<unknown> {
+async function savedConfig(deps: EngineDeps, id: string): Promise<unknown> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-edge-'))
   try {
     const file = join(dir, 'autosave.json')
-    if ((await run(copyFromContainer(id, AUTOSAVE, file), { allowFailure: true })).exitCode !== 0) return undefined
+    if ((await deps.run(copyFromContainer(deps.target.engine, id, AUTOSAVE, file), { allowFailure: true })).exitCode !== 0) return undefined
     const text = await readFile(file, 'utf8')
     try {
       return JSON.parse(text) as unknown
@@ -427,8 +429,8 @@ export interface EdgeStatus {
  * only (its config's admin.listen, read over the socket, or from its saved config when it does not answer
  * there), the admin directory root's alone, and the routes it holds.
  */
-export async function edgeStatus(deps: Pick<Deps, 'run'>): Promise<EdgeStatus> {
-  const c = await edgeContainer(deps.run)
+export async function edgeStatus(deps: EngineDeps): Promise<EdgeStatus> {
+  const c = await edgeContainer(deps)
   const status: EdgeStatus = {
     running: c?.state === 'running',
     ...(c ? { container: { name: c.name, image: c.image, state: c.state, status: c.status } } : {}),
@@ -436,7 +438,7 @@ export async function edgeStatus(deps: Pick<Deps, 'run'>): Promise<EdgeStatus> {
   }
   if (!c || c.state !== 'running') return status
   try {
-    const mounts = await edgeMounts(deps.run, c.id)
+    const mounts = await edgeMounts(deps, c.id)
     if (mounts.live) status.liveDir = mounts.live
     if (!mounts.live || !mounts.admin) {
       status.problems.push(`it was started by an earlier berth (no ${mounts.live ? ADMIN_ROOT : LIVE_ROOT} mounted): the next blue-green deploy or rollback recreates it`)
@@ -454,7 +456,7 @@ export async function edgeStatus(deps: Pick<Deps, 'run'>): Promise<EdgeStatus> {
         },
       )
     }
-    config ??= await savedConfig(deps.run, c.id)
+    config ??= await savedConfig(deps, c.id)
     if (config !== undefined) {
       status.adminListen = adminListen(config)
       status.problems.push(...adminExposure(config), ...configDamage(config))

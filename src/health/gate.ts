@@ -4,18 +4,21 @@ import { parse } from 'yaml'
 
 import { interpolate } from '../config/envFile.js'
 import type { Config, EnvironmentConfig, HttpProbe } from '../config/types.js'
-import { type ComposeTarget, composeLogs, composeUp } from '../docker/compose.js'
+import { type ComposeProject, composeLogs, composeUp } from '../docker/compose.js'
 import type { Container } from '../docker/parse.js'
 import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type ComposeModel, oneOffServices } from '../release/model.js'
-import { type Deps, projectContainers, releaseTarget } from '../run/context.js'
+import { type Deps, projectContainers, releaseProject } from '../run/context.js'
 import { type HealthFailure, type HealthPlan, waitHealthy } from './wait.js'
 import { type ReleaseRecord } from '../state/releases.js'
+import type { Target } from '../target/target.js'
 import { configPath } from '../state/paths.js'
 
 export interface Env {
   config: Config
   env: EnvironmentConfig
+  /** Where the environment runs. */
+  target: Target
   /** The env file's values (only for interpolating probe URLs; never printed). */
   vars: Record<string, string>
 }
@@ -39,7 +42,7 @@ export function healthPlan(e: Env, model: ComposeModel, probes: HttpProbe[] = en
 /** How often the health gate reads container states at most (see HealthPlan.pollMs). */
 const STATE_POLL_MS = 250
 
-export async function recordedModel(e: Env, record: Pick<ReleaseRecord, 'configFile'>): Promise<ComposeModel> {
+export async function recordedModel(e: Pick<Env, 'config' | 'env'>, record: Pick<ReleaseRecord, 'configFile'>): Promise<ComposeModel> {
   return parse(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8')) as ComposeModel
 }
 
@@ -48,7 +51,7 @@ export type ApplyResult = { ok: true; configHashes: Record<string, string> } | {
 
 export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<ApplyResult> {
   const model = await recordedModel(e, record)
-  const target = releaseTarget(e.config, e.env, record.configFile)
+  const target = releaseProject(deps, e.config, e.env, record.configFile)
   await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
     await deps.run(composeUp(target))
   })
@@ -61,7 +64,7 @@ export async function waitFor(deps: Deps, tag: string, project: string, plan: He
     return await deps.reporter.step(`wait until ${project} ${tag} is healthy`, async (update) => {
       const result = await waitHealthy(
         plan,
-        { containers: () => projectContainers(deps.run, project), probe: deps.probe, sleep: deps.sleep, now: () => deps.now().getTime() },
+        { containers: () => projectContainers(deps, project), probe: deps.probe, sleep: deps.sleep, now: () => deps.now().getTime() },
         update,
       )
       if (!result.ok) throw new HealthCheckFailed(result.failure)
@@ -95,7 +98,7 @@ export async function reportFailure(
   e: Env,
   record: Pick<ReleaseRecord, 'tag' | 'configFile'>,
   failure: HealthFailure,
-  target: ComposeTarget = releaseTarget(e.config, e.env, record.configFile),
+  target: ComposeProject = releaseProject(deps, e.config, e.env, record.configFile),
 ): Promise<void> {
   deps.reporter.warn(`${e.env.name} ${record.tag} is not healthy: ${failure.check} failed: ${failure.lastError}`)
   for (const service of failure.services) {

@@ -5,7 +5,8 @@ import { DockerCommandError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import { colourStatus, type ColourStatus } from '../strategy/blueGreen/apply.js'
-import { type Deps, environmentProjects } from '../run/context.js'
+import type { Deps } from '../run/context.js'
+import { strategyOf } from '../strategy/strategy.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine } from '../target/engine.js'
 import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from '../state/releases.js'
@@ -57,8 +58,8 @@ export interface StatusReport {
 export async function status(config: Config, envName: string | undefined, deps: Deps): Promise<StatusReport> {
   const envs: EnvironmentConfig[] = envName ? [selectEnvironment(config, envName)] : [...config.environments.values()]
   // The listing runs beside the engine check; it is only read once the engine is known to answer.
-  const [engine, listing] = await Promise.all([checkEngine(deps.run), deps.run(psAll(), { allowFailure: true })])
-  if (listing.exitCode !== 0) throw new DockerCommandError(psAll(), listing.exitCode, mask(listing.stderr))
+  const [engine, listing] = await Promise.all([checkEngine(deps), deps.run(psAll(deps.target.engine), { allowFailure: true })])
+  if (listing.exitCode !== 0) throw new DockerCommandError(psAll(deps.target.engine), listing.exitCode, mask(listing.stderr))
   const { stdout } = listing
   const containers = parsePs(stdout)
   const environments = await Promise.all(
@@ -67,7 +68,7 @@ export async function status(config: Config, envName: string | undefined, deps: 
         readOrDamaged(readReleases(config.stateDir, env.name)),
         env.strategy === 'blue-green' ? readOrDamaged(colourStatus(config.stateDir, env)) : undefined,
       ])
-      const projects = environmentProjects(env)
+      const projects = strategyOf(env).projects(env)
       const own = containers.filter((c) => projects.includes(c.project ?? ''))
       const shared = sharedNameFindings([env], containers)
       const shown = {

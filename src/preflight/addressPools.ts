@@ -130,15 +130,15 @@ export function poolNetworks(doc: ComposeModel, project: string): string[] {
 }
 
 /** The engine's pools and what takes from them now: one `info`, one `network ls`, one `network inspect`, the host's routes. */
-export async function addressPoolUsage(deps: Pick<Deps, 'run'>): Promise<PoolUsage & { pools: Pool[]; networks: string[] }> {
+export async function addressPoolUsage(deps: Pick<Deps, 'run' | 'target'>): Promise<PoolUsage & { pools: Pool[]; networks: string[] }> {
   const [info, names, routes] = await Promise.all([
-    deps.run(defaultAddressPools()),
-    deps.run(networkNames()),
+    deps.run(defaultAddressPools(deps.target.engine)),
+    deps.run(networkNames(deps.target.engine)),
     // The host's routes are read here only when the engine is this host's.
     engineIsLocal() ? readFile('/proc/net/route', 'utf8').catch(() => '') : '',
   ])
   const networks = names.stdout.split('\n').map((n) => n.trim()).filter(Boolean)
-  const inspected = networks.length ? parseJsonLines((await deps.run(networkSubnets(networks), { allowFailure: true })).stdout) : []
+  const inspected = networks.length ? parseJsonLines((await deps.run(networkSubnets(deps.target.engine, networks), { allowFailure: true })).stdout) : []
   const subnets = inspected.flatMap((n) => ((n.ipam ?? []) as { Subnet?: string }[]).flatMap((c) => (c.Subnet ? [c.Subnet] : [])))
   const pools = parsePools(info.stdout)
   return { ...poolUsage(pools, [...subnets, ...parseRoutes(routes)]), pools, networks }
@@ -152,9 +152,9 @@ function engineIsLocal(env: NodeJS.ProcessEnv = process.env): boolean {
 export const POOL_SNIPPET = '{"default-address-pools": [{"base": "10.200.0.0/16", "size": 24}]}'
 
 /** Preflight: refuse a deploy that needs more new networks than the engine's address pools have left. */
-export async function refuseNetworkCeiling(deps: Pick<Deps, 'run'>, envName: string, wanted: readonly string[]): Promise<void> {
+export async function refuseNetworkCeiling(deps: Pick<Deps, 'run' | 'target'>, envName: string, wanted: readonly string[]): Promise<void> {
   if (wanted.length === 0) return
-  const existing = new Set((await deps.run(networkNames())).stdout.split('\n').map((n) => n.trim()))
+  const existing = new Set((await deps.run(networkNames(deps.target.engine))).stdout.split('\n').map((n) => n.trim()))
   const needed = [...new Set(wanted)].filter((n) => !existing.has(n))
   if (needed.length === 0) return
   const usage = await addressPoolUsage(deps)

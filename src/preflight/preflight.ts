@@ -79,7 +79,7 @@ export async function refusePortClashes(deps: Deps, model: ComposeModel, env: En
       ? { services: { ...model.services, 'edge route': { ports: env.routes.map((r) => ({ target: r.port, published: String(r.listen) })) } } }
       : model
   if (publishedPorts(wanted).length === 0) return
-  const { stdout } = await deps.run(psByLabels([]))
+  const { stdout } = await deps.run(psByLabels(deps.target.engine, []))
   const own = new Set([env.project, `${env.project}-blue`, `${env.project}-green`])
   const clashes = findPortClashes(wanted, env.project, parsePs(stdout).filter((c) => !own.has(c.project ?? '')))
   if (clashes.length === 0) return

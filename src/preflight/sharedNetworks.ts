@@ -4,7 +4,7 @@ import { type Container, parseJsonLines, parsePs } from '../docker/parse.js'
 import { PreflightError } from '../errors.js'
 import type { ComposeModel } from '../release/model.js'
 import type { Deps } from '../run/context.js'
-import { environmentProjects } from '../run/context.js'
+import { strategyOf } from '../strategy/strategy.js'
 import { describeContainer } from './preflight.js'
 
 /**
@@ -90,15 +90,15 @@ export function endpointsOf(containers: readonly Container[], inspected: readonl
 }
 
 /** Preflight (deploy and rollback): refuse the deploy that would make a second answer to one name on one shared network. */
-export async function refuseSharedNames(deps: Pick<Deps, 'run'>, model: ComposeModel, env: EnvironmentConfig): Promise<void> {
+export async function refuseSharedNames(deps: Pick<Deps, 'run' | 'target'>, model: ComposeModel, env: EnvironmentConfig): Promise<void> {
   const wanted = namesOnSharedNetworks(model, env.project).filter((w) => !acceptsSharing(env, w))
   if (wanted.length === 0) return
   const networks = [...new Set(wanted.map((w) => w.network))]
-  const own = new Set(environmentProjects(env))
-  const others = parsePs((await deps.run(psOnNetworks(networks))).stdout).filter((c) => !own.has(c.project ?? ''))
+  const own = new Set(strategyOf(env).projects(env))
+  const others = parsePs((await deps.run(psOnNetworks(deps.target.engine, networks))).stdout).filter((c) => !own.has(c.project ?? ''))
   if (others.length === 0) return
   // allowFailure: a container removed between ps and inspect makes inspect exit 1; the others still print.
-  const inspected = parseJsonLines((await deps.run(inspectNetworkEndpoints(others.map((c) => c.id)), { allowFailure: true })).stdout)
+  const inspected = parseJsonLines((await deps.run(inspectNetworkEndpoints(deps.target.engine, others.map((c) => c.id)), { allowFailure: true })).stdout)
   const clashes = findNameClashes(wanted, endpointsOf(others, inspected, new Set(networks)))
   if (clashes.length === 0) return
   const keys = [...new Set(wanted.filter((w) => clashes.some((c) => c.network === w.network)).map((w) => w.key))]
@@ -128,7 +128,7 @@ export interface SharedNameFinding {
 export function sharedNameFindings(envs: readonly EnvironmentConfig[], containers: readonly Container[]): SharedNameFinding[] {
   const out: SharedNameFinding[] = []
   for (const env of envs) {
-    const own = new Set(environmentProjects(env))
+    const own = new Set(strategyOf(env).projects(env))
     const mine = containers.filter((c) => own.has(c.project ?? ''))
     for (const c of mine) {
       if (!c.service) continue

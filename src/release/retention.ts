@@ -53,7 +53,7 @@ export async function pruneReleases(deps: Deps, config: Config, env: Environment
   const removed: string[] = []
   for (const image of removable) {
     // One at a time: an image a container still uses (someone ran it by hand) must not stop the others.
-    const result = await deps.run(imageRemove([image]), { allowFailure: true })
+    const result = await deps.run(imageRemove(deps.target.engine, [image]), { allowFailure: true })
     if (result.exitCode === 0) removed.push(image)
     else deps.reporter.warn(`kept image ${image}: ${result.stderr.trim().split('\n').pop()}`)
   }

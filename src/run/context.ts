@@ -3,18 +3,23 @@ import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import type { Config, EnvironmentConfig } from '../config/types.js'
-import type { ComposeTarget } from '../docker/compose.js'
+import type { ComposeProject } from '../docker/compose.js'
 import { psByLabels } from '../docker/docker.js'
 import { type Container, parsePs } from '../docker/parse.js'
-import { run as defaultRun, type Runner } from '../docker/runner.js'
+import type { Runner } from '../docker/runner.js'
 import type { Reporter } from '../progress.js'
 import type { ProbeResult } from '../health/wait.js'
-import { probeHttp } from '../health/probe.js'
+import { localTarget } from '../target/local.js'
+import type { Target } from '../target/target.js'
 import type { HttpProbe } from '../config/types.js'
 import { configPath } from '../state/paths.js'
 
-/** What a service needs from the outside world; tests replace parts of it. */
+/**
+ * What a service needs from the outside world; tests replace parts of it. `run` and `probe` are the target's
+ * (where the environment runs); the rest is the operator's side.
+ */
 export interface Deps {
+  target: Target
   run: Runner
   reporter: Reporter
   probe: (probe: HttpProbe) => Promise<ProbeResult>
@@ -22,8 +27,8 @@ export interface Deps {
   now: () => Date
 }
 
-export function defaultDeps(reporter: Reporter): Deps {
-  return { run: defaultRun, reporter, probe: (p) => probeHttp(p), sleep: (ms) => sleep(ms), now: () => new Date() }
+export function defaultDeps(reporter: Reporter, target: Target = localTarget()): Deps {
+  return { target, run: target.run, reporter, probe: (p) => target.probe(p), sleep: (ms) => sleep(ms), now: () => new Date() }
 }
 
 /** user@host of the operator; through sudo, the person rather than root. */
@@ -48,30 +53,26 @@ function projectDirectory(env: EnvironmentConfig): string {
   return dirname(env.composeFiles[0] as string)
 }
 
-/** The operator's compose files for an environment (used to resolve, validate and build). */
-export function sourceTarget(env: EnvironmentConfig, extraFiles: readonly string[] = []): ComposeTarget {
-  return { project: env.project, files: [...env.composeFiles, ...extraFiles], envFile: env.envFile, projectDirectory: projectDirectory(env) }
+/** The operator's compose files for an environment (used to resolve, validate and build), on the target's engine. */
+export function sourceProject(deps: Pick<Deps, 'target'>, env: EnvironmentConfig, extraFiles: readonly string[] = []): ComposeProject {
+  return { engine: deps.target.engine, project: env.project, files: [...env.composeFiles, ...extraFiles], envFile: env.envFile, projectDirectory: projectDirectory(env) }
 }
 
 /** A release's recorded, resolved config (paths already absolute): what `up` applies, for deploys and rollbacks alike. */
-export function releaseTarget(config: Config, env: EnvironmentConfig, configFile: string): ComposeTarget {
-  return projectTarget(env, env.project, configPath(config.stateDir, env.name, configFile))
+export function releaseProject(deps: Pick<Deps, 'target'>, config: Config, env: EnvironmentConfig, configFile: string): ComposeProject {
+  return fileProject(deps, env, env.project, configPath(config.stateDir, env.name, configFile))
 }
 
 /** One resolved compose file applied as a given project of the environment (blue-green runs several). */
-export function projectTarget(env: EnvironmentConfig, project: string, file: string): ComposeTarget {
-  return { project, files: [file], envFile: env.envFile, projectDirectory: projectDirectory(env) }
+export function fileProject(deps: Pick<Deps, 'target'>, env: EnvironmentConfig, project: string, file: string): ComposeProject {
+  return { engine: deps.target.engine, project, files: [file], envFile: env.envFile, projectDirectory: projectDirectory(env) }
 }
 
-/** The compose projects an environment runs as: <app>-<env>, and its two colours when blue-green. */
-export function environmentProjects(env: EnvironmentConfig): string[] {
-  return env.strategy === 'blue-green' ? [env.project, `${env.project}-blue`, `${env.project}-green`] : [env.project]
-}
-
-/** One label-filtered query for all of an environment's containers. */
-export async function projectContainers(run: Runner, project: string): Promise<Container[]> {
-  // oneoff=False: only containers compose created for the services, not `compose run` ones nor a
-  // `docker run` of a release image (which inherits the image's project label).
-  const { stdout } = await run(psByLabels([`com.docker.compose.project=${project}`, 'com.docker.compose.oneoff=False']))
+/** One label-filtered query for all of a project's containers on the target. */
+export async function projectContainers(deps: Pick<Deps, 'run' | 'target'>, project: string): Promise<Container[]> {
+  const { labels, engine } = deps.target
+  // managed (compose's oneoff=False): only containers compose created for the services, not `compose run`
+  // ones nor a `docker run` of a release image (which inherits the image's project label).
+  const { stdout } = await deps.run(psByLabels(engine, [`${labels.project}=${project}`, ...(labels.managed ? [`${labels.managed.label}=${labels.managed.value}`] : [])]))
   return parsePs(stdout)
 }

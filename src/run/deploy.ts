@@ -48,7 +48,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   }
   // The engine check and `compose config` (which needs no engine) run at once; the engine's verdict is
   // still the first one reported (exit 6 before any config error).
-  const engine = checkEngine(deps.run)
+  const engine = checkEngine(deps)
   // Read-only and needed only once locked: started now so the deploy never waits for it.
   const git = gitVersion(deps, req.config.dir).catch(() => undefined)
   const varsRead = readEnvFile(env)
@@ -59,7 +59,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   await engine
   await stateReadable
   const vars = await varsRead
-  const e: Env = { config: req.config, env, vars }
+  const e: Env = { config: req.config, env, target: deps.target, vars }
   const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
     const m = await modelResolved
     refuseFixedNames(m, env)

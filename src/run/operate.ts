@@ -3,12 +3,12 @@ import { access } from 'node:fs/promises'
 import { readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
-import { type ComposeTarget, composeDown, composeLogs, composePassthrough } from '../docker/compose.js'
+import { type ComposeProject, composeDown, composeLogs, composePassthrough } from '../docker/compose.js'
 import { PreflightError, UsageError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { recordedModel } from '../health/gate.js'
 import { blueGreenComposeTarget, type ColourChoice, downColours, edgePreflight, servingTargets } from '../strategy/blueGreen/apply.js'
-import { type Deps, projectContainers, releaseTarget, sourceTarget } from './context.js'
+import { type Deps, projectContainers, releaseProject, sourceProject } from './context.js'
 import { checkEngine } from '../target/engine.js'
 import { lockedRun } from './lockedRun.js'
 import { resolveModel } from '../release/prepare.js'
@@ -49,18 +49,19 @@ function masked(out: Output, transform: (line: string) => string = (line) => lin
  * changed since), or the operator's files when nothing is recorded or the record's file is gone.
  */
 async function runningTarget(
+  deps: Pick<Deps, 'target'>,
   config: Config,
   env: EnvironmentConfig,
   releases: readonly ReleaseRecord[],
-): Promise<{ target: ComposeTarget; active?: ReleaseRecord; recorded: boolean }> {
+): Promise<{ target: ComposeProject; active?: ReleaseRecord; recorded: boolean }> {
   const active = findActive(releases)
-  if (!active) return { target: sourceTarget(env), recorded: false }
+  if (!active) return { target: sourceProject(deps, env), recorded: false }
   try {
     await access(configPath(config.stateDir, env.name, active.configFile))
   } catch {
-    return { target: sourceTarget(env), active, recorded: false }
+    return { target: sourceProject(deps, env), active, recorded: false }
   }
-  return { target: releaseTarget(config, env, active.configFile), active, recorded: true }
+  return { target: releaseProject(deps, config, env, active.configFile), active, recorded: true }
 }
 
 export interface LogsRequest {
@@ -82,12 +83,12 @@ export interface LogsResult {
 /** SPEC §4 logs: `compose logs` of the running release, every line masked before it is shown. */
 export async function logs(req: LogsRequest, deps: Deps, out: Output): Promise<LogsResult> {
   const env = selectEnvironment(req.config, req.envName)
-  await checkEngine(deps.run)
+  await checkEngine(deps)
   await registerEnvSecrets(env)
   const releases = await readReleases(req.config.stateDir, env.name)
-  const { target, active, recorded } = await runningTarget(req.config, env, releases)
+  const { target, active, recorded } = await runningTarget(deps, req.config, env, releases)
   if (req.service !== undefined) {
-    const model = active && recorded ? await recordedModel({ config: req.config, env, vars: {} }, active) : await resolveModel(deps, env)
+    const model = active && recorded ? await recordedModel({ config: req.config, env }, active) : await resolveModel(deps, env)
     const services = Object.keys(model.services).sort()
     if (!services.includes(req.service)) {
       throw new UsageError(`${env.name} has no service ${JSON.stringify(req.service)}`, `Services of ${env.name}: ${services.join(', ')}`, 'UNKNOWN_SERVICE')
@@ -97,9 +98,9 @@ export async function logs(req: LogsRequest, deps: Deps, out: Output): Promise<L
   // A blue-green environment serves from its stateful project and its live colour: both are read, at once.
   const targets =
     env.strategy === 'blue-green'
-      ? (await servingTargets({ config: req.config, env, vars: {} })).filter((t) => req.service === undefined || t.services.includes(req.service)).map((t) => t.target)
+      ? (await servingTargets({ config: req.config, env, target: deps.target, vars: {} })).filter((t) => req.service === undefined || t.services.includes(req.service)).map((t) => t.target)
       : [target]
-  const containers = (await Promise.all(targets.map((t) => projectContainers(deps.run, t.project)))).flat()
+  const containers = (await Promise.all(targets.map((t) => projectContainers(deps, t.project)))).flat()
   if (containers.length === 0) {
     deps.reporter.warn(`${env.name} has no containers (${env.project} was never deployed, or was stopped with berth down)`)
     return { ...result, containers: 0 }
@@ -170,12 +171,12 @@ export async function compose(req: ComposeRequest, deps: Deps, out: Output): Pro
   if (req.colour && env.strategy !== 'blue-green') {
     throw new UsageError(`--colour applies to blue-green environments; ${env.name} uses ${env.strategy}`, `Leave it out: berth compose ${env.name} -- ${req.args.join(' ')}`)
   }
-  await checkEngine(deps.run)
+  await checkEngine(deps)
   await registerEnvSecrets(env)
   if (BYPASSING.has(subcommand)) {
     deps.reporter.warn(`compose ${subcommand} is not recorded in ${env.name}'s releases or audit log; berth deploy, rollback and down are`)
   }
-  const target = env.strategy === 'blue-green' ? await blueGreenComposeTarget({ config: req.config, env, vars: {} }, req.colour) : sourceTarget(env)
+  const target = env.strategy === 'blue-green' ? await blueGreenComposeTarget({ config: req.config, env, target: deps.target, vars: {} }, req.colour) : sourceProject(deps, env)
   const argv = composePassthrough(target, req.args)
   const interactive = req.terminal && INTERACTIVE.has(subcommand)
   const { exitCode } = await deps.run(argv, interactive ? { inherit: true, allowFailure: true } : { onLine: masked(out), stdinInherit: true, allowFailure: true })
@@ -212,7 +213,7 @@ export interface DownResult {
 export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
   const started = deps.now()
   const env = selectEnvironment(req.config, req.envName)
-  await checkEngine(deps.run)
+  await checkEngine(deps)
   await registerEnvSecrets(env)
   await refuseDamagedState(req.config, env)
   await edgePreflight(deps, req.config, env)
@@ -224,14 +225,14 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
   return lockedRun({ config: req.config, env, action: 'down', command: req.command, deps }, async (progress) => {
     // Read again under the lock: a deploy may have finished since the question was asked.
     const releases = await readReleases(req.config.stateDir, env.name)
-    const { target, active } = await runningTarget(req.config, env, releases)
+    const { target, active } = await runningTarget(deps, req.config, env, releases)
     if (active) progress.tag = active.tag
     progress.onInterrupt = async () =>
       `${env.project} may be partly stopped${active ? ` and the records still name ${active.tag} as active` : ''}: run berth down ${env.name} again`
-    const containers = (await projectContainers(deps.run, env.project)).map((c) => c.name).sort()
+    const containers = (await projectContainers(deps, env.project)).map((c) => c.name).sort()
     await deps.reporter.step(`stop and remove ${env.project}${req.volumes ? ' with its volumes' : ''}`, async () => {
       // Colours first: they use the stateful project's networks, which compose removes last.
-      if (env.strategy === 'blue-green') await downColours(deps, { config: req.config, env, vars: {} }, req.volumes)
+      if (env.strategy === 'blue-green') await downColours(deps, { config: req.config, env, target: deps.target, vars: {} }, req.volumes)
       await deps.run(composeDown(target, { volumes: req.volumes }))
     })
     if (active) await writeReleases(req.config.stateDir, env.name, setStatus(releases, active.tag, 'superseded'))

@@ -41,10 +41,10 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   const env = selectEnvironment(req.config, req.envName)
   // The engine check and the target's checks run at once; the engine's verdict is still the first one
   // reported (exit 6 before an unknown release).
-  const engine = checkEngine(deps.run)
+  const engine = checkEngine(deps)
   const checked = (async () => {
     await refuseDamagedState(req.config, env)
-    const e: Env = { config: req.config, env, vars: await readEnvFile(env) }
+    const e: Env = { config: req.config, env, target: deps.target, vars: await readEnvFile(env) }
     const releases = await readReleases(req.config.stateDir, env.name)
     return { e, releases, target: chooseTarget(deps, e, releases, req.to) }
   })()

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-
 import type { Colour } from '../names.js'
+
 
 /**
  * The whole state layout (SPEC §7), in one place: what berth keeps of an environment under

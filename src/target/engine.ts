@@ -1,7 +1,7 @@
 import { composeVersion } from '../docker/compose.js'
 import { dockerVersion } from '../docker/docker.js'
 import { parseComposeVersion } from '../docker/parse.js'
-import type { Runner } from '../docker/runner.js'
+import type { Deps } from '../run/context.js'
 import { EngineUnavailableError } from '../errors.js'
 import { mask } from '../secrets.js'
 
@@ -13,9 +13,10 @@ export interface EngineInfo {
 const MIN_COMPOSE = [2, 20] as const
 
 /** SPEC §1/§4: the engine must answer and Compose must be v2 ≥ 2.20; anything else exits 6. */
-export async function checkEngine(run: Runner): Promise<EngineInfo> {
+export async function checkEngine(deps: Pick<Deps, 'run' | 'target'>): Promise<EngineInfo> {
+  const { run, target } = deps
   // Both at once: every command pays for this check, and an SSM session waits for it.
-  const [docker, compose] = await Promise.all([run(dockerVersion(), { allowFailure: true }), run(composeVersion(), { allowFailure: true })])
+  const [docker, compose] = await Promise.all([run(dockerVersion(target.engine), { allowFailure: true }), run(composeVersion(target.engine), { allowFailure: true })])
   if (docker.exitCode !== 0) {
     const why = mask(docker.stderr.trim().split('\n').pop() ?? '')
     throw new EngineUnavailableError(`the Docker engine does not answer${why ? `: ${why}` : ''}`)

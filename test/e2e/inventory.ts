@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 
 import { run } from '../../src/docker/runner.js'
+import { localTarget } from '../../src/target/local.js'
 import { edgePaths, edgeStatus } from '../../src/edge/edge.js'
 import { filesUnder } from './engine.js'
 
@@ -26,7 +27,7 @@ function lines(args: string[]): string[] {
 }
 
 export async function inventory(): Promise<Inventory> {
-  const edge = await edgeStatus({ run })
+  const edge = await edgeStatus({ run, target: localTarget() })
   return {
     containers: lines(['ps', '--all', '--no-trunc', '--format', '{{.Names}} ({{.Image}}, {{.Label "com.docker.compose.project"}})']),
     networks: lines(['network', 'ls', '--format', '{{.Name}}']),

@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises'
 
-import { type ComposeTarget, composeDown, composeStart, composeStop, composeUp } from '../../docker/compose.js'
+import { type ComposeProject, composeDown, composeStart, composeStop, composeUp } from '../../docker/compose.js'
 import { psByLabels } from '../../docker/docker.js'
 import { parsePs } from '../../docker/parse.js'
 import { parse, stringify } from 'yaml'
@@ -22,7 +22,7 @@ import {
 import type { Config, EnvironmentConfig } from '../../config/types.js'
 import { type ComposeModel } from '../../release/model.js'
 import { poolNetworks } from '../../preflight/addressPools.js'
-import { type Deps, projectContainers, projectTarget, sourceTarget } from '../../run/context.js'
+import { type Deps, projectContainers, fileProject, sourceProject } from '../../run/context.js'
 import { parsePublished } from '../../preflight/preflight.js'
 import { keepUnchangedStateful } from './stateful.js'
 import { type ReleaseRecord } from '../../state/releases.js'
@@ -69,7 +69,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
 
   // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
   // Same recorded config, not just the same tag: `rollback --images-only` must apply today's config.
-  const warm = state[colour]?.configFile === record.configFile && (await projectContainers(deps.run, project)).length > 0
+  const warm = state[colour]?.configFile === record.configFile && (await projectContainers(deps, project)).length > 0
   if (split.stateful && !warm) {
     const current = await readFile(statefulFile(e), 'utf8').catch(() => undefined)
     const stateful = await keepUnchangedStateful(deps, split.stateful, current)
@@ -171,7 +171,7 @@ async function statefulFacts(deps: Deps, e: Env) {
     const release = svc.labels?.[LABEL.release]
     if (release) releases[name] = release
   }
-  for (const c of await projectContainers(deps.run, e.env.project)) {
+  for (const c of await projectContainers(deps, e.env.project)) {
     const hash = c.labels['com.docker.compose.config-hash']
     if (c.service && hash) hashes[c.service] = hash
   }
@@ -187,8 +187,8 @@ function statefulFile(e: Env): string {
   return environmentPaths(e.config.stateDir, e.env.name).statefulFile
 }
 
-function statefulTarget(e: Env): ComposeTarget {
-  return projectTarget(e.env, e.env.project, statefulFile(e))
+function statefulTarget(e: Env): ComposeProject {
+  return fileProject(e, e.env, e.env.project, statefulFile(e))
 }
 
 function colourFile(e: Env, colour: Colour): string {
@@ -198,7 +198,7 @@ function colourFile(e: Env, colour: Colour): string {
 async function writeColourFile(e: Env, colour: Colour, tag: string, content: string) {
   const file = colourFile(e, colour)
   await writeFileAtomic(file, `# berth ${e.env.name} release ${tag}, ${colour}\n${content}`)
-  return projectTarget(e.env, colourProject(e.env, colour), file)
+  return fileProject(e, e.env, colourProject(e.env, colour), file)
 }
 
 /** The environment's routes as the edge holds them: each to its upstream in both colours. */
@@ -249,7 +249,7 @@ async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig):
     for (const c of ['blue', 'green'] as const) for (const port of Object.values(read.value.upstreams[c])) taken.add(port)
   }
   const own = new Set([colourProject(env, 'blue'), colourProject(env, 'green')])
-  const { stdout } = await deps.run(psByLabels([]))
+  const { stdout } = await deps.run(psByLabels(deps.target.engine, []))
   for (const c of parsePs(stdout)) {
     if (!c.project || !own.has(c.project)) for (const p of parsePublished(c.ports)) taken.add(p.port)
   }
@@ -306,15 +306,15 @@ export async function colourStatus(stateDir: string, env: EnvironmentConfig): Pr
  * What `logs` reads of a blue-green environment: the stateful project and the live colour, each with the
  * compose file it was last applied with, and the services each runs.
  */
-export async function servingTargets(e: Env): Promise<{ target: ComposeTarget; services: string[] }[]> {
+export async function servingTargets(e: Env): Promise<{ target: ComposeProject; services: string[] }[]> {
   const state = await readColours(e.config.stateDir, e.env.name)
   const parts: { project: string; file: string }[] = [{ project: e.env.project, file: statefulFile(e) }]
   if (state.live) parts.push({ project: colourProject(e.env, state.live), file: colourFile(e, state.live) })
-  const out: { target: ComposeTarget; services: string[] }[] = []
+  const out: { target: ComposeProject; services: string[] }[] = []
   for (const part of parts) {
     const text = await readFile(part.file, 'utf8').catch(() => undefined)
     if (text === undefined) continue
-    out.push({ target: projectTarget(e.env, part.project, part.file), services: Object.keys((parse(text) as { services?: object }).services ?? {}) })
+    out.push({ target: fileProject(e, e.env, part.project, part.file), services: Object.keys((parse(text) as { services?: object }).services ?? {}) })
   }
   return out
 }
@@ -327,10 +327,10 @@ export type ColourChoice = Colour | 'live' | 'idle'
  * its generated file — never the operator's files, which also hold the colour services and would start
  * them in the wrong project. Falls back to the operator's files when nothing was applied yet.
  */
-export async function blueGreenComposeTarget(e: Env, choice: ColourChoice | undefined): Promise<ComposeTarget> {
+export async function blueGreenComposeTarget(e: Env, choice: ColourChoice | undefined): Promise<ComposeProject> {
   const state = await readColours(e.config.stateDir, e.env.name)
   if (choice === undefined) {
-    return (await access(statefulFile(e)).then(() => true, () => false)) ? statefulTarget(e) : sourceTarget(e.env)
+    return (await access(statefulFile(e)).then(() => true, () => false)) ? statefulTarget(e) : sourceProject(e, e.env)
   }
   const colour = choice === 'live' ? state.live : choice === 'idle' ? (state.live ? otherColour(state.live) : undefined) : choice
   const slot = colour ? state[colour] : undefined
@@ -340,5 +340,5 @@ export async function blueGreenComposeTarget(e: Env, choice: ColourChoice | unde
       `See: berth status ${e.env.name}`,
     )
   }
-  return projectTarget(e.env, colourProject(e.env, colour), colourFile(e, colour))
+  return fileProject(e, e.env, colourProject(e.env, colour), colourFile(e, colour))
 }

@@ -38,7 +38,7 @@ function withoutRelease(svc: Service): Service {
 
 async function sameImage(deps: Deps, a: string | undefined, b: string | undefined): Promise<boolean> {
   if (!a || !b) return false
-  const result = await deps.run(imageRunIdentity([a, b]), { allowFailure: true })
+  const result = await deps.run(imageRunIdentity(deps.target.engine, [a, b]), { allowFailure: true })
   const [first, second] = result.stdout.trim().split('\n')
   return result.exitCode === 0 && first !== undefined && first === second
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  type ComposeTarget,
+  type ComposeProject,
   composeBuild,
   composeConfig,
   composeDown,
@@ -10,8 +10,10 @@ import {
   composeUp,
   composeVersion,
 } from '../../../src/docker/compose.js'
+import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 
-const target: ComposeTarget = {
+const target: ComposeProject = {
+  engine: SHELL_ENGINE,
   project: 'shop-staging',
   projectDirectory: '/srv/shop',
   files: ['/srv/shop/compose.yaml', '/srv/shop/compose.staging.yaml', '/srv/shop/.berth/staging/releases/20261122-093000.yaml'],
@@ -75,7 +77,7 @@ describe('compose argv builders', () => {
   })
 
   it('always passes --env-file, even with no compose files', () => {
-    const bare: ComposeTarget = { ...target, files: [] }
+    const bare: ComposeProject = { ...target, files: [] }
     expect(composeUp(bare)).toEqual([
       'docker', 'compose', '--project-name', 'shop-staging', '--project-directory', '/srv/shop',
       '--env-file', '/srv/shop/environments/staging.env', 'up', '--detach', '--no-build', '--remove-orphans',
@@ -83,7 +85,7 @@ describe('compose argv builders', () => {
   })
 
   it('keeps the project of each environment apart', () => {
-    const production: ComposeTarget = { ...target, project: 'shop-production', envFile: '/srv/shop/environments/production.env' }
+    const production: ComposeProject = { ...target, project: 'shop-production', envFile: '/srv/shop/environments/production.env' }
     const argv = composeDown(production, { volumes: false })
     expect(argv.slice(0, 4)).toEqual(['docker', 'compose', '--project-name', 'shop-production'])
     expect(argv).toContain('/srv/shop/environments/production.env')
@@ -92,6 +94,12 @@ describe('compose argv builders', () => {
   })
 
   it('version asks compose for json', () => {
-    expect(composeVersion()).toEqual(['docker', 'compose', 'version', '--format', 'json'])
+    expect(composeVersion(SHELL_ENGINE)).toEqual(['docker', 'compose', 'version', '--format', 'json'])
+  })
+
+  it('puts the engine of a host or a context before compose, and nothing for the shell\'s own', () => {
+    expect(composeUp({ ...target, engine: { host: 'ssh://deploy@10.0.0.5' } }).slice(0, 4)).toEqual(['docker', '--host', 'ssh://deploy@10.0.0.5', 'compose'])
+    expect(composeVersion({ context: 'prod-eu' })).toEqual(['docker', '--context', 'prod-eu', 'compose', 'version', '--format', 'json'])
+    expect(composeUp(target).slice(0, 2)).toEqual(['docker', 'compose'])
   })
 })

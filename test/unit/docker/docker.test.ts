@@ -11,6 +11,7 @@ import {
   psByLabels,
 } from '../../../src/docker/docker.js'
 import { parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
+import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 
 /** What docker does with a Go template of `{{json .Field}}` placeholders, for one container. */
 function render(template: string, fields: Record<string, unknown>): string {
@@ -22,11 +23,11 @@ function render(template: string, fields: Record<string, unknown>): string {
 
 describe('docker argv builders', () => {
   it('version prints json', () => {
-    expect(dockerVersion()).toEqual(['docker', 'version', '--format', '{{json .}}'])
+    expect(dockerVersion(SHELL_ENGINE)).toEqual(['docker', 'version', '--format', '{{json .}}'])
   })
 
   it('ps filters on every label, includes stopped containers, does not truncate', () => {
-    expect(psByLabels(['com.docker.compose.project=shop-staging', 'berth.app=shop', 'berth.env=staging'])).toEqual([
+    expect(psByLabels(SHELL_ENGINE, ['com.docker.compose.project=shop-staging', 'berth.app=shop', 'berth.env=staging'])).toEqual([
       'docker', 'ps', '--all', '--no-trunc',
       '--filter', 'label=com.docker.compose.project=shop-staging',
       '--filter', 'label=berth.app=shop',
@@ -36,11 +37,11 @@ describe('docker argv builders', () => {
   })
 
   it('ps accepts a bare label key (presence filter)', () => {
-    expect(psByLabels(['berth.app'])).toEqual(['docker', 'ps', '--all', '--no-trunc', '--filter', 'label=berth.app', '--format', '{{json .}}'])
+    expect(psByLabels(SHELL_ENGINE, ['berth.app'])).toEqual(['docker', 'ps', '--all', '--no-trunc', '--filter', 'label=berth.app', '--format', '{{json .}}'])
   })
 
   it('image ls filters on labels', () => {
-    expect(imagesByLabels(['berth.app=shop', 'berth.release=20261122-093000'])).toEqual([
+    expect(imagesByLabels(SHELL_ENGINE, ['berth.app=shop', 'berth.release=20261122-093000'])).toEqual([
       'docker', 'image', 'ls',
       '--filter', 'label=berth.app=shop',
       '--filter', 'label=berth.release=20261122-093000',
@@ -49,11 +50,11 @@ describe('docker argv builders', () => {
   })
 
   it('image refs are repository:tag lines', () => {
-    expect(imageRefs()).toEqual(['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])
+    expect(imageRefs(SHELL_ENGINE)).toEqual(['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])
   })
 
   it('image rm names each image', () => {
-    expect(imageRemove(['shop-web:20261121-170512', 'registry:5000/team/web:20261121-170512'])).toEqual([
+    expect(imageRemove(SHELL_ENGINE, ['shop-web:20261121-170512', 'registry:5000/team/web:20261121-170512'])).toEqual([
       'docker', 'image', 'rm', 'shop-web:20261121-170512', 'registry:5000/team/web:20261121-170512',
     ])
   })
@@ -63,7 +64,7 @@ describe('docker argv builders', () => {
   })
 
   it('ps of every container asks for named fields only, and parsePs reads what docker prints', () => {
-    const argv = psAll()
+    const argv = psAll(SHELL_ENGINE)
     expect(argv.slice(0, -1)).toEqual(['docker', 'ps', '--all', '--no-trunc', '--format'])
     expect(argv.some((a) => a.startsWith('label=') || a === '--filter')).toBe(false)
     const template = argv.at(-1) as string
@@ -96,7 +97,7 @@ describe('docker argv builders', () => {
   })
 
   it('inspects restart policies of the given containers, and nothing of their env', () => {
-    const argv = inspectRestartPolicies(['c0ffee', 'beef'])
+    const argv = inspectRestartPolicies(SHELL_ENGINE, ['c0ffee', 'beef'])
     expect(argv.slice(0, 5)).toEqual(['docker', 'inspect', '--type', 'container', '--format'])
     expect(argv.slice(6)).toEqual(['c0ffee', 'beef'])
     const template = argv[5] as string
@@ -106,8 +107,12 @@ describe('docker argv builders', () => {
   })
 
   it('asks the engine for its root directory', () => {
-    expect(dockerRootDir()).toEqual(['docker', 'info', '--format', '{{.DockerRootDir}}'])
+    expect(dockerRootDir(SHELL_ENGINE)).toEqual(['docker', 'info', '--format', '{{.DockerRootDir}}'])
   })
 
-
+  it('builds every command for the engine it is given', () => {
+    expect(psAll({ host: 'unix:///run/b.sock' }).slice(0, 4)).toEqual(['docker', '--host', 'unix:///run/b.sock', 'ps'])
+    expect(imageRemove({ context: 'prod-eu' }, ['a:1'])).toEqual(['docker', '--context', 'prod-eu', 'image', 'rm', 'a:1'])
+    expect(dockerRootDir({})).toEqual(['docker', 'info', '--format', '{{.DockerRootDir}}'])
+  })
 })

@@ -31,6 +31,8 @@ import { EngineUnavailableError } from '../../../src/errors.js'
 import { silentReporter } from '../../../src/progress.js'
 import { formatDoctor } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
+import { localTarget } from '../../../src/target/local.js'
+import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 
 const TAG = '20261122-093000'
 
@@ -116,7 +118,7 @@ describe('restartCheck', () => {
     const containers = parsePs(psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')))
     const check = restartCheck(actives, containers, parseRestartPolicies('{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"always"}'))
     expect(check).toMatchObject({ status: 'ok', summary: '1 long-running container restarts after a reboot' })
-    expect(inspectRestartPolicies(['a', 'b'])).toEqual([
+    expect(inspectRestartPolicies(SHELL_ENGINE, ['a', 'b'])).toEqual([
       'docker', 'inspect', '--type', 'container', '--format',
       '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}',
       'a', 'b',
@@ -287,7 +289,7 @@ describe('doctor', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const deps = (run: Deps['run']): Deps => ({ run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() })
+  const deps = (run: Deps['run']): Deps => ({ target: localTarget(), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() })
 
   it('reports every check from one ps and one inspect, whatever the number of environments; exit 1 on a failed check', async () => {
     await chmod(join(dir, 'environments', 'staging.env'), 0o644)
@@ -322,7 +324,7 @@ describe('doctor', () => {
     expect(report.exitCode).toBe(1)
     expect(report.unmanaged.map((u) => u.command)).toEqual(['docker rm -f shop-web-manual && berth deploy ENV'])
     expect(calls.filter((c) => c[1] === 'ps')).toHaveLength(1)
-    expect(calls.filter((c) => c[1] === 'inspect')).toEqual([inspectRestartPolicies(['shop-staging-web-1-id'])])
+    expect(calls.filter((c) => c[1] === 'inspect')).toEqual([inspectRestartPolicies(SHELL_ENGINE, ['shop-staging-web-1-id'])])
     expect(calls.filter((c) => c[1] === 'compose' && c.includes('config'))).toHaveLength(0)
 
     const text = formatDoctor(report)

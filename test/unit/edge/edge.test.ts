@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 
 import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget, refuseNotRoot } from '../../../src/edge/edge.js'
+import { localTarget } from '../../../src/target/local.js'
 
 describe('edgeComposeFile', () => {
   it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
@@ -40,7 +41,8 @@ describe('edgeComposeFile', () => {
       envFile: '/var/lib/berth-edge/edge.env',
     })
     expect(edgePaths({ BERTH_EDGE_DIR: '/srv/edge/' }).live).toBe('/srv/edge/live')
-    expect(edgeTarget(edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))).toEqual({
+    expect(edgeTarget({ target: localTarget() }, edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))).toEqual({
+      engine: {},
       project: 'berth-edge',
       files: ['/srv/edge/compose.yaml'],
       envFile: '/srv/edge/edge.env',

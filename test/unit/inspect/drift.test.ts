@@ -13,6 +13,8 @@ import { type Container, parsePs } from '../../../src/docker/parse.js'
 import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
 import { environmentConfig } from '../fixtures.js'
+import { localTarget } from '../../../src/target/local.js'
+import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 
 const TAG = '20261122-093000'
 const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
@@ -210,7 +212,7 @@ function fakeRun(answers: [prefix: string, result: Partial<RunResult>][]) {
 }
 
 function deps(run: Deps['run']): Deps {
-  return { run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
+  return { target: localTarget(), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
 }
 
 let dir: string
@@ -246,9 +248,9 @@ describe('status', () => {
       ['docker ps', { stdout: [psLine('shop-staging-web-1', `shop-web:${TAG}`, byHand), psLine('shop-staging-store-1', `shop-store:${TAG}`, berthLabels('staging', 'store')), psLine('shop-web-manual', `shop-web:${TAG}`, imageLabels)].join('\n') }],
     ])
     const report = await status(config, undefined, deps(run))
-    expect(calls.filter((c) => c[1] === 'ps')).toEqual([psAll()])
+    expect(calls.filter((c) => c[1] === 'ps')).toEqual([psAll(SHELL_ENGINE)])
     expect(calls).toHaveLength(3)
-    expect(calls.some((c) => c.join(' ') === inspectRestartPolicies([]).join(' '))).toBe(false)
+    expect(calls.some((c) => c.join(' ') === inspectRestartPolicies(SHELL_ENGINE, []).join(' '))).toBe(false)
 
     const staging = report.environments.find((e) => e.environment === 'staging')
     // The hand-started container inherits the image's project label, yet is not one of staging's services.

@@ -12,6 +12,7 @@ import type { RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
 import { formatReleases, formatStatus } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
+import { localTarget } from '../../../src/target/local.js'
 
 const TAG = '20261122-093000'
 const record: ReleaseRecord = { tag: TAG, deployedAt: '2026-11-22T09:30:00.000Z', activeSince: '2026-11-22T09:31:00.000Z', by: 'a@b', status: 'active', images: { web: `shop-web:${TAG}` }, builtImages: [`shop-web:${TAG}`], envHash: 'x', configFile: `${TAG}.x.compose.yaml`, configHashes: { web: 'a'.repeat(64) } }
@@ -22,6 +23,7 @@ function web(env: string) {
 }
 
 const deps: Deps = {
+  target: localTarget(),
   run: async (argv): Promise<RunResult> => {
     const line = argv.join(' ')
     if (line.startsWith('docker version')) return { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }), stderr: '', exitCode: 0 }

@@ -10,6 +10,7 @@ import { allReleaseTags, pruneReleases } from '../../../src/release/retention.js
 import type { RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
 import { environmentConfig } from '../fixtures.js'
+import { localTarget } from '../../../src/target/local.js'
 
 /** Release `tag` of shop's web, deployed at minute `minute`. */
 function record(tag: string, minute: number, status: ReleaseRecord['status']): ReleaseRecord {
@@ -32,7 +33,7 @@ const staging = () => ({ ...environmentConfig('staging', dir), keep: 1 })
 function fakeDeps() {
   const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
   const warn = vi.fn<(message: string) => void>()
-  const deps: Deps = { run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
+  const deps: Deps = { target: localTarget(), run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
   return { deps, run, warn }
 }
 

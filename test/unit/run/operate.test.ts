@@ -14,6 +14,7 @@ import { silentReporter } from '../../../src/progress.js'
 import { clearSecrets } from '../../../src/secrets.js'
 import { environmentConfig } from '../fixtures.js'
 import { configPath } from '../../../src/state/paths.js'
+import { localTarget } from '../../../src/target/local.js'
 
 const SECRET = 'unit-secret-token-91d3'
 
@@ -51,6 +52,7 @@ function fakeDeps(o: { containers?: string[]; lines?: string[]; exitCode?: numbe
     return { stdout: '', stderr: '', exitCode: o.exitCode ?? 0 }
   }
   const deps: Deps = {
+    target: localTarget(),
     run,
     reporter: { ...silentReporter, warn: (m) => warnings.push(m) },
     probe: async () => ({ ok: true, detail: '' }),

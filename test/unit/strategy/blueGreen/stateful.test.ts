@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { Deps } from '../../../../src/run/context.js'
 import { keepUnchangedStateful } from '../../../../src/strategy/blueGreen/stateful.js'
 import { silentReporter } from '../../../../src/progress.js'
+import { localTarget } from '../../../../src/target/local.js'
 
 const service = (tag: string, image: string, env = 'a') => ({
   image,
@@ -16,6 +17,7 @@ function deps(identities: Record<string, string>): { deps: Deps; calls: string[]
   return {
     calls,
     deps: {
+      target: localTarget(),
       run: async (argv) => {
         calls.push([...argv])
         const refs = argv.slice(5)

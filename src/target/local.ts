@@ -1,0 +1,48 @@
+import { readFile, statfs } from 'node:fs/promises'
+import { hostname } from 'node:os'
+
+import { type Engine, SHELL_ENGINE } from '../docker/engine.js'
+import { run as runCommand, type Runner } from '../docker/runner.js'
+import { probeHttp } from '../health/probe.js'
+import { COMPOSE_LABEL } from '../names.js'
+import type { HostFiles, RunIdentity, Target } from './target.js'
+
+/** Whether a process of this machine runs (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+const localHost: HostFiles = {
+  routes: () => readFile('/proc/net/route', 'utf8').catch(() => ''),
+  freeBytes: async (dir) => {
+    const fs = await statfs(dir)
+    return fs.bavail * fs.bsize
+  },
+}
+
+export function localRuns(): RunIdentity {
+  const name = hostname()
+  return { pid: process.pid, hostname: name, alive: (holder) => (holder.host === name ? processAlive(holder.pid) : undefined) }
+}
+
+/**
+ * This machine's engine, as the shell points at it (SPEC §10: an environment without host: or context:),
+ * compose projects on it, probes from this machine, state in the app's state directory.
+ */
+export function localTarget(options: { run?: Runner; engine?: Engine } = {}): Target {
+  return {
+    kind: 'compose',
+    description: 'the local engine',
+    engine: options.engine ?? SHELL_ENGINE,
+    run: options.run ?? runCommand,
+    probe: (p) => probeHttp(p),
+    labels: { project: COMPOSE_LABEL.project, service: COMPOSE_LABEL.service, managed: { label: COMPOSE_LABEL.oneoff, value: 'False' } },
+    host: localHost,
+    runs: localRuns(),
+  }
+}

@@ -1,0 +1,55 @@
+import type { HttpProbe } from '../config/types.js'
+import type { Engine } from '../docker/engine.js'
+import type { Runner } from '../docker/runner.js'
+import type { ProbeResult } from '../health/wait.js'
+
+/**
+ * Where an environment runs (STYLE.md, "two seams"): which engine every docker and compose command goes to,
+ * where HTTP probes and the edge's admin calls are sent from, where the environment's state and lock live,
+ * and which labels tell its containers apart. The local compose target is the only one today; an SSH host
+ * and a Swarm stack are further implementations of this interface (docs/architecture.md).
+ */
+export interface Target {
+  /** How an environment's containers are grouped: a compose project each (a Swarm stack namespace later). */
+  readonly kind: 'compose'
+  /** For people: the first progress line and status name it ("the local engine"). */
+  readonly description: string
+  /** The engine every argv builder is given. */
+  readonly engine: Engine
+  /** Runs docker and compose argv (built for `engine`): the one runner of this target. */
+  readonly run: Runner
+  /** One HTTP probe, sent from the engine's host: `127.0.0.1` in a URL is that host's loopback. */
+  probe(probe: HttpProbe): Promise<ProbeResult>
+  /** The labels that identify what the target runs. */
+  readonly labels: TargetLabels
+  /** The engine's host: files there (the edge's live markers and admin socket, its routes, its disk). */
+  readonly host: HostFiles
+  /** Who runs berth here, for locks: and whether a lock's holder still runs. */
+  readonly runs: RunIdentity
+}
+
+export interface TargetLabels {
+  /** The label naming the group an environment's container belongs to (compose project, stack namespace). */
+  project: string
+  /** The label naming its service. */
+  service: string
+  /** Set (to False) only on containers the orchestrator created for a service, not on one-off runs. */
+  managed?: { label: string; value: string }
+}
+
+/** What berth reads and writes on the engine's host, besides the engine itself. */
+export interface HostFiles {
+  /** The host's IPv4 routes, as /proc/net/route shows them ('' when they cannot be read). */
+  routes(): Promise<string>
+  /** Free bytes for an unprivileged user under a directory of the host. */
+  freeBytes(dir: string): Promise<number>
+}
+
+/** The run's own identity, recorded in locks, and how a recorded holder is judged. */
+export interface RunIdentity {
+  pid: number
+  /** The machine berth runs on (the holder's host in a lock). */
+  hostname: string
+  /** Whether the holder's process still runs: undefined when it cannot be told from here (another machine). */
+  alive(holder: { pid: number; host: string }): boolean | undefined
+}

@@ -10,7 +10,7 @@ import { EdgeStateError } from '../edge/errors.js'
 import { readLive } from '../edge/live.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from '../health/gate.js'
-import { readColours, upstreamKey } from '../strategy/blueGreen/colours.js'
+import { upstreamKey } from '../strategy/blueGreen/colours.js'
 import { type ComposeModel, oneOffServices, publishedPorts } from '../release/model.js'
 import type { Deps } from '../run/context.js'
 import { strategyOf } from '../strategy/strategy.js'
@@ -26,6 +26,7 @@ import { type DamagedFile, damagedState, readOrDamaged } from '../state/damage.j
 import { readIfExists, shellWord } from '../state/files.js'
 import { COMPOSE_LABEL, EDGE_PROJECT } from '../names.js'
 import { environmentsWithState } from '../state/paths.js'
+import { readColours } from '../state/colours.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 

@@ -1,8 +1,8 @@
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { StateDamagedError } from '../errors.js'
-import { readColours } from '../strategy/blueGreen/colours.js'
 import { readLock } from './lock.js'
 import { readReleases } from './releases.js'
+import { readColours } from './colours.js'
 
 /** A damaged state file as read-only commands show it: where, what is wrong, and the one command that fixes it. */
 export interface DamagedFile {

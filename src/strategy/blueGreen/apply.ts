@@ -13,11 +13,9 @@ import {
   allocateUpstreams,
   colourModel,
   probesForColour,
-  readColours,
   splitConfig,
   statefulModel,
   upstreamKey,
-  writeColours,
 } from './colours.js'
 import type { Config, EnvironmentConfig } from '../../config/types.js'
 import { type ComposeModel } from '../../release/model.js'
@@ -30,6 +28,7 @@ import { readOrDamaged } from '../../state/damage.js'
 import { writeFileAtomic } from '../../state/files.js'
 import { type Colour, colourProject, LABEL, otherColour } from '../../names.js'
 import { colourFile as colourFileOf, configPath, environmentPaths, environmentsWithState } from '../../state/paths.js'
+import { readColours, writeColours } from '../../state/colours.js'
 
 /**
  * SPEC §9 blue-green, for deploy and rollback alike: bring the release up in the idle colour beside the

@@ -1,63 +1,17 @@
 import { createHash } from 'node:crypto'
 
 import { parse, stringify } from 'yaml'
-import { z } from 'zod'
 
 import type { EnvironmentConfig, HttpProbe, Route } from '../../config/types.js'
 import type { ComposeModel, ServiceModel } from '../../release/model.js'
-import { configFileSchema, tagSchema } from '../../state/releases.js'
-import { readStateFile, type StateFile, unlessMissing, writeStateFile } from '../../state/files.js'
 import { type Colour, COLOUR_LABEL } from '../../names.js'
-import { environmentPaths } from '../../state/paths.js'
 
 /**
  * SPEC §9 blue-green: the environment's stateless services run as two compose projects,
  * <app>-<env>-blue and <app>-<env>-green; stateful services stay in <app>-<env>, shared. This module holds
- * the pure parts: which colour holds what, upstream ports, and splitting a release's resolved config.
+ * the pure parts: upstream ports and splitting a release's resolved config (what each colour holds is
+ * state/colours.ts).
  */
-
-export interface ColourSlot {
-  tag: string
-  /** The release's resolved config (in releases/), from which the colour's project file is derived. */
-  configFile: string
-}
-
-export interface ColourState {
-  /** The colour the edge routes to. */
-  live?: Colour
-  blue?: ColourSlot
-  green?: ColourSlot
-  /** "<service>:<container port>" → the loopback host port each colour publishes it on, for the edge. */
-  upstreams: Record<Colour, Record<string, number>>
-}
-
-const colourSchema = z.enum(['blue', 'green'], unlessMissing('expected blue or green'))
-const slotSchema = z.looseObject({ tag: tagSchema, configFile: configFileSchema })
-const PORT_MESSAGE = 'expected a port number from 1 to 65535'
-const portsSchema = z.record(z.string(), z.int(unlessMissing(PORT_MESSAGE)).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE))
-
-export const COLOUR_FILE: StateFile<ColourState> = {
-  schema: z.looseObject({
-    live: colourSchema.optional(),
-    blue: slotSchema.optional(),
-    green: slotSchema.optional(),
-    upstreams: z.looseObject({ blue: portsSchema, green: portsSchema }),
-  }),
-  forgets: 'knows of no live colour: the next deploy brings the release up in blue, as a first deploy does, recreating blue if it runs, and switches the routes to it',
-}
-
-export function coloursPath(stateDir: string, env: string): string {
-  return environmentPaths(stateDir, env).colours
-}
-
-/** A damaged file throws StateDamagedError. */
-export async function readColours(stateDir: string, env: string): Promise<ColourState> {
-  return (await readStateFile(coloursPath(stateDir, env), COLOUR_FILE)) ?? { upstreams: { blue: {}, green: {} } }
-}
-
-export async function writeColours(stateDir: string, env: string, state: ColourState): Promise<void> {
-  await writeStateFile(coloursPath(stateDir, env), COLOUR_FILE, state)
-}
 
 export const upstreamKey = (r: Pick<Route, 'service' | 'port'>): string => `${r.service}:${r.port}`
 

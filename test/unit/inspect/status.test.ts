@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import type { Config } from '../../../src/config/types.js'
-import { coloursPath, writeColours } from '../../../src/strategy/blueGreen/colours.js'
 import type { Deps } from '../../../src/run/context.js'
 import { type ReleaseRecord, releasesPath, writeReleases } from '../../../src/state/releases.js'
 import { releaseHistory, status } from '../../../src/inspect/status.js'
@@ -13,6 +12,7 @@ import { silentReporter } from '../../../src/progress.js'
 import { formatReleases, formatStatus } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
+import { coloursPath, writeColours } from '../../../src/state/colours.js'
 
 const TAG = '20261122-093000'
 const record: ReleaseRecord = { tag: TAG, deployedAt: '2026-11-22T09:30:00.000Z', activeSince: '2026-11-22T09:31:00.000Z', by: 'a@b', status: 'active', images: { web: `shop-web:${TAG}` }, builtImages: [`shop-web:${TAG}`], envHash: 'x', configFile: `${TAG}.x.compose.yaml`, configHashes: { web: 'a'.repeat(64) } }

@@ -4,12 +4,12 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
-import { coloursPath, writeColours } from '../../../src/strategy/blueGreen/colours.js'
 import { lockPath } from '../../../src/state/lock.js'
 import { releasesPath, writeReleases } from '../../../src/state/releases.js'
 import { damagedState, refuseDamagedState } from '../../../src/state/damage.js'
 import { StateDamagedError } from '../../../src/errors.js'
 import { environmentConfig } from '../fixtures.js'
+import { coloursPath, writeColours } from '../../../src/state/colours.js'
 
 let dir: string
 let config: Config

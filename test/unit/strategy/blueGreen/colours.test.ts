@@ -8,17 +8,14 @@ import type { EnvironmentConfig } from '../../../../src/config/types.js'
 import {
   allocateUpstreams,
   colourModel,
-  type ColourState,
-  coloursPath,
   probesForColour,
-  readColours,
   splitConfig,
   statefulModel,
-  writeColours,
 } from '../../../../src/strategy/blueGreen/colours.js'
 import { StateDamagedError } from '../../../../src/errors.js'
 import { environmentConfig } from '../../fixtures.js'
 import { otherColour } from '../../../../src/names.js'
+import { coloursPath, type ColourState, readColours, writeColours } from '../../../../src/state/colours.js'
 
 const env: EnvironmentConfig = {
   ...environmentConfig('production', '/srv/shop'),

@@ -27,18 +27,7 @@ import { readIfExists, shellWord } from '../state/files.js'
 import { COMPOSE_LABEL, EDGE_PROJECT } from '../names.js'
 import { environmentsWithState } from '../state/paths.js'
 import { readColours } from '../state/colours.js'
-
-export type CheckStatus = 'ok' | 'warn' | 'fail'
-
-export interface Check {
-  id: 'engine' | 'compose' | 'restart-policies' | 'unmanaged' | 'drift' | 'ports' | 'shared-networks' | 'network-pools' | 'env-files' | 'locks' | 'state' | 'disk' | 'edge'
-  status: CheckStatus
-  summary: string
-  /** One line per finding. */
-  details: string[]
-  /** What to do, when the status is not ok. */
-  hint?: string
-}
+import { type Check, type CheckId, plural } from './check.js'
 
 export interface DoctorReport {
   app: string
@@ -76,7 +65,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   const locks = lockCheck(await readLocks(config), hostname(), alive)
   const state = stateCheck(await stateFindings(config))
   if (engine instanceof BerthError) {
-    const notChecked = (id: Check['id']): Check => ({ id, status: 'warn', summary: ENGINE_DOWN, details: [] })
+    const notChecked = (id: CheckId): Check => ({ id, status: 'warn', summary: ENGINE_DOWN, details: [] })
     checks.push(
       notChecked('restart-policies'),
       notChecked('unmanaged'),
@@ -169,7 +158,7 @@ export function engineChecks(engine: EngineInfo | BerthError): Check[] {
       { id: 'compose', status: 'ok', summary: `Docker Compose ${engine.compose}`, details: [] },
     ]
   }
-  const failed = (id: Check['id']): Check => ({ id, status: 'fail', summary: engine.message, details: [], ...(engine.hint ? { hint: engine.hint } : {}) })
+  const failed = (id: CheckId): Check => ({ id, status: 'fail', summary: engine.message, details: [], ...(engine.hint ? { hint: engine.hint } : {}) })
   // checkEngine asks the engine first: a Compose error means the engine itself answered.
   if (engine.code.startsWith('COMPOSE_')) return [{ id: 'engine', status: 'ok', summary: 'the Docker engine answers', details: [] }, failed('compose')]
   return [failed('engine'), { id: 'compose', status: 'warn', summary: ENGINE_DOWN, details: [] }]
@@ -193,11 +182,11 @@ export function restartCheck(actives: readonly ActiveRelease[], containers: read
     if (restart === 'always' || restart === 'unless-stopped') continue
     flagged.push(`${c.name} (${envOf.get(c.project ?? '') ?? c.project}/${c.service ?? '?'}): restart ${restart}`)
   }
-  if (flagged.length === 0) return { id: 'restart-policies', status: 'ok', summary: `${checked} long-running container${s(checked)} restart${checked === 1 ? 's' : ''} after a reboot`, details: [] }
+  if (flagged.length === 0) return { id: 'restart-policies', status: 'ok', summary: `${checked} long-running container${plural(checked)} restart${checked === 1 ? 's' : ''} after a reboot`, details: [] }
   return {
     id: 'restart-policies',
     status: 'fail',
-    summary: `${flagged.length} container${s(flagged.length)} will not come back after a reboot or engine restart`,
+    summary: `${flagged.length} container${plural(flagged.length)} will not come back after a reboot or engine restart`,
     details: flagged,
     hint: 'Set restart: unless-stopped on those services in the compose file (berth adds it to services that have no restart policy) and deploy again; for a container recreated by hand, berth deploy ENV --tag <active release> recreates it as recorded.',
   }
@@ -208,7 +197,7 @@ export function unmanagedCheck(unmanaged: readonly UnmanagedContainer[]): Check 
   return {
     id: 'unmanaged',
     status: 'warn',
-    summary: `${unmanaged.length} container${s(unmanaged.length)} of the app ${unmanaged.length === 1 ? 'is' : 'are'} outside berth's environments`,
+    summary: `${unmanaged.length} container${plural(unmanaged.length)} of the app ${unmanaged.length === 1 ? 'is' : 'are'} outside berth's environments`,
     details: unmanaged.map((u) => `${u.name} (${u.image}, ${u.state}${u.project ? `, compose project ${u.project}` : ''}): ${u.command}`),
     hint: 'They have no release record, drift from the compose file and often have no restart policy (seeds 000, 001). Move any setting they were started with into the compose file or env file (see docker inspect NAME), then run the command shown.',
   }
@@ -220,7 +209,7 @@ export function driftCheck(drift: readonly ({ environment: string } & Environmen
     ...(d.driftNote ? [`${d.environment}: ${d.driftNote}`] : []),
   ])
   const compared = actives.filter((a) => a.record).length
-  if (details.length === 0) return { id: 'drift', status: 'ok', summary: `${compared} environment${s(compared)} run${compared === 1 ? 's' : ''} as recorded`, details: [] }
+  if (details.length === 0) return { id: 'drift', status: 'ok', summary: `${compared} environment${plural(compared)} run${compared === 1 ? 's' : ''} as recorded`, details: [] }
   const envs = drift.filter((d) => d.drift.length > 0 || d.driftNote)
   const redeploy = envs
     .map((d) => {
@@ -282,7 +271,7 @@ export function portCheck(actives: readonly ActiveRelease[], running: readonly C
       }
     }
   }
-  const checked = `${withModel.length} recorded config${s(withModel.length)}`
+  const checked = `${withModel.length} recorded config${plural(withModel.length)}`
   if (clashes.length === 0) return { id: 'ports', status: 'ok', summary: `no host port published twice (${checked}${running ? ' and the running containers' : ''} compared)`, details: [] }
   return {
     id: 'ports',
@@ -300,7 +289,7 @@ export function sharedNetworkCheck(findings: readonly SharedNameFinding[]): Chec
   return {
     id: 'shared-networks',
     status: 'warn',
-    summary: `${findings.length} service name${s(findings.length)} answered by more than one environment on a shared network`,
+    summary: `${findings.length} service name${plural(findings.length)} answered by more than one environment on a shared network`,
     details: findings.map((f) => `${f.environment}: ${describeSharedName(f)}`),
     hint:
       'A client on that network asking for the name reaches both environments. Give each environment its own network (name: platform-${APP_ENV} from the env file)' +
@@ -313,7 +302,7 @@ const FEW_NETWORKS = 5
 
 /** How many more compose networks the engine's default address pools can give (each environment and colour takes one). */
 export function networkPoolCheck(usage: PoolUsage): Check {
-  const summary = `${usage.free} more network${s(usage.free)} fit in the engine's address pools (${usage.used} of ${usage.capacity} in use)`
+  const summary = `${usage.free} more network${plural(usage.free)} fit in the engine's address pools (${usage.used} of ${usage.capacity} in use)`
   if (usage.free >= FEW_NETWORKS) return { id: 'network-pools', status: 'ok', summary, details: [] }
   return {
     id: 'network-pools',
@@ -353,15 +342,15 @@ export function envFileCheck(files: readonly EnvFileMode[]): Check {
     return {
       id: 'env-files',
       status: 'fail',
-      summary: `${open.length} env file${s(open.length)} readable by other users`,
+      summary: `${open.length} env file${plural(open.length)} readable by other users`,
       details,
       hint: `chmod 600 ${open.map((f) => f.path).join(' ')}`,
     }
   }
   if (unreadable.length > 0) {
-    return { id: 'env-files', status: 'warn', summary: `${unreadable.length} env file${s(unreadable.length)} cannot be read`, details, hint: 'berth deploy refuses an environment whose env file is missing; create it from its .env.example.' }
+    return { id: 'env-files', status: 'warn', summary: `${unreadable.length} env file${plural(unreadable.length)} cannot be read`, details, hint: 'berth deploy refuses an environment whose env file is missing; create it from its .env.example.' }
   }
-  return { id: 'env-files', status: 'ok', summary: `${files.length} env file${s(files.length)}, readable by the owner only`, details: [] }
+  return { id: 'env-files', status: 'ok', summary: `${files.length} env file${plural(files.length)}, readable by the owner only`, details: [] }
 }
 
 export interface LockFile {
@@ -418,13 +407,13 @@ export function stateCheck(findings: readonly StateFindings[]): Check {
     ...damaged.map((d) => `${d.env}: ${d.file}: ${d.problem}`),
     ...audits.map((a) => `${a.env}: ${a.file}: ${a.lines.map((l) => `line ${l.line}: ${l.problem}`).join('; ')}`),
   ]
-  if (details.length === 0) return { id: 'state', status: 'ok', summary: `the state files of ${findings.length} environment${s(findings.length)} read as they should`, details: [] }
+  if (details.length === 0) return { id: 'state', status: 'ok', summary: `the state files of ${findings.length} environment${plural(findings.length)} read as they should`, details: [] }
   const auditFix = audits.map((a) => `sed -i '${a.lines.map((l) => `${l.line}d`).join(';')}' ${shellWord(a.file)}`)
   if (damaged.length === 0) {
     return {
       id: 'state',
       status: 'warn',
-      summary: `${audits.length} audit log${s(audits.length)} with damaged lines`,
+      summary: `${audits.length} audit log${plural(audits.length)} with damaged lines`,
       details,
       hint: `berth appends after damaged lines and never reads the log to decide anything. To drop them: ${auditFix.join('; ')}`,
     }
@@ -433,7 +422,7 @@ export function stateCheck(findings: readonly StateFindings[]): Check {
   return {
     id: 'state',
     status: 'fail',
-    summary: `${damaged.length} damaged state file${s(damaged.length)} (${envs.join(', ')}): deploy, rollback and down of ${envs.length === 1 ? 'that environment are' : 'those environments are'} refused`,
+    summary: `${damaged.length} damaged state file${plural(damaged.length)} (${envs.join(', ')}): deploy, rollback and down of ${envs.length === 1 ? 'that environment are' : 'those environments are'} refused`,
     details,
     hint: [...damaged.map((d) => `${d.env}: ${d.fix}`), ...(auditFix.length ? [`audit lines: ${auditFix.join('; ')}`] : [])].join('\n        '),
   }
@@ -458,12 +447,12 @@ export function lockCheck(locks: readonly LockFile[], host: string, isAlive: (pi
   }
   const foreign = locks.filter((l) => l.info && l.info.host !== host)
   if (stale.length === 0 && foreign.length === 0) {
-    return { id: 'locks', status: 'ok', summary: locks.length === 0 ? 'no environment is locked' : `${locks.length} lock${s(locks.length)} held by running deploys`, details }
+    return { id: 'locks', status: 'ok', summary: locks.length === 0 ? 'no environment is locked' : `${locks.length} lock${plural(locks.length)} held by running deploys`, details }
   }
   return {
     id: 'locks',
     status: 'warn',
-    summary: stale.length > 0 ? `${stale.length} stale lock${s(stale.length)}` : `${foreign.length} lock${s(foreign.length)} taken on another host`,
+    summary: stale.length > 0 ? `${stale.length} stale lock${plural(stale.length)}` : `${foreign.length} lock${plural(foreign.length)} taken on another host`,
     details,
     hint:
       stale.length > 0
@@ -498,9 +487,6 @@ export function diskCheckOf(dir: string, freeBytes: number): Check {
   }
 }
 
-function s(n: number): string {
-  return n === 1 ? '' : 's'
-}
 
 /**
  * SPEC §9: the edge runs, its admin API is reachable by root only (on the socket in its root-only
@@ -538,7 +524,7 @@ export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
   return {
     id: 'edge',
     status: 'fail',
-    summary: `${details.length} edge problem${s(details.length)}`,
+    summary: `${details.length} edge problem${plural(details.length)}`,
     details,
     hint: 'berth deploy ENV --tag <active release> switches the routes again and moves an earlier berth\'s edge to the root-only admin socket; the edge is compose project berth-edge',
   }

@@ -9,7 +9,6 @@ import type { ComposeModel } from '../../../src/release/model.js'
 import type { Deps } from '../../../src/run/context.js'
 import {
   type ActiveRelease,
-  type Check,
   diskCheckOf,
   doctor,
   doctorExitCode,
@@ -33,6 +32,7 @@ import { formatDoctor } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
+import { type Check } from '../../../src/doctor/check.js'
 
 const TAG = '20261122-093000'
 

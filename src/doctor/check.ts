@@ -1,0 +1,32 @@
+/** One finding of `berth doctor`: ok, warn or fail, with what was found and what to do. */
+export type CheckStatus = 'ok' | 'warn' | 'fail'
+
+export type CheckId =
+  | 'engine'
+  | 'compose'
+  | 'restart-policies'
+  | 'unmanaged'
+  | 'drift'
+  | 'ports'
+  | 'shared-networks'
+  | 'network-pools'
+  | 'env-files'
+  | 'locks'
+  | 'state'
+  | 'disk'
+  | 'edge'
+
+export interface Check {
+  id: CheckId
+  status: CheckStatus
+  summary: string
+  /** One line per finding. */
+  details: string[]
+  /** What to do, when the status is not ok. */
+  hint?: string
+}
+
+/** "s" after a count other than one. */
+export function plural(n: number): string {
+  return n === 1 ? '' : 's'
+}

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
-import type { ColourChoice } from '../strategy/blueGreen/apply.js'
-import { compose, type ComposeResult } from '../run/operate.js'
+import type { ColourChoice } from '../strategy/strategy.js'
+import { compose, type ComposeResult } from '../run/compose.js'
 import { UsageError } from '../errors.js'
 
 export default class Compose extends BerthCommand {

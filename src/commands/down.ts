@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
-import { down, type DownResult } from '../run/operate.js'
+import { down, type DownResult } from '../run/down.js'
 
 export default class Down extends BerthCommand {
   static override description = "Stop and remove ENV's containers and network (and its volumes with --volumes); other environments are untouched"

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
-import { logs, type LogsResult } from '../run/operate.js'
+import { logs, type LogsResult } from '../run/logs.js'
 
 export default class Logs extends BerthCommand {
   static override description = "Show ENV's logs (one SERVICE's with the argument), secret values masked"

@@ -4,30 +4,24 @@ import { hostname } from 'node:os'
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { dockerRootDir, inspectRestartPolicies, psAll } from '../docker/docker.js'
 import { type Container, parsePs, parseRestartPolicies, type RestartPolicyRow } from '../docker/parse.js'
-import { environmentRoutes } from '../edge/caddy.js'
-import { edgeStatus } from '../edge/edge.js'
-import { EdgeStateError } from '../edge/errors.js'
-import { readLive } from '../edge/live.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { recordedModel } from '../health/gate.js'
-import { upstreamKey } from '../strategy/blueGreen/colours.js'
-import { type ComposeModel, oneOffServices, publishedPorts } from '../release/model.js'
+import { type ComposeModel, oneOffServices } from '../release/model.js'
 import type { Deps } from '../run/context.js'
 import { strategyOf } from '../strategy/strategy.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from '../inspect/drift.js'
 import { checkEngine, type EngineInfo } from '../target/engine.js'
 import { auditDamage, type AuditDamage } from '../state/audit.js'
 import { alive, describeHolder, type LockInfo, lockPath, parseLock } from '../state/lock.js'
-import { findPortClashes } from '../preflight/preflight.js'
 import { addressPoolUsage, POOL_SNIPPET, type PoolUsage } from '../preflight/addressPools.js'
 import { describeSharedName, type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
 import { findActive, readReleases, type ReleaseRecord } from '../state/releases.js'
 import { type DamagedFile, damagedState, readOrDamaged } from '../state/damage.js'
 import { readIfExists, shellWord } from '../state/files.js'
-import { COMPOSE_LABEL, EDGE_PROJECT } from '../names.js'
+import { COMPOSE_LABEL } from '../names.js'
 import { environmentsWithState } from '../state/paths.js'
-import { readColours } from '../state/colours.js'
 import { type Check, type CheckId, plural } from './check.js'
+import { findPortClashes, sharedPorts } from '../inspect/hostPorts.js'
 
 export interface DoctorReport {
   app: string
@@ -86,16 +80,8 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   // allowFailure: a container removed between ps and inspect makes inspect exit 1, the others still print.
   const policies = managed.length > 0 ? parseRestartPolicies((await deps.run(inspectRestartPolicies(deps.target.engine, managed.map((c) => c.id)), { allowFailure: true })).stdout) : []
   const unmanaged = findUnmanaged(config.app, [...config.environments.keys()], containers)
-  // Drift is judged on what serves: the stateful project and, when blue-green, the live colour only.
-  const servingProjects = new Map(
-    await Promise.all(
-      actives.map(async ({ env }) => {
-        // Damaged colour state is the state check's finding; drift then looks at the stateful project only.
-        const live = env.strategy === 'blue-green' ? (await readOrDamaged(readColours(config.stateDir, env.name))).value?.live : undefined
-        return [env.name, [env.project, ...(live ? [`${env.project}-${live}`] : [])]] as const
-      }),
-    ),
-  )
+  // Drift is judged on what serves (a blue-green environment's idle colour is stopped on purpose).
+  const servingProjects = new Map(await Promise.all(actives.map(async ({ env }) => [env.name, await strategyOf(env).serving(config, env)] as const)))
   // An environment whose records are damaged has no baseline to compare with: the state check reports it.
   const drift = await Promise.all(
     actives.filter((a) => !a.damaged).map(async ({ env, record }) => ({
@@ -114,9 +100,16 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
     locks,
     state,
     await diskCheck(deps),
-    ...(envs.some((e) => e.strategy === 'blue-green') ? [await edgeCheck(deps, config)] : []),
+    ...(await strategyChecks(deps, config, envs)),
   )
   return report(config.app, checks, unmanaged, drift)
+}
+
+/** What each strategy of the app's environments checks on the host (blue-green: the edge), once per strategy. */
+async function strategyChecks(deps: Deps, config: Config, envs: readonly EnvironmentConfig[]): Promise<Check[]> {
+  const strategies = [...new Set(envs.map((env) => strategyOf(env)))]
+  const checks = await Promise.all(strategies.map((strategy) => strategy.hostChecks(deps, config, envs.filter((env) => strategyOf(env) === strategy))))
+  return checks.flat()
 }
 
 export interface ActiveRelease {
@@ -226,24 +219,6 @@ export function driftCheck(drift: readonly ({ environment: string } & Environmen
   }
 }
 
-interface Binding {
-  port: number
-  protocol: string
-  hostIp: string
-}
-
-function expand(p: { port: string; hostIp: string; protocol: string }): Binding[] {
-  const [first, last] = p.port.split('-').map(Number)
-  if (first === undefined || Number.isNaN(first)) return []
-  const end = last === undefined || Number.isNaN(last) ? first : last
-  return Array.from({ length: end - first + 1 }, (_, i) => ({ port: first + i, protocol: p.protocol, hostIp: p.hostIp }))
-}
-
-function sameSocket(a: Binding, b: Binding): boolean {
-  const any = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::'
-  return a.port === b.port && a.protocol === b.protocol && (any(a.hostIp) || any(b.hostIp) || a.hostIp === b.hostIp)
-}
-
 /**
  * Seed 003: two environments whose recorded configs publish the same host port cannot both run; and a
  * port the app publishes that a container of another project holds makes the next deploy refuse.
@@ -254,11 +229,8 @@ export function portCheck(actives: readonly ActiveRelease[], running: readonly C
   const clashes: string[] = []
   withModel.forEach((a, i) => {
     for (const b of withModel.slice(i + 1)) {
-      for (const pa of publishedPorts(a.model)) {
-        for (const pb of publishedPorts(b.model)) {
-          const shared = expand(pa).find((x) => expand(pb).some((y) => sameSocket(x, y)))
-          if (shared) clashes.push(`host port ${shared.port}/${shared.protocol}: ${a.env.name} (${pa.service}) and ${b.env.name} (${pb.service}) both publish it`)
-        }
+      for (const { port, serviceA, serviceB } of sharedPorts(a.model, b.model)) {
+        clashes.push(`host port ${port.port}/${port.protocol}: ${a.env.name} (${serviceA}) and ${b.env.name} (${serviceB}) both publish it`)
       }
     }
   })
@@ -484,48 +456,5 @@ export function diskCheckOf(dir: string, freeBytes: number): Check {
     summary: `${free}: a build or pull may fill it`,
     details: [],
     hint: 'Free space: docker image prune (unused images), docker builder prune (build cache); lower releases.keep to keep fewer releases.',
-  }
-}
-
-
-/**
- * SPEC §9: the edge runs, its admin API is reachable by root only (on the socket in its root-only
- * directory, on no TCP port), and each blue-green route points where berth switched it.
- */
-export async function edgeCheck(deps: Deps, config: Config): Promise<Check> {
-  const edge = await edgeStatus(deps)
-  const details: string[] = []
-  if (!edge.running) details.push(`the edge (compose project ${EDGE_PROJECT}) is not running`)
-  details.push(...edge.problems)
-  for (const env of config.environments.values()) {
-    if (env.strategy !== 'blue-green') continue
-    // Damaged colour state is the state check's finding.
-    const state = (await readOrDamaged(readColours(config.stateDir, env.name))).value
-    if (!state?.live) continue
-    const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
-    // A marker berth cannot read is shown, not thrown: doctor reports on everything else too.
-    const live = edge.liveDir
-      ? await readLive(edge.liveDir, config.app, env.name).catch((error: unknown) => {
-          if (!(error instanceof EdgeStateError)) throw error
-          details.push(`${env.name}: ${error.message}. ${error.hint ?? ''}`.trimEnd())
-          return 'damaged' as const
-        })
-      : undefined
-    if (edge.running && live !== 'damaged' && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
-    for (const route of env.routes) {
-      const want = `127.0.0.1:${state.upstreams[state.live][upstreamKey(route)]}`
-      const got = held.find((r) => r.listen === route.listen && (r.host ?? '') === (route.host ?? ''))
-      if (edge.routes && got?.upstreams[state.live] !== want) {
-        details.push(`${env.name}: route :${route.listen}${route.host ? ` (${route.host})` : ''} sends ${state.live} to ${got?.upstreams[state.live] ?? 'nothing'}, not to the live ${state.live} colour (${want})`)
-      }
-    }
-  }
-  if (details.length === 0) return { id: 'edge', status: 'ok', summary: 'the edge runs, admin API on a root-only socket, routes as recorded', details: [] }
-  return {
-    id: 'edge',
-    status: 'fail',
-    summary: `${details.length} edge problem${plural(details.length)}`,
-    details,
-    hint: 'berth deploy ENV --tag <active release> switches the routes again and moves an earlier berth\'s edge to the root-only admin socket; the edge is compose project berth-edge',
   }
 }

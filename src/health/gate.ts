@@ -4,9 +4,8 @@ import { parse } from 'yaml'
 
 import { interpolate } from '../config/envFile.js'
 import type { Config, EnvironmentConfig, HttpProbe } from '../config/types.js'
-import { type ComposeProject, composeLogs, composeUp } from '../docker/compose.js'
+import { type ComposeProject, composeLogs } from '../docker/compose.js'
 import type { Container } from '../docker/parse.js'
-import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type ComposeModel, oneOffServices } from '../release/model.js'
 import { type Deps, projectContainers, releaseProject } from '../run/context.js'
 import { type HealthFailure, type HealthPlan, waitHealthy } from './wait.js'
@@ -46,20 +45,11 @@ export async function recordedModel(e: Pick<Env, 'config' | 'env'>, record: Pick
   return parse(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8')) as ComposeModel
 }
 
-/** `up` with a release's recorded config, then the SPEC §6 wait. */
-export type ApplyResult = { ok: true; configHashes: Record<string, string> } | { ok: false; failure: HealthFailure }
-
-export async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<ApplyResult> {
-  const model = await recordedModel(e, record)
-  const target = releaseProject(deps, e.config, e.env, record.configFile)
-  await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
-    await deps.run(composeUp(target))
-  })
-  return waitFor(deps, record.tag, e.env.project, healthPlan(e, model))
-}
+/** What a health wait ends with: on success, the drift baseline. */
+export type WaitResult = { ok: true; configHashes: Record<string, string> } | { ok: false; failure: HealthFailure }
 
 /** The SPEC §6 wait on one compose project of the environment; on success, the drift baseline. */
-export async function waitFor(deps: Deps, tag: string, project: string, plan: HealthPlan): Promise<ApplyResult> {
+export async function waitFor(deps: Deps, tag: string, project: string, plan: HealthPlan): Promise<WaitResult> {
   try {
     return await deps.reporter.step(`wait until ${project} ${tag} is healthy`, async (update) => {
       const result = await waitHealthy(
@@ -106,31 +96,4 @@ export async function reportFailure(
     const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-50)
     deps.reporter.block(`last ${lines.length} log lines of ${service}:`, lines.length ? lines : ['(no output)'])
   }
-}
-
-/**
- * After a failed release: re-apply the release that was active before it. Always throws: exit 3 when the
- * environment is healthy again on `previous`, exit 4 when it is not (or there was nothing to return to).
- */
-export async function restorePrevious(deps: Deps, e: Env, failedTag: string, failure: HealthFailure, previous: ReleaseRecord | undefined): Promise<never> {
-  const what = `${failure.check} failed: ${failure.lastError}`
-  if (!previous) {
-    throw new NeedsPersonError(
-      `${e.env.name} ${failedTag} is not healthy (${what}) and there is no earlier release to roll back to`,
-      `The failed release is left running for inspection: berth logs ${e.env.name}. Fix it and deploy again, or remove it with: berth down ${e.env.name}`,
-    )
-  }
-  deps.reporter.info(`rolling ${e.env.name} back to ${previous.tag}`)
-  const back = await applyAndWait(deps, e, previous)
-  if (!back.ok) {
-    await reportFailure(deps, e, previous, back.failure)
-    throw new NeedsPersonError(
-      `${e.env.name} ${failedTag} is not healthy (${what}), and rolling back to ${previous.tag} failed too (${back.failure.check}: ${back.failure.lastError})`,
-      `The environment needs a person: berth status ${e.env.name}; berth logs ${e.env.name}`,
-    )
-  }
-  throw new RolledBackError(
-    `${e.env.name} ${failedTag} is not healthy (${what}); rolled back to ${previous.tag}, which is healthy`,
-    `See the logs above; fix and deploy again. The failed release stays recorded: berth releases ${e.env.name}`,
-  )
 }

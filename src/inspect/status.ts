@@ -4,9 +4,8 @@ import { psAll } from '../docker/docker.js'
 import { DockerCommandError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
-import { colourStatus, type ColourStatus } from '../strategy/blueGreen/apply.js'
 import type { Deps } from '../run/context.js'
-import { strategyOf } from '../strategy/strategy.js'
+import { type ColourStatus, strategyOf } from '../strategy/strategy.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
 import { checkEngine } from '../target/engine.js'
 import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from '../state/releases.js'
@@ -62,32 +61,30 @@ export async function status(config: Config, envName: string | undefined, deps: 
   if (listing.exitCode !== 0) throw new DockerCommandError(psAll(deps.target.engine), listing.exitCode, mask(listing.stderr))
   const { stdout } = listing
   const containers = parsePs(stdout)
-  const environments = await Promise.all(
-    envs.map(async (env) => {
-      const [releases, colours] = await Promise.all([
-        readOrDamaged(readReleases(config.stateDir, env.name)),
-        env.strategy === 'blue-green' ? readOrDamaged(colourStatus(config.stateDir, env)) : undefined,
-      ])
-      const projects = strategyOf(env).projects(env)
-      const own = containers.filter((c) => projects.includes(c.project ?? ''))
-      const shared = sharedNameFindings([env], containers)
-      const shown = {
-        ...environmentStatus(env, releases.ok ? releases.value : [], own),
-        ...(colours?.ok ? { colours: colours.value } : {}),
-        ...(shared.length ? { sharedNames: shared } : {}),
-      }
-      if (!releases.ok || colours?.ok === false) {
-        // What the containers show is still listed; what they should be is unknown.
-        const damaged = [releases, colours].flatMap((r) => (r && !r.ok ? [r.damaged] : []))
-        return { ...shown, damaged, drift: [], driftNote: `drift not checked: ${damaged.length === 1 ? 'a state file is' : 'state files are'} damaged` }
-      }
-      // The idle colour is stopped on purpose: drift is judged on the stateful project and the live colour.
-      const live = colours?.value.live
-      const serving = env.strategy === 'blue-green' ? own.filter((c) => c.project === env.project || (live && c.project === `${env.project}-${live}`)) : own
-      return { ...shown, ...environmentDrift(findActive(releases.value), serving, engine.compose) }
-    }),
-  )
+  const environments = await Promise.all(envs.map(async (env) => environmentReport(config, env, containers, engine.compose)))
   return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }
+}
+
+/** One environment of the host listing: its containers, what its strategy shows, its drift (unless its state is damaged). */
+async function environmentReport(config: Config, env: EnvironmentConfig, containers: readonly Container[], composeVersion: string): Promise<EnvironmentStatus & EnvironmentDrift> {
+  const strategy = strategyOf(env)
+  const [releases, extras] = await Promise.all([readOrDamaged(readReleases(config.stateDir, env.name)), readOrDamaged(strategy.describe(config, env))])
+  const projects = strategy.projects(env)
+  const own = containers.filter((c) => projects.includes(c.project ?? ''))
+  const shared = sharedNameFindings([env], containers)
+  const shown = {
+    ...environmentStatus(env, releases.ok ? releases.value : [], own),
+    ...(extras.ok ? extras.value : {}),
+    ...(shared.length ? { sharedNames: shared } : {}),
+  }
+  if (!releases.ok || !extras.ok) {
+    // What the containers show is still listed; what they should be is unknown.
+    const damaged = [releases, extras].flatMap((r) => (r.ok ? [] : [r.damaged]))
+    return { ...shown, damaged, drift: [], driftNote: `drift not checked: ${damaged.length === 1 ? 'a state file is' : 'state files are'} damaged` }
+  }
+  // Drift is judged on what serves: a blue-green environment's idle colour is stopped on purpose.
+  const serving = await strategy.serving(config, env)
+  return { ...shown, ...environmentDrift(findActive(releases.value), own.filter((c) => serving.includes(c.project ?? '')), composeVersion) }
 }
 
 export function environmentStatus(env: EnvironmentConfig, releases: readonly ReleaseRecord[], containers: readonly Container[]): EnvironmentStatus {

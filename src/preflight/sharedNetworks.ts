@@ -5,7 +5,7 @@ import { PreflightError } from '../errors.js'
 import type { ComposeModel } from '../release/model.js'
 import type { Deps } from '../run/context.js'
 import { strategyOf } from '../strategy/strategy.js'
-import { describeContainer } from './preflight.js'
+import { describeContainer } from '../inspect/hostPorts.js'
 
 /**
  * SPEC §7 shared networks: compose gives every service its name (and its aliases) as DNS names on every

@@ -2,18 +2,16 @@ import { hashEnvFile, readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
-import { type Env, applyAndWait, recordedModel, reportFailure, restorePrevious } from '../health/gate.js'
-import { poolNetworks, refuseNetworkCeiling } from '../preflight/addressPools.js'
-import { applyBlueGreen, edgePreflight, plannedNetworks } from '../strategy/blueGreen/apply.js'
+import { type Env, recordedModel } from '../health/gate.js'
+import { refuseModel } from '../preflight/preflight.js'
 import { type ComposeModel, releaseOverride } from '../release/model.js'
-import type { Deps } from './context.js'
-import { checkEngine } from '../target/engine.js'
-import { lockedRun } from './lockedRun.js'
-import { refusePortClashes } from '../preflight/preflight.js'
-import { refuseSharedNames } from '../preflight/sharedNetworks.js'
 import { missingImages, prepareRelease, resolveModel } from '../release/prepare.js'
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from '../state/releases.js'
-import { refuseDamagedState } from '../state/damage.js'
+import { recordApplied, strategyOf, type Strategy } from '../strategy/strategy.js'
+import { checkEngine } from '../target/engine.js'
+import type { Deps } from './context.js'
+import { lockedRun, type RunProgress } from './lockedRun.js'
+import { refuseDamagedState } from './stateCheck.js'
 
 export interface RollbackRequest {
   config: Config
@@ -39,25 +37,8 @@ export interface RollbackResult {
 export async function rollback(req: RollbackRequest, deps: Deps): Promise<RollbackResult> {
   const started = deps.now()
   const env = selectEnvironment(req.config, req.envName)
-  // The engine check and the target's checks run at once; the engine's verdict is still the first one
-  // reported (exit 6 before an unknown release).
-  const engine = checkEngine(deps)
-  const checked = (async () => {
-    await refuseDamagedState(req.config, env)
-    const e: Env = { config: req.config, env, target: deps.target, vars: await readEnvFile(env) }
-    const releases = await readReleases(req.config.stateDir, env.name)
-    return { e, releases, target: chooseTarget(deps, e, releases, req.to) }
-  })()
-  checked.then(({ target }) => target).catch(() => undefined)
-  await engine
-  const { e, releases } = await checked
-  const active = findActive(releases)
-  const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => {
-    const chosen = (await checked).target
-    await edgePreflight(deps, req.config, env)
-    return chosen
-  })
-
+  const strategy = strategyOf(env)
+  const { e, active, target } = await preflight(req, deps, strategy)
   const currentModel = req.imagesOnly ? await imagesOnlyModel(deps, e, target) : undefined
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
@@ -65,37 +46,11 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
     // Read again under the lock, before anything changes: a deploy may have finished since the checks.
     const current = await readReleases(req.config.stateDir, env.name)
-    progress.tag = target.tag
-    if (active) progress.from = active.tag
-    let applied: ReleaseRecord = target
-    if (currentModel) {
-      // The release's record now describes what was applied: its images with today's config.
-      const prepared = await prepareRelease(deps, req.config, env, currentModel, target.tag, target.git)
-      applied = { ...target, configFile: prepared.configFile, images: prepared.images, envHash: await hashEnvFile(env.envFile) }
-    }
-    progress.onInterrupt = async () =>
-      `the rollback to ${target.tag} may be partly applied; the records still name ${active?.tag ?? 'no release'} as active${active ? `: berth rollback ${env.name} --to ${active.tag} or again --to ${target.tag}` : ''}`
-    let configHashes: Record<string, string>
-    if (env.strategy === 'blue-green') {
-      const outcome = await applyBlueGreen(deps, e, applied)
-      applied = { ...applied, colour: outcome.colour, images: { ...applied.images, ...outcome.stateful.images }, serviceReleases: outcome.stateful.releases }
-      configHashes = outcome.configHashes
-    } else {
-      const result = await applyAndWait(deps, e, applied)
-      if (!result.ok) {
-        await reportFailure(deps, e, applied, result.failure)
-        return restorePrevious(deps, e, target.tag, result.failure, active)
-      }
-      configHashes = result.configHashes
-    }
+    const applying = await releaseToApply(deps, e, target, currentModel)
+    describeRun(progress, e, target, active)
+    const applied = await strategy.apply(deps, e, applying, { previous: active, failed: async () => {} })
     const now = deps.now()
-    const updated = activate(
-      current.map((r) => (r.tag === applied.tag ? { ...applied, configHashes } : r)),
-      target.tag,
-      now.toISOString(),
-      'rolled-back',
-    )
-    await writeReleases(req.config.stateDir, env.name, updated)
+    await writeReleases(req.config.stateDir, env.name, activate(current.map((r) => (r.tag === applying.tag ? recordApplied(applying, applied) : r)), target.tag, now.toISOString(), 'rolled-back'))
     return {
       environment: env.name,
       project: env.project,
@@ -105,6 +60,41 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
       durationMs: now.getTime() - started.getTime(),
     }
   })
+}
+
+/**
+ * SPEC §5: the target is known, not active, its images here, the host has room for it. The engine check and
+ * the target's checks run at once; the engine's verdict is still the first one reported (exit 6 before an
+ * unknown release).
+ */
+async function preflight(req: RollbackRequest, deps: Deps, strategy: Strategy): Promise<{ e: Env; active: ReleaseRecord | undefined; target: ReleaseRecord }> {
+  const env = selectEnvironment(req.config, req.envName)
+  const engine = checkEngine(deps)
+  const checked = (async () => {
+    await refuseDamagedState(deps, req.config, env, strategy)
+    const e: Env = { config: req.config, env, target: deps.target, vars: await readEnvFile(env) }
+    const releases = await readReleases(req.config.stateDir, env.name)
+    return { e, releases, target: chooseTarget(deps, e, releases, req.to, strategy) }
+  })()
+  checked.then(({ target }) => target).catch(() => undefined)
+  await engine
+  const { e, releases } = await checked
+  const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => (await checked).target)
+  return { e, active: findActive(releases), target }
+}
+
+/** With --images-only, the release's record now describes what is applied: its images with today's config. */
+async function releaseToApply(deps: Deps, e: Env, target: ReleaseRecord, currentModel: ComposeModel | undefined): Promise<ReleaseRecord> {
+  if (!currentModel) return target
+  const prepared = await prepareRelease(deps, e.config, e.env, currentModel, target.tag, target.git)
+  return { ...target, configFile: prepared.configFile, images: prepared.images, envHash: await hashEnvFile(e.env.envFile) }
+}
+
+function describeRun(progress: RunProgress, e: Env, target: ReleaseRecord, active: ReleaseRecord | undefined): void {
+  progress.tag = target.tag
+  if (active) progress.from = active.tag
+  progress.onInterrupt = async () =>
+    `the rollback to ${target.tag} may be partly applied; the records still name ${active?.tag ?? 'no release'} as active${active ? `: berth rollback ${e.env.name} --to ${active.tag} or again --to ${target.tag}` : ''}`
 }
 
 /** --images-only: today's compose config must need no image the target release lacks. */
@@ -123,7 +113,7 @@ async function imagesOnlyModel(deps: Deps, e: Env, target: ReleaseRecord): Promi
 }
 
 /** Refuses before anything changes when the target is unknown, already active, or its images are gone. */
-async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord[], to: string | undefined): Promise<ReleaseRecord> {
+async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord[], to: string | undefined, strategy: Strategy): Promise<ReleaseRecord> {
   const available = releases.filter((r) => r.status !== 'active')
   const list = available.length ? available.map((r) => `${r.tag} (${r.status})`).join(', ') : 'none'
   const target = to === undefined ? findPrevious(releases) : releases.find((r) => r.tag === to)
@@ -156,8 +146,6 @@ async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord
       'RELEASE_IMAGES_MISSING',
     )
   }
-  const model = await recordedModel(e, target)
-  const networks = e.env.strategy === 'blue-green' ? await plannedNetworks(e, model) : poolNetworks(model, e.env.project)
-  await Promise.all([refusePortClashes(deps, model, e.env), refuseSharedNames(deps, model, e.env), refuseNetworkCeiling(deps, e.env.name, networks)])
+  await refuseModel(deps, e, await recordedModel(e, target), strategy)
   return target
 }

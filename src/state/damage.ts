@@ -1,4 +1,3 @@
-import type { Config, EnvironmentConfig } from '../config/types.js'
 import { StateDamagedError } from '../errors.js'
 import { readLock } from './lock.js'
 import { readReleases } from './releases.js'
@@ -21,16 +20,6 @@ export async function readOrDamaged<T>(read: Promise<T>): Promise<ReadOrDamaged<
     if (!(error instanceof StateDamagedError)) throw error
     return { ok: false, damaged: { file: error.file, problem: error.problem, fix: error.fix } }
   }
-}
-
-/**
- * Before a deploy, rollback or down changes anything — before it takes the lock, which is audited — the
- * records it will rewrite must read: the environment's releases and, for blue-green, its colour state. A
- * damaged lock is refused when the lock is taken, also before anything changes.
- */
-export async function refuseDamagedState(config: Config, env: EnvironmentConfig): Promise<void> {
-  await readReleases(config.stateDir, env.name)
-  if (env.strategy === 'blue-green') await readColours(config.stateDir, env.name)
 }
 
 /** The environment's damaged state files, whatever its strategy today (doctor): records, colour state, lock. */

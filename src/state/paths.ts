@@ -12,7 +12,7 @@ import type { Colour } from '../names.js'
  *   colours.json                        blue-green: the live colour, what each colour holds, upstream ports
  *   audit.log                           one JSON line per deploy, rollback, down, lock, unlock
  *   lock                                present while a run (or a hold by hand) holds the environment
- *   work/                               generated files: the release override, blue-green's project files
+ *   work/                               generated files: the release override, the stateful and colour projects' files
  */
 export interface EnvironmentPaths {
   dir: string

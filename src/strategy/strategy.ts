@@ -1,25 +1,94 @@
-import type { EnvironmentConfig } from '../config/types.js'
-import { COLOURS, colourProject } from '../names.js'
+import type { Config, EnvironmentConfig } from '../config/types.js'
+import type { ComposeProject } from '../docker/compose.js'
+import type { Check } from '../doctor/check.js'
+import type { Env } from '../health/gate.js'
+import type { Colour } from '../names.js'
+import type { ComposeModel } from '../release/model.js'
+import type { Deps } from '../run/context.js'
+import type { ReleaseRecord } from '../state/releases.js'
+import { blueGreen } from './blueGreen/index.js'
+import { recreate } from './recreate.js'
 
 /**
- * How an environment runs (STYLE.md, "two seams"): `recreate` (compose's own update) or `blue-green` (two
- * colour projects behind the edge). Everything that differs between them is asked of this interface; the
- * run frame (deploy, rollback, down, logs, compose, status, doctor) stays the same for both.
+ * How an environment runs (STYLE.md, "two seams"): `recreate`, compose's own update of one project, or
+ * `blue-green`, two colour projects behind the edge (SPEC §9). Everything that differs between them is asked
+ * of this interface, so the run frame — deploy, rollback, down, logs, compose, status, doctor — is the same for
+ * both, and a new way to run is a new implementation.
  */
 export interface Strategy {
   readonly name: EnvironmentConfig['strategy']
+  /** The colours it runs the environment in (none: one project). */
+  readonly colours: readonly Colour[]
   /** Every compose project the environment owns. */
   projects(env: EnvironmentConfig): string[]
+  /**
+   * Before a deploy, rollback or down changes anything: its own state files must read, and what it will need
+   * (blue-green: the edge) must be reachable and readable. Refuses with exit 2 otherwise.
+   */
+  beforeChange(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void>
+  /**
+   * Its own refusals before anything changes (SPEC §5: the model's shape, the edge), and what the common
+   * preflight checks of the host for it.
+   */
+  preflight(deps: Deps, e: Env, model: ComposeModel): Promise<Plan>
+  /**
+   * Applies a release and waits until it is healthy (SPEC §6). A release that is not healthy ends the same way
+   * for every strategy: what served before serves again and RolledBackError is thrown (exit 3), or that could
+   * not be done and NeedsPersonError is thrown (exit 4).
+   */
+  apply(deps: Deps, e: Env, release: ReleaseRecord, options: ApplyOptions): Promise<Applied>
+  /** The projects whose containers serve now: drift is judged on these. A damaged state file counts as none. */
+  serving(config: Config, env: EnvironmentConfig): Promise<string[]>
+  /** What `berth compose` addresses; a colour only where the strategy has colours (the caller checks). */
+  composeProject(deps: Deps, e: Env, colour: ColourChoice | undefined): Promise<ComposeProject>
+  /** What `berth logs` reads, given the project and config the environment runs with (`running`). */
+  logProjects(deps: Deps, e: Env, running: ComposeProject, service: string | undefined): Promise<ComposeProject[]>
+  /** Stops and removes everything the environment runs (`running`: its project with the config it runs). */
+  down(deps: Deps, e: Env, running: ComposeProject, volumes: boolean): Promise<void>
+  /** What `berth status` shows of it besides its containers. May throw StateDamagedError. */
+  describe(config: Config, env: EnvironmentConfig): Promise<StrategyStatus>
+  /** What `berth doctor` checks on the host for the environments of this strategy. */
+  hostChecks(deps: Deps, config: Config, envs: readonly EnvironmentConfig[]): Promise<Check[]>
 }
 
-const recreate: Strategy = {
-  name: 'recreate',
-  projects: (env) => [env.project],
+/** What the common preflight checks of the host for a strategy. */
+export interface Plan {
+  /** Networks the apply takes from the engine's address pools. */
+  networks: string[]
+  /** What the environment will publish on the host (blue-green: its routes' listen ports, which the edge owns). */
+  published: ComposeModel
 }
 
-const blueGreen: Strategy = {
-  name: 'blue-green',
-  projects: (env) => [env.project, ...COLOURS.map((c) => colourProject(env, c))],
+export interface ApplyOptions {
+  /** What served before: restored when the release is not healthy. */
+  previous: ReleaseRecord | undefined
+  /** Called once the release is known not to be healthy, before anything is restored. */
+  failed(): Promise<void>
+}
+
+export interface Applied {
+  /** The drift baseline: each service's compose config hash once healthy. */
+  configHashes: Record<string, string>
+  /** What the record learns from the apply (blue-green: the colour, what the stateful services run). */
+  record: Partial<Pick<ReleaseRecord, 'colour' | 'images' | 'serviceReleases'>>
+}
+
+export type ColourChoice = Colour | 'live' | 'idle'
+
+/** What status shows of a blue-green environment, from berth's own records (no call to the edge). */
+export interface ColourStatus {
+  live?: Colour
+  idle?: { colour: Colour; release: string }
+  routes: { listen: number; host?: string; service: string; port: number; upstream?: string }[]
+}
+
+export interface StrategyStatus {
+  colours?: ColourStatus
+}
+
+/** A release's record once applied: what the strategy learnt of it, and the drift baseline. */
+export function recordApplied(record: ReleaseRecord, applied: Applied): ReleaseRecord {
+  return { ...record, ...applied.record, images: { ...record.images, ...applied.record.images }, configHashes: applied.configHashes }
 }
 
 export function strategyOf(env: Pick<EnvironmentConfig, 'strategy'>): Strategy {

@@ -1,4 +1,4 @@
-import type { ColourStatus } from '../strategy/blueGreen/apply.js'
+import type { ColourStatus } from '../strategy/strategy.js'
 import type { DoctorReport } from '../doctor/doctor.js'
 import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../inspect/drift.js'
 import type { ReleaseRecord } from '../state/releases.js'

@@ -6,8 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
 import { lockPath } from '../../../src/state/lock.js'
 import { releasesPath, writeReleases } from '../../../src/state/releases.js'
-import { damagedState, refuseDamagedState } from '../../../src/state/damage.js'
-import { StateDamagedError } from '../../../src/errors.js'
+import { damagedState } from '../../../src/state/damage.js'
 import { environmentConfig } from '../fixtures.js'
 import { coloursPath, writeColours } from '../../../src/state/colours.js'
 
@@ -25,22 +24,6 @@ beforeEach(async () => {
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
-})
-
-describe('refuseDamagedState', () => {
-  it('passes state that reads, and an environment with none yet', async () => {
-    await expect(refuseDamagedState(config, recreate)).resolves.toBeUndefined()
-    await expect(refuseDamagedState(config, blueGreen)).resolves.toBeUndefined()
-    await rm(config.stateDir, { recursive: true })
-    await expect(refuseDamagedState(config, blueGreen)).resolves.toBeUndefined()
-  })
-
-  it('refuses damaged records, and for blue-green damaged colour state', async () => {
-    await writeFile(releasesPath(config.stateDir, 'staging'), '{')
-    await expect(refuseDamagedState(config, recreate)).rejects.toBeInstanceOf(StateDamagedError)
-    await writeFile(coloursPath(config.stateDir, 'production'), '')
-    await expect(refuseDamagedState(config, blueGreen)).rejects.toMatchObject({ code: 'STATE_DAMAGED', file: coloursPath(config.stateDir, 'production') })
-  })
 })
 
 describe('damagedState', () => {

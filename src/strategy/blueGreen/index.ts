@@ -1,0 +1,26 @@
+import { COLOURS, colourProject } from '../../names.js'
+import type { Strategy } from '../strategy.js'
+import { applyBlueGreen } from './apply.js'
+import { edgeCheck } from './doctor.js'
+import { colourStatus, composeProject, downBlueGreen, logProjects, servingProjects } from './operate.js'
+import { beforeChange, plan } from './preflight.js'
+
+/**
+ * `strategy: blue-green` (SPEC §9): the stateless services run as two colour projects, <app>-<env>-blue and
+ * <app>-<env>-green, beside the stateful project <app>-<env>; the host's edge proxy routes to the live one.
+ */
+export const blueGreen: Strategy = {
+  name: 'blue-green',
+  colours: COLOURS,
+  projects: (env) => [env.project, ...COLOURS.map((c) => colourProject(env, c))],
+  beforeChange,
+  preflight: (_deps, e, model) => plan(e, model),
+  // A failure has already left the live colour serving (or nothing live): there is nothing more to restore.
+  apply: (deps, e, release) => applyBlueGreen(deps, e, release),
+  serving: servingProjects,
+  composeProject: (_deps, e, colour) => composeProject(e, colour),
+  logProjects: (_deps, e, _running, service) => logProjects(e, service),
+  down: downBlueGreen,
+  describe: async (config, env) => ({ colours: await colourStatus(config, env) }),
+  hostChecks: async (deps, config, envs) => [await edgeCheck(deps, config, envs)],
+}

@@ -1,0 +1,71 @@
+import { parse, stringify } from 'yaml'
+
+import type { Config, EnvironmentConfig } from '../../config/types.js'
+import { refuseDamagedEdge, refuseNotRoot } from '../../edge/edge.js'
+import { PreflightError } from '../../errors.js'
+import type { Env } from '../../health/gate.js'
+import { type Colour, colourProject, otherColour } from '../../names.js'
+import { poolNetworks } from '../../preflight/addressPools.js'
+import { type ComposeModel, publishedPorts } from '../../release/model.js'
+import type { Deps } from '../../run/context.js'
+import { readColours } from '../../state/colours.js'
+import type { Plan } from '../strategy.js'
+import { splitConfig } from './colours.js'
+
+/**
+ * SPEC §9: both colours run at once during a switch, so a colour service cannot publish a host port
+ * itself — the edge owns the public ports. Stateful and routed services must exist in the compose files.
+ */
+export function refuseBlueGreenModel(model: ComposeModel, env: EnvironmentConfig): void {
+  const services = Object.keys(model.services)
+  const unknown = [...env.stateful.map((s) => `stateful ${s}`), ...env.routes.map((r) => `route to ${r.service}`)].filter(
+    (what) => !services.includes(what.replace(/^(stateful|route to) /, '')),
+  )
+  if (unknown.length > 0) {
+    throw new PreflightError(
+      `${env.name}: ${unknown.join(', ')}: no such service in the compose files (services: ${services.join(', ')})`,
+      'Name services of the compose files under stateful: and routes:.',
+      'UNKNOWN_SERVICE',
+    )
+  }
+  const publishing = publishedPorts(model).filter((p) => !env.stateful.includes(p.service))
+  if (publishing.length > 0) {
+    throw new PreflightError(
+      `${env.name} is blue-green, but ${publishing.map((p) => `${p.service} publishes host port ${p.port}`).join(', ')}: both colours run at once and cannot both publish it`,
+      'Remove the ports: of stateless services and reach them through routes: (the edge owns the public port), or list the service under stateful:.',
+      'COLOUR_PUBLISHES_PORT',
+    )
+  }
+}
+
+/**
+ * Before a deploy, rollback or down changes anything (SPEC §5): the colour state must read, and a run that
+ * could not reach the edge's root-only admin API, or whose edge state berth cannot make sense of, is
+ * refused (exit 2) rather than failing, or overwriting that state, at the switch.
+ */
+export async function beforeChange(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
+  await readColours(config.stateDir, env.name)
+  refuseNotRoot(process.getuid?.())
+  await refuseDamagedEdge(deps, config.app, env.name)
+}
+
+/** The model's refusals, and what the host must have room for: the networks and the edge's listen ports. */
+export async function plan(e: Env, model: ComposeModel): Promise<Plan> {
+  refuseBlueGreenModel(model, e.env)
+  const published: ComposeModel = { services: { ...model.services, 'edge route': { ports: e.env.routes.map((r) => ({ target: r.port, published: String(r.listen) })) } } }
+  return { networks: await plannedNetworks(e, model), published }
+}
+
+/**
+ * Networks the next deploy of a blue-green environment takes from the engine's pools: those of the stateful
+ * project and of the colour it would bring up (each colour has its own when nothing is stateful).
+ */
+async function plannedNetworks(e: Env, model: ComposeModel): Promise<string[]> {
+  const { live } = await readColours(e.config.stateDir, e.env.name)
+  const colour: Colour = live ? otherColour(live) : 'blue'
+  const split = splitConfig(stringify(model), e.env, colour, {})
+  return [
+    ...(split.stateful ? poolNetworks(parse(split.stateful) as ComposeModel, e.env.project) : []),
+    ...poolNetworks(parse(split.colour) as ComposeModel, colourProject(e.env, colour)),
+  ]
+}

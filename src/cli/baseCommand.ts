@@ -3,6 +3,7 @@ import { Command, Flags, Interfaces } from '@oclif/core'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { defaultDeps, type Deps } from '../run/context.js'
+import { localTarget } from '../target/local.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { mask } from '../secrets.js'
 import { confirm } from '../ui/confirm.js'
@@ -26,11 +27,12 @@ export abstract class BerthCommand extends Command {
     return loadConfig({ file, cwd: process.cwd() })
   }
 
-  protected deps(): Deps {
+  /** The services' dependencies for the config's environments: the reporter of this terminal, the target they run on. */
+  protected deps(config: Config): Deps {
     // A terminal without a size (script(1), some SSM consoles) cannot host a live view: treat it as none.
     const isTTY = Boolean(process.stderr.isTTY && process.stderr.columns)
     const kind = chooseRenderer({ isTTY, env: process.env, json: this.jsonEnabled() })
-    return defaultDeps(createReporter(kind))
+    return defaultDeps(createReporter(kind), localTarget({ stateDir: config.stateDir }))
   }
 
   protected confirmer(yes: boolean): (question: string) => Promise<boolean> {

@@ -20,7 +20,7 @@ export default class Deploy extends BerthCommand {
     const config = await this.loadConfig(flags.config)
     const result = await deploy(
       { config, envName: args.env, ...(flags.tag ? { tag: flags.tag } : {}), confirm: this.confirmer(flags.yes), command: this.commandLine() },
-      this.deps(),
+      this.deps(config),
     )
     this.log(`${result.environment} is running release ${result.tag} (${(result.durationMs / 1000).toFixed(1)}s)`)
     if (result.previous && result.previous !== result.tag) this.log(`to undo: berth rollback ${result.environment} --to ${result.previous}`)

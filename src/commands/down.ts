@@ -18,7 +18,7 @@ export default class Down extends BerthCommand {
   async run(): Promise<DownResult> {
     const { args, flags } = await this.parse(Down)
     const config = await this.loadConfig(flags.config)
-    const result = await down({ config, envName: args.env, volumes: flags.volumes, confirm: this.confirmer(flags.yes), command: this.commandLine() }, this.deps())
+    const result = await down({ config, envName: args.env, volumes: flags.volumes, confirm: this.confirmer(flags.yes), command: this.commandLine() }, this.deps(config))
     const removed = `${result.containers.length} container${result.containers.length === 1 ? '' : 's'} removed`
     this.log(`${result.environment} (${result.project}) is down: ${removed}, volumes ${result.volumes ? 'deleted' : 'kept'} (${(result.durationMs / 1000).toFixed(1)}s)`)
     if (result.release) this.log(`to bring it back: berth rollback ${result.environment} --to ${result.release}`)

@@ -17,7 +17,7 @@ export default class Lock extends BerthCommand {
   async run(): Promise<LockStatus> {
     const { args, flags } = await this.parse(Lock)
     const config = await this.loadConfig(flags.config)
-    const status = flags.message === undefined ? await lockStatus(config, args.env) : await hold(config, args.env, flags.message, this.commandLine(), this.deps())
+    const status = flags.message === undefined ? await lockStatus(config, args.env, this.deps(config)) : await hold(config, args.env, flags.message, this.commandLine(), this.deps(config))
     if (!status.holder) this.log(`${status.environment} is not locked`)
     else this.log(`${status.environment} is ${status.holder.stale ? 'not locked (a stale lock is left, taken over by the next run)' : 'locked'} by ${status.holder.description}`)
     return status

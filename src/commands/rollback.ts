@@ -21,7 +21,7 @@ export default class Rollback extends BerthCommand {
     const config = await this.loadConfig(flags.config)
     const result = await rollback(
       { config, envName: args.env, ...(flags.to ? { to: flags.to } : {}), imagesOnly: flags['images-only'], confirm: this.confirmer(flags.yes), command: this.commandLine() },
-      this.deps(),
+      this.deps(config),
     )
     this.log(`${result.environment} is running release ${result.tag} (${(result.durationMs / 1000).toFixed(1)}s)`)
     if (result.from) this.log(`to undo: berth rollback ${result.environment} --to ${result.from}`)

@@ -13,7 +13,7 @@ export default class Unlock extends BerthCommand {
   async run(): Promise<LockStatus & { released?: string }> {
     const { args, flags } = await this.parse(Unlock)
     const config = await this.loadConfig(flags.config)
-    const result = await unhold(config, args.env, this.deps())
+    const result = await unhold(config, args.env, this.deps(config))
     this.log(result.released ? `${result.environment} unlocked (was held by ${result.released})` : `${result.environment} was not locked`)
     return result
   }

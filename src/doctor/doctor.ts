@@ -1,5 +1,4 @@
 import { stat, statfs } from 'node:fs/promises'
-import { hostname } from 'node:os'
 
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { dockerRootDir, inspectRestartPolicies, psAll } from '../docker/docker.js'
@@ -12,12 +11,12 @@ import { strategyOf } from '../strategy/strategy.js'
 import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from '../inspect/drift.js'
 import { checkEngine, type EngineInfo } from '../target/engine.js'
 import { auditDamage, type AuditDamage } from '../state/audit.js'
-import { alive, describeHolder, type LockInfo, lockPath, parseLock } from '../state/lock.js'
+import { describeHolder, type LockInfo, lockPath, parseLock } from '../state/lock.js'
 import { addressPoolUsage, POOL_SNIPPET, type PoolUsage } from '../preflight/addressPools.js'
 import { describeSharedName, type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
 import { findActive, readReleases, type ReleaseRecord } from '../state/releases.js'
 import { type DamagedFile, damagedState, readOrDamaged } from '../state/damage.js'
-import { readIfExists, shellWord } from '../state/files.js'
+import { shellWord } from '../state/files.js'
 import { COMPOSE_LABEL } from '../names.js'
 import { environmentsWithState } from '../state/paths.js'
 import { type Check, type CheckId, plural } from './check.js'
@@ -45,7 +44,7 @@ const ENGINE_DOWN = 'not checked: the Docker engine does not answer'
  */
 export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> {
   const envs = [...config.environments.values()]
-  const actives = await Promise.all(envs.map(async (env) => activeRelease(config, env)))
+  const actives = await Promise.all(envs.map(async (env) => activeRelease(deps, env)))
 
   let engine: EngineInfo | BerthError
   try {
@@ -56,8 +55,8 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   }
   const checks: Check[] = engineChecks(engine)
   const envFiles = envFileCheck(await Promise.all(envs.map(async (env) => envFileMode(env))))
-  const locks = lockCheck(await readLocks(config), hostname(), alive)
-  const state = stateCheck(await stateFindings(config))
+  const locks = lockCheck(await readLocks(deps, config), deps.target.runs.hostname, (pid) => deps.target.runs.alive({ pid, host: deps.target.runs.hostname }) === true)
+  const state = stateCheck(await stateFindings(deps, config))
   if (engine instanceof BerthError) {
     const notChecked = (id: CheckId): Check => ({ id, status: 'warn', summary: ENGINE_DOWN, details: [] })
     checks.push(
@@ -81,7 +80,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
   const policies = managed.length > 0 ? parseRestartPolicies((await deps.run(inspectRestartPolicies(deps.target.engine, managed.map((c) => c.id)), { allowFailure: true })).stdout) : []
   const unmanaged = findUnmanaged(config.app, [...config.environments.keys()], containers)
   // Drift is judged on what serves (a blue-green environment's idle colour is stopped on purpose).
-  const servingProjects = new Map(await Promise.all(actives.map(async ({ env }) => [env.name, await strategyOf(env).serving(config, env)] as const)))
+  const servingProjects = new Map(await Promise.all(actives.map(async ({ env }) => [env.name, await strategyOf(env).serving(deps, config, env)] as const)))
   // An environment whose records are damaged has no baseline to compare with: the state check reports it.
   const drift = await Promise.all(
     actives.filter((a) => !a.damaged).map(async ({ env, record }) => ({
@@ -121,14 +120,14 @@ export interface ActiveRelease {
   damaged?: true
 }
 
-async function activeRelease(config: Config, env: EnvironmentConfig): Promise<ActiveRelease> {
+async function activeRelease(deps: Deps, env: EnvironmentConfig): Promise<ActiveRelease> {
   // Damaged records are the state check's finding: the other checks see no active release.
-  const read = await readOrDamaged(readReleases(config.stateDir, env.name))
+  const read = await readOrDamaged(readReleases(deps.target.state, env.name))
   if (!read.ok) return { env, damaged: true }
   const record = findActive(read.value)
   if (!record) return { env }
   try {
-    return { env, record, model: await recordedModel({ config, env }, record) }
+    return { env, record, model: await recordedModel({ env, target: deps.target }, record) }
   } catch {
     return { env, record }
   }
@@ -333,16 +332,16 @@ export interface LockFile {
 }
 
 /** Every environment of deploy.yml, and every other one with state (their images and locks still count). */
-async function environmentNames(config: Config): Promise<string[]> {
-  return [...new Set([...config.environments.keys(), ...(await environmentsWithState(config.stateDir))])].sort()
+async function environmentNames(deps: Deps, config: Config): Promise<string[]> {
+  return [...new Set([...config.environments.keys(), ...(await environmentsWithState(deps.target.state))])].sort()
 }
 
 /** Locks that read, or are empty; a damaged one is the state check's finding. */
-async function readLocks(config: Config): Promise<LockFile[]> {
+async function readLocks(deps: Deps, config: Config): Promise<LockFile[]> {
   const locks = await Promise.all(
-    (await environmentNames(config)).map(async (env): Promise<LockFile | undefined> => {
-      const path = lockPath(config.stateDir, env)
-      const text = await readIfExists(path).catch(() => undefined)
+    (await environmentNames(deps, config)).map(async (env): Promise<LockFile | undefined> => {
+      const path = lockPath(deps.target.state.dir, env)
+      const text = await deps.target.state.files.read(path).catch(() => undefined)
       if (text === undefined) return undefined
       const content = parseLock(text)
       if ('problem' in content) return undefined
@@ -358,10 +357,10 @@ export interface StateFindings {
   audit?: AuditDamage
 }
 
-async function stateFindings(config: Config): Promise<StateFindings[]> {
+async function stateFindings(deps: Deps, config: Config): Promise<StateFindings[]> {
   return Promise.all(
-    (await environmentNames(config)).map(async (env) => {
-      const [damaged, audit] = await Promise.all([damagedState(config.stateDir, env), auditDamage(config.stateDir, env)])
+    (await environmentNames(deps, config)).map(async (env) => {
+      const [damaged, audit] = await Promise.all([damagedState(deps.target.state, env), auditDamage(deps.target.state, env)])
       return { env, damaged, ...(audit ? { audit } : {}) }
     }),
   )

@@ -9,7 +9,7 @@ import { type ComposeProject, composeUp } from '../docker/compose.js'
 import { containerLogs, copyFromContainer, inspectMounts, inspectState, psByLabels } from '../docker/docker.js'
 import { type Container, type ContainerState, parseContainerState, parsePs } from '../docker/parse.js'
 import type { Deps } from '../run/context.js'
-import { writeFileAtomic } from '../state/files.js'
+import { localFiles } from '../target/files.js'
 import { PreflightError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { CaddyAdmin } from './admin.js'
@@ -192,9 +192,9 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
     await makeEdgeDirs(paths)
     await refuseOpenAdminDir(paths.admin)
     const target = edgeTarget(deps, paths)
-    await writeFileAtomic(paths.composeFile, edgeComposeFile(edge, paths))
+    await localFiles.writeAtomic(paths.composeFile, edgeComposeFile(edge, paths))
     // Given explicitly and empty, so compose never reads a .env it happens to find.
-    await writeFileAtomic(paths.envFile, '')
+    await localFiles.writeAtomic(paths.envFile, '')
     await deps.run(composeUp(target))
     container = await edgeContainer(deps)
     mounts = container ? await edgeMounts(deps, container.id) : {}

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-
 import { parse } from 'yaml'
 
 import { interpolate } from '../config/envFile.js'
@@ -41,8 +39,16 @@ export function healthPlan(e: Env, model: ComposeModel, probes: HttpProbe[] = en
 /** How often the health gate reads container states at most (see HealthPlan.pollMs). */
 const STATE_POLL_MS = 250
 
-export async function recordedModel(e: Pick<Env, 'config' | 'env'>, record: Pick<ReleaseRecord, 'configFile'>): Promise<ComposeModel> {
-  return parse(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8')) as ComposeModel
+/** A release's recorded, resolved config, as text (it is in the target's state). */
+export async function recordedConfig(e: Pick<Env, 'env' | 'target'>, record: Pick<ReleaseRecord, 'configFile'>): Promise<string> {
+  const path = configPath(e.target.state.dir, e.env.name, record.configFile)
+  const text = await e.target.state.files.read(path)
+  if (text === undefined) throw new Error(`${path} is gone: the resolved config of release ${record.configFile} was removed`)
+  return text
+}
+
+export async function recordedModel(e: Pick<Env, 'env' | 'target'>, record: Pick<ReleaseRecord, 'configFile'>): Promise<ComposeModel> {
+  return parse(await recordedConfig(e, record)) as ComposeModel
 }
 
 /** What a health wait ends with: on success, the drift baseline. */
@@ -88,8 +94,9 @@ export async function reportFailure(
   e: Env,
   record: Pick<ReleaseRecord, 'tag' | 'configFile'>,
   failure: HealthFailure,
-  target: ComposeProject = releaseProject(deps, e.config, e.env, record.configFile),
+  project?: ComposeProject,
 ): Promise<void> {
+  const target = project ?? (await releaseProject(deps, e.env, record.configFile))
   deps.reporter.warn(`${e.env.name} ${record.tag} is not healthy: ${failure.check} failed: ${failure.lastError}`)
   for (const service of failure.services) {
     const logs = await deps.run(composeLogs(target, { services: [service], tail: 50 }), { allowFailure: true })

@@ -61,14 +61,14 @@ export async function status(config: Config, envName: string | undefined, deps: 
   if (listing.exitCode !== 0) throw new DockerCommandError(psAll(deps.target.engine), listing.exitCode, mask(listing.stderr))
   const { stdout } = listing
   const containers = parsePs(stdout)
-  const environments = await Promise.all(envs.map(async (env) => environmentReport(config, env, containers, engine.compose)))
+  const environments = await Promise.all(envs.map(async (env) => environmentReport(deps, config, env, containers, engine.compose)))
   return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }
 }
 
 /** One environment of the host listing: its containers, what its strategy shows, its drift (unless its state is damaged). */
-async function environmentReport(config: Config, env: EnvironmentConfig, containers: readonly Container[], composeVersion: string): Promise<EnvironmentStatus & EnvironmentDrift> {
+async function environmentReport(deps: Deps, config: Config, env: EnvironmentConfig, containers: readonly Container[], composeVersion: string): Promise<EnvironmentStatus & EnvironmentDrift> {
   const strategy = strategyOf(env)
-  const [releases, extras] = await Promise.all([readOrDamaged(readReleases(config.stateDir, env.name)), readOrDamaged(strategy.describe(config, env))])
+  const [releases, extras] = await Promise.all([readOrDamaged(readReleases(deps.target.state, env.name)), readOrDamaged(strategy.describe(deps, config, env))])
   const projects = strategy.projects(env)
   const own = containers.filter((c) => projects.includes(c.project ?? ''))
   const shared = sharedNameFindings([env], containers)
@@ -83,7 +83,7 @@ async function environmentReport(config: Config, env: EnvironmentConfig, contain
     return { ...shown, damaged, drift: [], driftNote: `drift not checked: ${damaged.length === 1 ? 'a state file is' : 'state files are'} damaged` }
   }
   // Drift is judged on what serves: a blue-green environment's idle colour is stopped on purpose.
-  const serving = await strategy.serving(config, env)
+  const serving = await strategy.serving(deps, config, env)
   return { ...shown, ...environmentDrift(findActive(releases.value), own.filter((c) => serving.includes(c.project ?? '')), composeVersion) }
 }
 
@@ -120,12 +120,12 @@ export interface ReleaseHistory {
 }
 
 /** SPEC §4 releases; a damaged file is shown, with the history its last good copy would restore. */
-export async function releaseHistory(config: Config, envName: string): Promise<ReleaseHistory> {
+export async function releaseHistory(config: Config, envName: string, deps: Pick<Deps, 'target'>): Promise<ReleaseHistory> {
   const env = selectEnvironment(config, envName)
-  const read = await readOrDamaged(readReleases(config.stateDir, env.name))
+  const read = await readOrDamaged(readReleases(deps.target.state, env.name))
   if (read.ok) return { environment: env.name, releases: read.value }
-  const copy = lastGoodPath(releasesPath(config.stateDir, env.name))
-  const lastGood = await readOrDamaged(readStateFile(copy, RELEASE_FILE))
+  const copy = lastGoodPath(releasesPath(deps.target.state.dir, env.name))
+  const lastGood = await readOrDamaged(readStateFile(deps.target.state.files, copy, RELEASE_FILE))
   return {
     environment: env.name,
     releases: [],

@@ -1,14 +1,15 @@
-import type { Config, EnvironmentConfig } from '../config/types.js'
+import type { EnvironmentConfig } from '../config/types.js'
 import { imageRemove } from '../docker/docker.js'
 import type { Deps } from '../run/context.js'
 import { imagesToRemove, planRetention, readReleases, type ReleaseRecord, removeUnreferencedConfigs, writeReleases } from '../state/releases.js'
 import { type DamagedFile, readOrDamaged } from '../state/damage.js'
 import { environmentsWithState } from '../state/paths.js'
+import type { StateStore } from '../target/target.js'
 
 /** The records of every environment with state except `except`; those whose file is damaged are named instead. */
-async function recordsOfOthers(stateDir: string, except: string | undefined): Promise<{ records: ReleaseRecord[]; damaged: ({ env: string } & DamagedFile)[] }> {
-  const envs = (await environmentsWithState(stateDir)).filter((name) => name !== except)
-  const reads = await Promise.all(envs.map(async (env) => ({ env, read: await readOrDamaged(readReleases(stateDir, env)) })))
+async function recordsOfOthers(store: StateStore, except: string | undefined): Promise<{ records: ReleaseRecord[]; damaged: ({ env: string } & DamagedFile)[] }> {
+  const envs = (await environmentsWithState(store)).filter((name) => name !== except)
+  const reads = await Promise.all(envs.map(async (env) => ({ env, read: await readOrDamaged(readReleases(store, env)) })))
   return {
     records: reads.flatMap(({ read }) => (read.ok ? read.value : [])),
     damaged: reads.flatMap(({ env, read }) => (read.ok ? [] : [{ env, ...read.damaged }])),
@@ -20,8 +21,8 @@ async function recordsOfOthers(stateDir: string, except: string | undefined): Pr
  * whose records are damaged is skipped with a warning rather than refusing this one's deploy: its tags
  * were times already past, and the caller also excludes every tag that has images on this host.
  */
-export async function allReleaseTags(deps: Deps, stateDir: string): Promise<string[]> {
-  const { records, damaged } = await recordsOfOthers(stateDir, undefined)
+export async function allReleaseTags(deps: Deps): Promise<string[]> {
+  const { records, damaged } = await recordsOfOthers(deps.target.state, undefined)
   for (const d of damaged) deps.reporter.warn(`the release tags of ${d.env} are unknown (${d.file} is damaged); the new tag is checked against the images on this host and the other records`)
   return records.map((r) => r.tag)
 }
@@ -32,23 +33,23 @@ export async function allReleaseTags(deps: Deps, stateDir: string): Promise<stri
  * When another environment's records are damaged, nobody can tell which images its releases use: retention
  * is skipped whole (nothing dropped, so the next deploy after the repair finds the same releases to drop).
  */
-export async function pruneReleases(deps: Deps, config: Config, env: EnvironmentConfig): Promise<string[]> {
-  const releases = await readReleases(config.stateDir, env.name)
+export async function pruneReleases(deps: Deps, env: EnvironmentConfig): Promise<string[]> {
+  const releases = await readReleases(deps.target.state, env.name)
   const { kept, dropped } = planRetention(releases, env.keep)
   if (dropped.length === 0) {
     // Also sweeps configs no record names any more (a run killed before recording, a re-applied tag).
-    await removeUnreferencedConfigs(config.stateDir, env.name, kept)
+    await removeUnreferencedConfigs(deps.target.state, env.name, kept)
     return []
   }
-  const others = await recordsOfOthers(config.stateDir, env.name)
+  const others = await recordsOfOthers(deps.target.state, env.name)
   if (others.damaged.length > 0) {
-    await removeUnreferencedConfigs(config.stateDir, env.name, releases)
+    await removeUnreferencedConfigs(deps.target.state, env.name, releases)
     const names = others.damaged.map((d) => `${d.env} (${d.file})`).join(', ')
     deps.reporter.warn(`retention skipped: the release records of ${names} are damaged, so berth cannot tell which images they use; ${dropped.map((r) => r.tag).join(', ')} and their images are kept until a deploy of ${env.name} after the repair`)
     return []
   }
-  await writeReleases(config.stateDir, env.name, kept)
-  await removeUnreferencedConfigs(config.stateDir, env.name, kept)
+  await writeReleases(deps.target.state, env.name, kept)
+  await removeUnreferencedConfigs(deps.target.state, env.name, kept)
   const removable = imagesToRemove(dropped, [...kept, ...others.records])
   const removed: string[] = []
   for (const image of removable) {

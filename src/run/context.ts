@@ -2,14 +2,13 @@ import { hostname, userInfo } from 'node:os'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-import type { Config, EnvironmentConfig } from '../config/types.js'
+import type { EnvironmentConfig } from '../config/types.js'
 import type { ComposeProject } from '../docker/compose.js'
 import { psByLabels } from '../docker/docker.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import type { Runner } from '../docker/runner.js'
 import type { Reporter } from '../progress.js'
 import type { ProbeResult } from '../health/wait.js'
-import { localTarget } from '../target/local.js'
 import type { Target } from '../target/target.js'
 import type { HttpProbe } from '../config/types.js'
 import { configPath } from '../state/paths.js'
@@ -27,7 +26,7 @@ export interface Deps {
   now: () => Date
 }
 
-export function defaultDeps(reporter: Reporter, target: Target = localTarget()): Deps {
+export function defaultDeps(reporter: Reporter, target: Target): Deps {
   return { target, run: target.run, reporter, probe: (p) => target.probe(p), sleep: (ms) => sleep(ms), now: () => new Date() }
 }
 
@@ -59,8 +58,9 @@ export function sourceProject(deps: Pick<Deps, 'target'>, env: EnvironmentConfig
 }
 
 /** A release's recorded, resolved config (paths already absolute): what `up` applies, for deploys and rollbacks alike. */
-export function releaseProject(deps: Pick<Deps, 'target'>, config: Config, env: EnvironmentConfig, configFile: string): ComposeProject {
-  return fileProject(deps, env, env.project, configPath(config.stateDir, env.name, configFile))
+export async function releaseProject(deps: Pick<Deps, 'target'>, env: EnvironmentConfig, configFile: string): Promise<ComposeProject> {
+  const { state } = deps.target
+  return fileProject(deps, env, env.project, await state.localPath(configPath(state.dir, env.name, configFile)))
 }
 
 /** One resolved compose file applied as a given project of the environment (blue-green runs several). */

@@ -96,10 +96,10 @@ interface DeployRun {
 /** Under the lock: picks the tag, prepares the release (override, resolved config) and says what an interruption leaves. */
 async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date, git: string | undefined, progress: RunProgress): Promise<DeployRun> {
   const { config, env } = e
-  const releases = await readReleases(config.stateDir, env.name)
+  const releases = await readReleases(deps.target.state, env.name)
   const previous = findActive(releases)
   if (previous) progress.from = previous.tag
-  const taken = req.tag ? [] : (await Promise.all([allReleaseTags(deps, config.stateDir), tagsWithImages(deps, config.app)])).flat()
+  const taken = req.tag ? [] : (await Promise.all([allReleaseTags(deps), tagsWithImages(deps, config.app)])).flat()
   const tag = req.tag ?? nextTag(started, new Set(taken))
   const prepared = await prepareRelease(deps, config, env, model, tag, git)
   if (prepared.restartAdded.length > 0) {
@@ -124,7 +124,7 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
   const recordFailed = async () => {
     if (redeploy || recorded) return
     recorded = true
-    await writeReleases(config.stateDir, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+    await writeReleases(deps.target.state, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
   }
   progress.tag = tag
   progress.onInterrupt = async () => {
@@ -158,14 +158,14 @@ async function applyOrRecordFailed(strategy: Strategy, deps: Deps, e: Env, run: 
 
 /** The release becomes active, the one it replaced previous; then retention. */
 async function recordSuccess(deps: Deps, e: Env, run: DeployRun, applied: Applied, progress: RunProgress): Promise<DeployResult> {
-  const { config, env } = e
+  const { env } = e
   const { record, previous } = run
   const now = deps.now()
   const durationMs = now.getTime() - run.started.getTime()
   const done: ReleaseRecord = { ...recordApplied(record, applied), durationMs }
-  await writeReleases(config.stateDir, env.name, activate(withRecord(run.releases, done), record.tag, now.toISOString()))
+  await writeReleases(deps.target.state, env.name, activate(withRecord(run.releases, done), record.tag, now.toISOString()))
   progress.onInterrupt = async () => `release ${record.tag} is active; retention was cut short, which the next deploy finishes`
-  const removedImages = await pruneReleases(deps, config, env)
+  const removedImages = await pruneReleases(deps, env)
   return {
     environment: env.name,
     project: env.project,

@@ -43,15 +43,15 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
   await registerEnvSecrets(env)
   const strategy = strategyOf(env)
   await refuseDamagedState(deps, req.config, env, strategy)
-  const running = findActive(await readReleases(req.config.stateDir, env.name))
+  const running = findActive(await readReleases(deps.target.state, env.name))
   const what = `${env.project}${running ? ` (release ${running.tag})` : ''}`
   if (env.confirm && !(await req.confirm(`Stop and remove ${what}${req.volumes ? ' and delete its volumes' : ''}?`))) {
     throw new PreflightError(`down of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
   return lockedRun({ config: req.config, env, action: 'down', command: req.command, deps }, async (progress) => {
     // Read again under the lock: a deploy may have finished since the question was asked.
-    const releases = await readReleases(req.config.stateDir, env.name)
-    const { target, active } = await runningProject(deps, req.config, env, releases)
+    const releases = await readReleases(deps.target.state, env.name)
+    const { target, active } = await runningProject(deps, env, releases)
     if (active) progress.tag = active.tag
     progress.onInterrupt = async () =>
       `${env.project} may be partly stopped${active ? ` and the records still name ${active.tag} as active` : ''}: run berth down ${env.name} again`
@@ -59,7 +59,7 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
     await deps.reporter.step(`stop and remove ${env.project}${req.volumes ? ' with its volumes' : ''}`, () =>
       strategy.down(deps, { config: req.config, env, target: deps.target, vars: {} }, target, req.volumes),
     )
-    if (active) await writeReleases(req.config.stateDir, env.name, setStatus(releases, active.tag, 'superseded'))
+    if (active) await writeReleases(deps.target.state, env.name, setStatus(releases, active.tag, 'superseded'))
     const durationMs = deps.now().getTime() - started.getTime()
     return { environment: env.name, project: env.project, ...(active ? { release: active.tag } : {}), containers, volumes: req.volumes, durationMs }
   })

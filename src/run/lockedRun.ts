@@ -1,5 +1,3 @@
-import { hostname } from 'node:os'
-
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { BerthError } from '../errors.js'
 import { type AuditEntry, appendAudit } from '../state/audit.js'
@@ -29,13 +27,14 @@ export interface LockedRun {
  * the lock and tell the operator what state the environment is in.
  */
 export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress) => Promise<T>): Promise<T> {
-  const { config, env, deps } = run
+  const { env, deps } = run
   const started = deps.now()
   const by = operator()
-  const unlock = await acquireLock(config.stateDir, env.name, { pid: process.pid, host: hostname(), by, command: run.command, startedAt: started.toISOString() }, deps.reporter)
+  const { runs, state } = deps.target
+  const unlock = await acquireLock(state, env.name, { pid: runs.pid, host: runs.hostname, by, command: run.command, startedAt: started.toISOString() }, deps.reporter, runs)
   const progress: RunProgress = {}
   const audit = (result: string, message?: string) =>
-    appendAudit(config.stateDir, env.name, {
+    appendAudit(deps.target.state, env.name, {
       action: run.action,
       by,
       at: started.toISOString(),

@@ -31,10 +31,10 @@ export async function logs(req: LogsRequest, deps: Deps, out: Output): Promise<L
   const env = selectEnvironment(req.config, req.envName)
   await checkEngine(deps)
   await registerEnvSecrets(env)
-  const releases = await readReleases(req.config.stateDir, env.name)
-  const { target, active, recorded } = await runningProject(deps, req.config, env, releases)
+  const releases = await readReleases(deps.target.state, env.name)
+  const { target, active, recorded } = await runningProject(deps, env, releases)
   if (req.service !== undefined) {
-    const model = active && recorded ? await recordedModel({ config: req.config, env }, active) : await resolveModel(deps, env)
+    const model = active && recorded ? await recordedModel({ env, target: deps.target }, active) : await resolveModel(deps, env)
     const services = Object.keys(model.services).sort()
     if (!services.includes(req.service)) {
       throw new UsageError(`${env.name} has no service ${JSON.stringify(req.service)}`, `Services of ${env.name}: ${services.join(', ')}`, 'UNKNOWN_SERVICE')

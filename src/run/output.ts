@@ -1,7 +1,5 @@
-import { access } from 'node:fs/promises'
-
 import { readEnvFile } from '../config/envFile.js'
-import type { Config, EnvironmentConfig } from '../config/types.js'
+import type { EnvironmentConfig } from '../config/types.js'
 import type { ComposeProject } from '../docker/compose.js'
 import { mask } from '../secrets.js'
 import { configPath } from '../state/paths.js'
@@ -42,16 +40,13 @@ export function masked(out: Output, transform: (line: string) => string = (line)
  */
 export async function runningProject(
   deps: Pick<Deps, 'target'>,
-  config: Config,
   env: EnvironmentConfig,
   releases: readonly ReleaseRecord[],
 ): Promise<{ target: ComposeProject; active?: ReleaseRecord; recorded: boolean }> {
   const active = findActive(releases)
   if (!active) return { target: sourceProject(deps, env), recorded: false }
-  try {
-    await access(configPath(config.stateDir, env.name, active.configFile))
-  } catch {
-    return { target: sourceProject(deps, env), active, recorded: false }
-  }
-  return { target: releaseProject(deps, config, env, active.configFile), active, recorded: true }
+  const { state } = deps.target
+  const kept = await state.files.stat(configPath(state.dir, env.name, active.configFile)).catch(() => undefined)
+  if (!kept) return { target: sourceProject(deps, env), active, recorded: false }
+  return { target: await releaseProject(deps, env, active.configFile), active, recorded: true }
 }

@@ -45,12 +45,12 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   }
   return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
     // Read again under the lock, before anything changes: a deploy may have finished since the checks.
-    const current = await readReleases(req.config.stateDir, env.name)
+    const current = await readReleases(deps.target.state, env.name)
     const applying = await releaseToApply(deps, e, target, currentModel)
     describeRun(progress, e, target, active)
     const applied = await strategy.apply(deps, e, applying, { previous: active, failed: async () => {} })
     const now = deps.now()
-    await writeReleases(req.config.stateDir, env.name, activate(current.map((r) => (r.tag === applying.tag ? recordApplied(applying, applied) : r)), target.tag, now.toISOString(), 'rolled-back'))
+    await writeReleases(deps.target.state, env.name, activate(current.map((r) => (r.tag === applying.tag ? recordApplied(applying, applied) : r)), target.tag, now.toISOString(), 'rolled-back'))
     return {
       environment: env.name,
       project: env.project,
@@ -73,7 +73,7 @@ async function preflight(req: RollbackRequest, deps: Deps, strategy: Strategy): 
   const checked = (async () => {
     await refuseDamagedState(deps, req.config, env, strategy)
     const e: Env = { config: req.config, env, target: deps.target, vars: await readEnvFile(env) }
-    const releases = await readReleases(req.config.stateDir, env.name)
+    const releases = await readReleases(deps.target.state, env.name)
     return { e, releases, target: chooseTarget(deps, e, releases, req.to, strategy) }
   })()
   checked.then(({ target }) => target).catch(() => undefined)

@@ -9,6 +9,6 @@ import type { Deps } from './context.js'
  * keeps and needs. A damaged lock is refused when the lock is taken, also before anything changes.
  */
 export async function refuseDamagedState(deps: Deps, config: Config, env: EnvironmentConfig, strategy: Strategy = strategyOf(env)): Promise<void> {
-  await readReleases(config.stateDir, env.name)
+  await readReleases(deps.target.state, env.name)
   await strategy.beforeChange(deps, config, env)
 }

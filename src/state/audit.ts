@@ -1,9 +1,8 @@
-import { appendFile, open } from 'node:fs/promises'
-
 import { z } from 'zod'
 
 import { mask } from '../secrets.js'
-import { ensurePrivateDir, parseState, readIfExists, unlessMissing } from './files.js'
+import type { StateStore } from '../target/target.js'
+import { parseState, unlessMissing } from './files.js'
 import { environmentPaths } from './paths.js'
 
 export interface AuditEntry {
@@ -40,31 +39,11 @@ export function auditPath(stateDir: string, env: string): string {
  * whose last line was cut short (a full disk) gets the new line on a line of its own: appending never
  * changes what is there, so a damaged log never stops a run.
  */
-export async function appendAudit(stateDir: string, env: string, entry: AuditEntry): Promise<void> {
-  await ensurePrivateDir(environmentPaths(stateDir, env).dir)
-  const path = auditPath(stateDir, env)
-  const separator = (await endsWithNewline(path)) ? '' : '\n'
-  await appendFile(path, `${separator}${mask(JSON.stringify(entry))}\n`, { mode: 0o600 })
-}
-
-/** True for a file that is missing, empty or ends with a newline. */
-async function endsWithNewline(path: string): Promise<boolean> {
-  let handle
-  try {
-    handle = await open(path, 'r')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true
-    throw error
-  }
-  try {
-    const { size } = await handle.stat()
-    if (size === 0) return true
-    const last = Buffer.alloc(1)
-    await handle.read(last, 0, 1, size - 1)
-    return last[0] === 0x0a
-  } finally {
-    await handle.close()
-  }
+export async function appendAudit(store: StateStore, env: string, entry: AuditEntry): Promise<void> {
+  const path = auditPath(store.dir, env)
+  const last = await store.files.lastByte(path)
+  const separator = last === undefined || last === 0x0a ? '' : '\n'
+  await store.files.append(path, `${separator}${mask(JSON.stringify(entry))}\n`)
 }
 
 export interface AuditDamage {
@@ -74,9 +53,9 @@ export interface AuditDamage {
 }
 
 /** The audit log's lines that do not read as entries (doctor's state check); undefined when there are none. */
-export async function auditDamage(stateDir: string, env: string): Promise<AuditDamage | undefined> {
-  const path = auditPath(stateDir, env)
-  const text = await readIfExists(path)
+export async function auditDamage(store: StateStore, env: string): Promise<AuditDamage | undefined> {
+  const path = auditPath(store.dir, env)
+  const text = await store.files.read(path)
   if (text === undefined) return undefined
   const lines = text.split('\n').flatMap((content, i) => {
     if (content.trim() === '') return []

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
 import type { Colour } from '../names.js'
+import type { StateStore } from '../target/target.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'
 import { environmentPaths } from './paths.js'
 import { configFileSchema, tagSchema } from './releases.js'
@@ -42,10 +43,10 @@ export function coloursPath(stateDir: string, env: string): string {
 }
 
 /** A damaged file throws StateDamagedError. */
-export async function readColours(stateDir: string, env: string): Promise<ColourState> {
-  return (await readStateFile(coloursPath(stateDir, env), COLOUR_FILE)) ?? { upstreams: { blue: {}, green: {} } }
+export async function readColours(store: StateStore, env: string): Promise<ColourState> {
+  return (await readStateFile(store.files, coloursPath(store.dir, env), COLOUR_FILE)) ?? { upstreams: { blue: {}, green: {} } }
 }
 
-export async function writeColours(stateDir: string, env: string, state: ColourState): Promise<void> {
-  await writeStateFile(coloursPath(stateDir, env), COLOUR_FILE, state)
+export async function writeColours(store: StateStore, env: string, state: ColourState): Promise<void> {
+  await writeStateFile(store.files, coloursPath(store.dir, env), COLOUR_FILE, state)
 }

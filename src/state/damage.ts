@@ -1,4 +1,5 @@
 import { StateDamagedError } from '../errors.js'
+import type { StateStore } from '../target/target.js'
 import { readLock } from './lock.js'
 import { readReleases } from './releases.js'
 import { readColours } from './colours.js'
@@ -23,7 +24,7 @@ export async function readOrDamaged<T>(read: Promise<T>): Promise<ReadOrDamaged<
 }
 
 /** The environment's damaged state files, whatever its strategy today (doctor): records, colour state, lock. */
-export async function damagedState(stateDir: string, env: string): Promise<DamagedFile[]> {
-  const reads = await Promise.all([readOrDamaged(readReleases(stateDir, env)), readOrDamaged(readColours(stateDir, env)), readOrDamaged(readLock(stateDir, env))])
+export async function damagedState(store: StateStore, env: string): Promise<DamagedFile[]> {
+  const reads = await Promise.all([readOrDamaged(readReleases(store, env)), readOrDamaged(readColours(store, env)), readOrDamaged(readLock(store, env))])
   return reads.flatMap((r) => (r.ok ? [] : [r.damaged]))
 }

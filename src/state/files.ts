@@ -1,46 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-
 import type { z } from 'zod'
 
 import { describeIssue, formatPath, schemaIssues } from '../config/schema.js'
 import { StateDamagedError } from '../errors.js'
+import type { Files } from '../target/files.js'
 import { lastGoodPath } from './paths.js'
-
-/** SPEC §7: the state directory holds resolved configs (with secrets): 0700 directories, 0600 files. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  await chmod(dir, 0o700)
-}
-
-/** Writes via a temp file, fsync and rename, so a reader (or a crash) never sees half a file. */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  await ensurePrivateDir(dirname(path))
-  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`)
-  const handle = await open(tmp, 'wx', 0o600)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
-    await rename(tmp, path)
-  } catch (error) {
-    await rm(tmp, { force: true })
-    throw error
-  }
-}
-
-export async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}
 
 /** A JSON state file berth reads back (release records, colour state). */
 export interface StateFile<T> {
@@ -89,12 +52,12 @@ function jsonProblem(text: string, error: unknown): string {
 
 
 /** Reads and validates a state file; undefined when there is none. A damaged one throws StateDamagedError. */
-export async function readStateFile<T>(path: string, kind: StateFile<T>): Promise<T | undefined> {
-  const text = await readIfExists(path)
+export async function readStateFile<T>(files: Files, path: string, kind: StateFile<T>): Promise<T | undefined> {
+  const text = await files.read(path)
   if (text === undefined) return undefined
   const parsed = parseState(text, kind.schema)
   if (parsed.ok) return parsed.value
-  throw new StateDamagedError(path, parsed.problem, await damageFix(path, kind))
+  throw new StateDamagedError(path, parsed.problem, await damageFix(files, path, kind))
 }
 
 /**
@@ -102,22 +65,22 @@ export async function readStateFile<T>(path: string, kind: StateFile<T>): Promis
  * the run stops rather than lose what the file held), and keeps what it wrote as `<file>.last-good` too, so
  * that when something else damages the file later, restoring it is one `cp`.
  */
-export async function writeStateFile<T>(path: string, kind: StateFile<T>, value: T): Promise<void> {
-  const current = await readIfExists(path)
+export async function writeStateFile<T>(files: Files, path: string, kind: StateFile<T>, value: T): Promise<void> {
+  const current = await files.read(path)
   const parsed = current === undefined ? undefined : parseState(current, kind.schema)
-  if (parsed && !parsed.ok) throw new StateDamagedError(path, parsed.problem, await damageFix(path, kind), true)
+  if (parsed && !parsed.ok) throw new StateDamagedError(path, parsed.problem, await damageFix(files, path, kind), true)
   const data = `${JSON.stringify(value, null, 2)}\n`
   // A last good copy that does not read back would make the hint a trap.
   const own = parseState(data, kind.schema)
   if (!own.ok) throw new Error(`berth would write an invalid ${path} (${own.problem}); nothing was written`)
-  await writeFileAtomic(path, data)
-  await writeFileAtomic(lastGoodPath(path), data)
+  await files.writeAtomic(path, data)
+  await files.writeAtomic(lastGoodPath(path), data)
 }
 
 /** The one command that gets berth going again: restore the last good copy, or move the damaged file aside. */
-export async function damageFix<T>(path: string, kind: StateFile<T>): Promise<string> {
+export async function damageFix<T>(files: Files, path: string, kind: StateFile<T>): Promise<string> {
   const copy = lastGoodPath(path)
-  const text = await readIfExists(copy)
+  const text = await files.read(copy)
   if (text !== undefined && parseState(text, kind.schema).ok) return `Restore the last good copy berth kept: cp ${shellWord(copy)} ${shellWord(path)}`
   const aside = `${path}.damaged-${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}`
   return `berth kept no good copy of it. Repair it by hand, or move it aside (berth then ${kind.forgets}): mv ${shellWord(path)} ${shellWord(aside)}`

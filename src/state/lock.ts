@@ -1,11 +1,10 @@
-import { hostname } from 'node:os'
-import { open, readFile, rm, stat } from 'node:fs/promises'
-
 import { z } from 'zod'
 
 import { LockHeldError, StateDamagedError } from '../errors.js'
 import type { Reporter } from '../progress.js'
-import { ensurePrivateDir, parseState, shellWord, unlessMissing } from './files.js'
+import type { Files } from '../target/files.js'
+import type { RunIdentity, StateStore } from '../target/target.js'
+import { parseState, shellWord, unlessMissing } from './files.js'
 import { environmentPaths } from './paths.js'
 
 export interface LockInfo {
@@ -54,8 +53,8 @@ function damagedLock(path: string, env: string, problem: string): StateDamagedEr
   return new StateDamagedError(path, problem, `berth cannot tell which run holds it. If no berth run of ${env} is going on, remove it: rm ${shellWord(path)}`)
 }
 
-async function ageMs(path: string): Promise<number> {
-  return Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs
+async function ageMs(files: Files, path: string): Promise<number> {
+  return Date.now() - ((await files.stat(path))?.mtimeMs ?? 0)
 }
 
 /**
@@ -63,32 +62,19 @@ async function ageMs(path: string): Promise<number> {
  * a short-lived guard file, so of two runs that saw the same dead holder, the second finds the first's
  * fresh lock instead of deleting it.
  */
-async function removeIfUnchanged(path: string, staleContent: string): Promise<boolean> {
+async function removeIfUnchanged(files: Files, path: string, staleContent: string): Promise<boolean> {
   const guard = `${path}.takeover`
-  try {
-    await (await open(guard, 'wx', 0o600)).close()
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    const age = Date.now() - (await stat(guard).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
-    if (age > FRESH_MS) await rm(guard, { force: true }) // left by a run killed mid-takeover
+  if (!(await files.createExclusive(guard, ''))) {
+    const age = Date.now() - ((await files.stat(guard))?.mtimeMs ?? Date.now())
+    if (age > FRESH_MS) await files.remove(guard) // left by a run killed mid-takeover
     return false
   }
   try {
-    const now = await readFile(path, 'utf8').catch(() => undefined)
-    if (now !== staleContent) return false
-    await rm(path, { force: true })
+    if ((await files.read(path)) !== staleContent) return false
+    await files.remove(path)
     return true
   } finally {
-    await rm(guard, { force: true })
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    await files.remove(guard)
   }
 }
 
@@ -97,32 +83,32 @@ export function describeHolder(info: LockInfo): string {
   return `${info.by} (pid ${info.pid}, "${info.command}", since ${info.startedAt})`
 }
 
-export function isStale(info: LockInfo): boolean {
-  return !info.manual && info.host === hostname() && !alive(info.pid)
+/**
+ * SPEC §7: a lock whose process is gone is stale. A holder on another machine cannot be judged from here
+ * (runs.alive answers undefined): such a lock is never taken over.
+ */
+export function isStale(info: LockInfo, runs: RunIdentity): boolean {
+  return !info.manual && runs.alive(info) === false
 }
 
 /** The holder; undefined when there is no lock or only an empty one. A damaged lock throws StateDamagedError. */
-export async function readLock(stateDir: string, env: string): Promise<LockInfo | undefined> {
-  const path = lockPath(stateDir, env)
-  let content: LockContent
-  try {
-    content = parseLock(await readFile(path, 'utf8'))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+export async function readLock(store: StateStore, env: string): Promise<LockInfo | undefined> {
+  const path = lockPath(store.dir, env)
+  const text = await store.files.read(path)
+  if (text === undefined) return undefined
+  const content = parseLock(text)
   if ('problem' in content) throw damagedLock(path, env, content.problem)
   return 'holder' in content ? content.holder : undefined
 }
 
 /** Removes a hold taken by hand, or a stale lock; never the lock of a run that is still going. */
-export async function releaseHold(stateDir: string, env: string): Promise<LockInfo | undefined> {
-  const holder = await readLock(stateDir, env)
+export async function releaseHold(store: StateStore, env: string, runs: RunIdentity): Promise<LockInfo | undefined> {
+  const holder = await readLock(store, env)
   if (!holder) return undefined
-  if (!holder.manual && !isStale(holder)) {
+  if (!holder.manual && !isStale(holder, runs)) {
     throw new LockHeldError(`${env} is locked by a running ${describeHolder(holder)}, not by hand`, `Wait for it to finish, or stop pid ${holder.pid}.`)
   }
-  await rm(lockPath(stateDir, env), { force: true })
+  await store.files.remove(lockPath(store.dir, env))
   return holder
 }
 
@@ -130,57 +116,43 @@ export async function releaseHold(stateDir: string, env: string): Promise<LockIn
  * SPEC §7: one lock per environment, created with O_EXCL so two runs can never both hold it. A lock whose
  * process is gone (SIGKILL, reboot) is taken over with a warning. Returns the release function.
  */
-export async function acquireLock(stateDir: string, env: string, info: LockInfo, reporter: Reporter): Promise<() => Promise<void>> {
-  const path = lockPath(stateDir, env)
-  await ensurePrivateDir(environmentPaths(stateDir, env).dir)
+export async function acquireLock(store: StateStore, env: string, info: LockInfo, reporter: Reporter, runs: RunIdentity): Promise<() => Promise<void>> {
+  const { files } = store
+  const path = lockPath(store.dir, env)
+  await files.privateDir(environmentPaths(store.dir, env).dir)
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o600)
-      try {
-        await handle.writeFile(`${JSON.stringify(info)}\n`)
-      } catch (error) {
-        // A full disk must not leave a half-written lock behind, which nobody could judge.
-        await handle.close()
-        await rm(path, { force: true })
-        throw error
-      }
-      await handle.close()
+    if (await files.createExclusive(path, `${JSON.stringify(info)}\n`)) {
       let held = true
       // Once only: a second call after another run took the lock must not remove theirs.
       return async () => {
         if (!held) return
         held = false
-        await rm(path, { force: true })
+        await files.remove(path)
       }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
-    let content: string
-    try {
-      content = await readFile(path, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // released meanwhile
-      throw error
-    }
+    const content = await files.read(path)
+    if (content === undefined) continue // released meanwhile
     const parsed = parseLock(content)
     const holder = 'holder' in parsed ? parsed.holder : undefined
-    if (!holder && (await ageMs(path)) < FRESH_MS) {
+    if (!holder && (await ageMs(files, path)) < FRESH_MS) {
       throw new LockHeldError(`${env} is being locked by another run at this moment`, 'Try again in a few seconds.')
     }
     if ('problem' in parsed) throw damagedLock(path, env, parsed.problem)
-    if (holder && !isStale(holder)) {
-      throw new LockHeldError(
-        `${env} is locked by ${describeHolder(holder)}`,
-        holder.manual
-          ? `Release the hold with: berth unlock ${env}`
-          : holder.host === hostname()
-          ? `Wait for that run to finish. If it is stuck, stop pid ${holder.pid}; the lock is then taken over.`
-          : `The lock was taken on host ${holder.host}; remove ${path} only if that run is certainly over.`,
-      )
-    }
-    if (await removeIfUnchanged(path, content)) {
+    if (holder && !isStale(holder, runs)) throw heldBy(holder, env, path, runs)
+    if (await removeIfUnchanged(files, path, content)) {
       reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, whose process is gone` : ': an empty lock file, left by a run killed while taking it'}`)
     }
   }
   throw new LockHeldError(`${env} is locked: another run took the lock at the same moment`, 'Try again.')
+}
+
+function heldBy(holder: LockInfo, env: string, path: string, runs: RunIdentity): LockHeldError {
+  return new LockHeldError(
+    `${env} is locked by ${describeHolder(holder)}`,
+    holder.manual
+      ? `Release the hold with: berth unlock ${env}`
+      : holder.host === runs.hostname
+        ? `Wait for that run to finish. If it is stuck, stop pid ${holder.pid}; the lock is then taken over.`
+        : `The lock was taken on host ${holder.host}; remove ${path} only if that run is certainly over.`,
+  )
 }

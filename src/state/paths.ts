@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Colour } from '../names.js'
+import type { StateStore } from '../target/target.js'
 
 
 /**
@@ -65,12 +65,6 @@ export function legacyEdgeDir(stateDir: string): string {
 }
 
 /** Environments that have state, whether or not deploy.yml still names them (their images stay protected). */
-export async function environmentsWithState(stateDir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(stateDir, { withFileTypes: true })
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
+export async function environmentsWithState(store: StateStore): Promise<string[]> {
+  return (await store.files.list(store.dir)).filter((e) => e.isDirectory).map((e) => e.name).sort()
 }

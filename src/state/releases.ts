@@ -1,7 +1,7 @@
-import { readdir, rm } from 'node:fs/promises'
 
 import { z } from 'zod'
 
+import type { StateStore } from '../target/target.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'
 import { configPath, environmentPaths } from './paths.js'
 
@@ -96,12 +96,12 @@ export function releasesPath(stateDir: string, env: string): string {
 }
 
 /** Newest first; none when the environment has no records yet. A damaged file throws StateDamagedError. */
-export async function readReleases(stateDir: string, env: string): Promise<ReleaseRecord[]> {
-  return (await readStateFile(releasesPath(stateDir, env), RELEASE_FILE))?.releases ?? []
+export async function readReleases(store: StateStore, env: string): Promise<ReleaseRecord[]> {
+  return (await readStateFile(store.files, releasesPath(store.dir, env), RELEASE_FILE))?.releases ?? []
 }
 
-export async function writeReleases(stateDir: string, env: string, releases: ReleaseRecord[]): Promise<void> {
-  await writeStateFile(releasesPath(stateDir, env), RELEASE_FILE, { version: 1, releases })
+export async function writeReleases(store: StateStore, env: string, releases: ReleaseRecord[]): Promise<void> {
+  await writeStateFile(store.files, releasesPath(store.dir, env), RELEASE_FILE, { version: 1, releases })
 }
 
 /** Environments that have state, whether or not deploy.yml still names them (their images stay protected). */
@@ -168,14 +168,8 @@ export function imagesToRemove(dropped: readonly ReleaseRecord[], keptEverywhere
   return [...new Set(dropped.flatMap((r) => r.builtImages))].filter((img) => !inUse.has(img))
 }
 
-export async function removeUnreferencedConfigs(stateDir: string, env: string, kept: readonly ReleaseRecord[]): Promise<void> {
+export async function removeUnreferencedConfigs(store: StateStore, env: string, kept: readonly ReleaseRecord[]): Promise<void> {
   const referenced = new Set(kept.map((r) => r.configFile))
-  let files: string[]
-  try {
-    files = await readdir(environmentPaths(stateDir, env).configs)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
-  }
-  await Promise.all(files.filter((f) => f.endsWith('.compose.yaml') && !referenced.has(f)).map((f) => rm(configPath(stateDir, env, f), { force: true })))
+  const files = (await store.files.list(environmentPaths(store.dir, env).configs)).map((e) => e.name)
+  await Promise.all(files.filter((f) => f.endsWith('.compose.yaml') && !referenced.has(f)).map((f) => store.files.remove(configPath(store.dir, env, f))))
 }

@@ -26,7 +26,7 @@ export const recreate: Strategy = {
     return restorePrevious(deps, e, release.tag, result.failure, options.previous)
   },
 
-  serving: async (_config, env) => [env.project],
+  serving: async (_deps, _config, env) => [env.project],
 
   composeProject: async (deps, e) => sourceProject(deps, e.env),
 
@@ -43,7 +43,7 @@ export const recreate: Strategy = {
 /** `up` with a release's recorded config, then the SPEC §6 wait. */
 async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<WaitResult> {
   const model = await recordedModel(e, record)
-  const target = releaseProject(deps, e.config, e.env, record.configFile)
+  const target = await releaseProject(deps, e.env, record.configFile)
   await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
     await deps.run(composeUp(target))
   })

@@ -38,7 +38,7 @@ export interface Strategy {
    */
   apply(deps: Deps, e: Env, release: ReleaseRecord, options: ApplyOptions): Promise<Applied>
   /** The projects whose containers serve now: drift is judged on these. A damaged state file counts as none. */
-  serving(config: Config, env: EnvironmentConfig): Promise<string[]>
+  serving(deps: Deps, config: Config, env: EnvironmentConfig): Promise<string[]>
   /** What `berth compose` addresses; a colour only where the strategy has colours (the caller checks). */
   composeProject(deps: Deps, e: Env, colour: ColourChoice | undefined): Promise<ComposeProject>
   /** What `berth logs` reads, given the project and config the environment runs with (`running`). */
@@ -46,7 +46,7 @@ export interface Strategy {
   /** Stops and removes everything the environment runs (`running`: its project with the config it runs). */
   down(deps: Deps, e: Env, running: ComposeProject, volumes: boolean): Promise<void>
   /** What `berth status` shows of it besides its containers. May throw StateDamagedError. */
-  describe(config: Config, env: EnvironmentConfig): Promise<StrategyStatus>
+  describe(deps: Deps, config: Config, env: EnvironmentConfig): Promise<StrategyStatus>
   /** What `berth doctor` checks on the host for the environments of this strategy. */
   hostChecks(deps: Deps, config: Config, envs: readonly EnvironmentConfig[]): Promise<Check[]>
 }

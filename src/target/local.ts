@@ -5,7 +5,8 @@ import { type Engine, SHELL_ENGINE } from '../docker/engine.js'
 import { run as runCommand, type Runner } from '../docker/runner.js'
 import { probeHttp } from '../health/probe.js'
 import { COMPOSE_LABEL } from '../names.js'
-import type { HostFiles, RunIdentity, Target } from './target.js'
+import { localFiles } from './files.js'
+import type { HostFiles, RunIdentity, StateStore, Target } from './target.js'
 
 /** Whether a process of this machine runs (EPERM: it runs, as another user). */
 export function processAlive(pid: number): boolean {
@@ -18,11 +19,17 @@ export function processAlive(pid: number): boolean {
 }
 
 const localHost: HostFiles = {
+  files: localFiles,
   routes: () => readFile('/proc/net/route', 'utf8').catch(() => ''),
   freeBytes: async (dir) => {
     const fs = await statfs(dir)
     return fs.bavail * fs.bsize
   },
+}
+
+/** State in a directory of this machine: compose reads its files where they are. */
+export function localState(dir: string): StateStore {
+  return { dir, files: localFiles, workDir: dir, localPath: async (path) => path }
 }
 
 export function localRuns(): RunIdentity {
@@ -34,7 +41,7 @@ export function localRuns(): RunIdentity {
  * This machine's engine, as the shell points at it (SPEC §10: an environment without host: or context:),
  * compose projects on it, probes from this machine, state in the app's state directory.
  */
-export function localTarget(options: { run?: Runner; engine?: Engine } = {}): Target {
+export function localTarget(options: { stateDir: string; run?: Runner; engine?: Engine }): Target {
   return {
     kind: 'compose',
     description: 'the local engine',
@@ -43,6 +50,7 @@ export function localTarget(options: { run?: Runner; engine?: Engine } = {}): Ta
     probe: (p) => probeHttp(p),
     labels: { project: COMPOSE_LABEL.project, service: COMPOSE_LABEL.service, managed: { label: COMPOSE_LABEL.oneoff, value: 'False' } },
     host: localHost,
+    state: localState(options.stateDir),
     runs: localRuns(),
   }
 }

@@ -1,5 +1,6 @@
 import type { HttpProbe } from '../config/types.js'
 import type { Engine } from '../docker/engine.js'
+import type { Files } from './files.js'
 import type { Runner } from '../docker/runner.js'
 import type { ProbeResult } from '../health/wait.js'
 
@@ -24,6 +25,8 @@ export interface Target {
   readonly labels: TargetLabels
   /** The engine's host: files there (the edge's live markers and admin socket, its routes, its disk). */
   readonly host: HostFiles
+  /** Where the app's state lives: each environment's records, resolved configs, audit log and lock (SPEC §7). */
+  readonly state: StateStore
   /** Who runs berth here, for locks: and whether a lock's holder still runs. */
   readonly runs: RunIdentity
 }
@@ -39,10 +42,26 @@ export interface TargetLabels {
 
 /** What berth reads and writes on the engine's host, besides the engine itself. */
 export interface HostFiles {
+  /** Files of that host (the edge's live markers and admin directory). */
+  files: Files
   /** The host's IPv4 routes, as /proc/net/route shows them ('' when they cannot be read). */
   routes(): Promise<string>
   /** Free bytes for an unprivileged user under a directory of the host. */
   freeBytes(dir: string): Promise<number>
+}
+
+/** The app's state directory on a target, and the files it is kept in. */
+export interface StateStore {
+  /** The app's state directory there (SPEC §7: .berth beside deploy.yml, or state_dir). */
+  readonly dir: string
+  readonly files: Files
+  /**
+   * A directory of this machine for the files berth generates for compose to read (the release override,
+   * blue-green's project files): the state directory itself when the state is here.
+   */
+  readonly workDir: string
+  /** A path of this machine holding a state file's content, for compose to read: the file itself when the state is here. */
+  localPath(path: string): Promise<string>
 }
 
 /** The run's own identity, recorded in locks, and how a recorded holder is judged. */

@@ -19,6 +19,7 @@ import { silentReporter } from '../../src/progress.js'
 import { clearSecrets, registerSecrets } from '../../src/secrets.js'
 import { asNobody, docker, repoRoot, requireEngine, tcpListenPorts } from './engine.js'
 import { environmentsWithState } from '../../src/state/paths.js'
+import { localState, localTarget } from '../../src/target/local.js'
 
 const APP = 'berthedge'
 const LABEL = 'berthedge.test=1'
@@ -129,7 +130,7 @@ describe('the edge proxy on a real engine', () => {
     // The edge's own directory (live markers, admin socket, compose file), removed with everything else at the end.
     edgeDir = mkdtempSync(join(tmpdir(), 'berth-e2e-edgedir-'))
     process.env.BERTH_EDGE_DIR = edgeDir
-    deps = defaultDeps(silentReporter)
+    deps = defaultDeps(silentReporter, localTarget({ stateDir }))
     // One edge per host: start from none, whatever an earlier suite left.
     edgeDown()
     removeUpstreams()
@@ -179,7 +180,7 @@ describe('the edge proxy on a real engine', () => {
     expect([adminDir.uid, (adminDir.mode & 0o777).toString(8)]).toEqual([0, '700'])
     expect(statSync(edge.admin.address).isSocket()).toBe(true)
     expect(existsSync(paths.composeFile)).toBe(true)
-    expect(await environmentsWithState(stateDir)).toEqual([])
+    expect(await environmentsWithState(localState(stateDir))).toEqual([])
 
     expect(await ensureEdge(deps, edgeConfig, stateDir)).toMatchObject({ liveDir: edge.liveDir, admin: { address: edge.admin.address } })
     expect(edgeContainer()).toBe(id)

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
 
 import { run } from '../../src/docker/runner.js'
 import { localTarget } from '../../src/target/local.js'
@@ -27,7 +28,7 @@ function lines(args: string[]): string[] {
 }
 
 export async function inventory(): Promise<Inventory> {
-  const edge = await edgeStatus({ run, target: localTarget() })
+  const edge = await edgeStatus({ run, target: localTarget({ stateDir: tmpdir() }) })
   return {
     containers: lines(['ps', '--all', '--no-trunc', '--format', '{{.Names}} ({{.Image}}, {{.Label "com.docker.compose.project"}})']),
     networks: lines(['network', 'ls', '--format', '{{.Name}}']),

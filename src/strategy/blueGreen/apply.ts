@@ -15,7 +15,7 @@ import type { ComposeModel } from '../../release/model.js'
 import { type Deps, projectContainers } from '../../run/context.js'
 import { type ColourState, readColours, writeColours } from '../../state/colours.js'
 import { readOrDamaged } from '../../state/damage.js'
-import { writeFileAtomic } from '../../state/files.js'
+import { localFiles } from '../../target/files.js'
 import { environmentsWithState } from '../../state/paths.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import type { Applied } from '../strategy.js'
@@ -33,7 +33,7 @@ import { parsePublished } from '../../inspect/hostPorts.js'
  * colour does not take over.
  */
 export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<Applied> {
-  const state = await readColours(e.config.stateDir, e.env.name)
+  const state = await readColours(e.target.state, e.env.name)
   const live = state.live
   const colour: Colour = live ? otherColour(live) : 'blue'
   const model = await recordedModel(e, record)
@@ -50,7 +50,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
 
   state.live = colour
   state[colour] = { tag: record.tag, configFile: record.configFile }
-  await writeColours(e.config.stateDir, e.env.name, state)
+  await writeColours(e.target.state, e.env.name, state)
   if (live) await stopOldColour(deps, e, state, live)
   const stateful = await statefulFacts(deps, e)
   return { configHashes: { ...stateful.hashes, ...hashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
@@ -65,7 +65,7 @@ async function settleUpstreams(deps: Deps, e: Env, state: ColourState, colour: C
   const { config, env } = e
   const other = otherColour(colour)
   const allocated = env.routes.every((r) => state.upstreams.blue[upstreamKey(r)] !== undefined && state.upstreams.green[upstreamKey(r)] !== undefined)
-  const taken = allocated ? new Set<number>() : await takenPorts(deps, config.stateDir, env)
+  const taken = allocated ? new Set<number>() : await takenPorts(deps, env)
   const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], new Set([...taken, ...Object.values(state.upstreams[other])]))
   state.upstreams[colour] = upstreams
   state.upstreams[other] = allocateUpstreams(config.app, env, other, state.upstreams[other], new Set([...taken, ...Object.values(upstreams)]))
@@ -77,7 +77,7 @@ async function applyStateful(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'ta
   const current = await readFile(statefulFile(e), 'utf8').catch(() => undefined)
   const stateful = await keepUnchangedStateful(deps, yaml, current)
   if (stateful.kept.length) deps.reporter.info(`${env.name}: ${stateful.kept.join(', ')} unchanged: left running as they are`)
-  await writeFileAtomic(statefulFile(e), `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
+  await localFiles.writeAtomic(statefulFile(e), `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
   await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(statefulProject(e))))
   const ready = await waitFor(deps, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
   if (ready.ok) return
@@ -108,7 +108,7 @@ async function bringUpColour(deps: Deps, e: Env, up: ColourUp): Promise<Record<s
   await reportFailure(deps, e, record, ready.failure, target)
   await removeColour(deps, target)
   state[colour] = undefined
-  await writeColours(e.config.stateDir, env.name, state)
+  await writeColours(e.target.state, env.name, state)
   const why = `${ready.failure.check}: ${ready.failure.lastError}`
   if (!state.live) throw new NeedsPersonError(`${env.name} ${record.tag} is not healthy (${why}) and nothing was live before it`, `Fix it and deploy again: berth logs ${env.name}`)
   throw new RolledBackError(
@@ -134,7 +134,7 @@ async function switchToColour(deps: Deps, e: Env, state: ColourState, colour: Co
   await switchRoutes(deps, edge, config.app, env.name, live, routes)
   await removeColour(deps, colourTarget)
   state[colour] = undefined
-  await writeColours(config.stateDir, env.name, state)
+  await writeColours(deps.target.state, env.name, state)
   throw new RolledBackError(`${env.name} ${tag} did not answer through the edge (${throughEdge}); routes switched back to ${live}`, `Check the routes in deploy.yml: berth status ${env.name}`)
 }
 
@@ -209,11 +209,11 @@ async function removeColour(deps: Deps, target: ComposeProject): Promise<void> {
  * this environment's own colours are left out, as their ports are theirs to keep. Another environment's
  * damaged colour state is skipped with a warning (its running colours' ports are still seen as in use).
  */
-async function takenPorts(deps: Deps, stateDir: string, env: EnvironmentConfig): Promise<Set<number>> {
+async function takenPorts(deps: Deps, env: EnvironmentConfig): Promise<Set<number>> {
   const taken = new Set<number>()
-  for (const name of await environmentsWithState(stateDir)) {
+  for (const name of await environmentsWithState(deps.target.state)) {
     if (name === env.name) continue
-    const read = await readOrDamaged(readColours(stateDir, name))
+    const read = await readOrDamaged(readColours(deps.target.state, name))
     if (!read.ok) {
       deps.reporter.warn(`the upstream ports of ${name} are unknown (${read.damaged.file} is damaged); ${env.name}'s new ones avoid the ports in use now`)
       continue

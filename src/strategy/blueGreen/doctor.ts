@@ -21,7 +21,7 @@ export async function edgeCheck(deps: Deps, config: Config, envs: readonly Envir
   details.push(...edge.problems)
   for (const env of envs) {
     // Damaged colour state is the state check's finding.
-    const state = (await readOrDamaged(readColours(config.stateDir, env.name))).value
+    const state = (await readOrDamaged(readColours(deps.target.state, env.name))).value
     if (!state?.live) continue
     const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
     // A marker berth cannot read is shown, not thrown: doctor reports on everything else too.

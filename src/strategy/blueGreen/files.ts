@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises'
-
 import type { ComposeProject } from '../../docker/compose.js'
-import type { Env } from '../../health/gate.js'
+import { type Env, recordedConfig as readStateText } from '../../health/gate.js'
 import { type Colour, colourProject } from '../../names.js'
 import { fileProject } from '../../run/context.js'
-import { writeFileAtomic } from '../../state/files.js'
-import { colourFile as colourFilePath, configPath, environmentPaths } from '../../state/paths.js'
+import { localFiles } from '../../target/files.js'
+import { colourFile as colourFilePath, environmentPaths } from '../../state/paths.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import { type SplitConfig, splitConfig } from './colours.js'
 
@@ -15,7 +13,7 @@ import { type SplitConfig, splitConfig } from './colours.js'
  */
 
 export function statefulFile(e: Env): string {
-  return environmentPaths(e.config.stateDir, e.env.name).statefulFile
+  return environmentPaths(e.target.state.workDir, e.env.name).statefulFile
 }
 
 /** The stateful project, <app>-<env>, with its generated file. */
@@ -24,7 +22,7 @@ export function statefulProject(e: Env): ComposeProject {
 }
 
 export function colourFile(e: Env, colour: Colour): string {
-  return colourFilePath(e.config.stateDir, e.env.name, colour)
+  return colourFilePath(e.target.state.workDir, e.env.name, colour)
 }
 
 /** A colour's project with the file it was last applied with. */
@@ -34,11 +32,11 @@ export function colourFileProject(e: Env, colour: Colour): ComposeProject {
 
 /** Writes a colour's file for a release and returns its project. */
 export async function writeColourFile(e: Env, colour: Colour, tag: string, content: string): Promise<ComposeProject> {
-  await writeFileAtomic(colourFile(e, colour), `# berth ${e.env.name} release ${tag}, ${colour}\n${content}`)
+  await localFiles.writeAtomic(colourFile(e, colour), `# berth ${e.env.name} release ${tag}, ${colour}\n${content}`)
   return colourFileProject(e, colour)
 }
 
 /** A release's resolved config split into the stateful project's and one colour's. */
 export async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, colour: Colour, upstreams: Record<string, number>): Promise<SplitConfig> {
-  return splitConfig(await readFile(configPath(e.config.stateDir, e.env.name, record.configFile), 'utf8'), e.env, colour, upstreams)
+  return splitConfig(await readStateText(e, record), e.env, colour, upstreams)
 }

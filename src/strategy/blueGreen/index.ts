@@ -21,6 +21,6 @@ export const blueGreen: Strategy = {
   composeProject: (_deps, e, colour) => composeProject(e, colour),
   logProjects: (_deps, e, _running, service) => logProjects(e, service),
   down: downBlueGreen,
-  describe: async (config, env) => ({ colours: await colourStatus(config, env) }),
+  describe: async (deps, config, env) => ({ colours: await colourStatus(deps, config, env) }),
   hostChecks: async (deps, config, envs) => [await edgeCheck(deps, config, envs)],
 }

@@ -20,7 +20,7 @@ import { colourFile, colourFileProject, splitRelease, statefulFile, statefulProj
 /** `down`: both colours first (they use the stateful project's networks), the routes, then the stateful project. */
 export async function downBlueGreen(deps: Deps, e: Env, running: ComposeProject, volumes: boolean): Promise<void> {
   const { config, env } = e
-  const state = await readColours(config.stateDir, env.name)
+  const state = await readColours(deps.target.state, env.name)
   for (const colour of COLOURS) {
     const slot = state[colour]
     if (!slot) continue
@@ -28,12 +28,12 @@ export async function downBlueGreen(deps: Deps, e: Env, running: ComposeProject,
     await deps.run(composeDown(await writeColourFile(e, colour, slot.tag, split.colour), { volumes }))
   }
   if (state.live) await removeRoutes(deps, config.edge, config.stateDir, config.app, env.name)
-  await writeColours(config.stateDir, env.name, { upstreams: state.upstreams })
+  await writeColours(deps.target.state, env.name, { upstreams: state.upstreams })
   await deps.run(composeDown(running, { volumes }))
 }
 
-export async function colourStatus(config: Config, env: EnvironmentConfig): Promise<ColourStatus> {
-  const state = await readColours(config.stateDir, env.name)
+export async function colourStatus(deps: Deps, _config: Config, env: EnvironmentConfig): Promise<ColourStatus> {
+  const state = await readColours(deps.target.state, env.name)
   const idleColour = state.live ? otherColour(state.live) : undefined
   const idleSlot = idleColour ? state[idleColour] : undefined
   return {
@@ -47,8 +47,8 @@ export async function colourStatus(config: Config, env: EnvironmentConfig): Prom
 }
 
 /** The stateful project and the live colour; the idle colour is stopped on purpose. Damaged colour state: the stateful project alone. */
-export async function servingProjects(config: Config, env: EnvironmentConfig): Promise<string[]> {
-  const live = (await readOrDamaged(readColours(config.stateDir, env.name))).value?.live
+export async function servingProjects(deps: Deps, _config: Config, env: EnvironmentConfig): Promise<string[]> {
+  const live = (await readOrDamaged(readColours(deps.target.state, env.name))).value?.live
   return [env.project, ...(live ? [colourProject(env, live)] : [])]
 }
 
@@ -57,7 +57,7 @@ export async function servingProjects(config: Config, env: EnvironmentConfig): P
  * applied with, those of them that run `service` when one is asked for.
  */
 export async function logProjects(e: Env, service: string | undefined): Promise<ComposeProject[]> {
-  const state = await readColours(e.config.stateDir, e.env.name)
+  const state = await readColours(e.target.state, e.env.name)
   const parts = [{ project: statefulProject(e), file: statefulFile(e) }, ...(state.live ? [{ project: colourFileProject(e, state.live), file: colourFile(e, state.live) }] : [])]
   const out: ComposeProject[] = []
   for (const part of parts) {
@@ -76,7 +76,7 @@ export async function logProjects(e: Env, service: string | undefined): Promise<
  * to the operator's files when nothing was applied yet.
  */
 export async function composeProject(e: Env, choice: ColourChoice | undefined): Promise<ComposeProject> {
-  const state = await readColours(e.config.stateDir, e.env.name)
+  const state = await readColours(e.target.state, e.env.name)
   if (choice === undefined) {
     return (await access(statefulFile(e)).then(() => true, () => false)) ? statefulProject(e) : sourceProject(e, e.env)
   }

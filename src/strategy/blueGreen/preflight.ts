@@ -44,7 +44,7 @@ export function refuseBlueGreenModel(model: ComposeModel, env: EnvironmentConfig
  * refused (exit 2) rather than failing, or overwriting that state, at the switch.
  */
 export async function beforeChange(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
-  await readColours(config.stateDir, env.name)
+  await readColours(deps.target.state, env.name)
   refuseNotRoot(process.getuid?.())
   await refuseDamagedEdge(deps, config.app, env.name)
 }
@@ -61,7 +61,7 @@ export async function plan(e: Env, model: ComposeModel): Promise<Plan> {
  * project and of the colour it would bring up (each colour has its own when nothing is stateful).
  */
 async function plannedNetworks(e: Env, model: ComposeModel): Promise<string[]> {
-  const { live } = await readColours(e.config.stateDir, e.env.name)
+  const { live } = await readColours(e.target.state, e.env.name)
   const colour: Colour = live ? otherColour(live) : 'blue'
   const split = splitConfig(stringify(model), e.env, colour, {})
   return [

@@ -22,7 +22,6 @@ import {
 } from '../../../src/doctor/doctor.js'
 import type { LockInfo } from '../../../src/state/lock.js'
 import { type ReleaseRecord, releasesPath, writeReleases } from '../../../src/state/releases.js'
-import { writeFileAtomic } from '../../../src/state/files.js'
 import { inspectRestartPolicies } from '../../../src/docker/docker.js'
 import { parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
 import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
@@ -33,6 +32,8 @@ import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 import { type Check } from '../../../src/doctor/check.js'
+import { localState } from '../../../src/target/local.js'
+import { localFiles } from '../../../src/target/files.js'
 
 const TAG = '20261122-093000'
 
@@ -282,14 +283,14 @@ describe('doctor', () => {
       await chmod(join(dir, 'environments', `${name}.env`), 0o600)
     }
     const record: ReleaseRecord = { tag: TAG, deployedAt: '2026-11-22T09:30:00.000Z', by: 'a@b', status: 'active', images: { web: `shop-web:${TAG}` }, builtImages: [`shop-web:${TAG}`], envHash: 'x', configFile: `${TAG}.compose.yaml`, configHashes: { web: 'a'.repeat(64) } }
-    await writeReleases(config.stateDir, 'staging', [record])
-    await writeFileAtomic(join(config.stateDir, 'staging', 'releases', `${TAG}.compose.yaml`), 'services:\n  web:\n    image: shop-web:20261122-093000\n    restart: unless-stopped\n    ports:\n      - target: 8080\n        published: "8080"\n')
+    await writeReleases(localState(config.stateDir), 'staging', [record])
+    await localFiles.writeAtomic(join(config.stateDir, 'staging', 'releases', `${TAG}.compose.yaml`), 'services:\n  web:\n    image: shop-web:20261122-093000\n    restart: unless-stopped\n    ports:\n      - target: 8080\n        published: "8080"\n')
   })
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const deps = (run: Deps['run']): Deps => ({ target: localTarget(), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() })
+  const deps = (run: Deps['run']): Deps => ({ target: localTarget({ stateDir: config.stateDir }), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() })
 
   it('reports every check from one ps and one inspect, whatever the number of environments; exit 1 on a failed check', async () => {
     await chmod(join(dir, 'environments', 'staging.env'), 0o644)

@@ -3,6 +3,7 @@ import { parse } from 'yaml'
 
 import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget, refuseNotRoot } from '../../../src/edge/edge.js'
 import { localTarget } from '../../../src/target/local.js'
+import { NO_STATE } from '../support/deps.js'
 
 describe('edgeComposeFile', () => {
   it('is deterministic and runs Caddy on the host network, resuming its autosaved config', () => {
@@ -41,7 +42,7 @@ describe('edgeComposeFile', () => {
       envFile: '/var/lib/berth-edge/edge.env',
     })
     expect(edgePaths({ BERTH_EDGE_DIR: '/srv/edge/' }).live).toBe('/srv/edge/live')
-    expect(edgeTarget({ target: localTarget() }, edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))).toEqual({
+    expect(edgeTarget({ target: localTarget({ stateDir: NO_STATE }) }, edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))).toEqual({
       engine: {},
       project: 'berth-edge',
       files: ['/srv/edge/compose.yaml'],

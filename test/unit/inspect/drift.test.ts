@@ -6,7 +6,6 @@ import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
 import type { Deps } from '../../../src/run/context.js'
 import { classifyDrift, expectedHashes, findUnmanaged, guessEnvironment } from '../../../src/inspect/drift.js'
 import { type ReleaseRecord, writeReleases } from '../../../src/state/releases.js'
-import { writeFileAtomic } from '../../../src/state/files.js'
 import { status } from '../../../src/inspect/status.js'
 import { inspectRestartPolicies, psAll } from '../../../src/docker/docker.js'
 import { type Container, parsePs } from '../../../src/docker/parse.js'
@@ -15,6 +14,8 @@ import { silentReporter } from '../../../src/progress.js'
 import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
+import { localState } from '../../../src/target/local.js'
+import { localFiles } from '../../../src/target/files.js'
 
 const TAG = '20261122-093000'
 const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
@@ -212,7 +213,7 @@ function fakeRun(answers: [prefix: string, result: Partial<RunResult>][]) {
 }
 
 function deps(run: Deps['run']): Deps {
-  return { target: localTarget(), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
+  return { target: localTarget({ stateDir: config.stateDir }), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
 }
 
 let dir: string
@@ -239,8 +240,8 @@ describe('expectedHashes', () => {
 
 describe('status', () => {
   it('runs one docker ps for the whole host, and no call per environment', async () => {
-    await writeReleases(config.stateDir, 'staging', [{ ...record(), configHashes: HASH }])
-    await writeFileAtomic(join(config.stateDir, 'staging', 'releases', `${TAG}.compose.yaml`), 'services: {}\n')
+    await writeReleases(localState(config.stateDir), 'staging', [{ ...record(), configHashes: HASH }])
+    await localFiles.writeAtomic(join(config.stateDir, 'staging', 'releases', `${TAG}.compose.yaml`), 'services: {}\n')
     const byHand = { ...berthLabels('staging', 'web'), 'com.docker.compose.config-hash': 'f'.repeat(64) }
     const { run, calls } = fakeRun([
       ['docker version', { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }) }],

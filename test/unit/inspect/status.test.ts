@@ -13,6 +13,7 @@ import { formatReleases, formatStatus } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
 import { coloursPath, writeColours } from '../../../src/state/colours.js'
+import { localState } from '../../../src/target/local.js'
 
 const TAG = '20261122-093000'
 const record: ReleaseRecord = { tag: TAG, deployedAt: '2026-11-22T09:30:00.000Z', activeSince: '2026-11-22T09:31:00.000Z', by: 'a@b', status: 'active', images: { web: `shop-web:${TAG}` }, builtImages: [`shop-web:${TAG}`], envHash: 'x', configFile: `${TAG}.x.compose.yaml`, configHashes: { web: 'a'.repeat(64) } }
@@ -23,7 +24,9 @@ function web(env: string) {
 }
 
 const deps: Deps = {
-  target: localTarget(),
+  get target() {
+    return localTarget({ stateDir: config.stateDir })
+  },
   run: async (argv): Promise<RunResult> => {
     const line = argv.join(' ')
     if (line.startsWith('docker version')) return { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }), stderr: '', exitCode: 0 }
@@ -43,9 +46,9 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-status-'))
   const production = { ...environmentConfig('production', dir), strategy: 'blue-green' as const, routes: [{ listen: 8080, service: 'web', port: 8080 }] }
   config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', environmentConfig('staging', dir)], ['production', production]]) }
-  await writeReleases(config.stateDir, 'staging', [record])
-  await writeReleases(config.stateDir, 'production', [record])
-  await writeColours(config.stateDir, 'production', { live: 'blue', blue: { tag: TAG, configFile: record.configFile }, upstreams: { blue: { 'web:8080': 31000 }, green: { 'web:8080': 32000 } } })
+  await writeReleases(localState(config.stateDir), 'staging', [record])
+  await writeReleases(localState(config.stateDir), 'production', [record])
+  await writeColours(localState(config.stateDir), 'production', { live: 'blue', blue: { tag: TAG, configFile: record.configFile }, upstreams: { blue: { 'web:8080': 31000 }, green: { 'web:8080': 32000 } } })
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
@@ -84,13 +87,13 @@ describe('status with damaged state', () => {
 
 describe('releaseHistory', () => {
   it('lists the records, newest first', async () => {
-    expect(await releaseHistory(config, 'staging')).toEqual({ environment: 'staging', releases: [record] })
+    expect(await releaseHistory(config, 'staging', deps)).toEqual({ environment: 'staging', releases: [record] })
   })
 
   it('with damaged records: the problem, the fix, and the history the last good copy holds', async () => {
     const path = releasesPath(config.stateDir, 'staging')
     await writeFile(path, '[{"tag": 5}]')
-    const history = await releaseHistory(config, 'staging')
+    const history = await releaseHistory(config, 'staging', deps)
     expect(history).toEqual({
       environment: 'staging',
       releases: [],
@@ -107,7 +110,7 @@ describe('releaseHistory', () => {
     const path = releasesPath(config.stateDir, 'staging')
     await rm(`${path}.last-good`)
     await writeFile(path, '')
-    const history = await releaseHistory(config, 'staging')
+    const history = await releaseHistory(config, 'staging', deps)
     expect(history.lastGood).toBeUndefined()
     expect(history.damaged?.fix).toContain(`mv ${path} ${path}.damaged-`)
   })

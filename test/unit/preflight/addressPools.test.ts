@@ -4,6 +4,7 @@ import { DOCKER_DEFAULT_POOLS, parseCidr, parsePools, parseRoutes, poolNetworks,
 import type { RunResult } from '../../../src/docker/runner.js'
 import { PreflightError } from '../../../src/errors.js'
 import { localTarget } from '../../../src/target/local.js'
+import { NO_STATE } from '../support/deps.js'
 
 describe('address pools', () => {
   it("Docker's built-in pools hold 31 networks", () => {
@@ -78,17 +79,17 @@ describe('refuseNetworkCeiling', () => {
 
   it('asks nothing more when every network exists already', async () => {
     const { run, calls } = fake({ 'docker network ls': 'bridge\nshop-staging_default\n' })
-    await refuseNetworkCeiling({ run, target: localTarget() }, 'staging', ['shop-staging_default'])
+    await refuseNetworkCeiling({ run, target: localTarget({ stateDir: NO_STATE }) }, 'staging', ['shop-staging_default'])
     expect(calls).toEqual(['docker network ls --format {{.Name}}'])
   })
 
   it('lets a deploy through while the pools have room, and refuses the one that needs more, saying how many are used', async () => {
     const subnets = (n: number) => Array.from({ length: n }, (_, i) => `{"name":"n${i}","ipam":[{"Subnet":"10.200.0.${i * 64}/26"}]}`).join('\n')
     const room = fake({ 'docker network ls': 'n0\nn1\nn2\n', 'docker info': pools, 'docker network inspect': subnets(3) })
-    await refuseNetworkCeiling({ ...room, target: localTarget() }, 'staging', ['shop-staging_default'])
+    await refuseNetworkCeiling({ ...room, target: localTarget({ stateDir: NO_STATE }) }, 'staging', ['shop-staging_default'])
 
     const full = fake({ 'docker network ls': 'n0\nn1\nn2\nn3\n', 'docker info': pools, 'docker network inspect': subnets(4) })
-    const error = await refuseNetworkCeiling({ ...full, target: localTarget() }, 'staging', ['shop-staging_default']).catch((e: unknown) => e)
+    const error = await refuseNetworkCeiling({ ...full, target: localTarget({ stateDir: NO_STATE }) }, 'staging', ['shop-staging_default']).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(PreflightError)
     expect((error as PreflightError).code).toBe('NETWORK_POOLS_FULL')
     expect((error as PreflightError).message).toMatch(/staging needs 1 new network \(shop-staging_default\), but the engine's address pools are full: they hold 4 networks and 4 are in use/)

@@ -7,6 +7,7 @@ import type { RunResult } from '../../../src/docker/runner.js'
 import { PreflightError } from '../../../src/errors.js'
 import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
+import { NO_STATE } from '../support/deps.js'
 
 const model: ComposeModel = {
   services: {
@@ -53,7 +54,7 @@ describe('names on shared networks', () => {
   it('refuses the deploy that would make a second answer, naming the network, the service, the other environment and the ways out', async () => {
     const other = container('shop-production-web-1', 'shop-production', 'web', ['platform'], 'production')
     const { run, calls } = fake([other, container('shop-staging-web-1', 'shop-staging', 'web', ['platform'], 'staging')], [{ id: other.id, networks: { platform: { Aliases: ['web'] } } }])
-    const error = await refuseSharedNames({ run, target: localTarget() }, model, environmentConfig('staging', '/srv/shop')).catch((e: unknown) => e)
+    const error = await refuseSharedNames({ run, target: localTarget({ stateDir: NO_STATE }) }, model, environmentConfig('staging', '/srv/shop')).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(PreflightError)
     expect((error as PreflightError).code).toBe('SHARED_NETWORK_NAME')
     expect((error as PreflightError).message).toMatch(/^staging: web would answer as "web" on the shared network platform, where compose project shop-production \(berth environment production\)/)
@@ -66,8 +67,8 @@ describe('names on shared networks', () => {
 
   it('lets it through when the environment lists the network under shared_networks, asking the engine nothing', async () => {
     const { run, calls } = fake([], [])
-    await refuseSharedNames({ run, target: localTarget() }, model, { ...environmentConfig('staging', '/srv/shop'), sharedNetworks: ['platform'] })
-    await refuseSharedNames({ run, target: localTarget() }, { services: { web: {} } }, environmentConfig('staging', '/srv/shop'))
+    await refuseSharedNames({ run, target: localTarget({ stateDir: NO_STATE }) }, model, { ...environmentConfig('staging', '/srv/shop'), sharedNetworks: ['platform'] })
+    await refuseSharedNames({ run, target: localTarget({ stateDir: NO_STATE }) }, { services: { web: {} } }, environmentConfig('staging', '/srv/shop'))
     expect(calls).toEqual([])
   })
 

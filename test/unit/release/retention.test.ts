@@ -11,6 +11,7 @@ import type { RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
 import { environmentConfig } from '../fixtures.js'
 import { localTarget } from '../../../src/target/local.js'
+import { localState } from '../../../src/target/local.js'
 
 /** Release `tag` of shop's web, deployed at minute `minute`. */
 function record(tag: string, minute: number, status: ReleaseRecord['status']): ReleaseRecord {
@@ -33,7 +34,7 @@ const staging = () => ({ ...environmentConfig('staging', dir), keep: 1 })
 function fakeDeps() {
   const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
   const warn = vi.fn<(message: string) => void>()
-  const deps: Deps = { target: localTarget(), run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
+  const deps: Deps = { target: localTarget({ stateDir: config.stateDir }), run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
   return { deps, run, warn }
 }
 
@@ -41,8 +42,8 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-retention-'))
   config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', staging()]]) }
   // Staging moved on from A and B; production was promoted to A and runs it.
-  await writeReleases(config.stateDir, 'staging', [record('C', 20, 'active'), record('B', 10, 'previous'), record('A', 0, 'superseded')])
-  await writeReleases(config.stateDir, 'production', [record('A', 5, 'active')])
+  await writeReleases(localState(config.stateDir), 'staging', [record('C', 20, 'active'), record('B', 10, 'previous'), record('A', 0, 'superseded')])
+  await writeReleases(localState(config.stateDir), 'production', [record('A', 5, 'active')])
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
@@ -51,8 +52,8 @@ afterEach(async () => {
 describe('pruneReleases', () => {
   it("drops what is beyond keep, and keeps an image another environment's release uses", async () => {
     const { deps, run } = fakeDeps()
-    expect(await pruneReleases(deps, config, staging())).toEqual([])
-    expect((await readReleases(config.stateDir, 'staging')).map((r) => r.tag)).toEqual(['C', 'B'])
+    expect(await pruneReleases(deps, staging())).toEqual([])
+    expect((await readReleases(localState(config.stateDir), 'staging')).map((r) => r.tag)).toEqual(['C', 'B'])
     expect(run).not.toHaveBeenCalled() // shop-web:A is production's
   })
 
@@ -67,7 +68,7 @@ describe('pruneReleases', () => {
     const { deps, run, warn } = fakeDeps()
     const before = await readFile(releasesPath(config.stateDir, 'staging'), 'utf8')
 
-    expect(await pruneReleases(deps, config, staging())).toEqual([])
+    expect(await pruneReleases(deps, staging())).toEqual([])
     expect(run).not.toHaveBeenCalled()
     expect(await readFile(releasesPath(config.stateDir, 'staging'), 'utf8')).toBe(before)
     expect(await readFile(path, 'utf8')).toBe(damaged)
@@ -75,17 +76,17 @@ describe('pruneReleases', () => {
 
     // Once repaired, the next deploy's retention does what was skipped.
     await writeFile(path, await readFile(`${path}.last-good`, 'utf8'))
-    await writeReleases(config.stateDir, 'production', [record('D', 30, 'active')])
-    expect(await pruneReleases(fakeDeps().deps, config, staging())).toEqual(['shop-web:A'])
+    await writeReleases(localState(config.stateDir), 'production', [record('D', 30, 'active')])
+    expect(await pruneReleases(fakeDeps().deps, staging())).toEqual(['shop-web:A'])
   })
 })
 
 describe('allReleaseTags', () => {
   it("lists every environment's tags, and skips damaged records with a warning", async () => {
-    expect((await allReleaseTags(fakeDeps().deps, config.stateDir)).sort()).toEqual(['A', 'A', 'B', 'C'])
+    expect((await allReleaseTags(fakeDeps().deps)).sort()).toEqual(['A', 'A', 'B', 'C'])
     await writeFile(releasesPath(config.stateDir, 'production'), '[{"tag": 5}]')
     const { deps, warn } = fakeDeps()
-    expect((await allReleaseTags(deps, config.stateDir)).sort()).toEqual(['A', 'B', 'C'])
+    expect((await allReleaseTags(deps)).sort()).toEqual(['A', 'B', 'C'])
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^the release tags of production are unknown \(.*production\/releases\.json is damaged\)/))
   })
 })

@@ -8,6 +8,7 @@ import { readReleases } from '../../../src/state/releases.js'
 import { configPath } from '../../../src/state/paths.js'
 import { app, deployedStaging, fakeDeps, useApp } from '../support/operated.js'
 import { down } from '../../../src/run/down.js'
+import { localState } from '../../../src/target/local.js'
 
 useApp()
 
@@ -22,7 +23,7 @@ describe('down', () => {
     const downCall = calls.find((c) => c.argv.includes('down'))
     expect(downCall?.argv.slice(-2)).toEqual(['down', '--remove-orphans'])
     expect(downCall?.argv).toContain(configPath(app.config.stateDir, 'staging', `${tag}.compose.yaml`))
-    expect((await readReleases(app.config.stateDir, 'staging')).map((r) => r.status)).toEqual(['previous'])
+    expect((await readReleases(localState(app.config.stateDir), 'staging')).map((r) => r.status)).toEqual(['previous'])
     const audit = (await readFile(join(app.config.stateDir, 'staging', 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(audit).toEqual([{ action: 'down', by: expect.stringContaining('@') as unknown, at: '2026-11-22T10:00:00.000Z', result: 'ok', durationMs: 0, tag }])
     await expect(stat(join(app.config.stateDir, 'staging', 'lock'))).rejects.toThrow()

@@ -10,6 +10,7 @@ import { StateDamagedError } from '../../../src/errors.js'
 import { testDeps } from '../support/deps.js'
 import { environmentConfig } from '../fixtures.js'
 import { coloursPath, writeColours } from '../../../src/state/colours.js'
+import { localState } from '../../../src/target/local.js'
 
 let dir: string
 let config: Config
@@ -20,16 +21,15 @@ beforeEach(async () => {
   recreate = environmentConfig('staging', dir)
   blueGreen = { ...environmentConfig('production', dir), strategy: 'blue-green', routes: [{ listen: 8080, service: 'web', port: 8080 }] }
   config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', recreate], ['production', blueGreen]]) }
-  for (const env of ['staging', 'production']) await writeReleases(config.stateDir, env, [])
-  await writeColours(config.stateDir, 'production', { upstreams: { blue: {}, green: {} } })
+  for (const env of ['staging', 'production']) await writeReleases(localState(config.stateDir), env, [])
+  await writeColours(localState(config.stateDir), 'production', { upstreams: { blue: {}, green: {} } })
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
 // No edge runs on the fake engine: blue-green's check of the edge finds nothing to refuse.
-const deps = testDeps({ run: async () => ({ stdout: '', stderr: '', exitCode: 0 }) })
-const refuseDamagedState = (config: Config, env: EnvironmentConfig) => refuse(deps, config, env)
+const refuseDamagedState = (config: Config, env: EnvironmentConfig) => refuse(testDeps({ stateDir: config.stateDir, run: async () => ({ stdout: '', stderr: '', exitCode: 0 }) }), config, env)
 
 describe('refuseDamagedState', () => {
   it('passes state that reads, and an environment with none yet', async () => {

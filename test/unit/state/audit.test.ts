@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { appendAudit, auditDamage, type AuditEntry, auditPath } from '../../../src/state/audit.js'
+import { localState } from '../../../src/target/local.js'
 
 const entry = (over: Partial<AuditEntry> = {}): AuditEntry => ({ action: 'deploy', by: 'alice@host', at: '2026-11-22T09:30:00.000Z', tag: '20261122-093000', result: 'ok', durationMs: 1200, ...over })
 
@@ -21,18 +22,18 @@ const lines = async () => (await readFile(path, 'utf8')).split('\n')
 
 describe('appendAudit', () => {
   it('appends one private JSON line per action', async () => {
-    await appendAudit(stateDir, 'staging', entry())
-    await appendAudit(stateDir, 'staging', entry({ action: 'rollback', result: 'ROLLED_BACK' }))
+    await appendAudit(localState(stateDir), 'staging', entry())
+    await appendAudit(localState(stateDir), 'staging', entry({ action: 'rollback', result: 'ROLLED_BACK' }))
     expect((await lines()).map((l) => (l ? JSON.parse(l).action : l))).toEqual(['deploy', 'rollback', ''])
     expect((await stat(path)).mode & 0o777).toBe(0o600)
-    expect(await auditDamage(stateDir, 'staging')).toBeUndefined()
+    expect(await auditDamage(localState(stateDir), 'staging')).toBeUndefined()
   })
 
   it('after a last line cut short (a full disk), starts the new entry on a line of its own and leaves the cut line as it was', async () => {
-    await appendAudit(stateDir, 'staging', entry())
+    await appendAudit(localState(stateDir), 'staging', entry())
     const cut = JSON.stringify(entry({ tag: '20261122-100000' })).slice(0, 40)
     await writeFile(path, `${await readFile(path, 'utf8')}${cut}`)
-    await appendAudit(stateDir, 'staging', entry({ action: 'down' }))
+    await appendAudit(localState(stateDir), 'staging', entry({ action: 'down' }))
     const [first, second, third, end] = await lines()
     expect(JSON.parse(first as string).action).toBe('deploy')
     expect(second).toBe(cut)
@@ -41,26 +42,26 @@ describe('appendAudit', () => {
   })
 
   it('appends to an empty log as to a new one', async () => {
-    await appendAudit(stateDir, 'staging', entry())
+    await appendAudit(localState(stateDir), 'staging', entry())
     await writeFile(path, '')
-    await appendAudit(stateDir, 'staging', entry())
+    await appendAudit(localState(stateDir), 'staging', entry())
     expect(await lines()).toHaveLength(2)
   })
 })
 
 describe('auditDamage', () => {
   it('finds nothing in no log or an empty one', async () => {
-    expect(await auditDamage(stateDir, 'staging')).toBeUndefined()
-    await appendAudit(stateDir, 'staging', entry())
+    expect(await auditDamage(localState(stateDir), 'staging')).toBeUndefined()
+    await appendAudit(localState(stateDir), 'staging', entry())
     await writeFile(path, '')
-    expect(await auditDamage(stateDir, 'staging')).toBeUndefined()
+    expect(await auditDamage(localState(stateDir), 'staging')).toBeUndefined()
   })
 
   it('names each line that is cut short or of the wrong shape, by number, without quoting it', async () => {
-    await appendAudit(stateDir, 'staging', entry())
+    await appendAudit(localState(stateDir), 'staging', entry())
     const text = await readFile(path, 'utf8')
     await writeFile(path, `${text}{"action": "deploy", "by": "bob@host", "message": "SECRET_TOKEN=hunter2"\n${text}{"action": "explode", "by": 5, "at": "x", "result": "ok"}\n${text.slice(0, 30)}`)
-    const damage = await auditDamage(stateDir, 'staging')
+    const damage = await auditDamage(localState(stateDir), 'staging')
     expect(damage).toEqual({
       file: path,
       lines: [

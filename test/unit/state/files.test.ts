@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { parseState, readStateFile, shellWord, type StateFile, writeStateFile } from '../../../src/state/files.js'
 import { ExitCode, StateDamagedError } from '../../../src/errors.js'
 import { lastGoodPath } from '../../../src/state/paths.js'
+import { localFiles } from '../../../src/target/files.js'
 
 interface Doc {
   version: 1
@@ -66,31 +67,31 @@ describe('state files on disk', () => {
   })
 
   it('reads nothing when there is no file', async () => {
-    expect(await readStateFile(path, KIND)).toBeUndefined()
+    expect(await readStateFile(localFiles, path, KIND)).toBeUndefined()
   })
 
   it('writes privately, keeps what it wrote as the last good copy, and reads it back', async () => {
-    await writeStateFile(path, KIND, good)
+    await writeStateFile(localFiles, path, KIND, good)
     const next: Doc = { version: 1, items: [...good.items, { name: 'api', port: 9090 }] }
-    await writeStateFile(path, KIND, next)
-    expect(await readStateFile(path, KIND)).toEqual(next)
+    await writeStateFile(localFiles, path, KIND, next)
+    expect(await readStateFile(localFiles, path, KIND)).toEqual(next)
     expect(await readFile(lastGoodPath(path), 'utf8')).toBe(await readFile(path, 'utf8'))
     expect((await stat(lastGoodPath(path))).mode & 0o777).toBe(0o600)
     expect((await readdir(join(dir, 'env'))).sort()).toEqual(['doc.json', 'doc.json.last-good'])
   })
 
   it('keeps fields it does not know (a newer berth wrote them) when it rewrites the file', async () => {
-    await writeStateFile(path, KIND, good)
+    await writeStateFile(localFiles, path, KIND, good)
     await writeFile(path, JSON.stringify({ ...good, later: { kept: true } }))
-    const read = await readStateFile(path, KIND)
-    await writeStateFile(path, KIND, read as Doc)
+    const read = await readStateFile(localFiles, path, KIND)
+    await writeStateFile(localFiles, path, KIND, read as Doc)
     expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ later: { kept: true } })
   })
 
   it('refuses a damaged file with exit 2, and the fix restores the last good copy', async () => {
-    await writeStateFile(path, KIND, good)
+    await writeStateFile(localFiles, path, KIND, good)
     await writeFile(path, '{"version": 1, "items": [{"name": 5}]}')
-    const error = await readStateFile(path, KIND).catch((e: unknown) => e)
+    const error = await readStateFile(localFiles, path, KIND).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StateDamagedError)
     expect(error).toMatchObject({
       code: 'STATE_DAMAGED',
@@ -105,18 +106,18 @@ describe('state files on disk', () => {
   it('without a good copy, the fix moves the damaged file aside and says what berth then forgets', async () => {
     await writeFile(join(dir, 'doc.json'), '')
     const alone = join(dir, 'doc.json')
-    const error = (await readStateFile(alone, KIND).catch((e: unknown) => e)) as StateDamagedError
+    const error = (await readStateFile(localFiles, alone, KIND).catch((e: unknown) => e)) as StateDamagedError
     expect(error.problem).toBe('the file is empty')
     expect(error.fix).toMatch(new RegExp(`^berth kept no good copy of it\\. Repair it by hand, or move it aside \\(berth then forgets the items\\): mv ${alone} ${alone}\\.damaged-\\d{8}T\\d{6}Z$`))
     // A last good copy that is itself damaged is no good copy.
     await writeFile(lastGoodPath(alone), '{')
-    expect(((await readStateFile(alone, KIND).catch((e: unknown) => e)) as StateDamagedError).fix).toMatch(/^berth kept no good copy/)
+    expect(((await readStateFile(localFiles, alone, KIND).catch((e: unknown) => e)) as StateDamagedError).fix).toMatch(/^berth kept no good copy/)
   })
 
   it('never overwrites a file damaged since it was read: the run stops (exit 1) and the file stays as it is', async () => {
-    await writeStateFile(path, KIND, good)
+    await writeStateFile(localFiles, path, KIND, good)
     await writeFile(path, '{"version": 1, "it')
-    const error = await writeStateFile(path, KIND, good).catch((e: unknown) => e)
+    const error = await writeStateFile(localFiles, path, KIND, good).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StateDamagedError)
     expect(error).toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN', exitCode: ExitCode.unexpected })
     expect((error as Error).message).toBe(`${path} was damaged by something else during this run (not valid JSON: it ends before the JSON does (cut short)); berth did not overwrite it, so it does not record what this run did`)
@@ -125,8 +126,8 @@ describe('state files on disk', () => {
   })
 
   it('refuses to write what it could not read back, writing nothing', async () => {
-    await expect(writeStateFile(path, KIND, { version: 1, items: [{ name: 'web', port: 1.5 }] })).rejects.toThrow(/would write an invalid .*items\[0\]\.port/)
-    expect(await readStateFile(path, KIND)).toBeUndefined()
+    await expect(writeStateFile(localFiles, path, KIND, { version: 1, items: [{ name: 'web', port: 1.5 }] })).rejects.toThrow(/would write an invalid .*items\[0\]\.port/)
+    expect(await readStateFile(localFiles, path, KIND)).toBeUndefined()
   })
 })
 

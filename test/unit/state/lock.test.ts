@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { acquireLock, type LockInfo, lockPath, parseLock, readLock } from '../../../src/state/lock.js'
 import { ExitCode, LockHeldError, StateDamagedError } from '../../../src/errors.js'
 import { type Reporter, silentReporter } from '../../../src/progress.js'
+import { localRuns, localState } from '../../../src/target/local.js'
 
 function recordingReporter() {
   const warn = vi.fn<(message: string) => void>()
@@ -49,7 +50,7 @@ async function age(path: string): Promise<void> {
 
 describe('acquireLock', () => {
   it('writes the holder to a private lock file and release removes it', async () => {
-    const release = await acquireLock(stateDir, 'staging', info(), silentReporter)
+    const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
     const path = lockPath(stateDir, 'staging')
     expect(path).toBe(join(stateDir, 'staging', 'lock'))
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(info())
@@ -60,9 +61,9 @@ describe('acquireLock', () => {
   })
 
   it('refuses a second run while the first holds the lock (exit 5, naming the holder)', async () => {
-    const release = await acquireLock(stateDir, 'staging', info(), silentReporter)
+    const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
     const reporter = recordingReporter()
-    const error = await acquireLock(stateDir, 'staging', info({ by: 'bob@host', command: 'berth rollback staging' }), reporter).catch((e: unknown) => e)
+    const error = await acquireLock(localState(stateDir), 'staging', info({ by: 'bob@host', command: 'berth rollback staging' }), reporter, localRuns()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LockHeldError)
     const e = error as LockHeldError
     expect(e.exitCode).toBe(ExitCode.locked)
@@ -80,17 +81,17 @@ describe('acquireLock', () => {
   })
 
   it('a second release does not remove a lock another run took since', async () => {
-    const release = await acquireLock(stateDir, 'staging', info(), silentReporter)
+    const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
     await release()
-    const releaseOther = await acquireLock(stateDir, 'staging', info({ by: 'bob@host' }), silentReporter)
+    const releaseOther = await acquireLock(localState(stateDir), 'staging', info({ by: 'bob@host' }), silentReporter, localRuns())
     await release() // e.g. a signal handler and a finally block both releasing
     expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8')).by).toBe('bob@host')
     await releaseOther()
   })
 
   it('locks each environment on its own', async () => {
-    const releaseStaging = await acquireLock(stateDir, 'staging', info(), silentReporter)
-    const releaseProduction = await acquireLock(stateDir, 'production', info({ command: 'berth deploy production' }), silentReporter)
+    const releaseStaging = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
+    const releaseProduction = await acquireLock(localState(stateDir), 'production', info({ command: 'berth deploy production' }), silentReporter, localRuns())
     await releaseStaging()
     expect(await exists(lockPath(stateDir, 'production'))).toBe(true)
     await releaseProduction()
@@ -98,11 +99,11 @@ describe('acquireLock', () => {
 
   it('takes over a lock whose process is gone, with a warning', async () => {
     const pid = await deadPid()
-    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release()) // creates the directory
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release()) // creates the directory
     await writeFile(lockPath(stateDir, 'staging'), JSON.stringify(info({ pid, by: 'carol@host', command: 'berth deploy staging' })), { mode: 0o600 })
 
     const reporter = recordingReporter()
-    const release = await acquireLock(stateDir, 'staging', info({ by: 'bob@host' }), reporter)
+    const release = await acquireLock(localState(stateDir), 'staging', info({ by: 'bob@host' }), reporter, localRuns())
     expect(reporter.warn).toHaveBeenCalledTimes(1)
     const warning = String(reporter.warn.mock.calls[0]?.[0])
     expect(warning).toContain('stale lock on staging')
@@ -114,27 +115,27 @@ describe('acquireLock', () => {
   })
 
   it('refuses a lock file being written right now (unreadable and fresh)', async () => {
-    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
     await writeFile(lockPath(stateDir, 'staging'), '{"pid": 12', { mode: 0o600 })
-    const error = await acquireLock(stateDir, 'staging', info(), recordingReporter()).catch((e: unknown) => e)
+    const error = await acquireLock(localState(stateDir), 'staging', info(), recordingReporter(), localRuns()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LockHeldError)
     expect(String((error as Error).message)).toContain('being locked by another run')
   })
 
   it('refuses an empty lock file while it may still be being written', async () => {
-    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
     await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
-    const error = await acquireLock(stateDir, 'staging', info(), recordingReporter()).catch((e: unknown) => e)
+    const error = await acquireLock(localState(stateDir), 'staging', info(), recordingReporter(), localRuns()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LockHeldError)
     expect(String((error as Error).message)).toContain('being locked by another run')
   })
 
   it('takes over an empty lock file left by a run killed between creating and writing it', async () => {
-    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
     await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
     await age(lockPath(stateDir, 'staging'))
     const reporter = recordingReporter()
-    const release = await acquireLock(stateDir, 'staging', info(), reporter)
+    const release = await acquireLock(localState(stateDir), 'staging', info(), reporter, localRuns())
     expect(reporter.warn).toHaveBeenCalledTimes(1)
     expect(String(reporter.warn.mock.calls[0]?.[0])).toContain('an empty lock file, left by a run killed while taking it')
     expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8'))).toEqual(info())
@@ -146,12 +147,12 @@ describe('acquireLock', () => {
     ['of the wrong shape', '{"pid": "12", "host": "h", "by": "b", "command": "c", "startedAt": "s"}', 'pid: expected a process id'],
     ['not JSON at all', 'held by alice', 'not valid JSON'],
   ])('refuses an old lock file %s (exit 2, naming it), and neither takes it over nor removes it', async (_name, content, problem) => {
-    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
     const path = lockPath(stateDir, 'staging')
     await writeFile(path, content, { mode: 0o600 })
     await age(path)
     const reporter = recordingReporter()
-    const error = await acquireLock(stateDir, 'staging', info(), reporter).catch((e: unknown) => e)
+    const error = await acquireLock(localState(stateDir), 'staging', info(), reporter, localRuns()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StateDamagedError)
     const e = error as StateDamagedError
     expect(e).toMatchObject({ code: 'STATE_DAMAGED', exitCode: ExitCode.usage, file: path, problem })
@@ -164,10 +165,10 @@ describe('acquireLock', () => {
 
   it('never takes over a lock taken on another host, even if the pid is unknown here', async () => {
     const pid = await deadPid()
-    await acquireLock(stateDir, 'staging', info(), silentReporter).then((release) => release())
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
     await writeFile(lockPath(stateDir, 'staging'), JSON.stringify(info({ pid, host: 'other-host.example' })), { mode: 0o600 })
     const reporter = recordingReporter()
-    const error = await acquireLock(stateDir, 'staging', info(), reporter).catch((e: unknown) => e)
+    const error = await acquireLock(localState(stateDir), 'staging', info(), reporter, localRuns()).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LockHeldError)
     expect((error as LockHeldError).hint).toContain('other-host.example')
     expect(reporter.warn).not.toHaveBeenCalled()
@@ -176,14 +177,14 @@ describe('acquireLock', () => {
 
 describe('readLock and parseLock', () => {
   it('reads the holder, nothing for no lock or an empty one, and throws for a damaged one', async () => {
-    expect(await readLock(stateDir, 'staging')).toBeUndefined()
-    const release = await acquireLock(stateDir, 'staging', info(), silentReporter)
-    expect(await readLock(stateDir, 'staging')).toEqual(info())
+    expect(await readLock(localState(stateDir), 'staging')).toBeUndefined()
+    const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
+    expect(await readLock(localState(stateDir), 'staging')).toEqual(info())
     await release()
     await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
-    expect(await readLock(stateDir, 'staging')).toBeUndefined()
+    expect(await readLock(localState(stateDir), 'staging')).toBeUndefined()
     await writeFile(lockPath(stateDir, 'staging'), '[]', { mode: 0o600 })
-    await expect(readLock(stateDir, 'staging')).rejects.toMatchObject({ code: 'STATE_DAMAGED', problem: 'top level: expected a mapping, got a list' })
+    await expect(readLock(localState(stateDir), 'staging')).rejects.toMatchObject({ code: 'STATE_DAMAGED', problem: 'top level: expected a mapping, got a list' })
   })
 
   it('tells an empty lock from a damaged one', () => {

@@ -17,9 +17,10 @@ import {
   withRecord,
   writeReleases,
 } from '../../../src/state/releases.js'
-import { writeFileAtomic } from '../../../src/state/files.js'
 import { StateDamagedError } from '../../../src/errors.js'
 import { configPath, environmentsWithState } from '../../../src/state/paths.js'
+import { localState } from '../../../src/target/local.js'
+import { localFiles } from '../../../src/target/files.js'
 
 /** Release `tag` deployed at minute `minute`, with web built for it and postgres pulled. */
 function record(tag: string, minute: number, status: ReleaseStatus = 'failed', over: Partial<ReleaseRecord> = {}): ReleaseRecord {
@@ -183,15 +184,15 @@ describe('release files', () => {
   })
 
   it('reads nothing for an environment without state', async () => {
-    expect(await readReleases(stateDir, 'staging')).toEqual([])
-    expect(await environmentsWithState(stateDir)).toEqual([])
+    expect(await readReleases(localState(stateDir), 'staging')).toEqual([])
+    expect(await environmentsWithState(localState(stateDir))).toEqual([])
   })
 
   it('round-trips releases, privately and atomically', async () => {
     const rs = deploy(deploy([], 'A', 0), 'B', 10)
-    await writeReleases(stateDir, 'staging', rs)
-    await writeReleases(stateDir, 'staging', rs) // overwriting leaves nothing behind either
-    expect(await readReleases(stateDir, 'staging')).toEqual(rs)
+    await writeReleases(localState(stateDir), 'staging', rs)
+    await writeReleases(localState(stateDir), 'staging', rs) // overwriting leaves nothing behind either
+    expect(await readReleases(localState(stateDir), 'staging')).toEqual(rs)
 
     const envDir = join(stateDir, 'staging')
     expect((await stat(envDir)).mode & 0o777).toBe(0o700)
@@ -201,28 +202,28 @@ describe('release files', () => {
     expect(await readFile(join(envDir, 'releases.json.last-good'), 'utf8')).toBe(await readFile(join(envDir, 'releases.json'), 'utf8'))
     expect((await stat(join(envDir, 'releases.json.last-good'))).mode & 0o777).toBe(0o600)
     expect(JSON.parse(await readFile(join(envDir, 'releases.json'), 'utf8'))).toMatchObject({ version: 1 })
-    expect(await environmentsWithState(stateDir)).toEqual(['staging'])
+    expect(await environmentsWithState(localState(stateDir))).toEqual(['staging'])
   })
 
   it('keeps environments apart', async () => {
-    await writeReleases(stateDir, 'staging', deploy([], 'A', 0))
-    await writeReleases(stateDir, 'production', deploy([], 'B', 0))
-    expect((await readReleases(stateDir, 'staging')).map((r) => r.tag)).toEqual(['A'])
-    expect((await readReleases(stateDir, 'production')).map((r) => r.tag)).toEqual(['B'])
-    expect(await environmentsWithState(stateDir)).toEqual(['production', 'staging'])
+    await writeReleases(localState(stateDir), 'staging', deploy([], 'A', 0))
+    await writeReleases(localState(stateDir), 'production', deploy([], 'B', 0))
+    expect((await readReleases(localState(stateDir), 'staging')).map((r) => r.tag)).toEqual(['A'])
+    expect((await readReleases(localState(stateDir), 'production')).map((r) => r.tag)).toEqual(['B'])
+    expect(await environmentsWithState(localState(stateDir))).toEqual(['production', 'staging'])
   })
 
   it('removes config files no kept release references, and nothing else', async () => {
     const releasesDir = join(stateDir, 'staging', 'releases')
-    await writeFileAtomic(configPath(stateDir, 'staging', 'A.lx0abc.compose.yaml'), 'services: {}\n')
-    await writeFileAtomic(configPath(stateDir, 'staging', 'B.lx0abc.compose.yaml'), 'services: {}\n')
-    await writeFileAtomic(configPath(stateDir, 'staging', 'B.override.yaml'), 'services: {}\n')
-    await removeUnreferencedConfigs(stateDir, 'staging', [record('B', 10, 'active')])
+    await localFiles.writeAtomic(configPath(stateDir, 'staging', 'A.lx0abc.compose.yaml'), 'services: {}\n')
+    await localFiles.writeAtomic(configPath(stateDir, 'staging', 'B.lx0abc.compose.yaml'), 'services: {}\n')
+    await localFiles.writeAtomic(configPath(stateDir, 'staging', 'B.override.yaml'), 'services: {}\n')
+    await removeUnreferencedConfigs(localState(stateDir), 'staging', [record('B', 10, 'active')])
     expect((await readdir(releasesDir)).sort()).toEqual(['B.lx0abc.compose.yaml', 'B.override.yaml'])
   })
 
   it('removing configs of an environment without a releases folder is a no-op', async () => {
-    await expect(removeUnreferencedConfigs(stateDir, 'staging', [])).resolves.toBeUndefined()
+    await expect(removeUnreferencedConfigs(localState(stateDir), 'staging', [])).resolves.toBeUndefined()
   })
 
   it('reads back every field berth records', async () => {
@@ -234,8 +235,8 @@ describe('release files', () => {
       serviceReleases: { db: '20261121-170512' },
       durationMs: 4200,
     })
-    await writeReleases(stateDir, 'staging', [full])
-    expect(await readReleases(stateDir, 'staging')).toEqual([full])
+    await writeReleases(localState(stateDir), 'staging', [full])
+    expect(await readReleases(localState(stateDir), 'staging')).toEqual([full])
   })
 })
 
@@ -245,7 +246,7 @@ describe('damaged release files', () => {
   beforeEach(async () => {
     stateDir = join(await mkdtemp(join(tmpdir(), 'berth-store-')), '.berth')
     path = releasesPath(stateDir, 'staging')
-    await writeReleases(stateDir, 'staging', deploy(deploy([], 'A', 0), 'B', 10))
+    await writeReleases(localState(stateDir), 'staging', deploy(deploy([], 'A', 0), 'B', 10))
   })
   afterEach(async () => {
     await rm(join(stateDir, '..'), { recursive: true, force: true })
@@ -268,18 +269,18 @@ describe('damaged release files', () => {
   ])('refuses records %s, naming the file, the problem and the cp that restores them', async (_name, content, problem) => {
     const damaged = await content()
     await writeFile(path, damaged)
-    const error = await readReleases(stateDir, 'staging').catch((e: unknown) => e)
+    const error = await readReleases(localState(stateDir), 'staging').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StateDamagedError)
     expect(error).toMatchObject({ code: 'STATE_DAMAGED', exitCode: 2, file: path, problem, fix: `Restore the last good copy berth kept: cp ${path}.last-good ${path}` })
     // Never overwritten: the next write is refused and leaves the file as it was.
-    await expect(writeReleases(stateDir, 'staging', [])).rejects.toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN' })
+    await expect(writeReleases(localState(stateDir), 'staging', [])).rejects.toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN' })
     expect(await readFile(path, 'utf8')).toBe(damaged)
   })
 
   it('the fix restores the history as berth last wrote it', async () => {
-    const before = await readReleases(stateDir, 'staging')
+    const before = await readReleases(localState(stateDir), 'staging')
     await writeFile(path, '{"releases": 5}')
     await copyFile(`${path}.last-good`, path)
-    expect(await readReleases(stateDir, 'staging')).toEqual(before)
+    expect(await readReleases(localState(stateDir), 'staging')).toEqual(before)
   })
 })

@@ -9,11 +9,12 @@ import { silentReporter } from '../../../src/progress.js'
 import type { Deps } from '../../../src/run/context.js'
 import type { Output } from '../../../src/run/output.js'
 import { clearSecrets } from '../../../src/secrets.js'
-import { writeFileAtomic } from '../../../src/state/files.js'
 import { configPath } from '../../../src/state/paths.js'
 import { type ReleaseRecord, writeReleases } from '../../../src/state/releases.js'
 import { localTarget } from '../../../src/target/local.js'
 import { environmentConfig } from '../fixtures.js'
+import { localState } from '../../../src/target/local.js'
+import { localFiles } from '../../../src/target/files.js'
 
 /**
  * The app logs, compose and down are tested on (test/unit/run): staging and production of `shop` in a
@@ -55,7 +56,7 @@ export function fakeDeps(o: { containers?: string[]; lines?: string[]; exitCode?
     return { stdout: '', stderr: '', exitCode: o.exitCode ?? 0 }
   }
   const deps: Deps = {
-    target: localTarget(),
+    target: localTarget({ stateDir: app.config.stateDir }),
     run,
     reporter: { ...silentReporter, warn: (m) => warnings.push(m) },
     probe: async () => ({ ok: true, detail: '' }),
@@ -78,8 +79,8 @@ export function record(tag: string, status: ReleaseRecord['status']): ReleaseRec
 /** staging has an active release whose recorded config is on disk. */
 export async function deployedStaging(): Promise<string> {
   const tag = '20261122-090000'
-  await writeReleases(app.config.stateDir, 'staging', [record(tag, 'active')])
-  await writeFileAtomic(configPath(app.config.stateDir, 'staging', `${tag}.compose.yaml`), 'services:\n  web: {}\n  store: {}\n')
+  await writeReleases(localState(app.config.stateDir), 'staging', [record(tag, 'active')])
+  await localFiles.writeAtomic(configPath(app.config.stateDir, 'staging', `${tag}.compose.yaml`), 'services:\n  web: {}\n  store: {}\n')
   return tag
 }
 

@@ -16,6 +16,7 @@ import { StateDamagedError } from '../../../../src/errors.js'
 import { environmentConfig } from '../../fixtures.js'
 import { otherColour } from '../../../../src/names.js'
 import { coloursPath, type ColourState, readColours, writeColours } from '../../../../src/state/colours.js'
+import { localState } from '../../../../src/target/local.js'
 
 const env: EnvironmentConfig = {
   ...environmentConfig('production', '/srv/shop'),
@@ -153,9 +154,9 @@ describe('colour state files', () => {
   })
 
   it('reads no colours before the first deploy, and what was written after', async () => {
-    expect(await readColours(stateDir, 'production')).toEqual({ upstreams: { blue: {}, green: {} } })
-    await writeColours(stateDir, 'production', state)
-    expect(await readColours(stateDir, 'production')).toEqual(state)
+    expect(await readColours(localState(stateDir), 'production')).toEqual({ upstreams: { blue: {}, green: {} } })
+    await writeColours(localState(stateDir), 'production', state)
+    expect(await readColours(localState(stateDir), 'production')).toEqual(state)
   })
 
   it.each([
@@ -163,20 +164,20 @@ describe('colour state files', () => {
     ['empty', () => '', 'the file is empty'],
     ['of the wrong shape', () => JSON.stringify({ ...state, live: 'red', upstreams: { blue: { 'web:8080': '31234' } } }), 'live: expected blue or green; upstreams.blue.web:8080: expected a port number from 1 to 65535; upstreams.green: is required'],
   ])('refuses colour state %s, and never overwrites it', async (_name, content, problem) => {
-    await writeColours(stateDir, 'production', state)
+    await writeColours(localState(stateDir), 'production', state)
     await writeFile(path, content())
-    const error = await readColours(stateDir, 'production').catch((e: unknown) => e)
+    const error = await readColours(localState(stateDir), 'production').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(StateDamagedError)
     expect(error).toMatchObject({ code: 'STATE_DAMAGED', exitCode: 2, file: path, problem, fix: `Restore the last good copy berth kept: cp ${path}.last-good ${path}` })
-    await expect(writeColours(stateDir, 'production', state)).rejects.toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN' })
+    await expect(writeColours(localState(stateDir), 'production', state)).rejects.toMatchObject({ code: 'STATE_DAMAGED_DURING_RUN' })
     expect(await readFile(path, 'utf8')).toBe(content())
   })
 
   it('without a good copy, says what moving it aside means for the live colour', async () => {
-    await writeColours(stateDir, 'production', state)
+    await writeColours(localState(stateDir), 'production', state)
     await rm(`${path}.last-good`)
     await writeFile(path, '{')
-    const error = (await readColours(stateDir, 'production').catch((e: unknown) => e)) as StateDamagedError
+    const error = (await readColours(localState(stateDir), 'production').catch((e: unknown) => e)) as StateDamagedError
     expect(error.fix).toContain(`mv ${path} ${path}.damaged-`)
     expect(error.fix).toContain('the next deploy brings the release up in blue')
   })

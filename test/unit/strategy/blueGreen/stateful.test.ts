@@ -5,6 +5,7 @@ import type { Deps } from '../../../../src/run/context.js'
 import { keepUnchangedStateful } from '../../../../src/strategy/blueGreen/stateful.js'
 import { silentReporter } from '../../../../src/progress.js'
 import { localTarget } from '../../../../src/target/local.js'
+import { NO_STATE } from '../../support/deps.js'
 
 const service = (tag: string, image: string, env = 'a') => ({
   image,
@@ -17,7 +18,7 @@ function deps(identities: Record<string, string>): { deps: Deps; calls: string[]
   return {
     calls,
     deps: {
-      target: localTarget(),
+      target: localTarget({ stateDir: NO_STATE }),
       run: async (argv) => {
         calls.push([...argv])
         const refs = argv.slice(5)

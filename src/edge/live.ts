@@ -1,7 +1,7 @@
-import { mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 import { BerthError } from '../errors.js'
+import type { Files } from '../target/files.js'
 import { type EdgeColour, liveMarker } from './caddy.js'
 import { EdgeStateError, EdgeUnavailableError } from './errors.js'
 
@@ -21,10 +21,9 @@ function envDir(liveDir: string, app: string, env: string): string {
  * cannot read — both colours at once (the edge then sends to blue), or one that is not a file — is
  * EdgeStateError: a switch would rename the wrong one, so it stops, and doctor shows it.
  */
-export async function readLive(liveDir: string, app: string, env: string): Promise<EdgeColour | undefined> {
+export async function readLive(files: Files, liveDir: string, app: string, env: string): Promise<EdgeColour | undefined> {
   const dir = envDir(liveDir, app, env)
-  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return []
+  const entries = await files.list(dir).catch((error: NodeJS.ErrnoException) => {
     throw accessError(liveDir, error)
   })
   // Anything else there (a dot-file of an interrupted first switch) is not a marker.
@@ -36,7 +35,7 @@ export async function readLive(liveDir: string, app: string, env: string): Promi
     )
   }
   const marker = markers[0]
-  if (marker && !marker.isFile()) {
+  if (marker && marker.isDirectory) {
     throw new EdgeStateError(
       `the live marker ${join(dir, marker.name)} of ${app}/${env} is not a file`,
       `Remove it (rm -r ${join(dir, marker.name)}), then put back the marker of the recorded live colour (berth status ${env} shows it): touch ${join(dir, 'blue')}  or  touch ${join(dir, 'green')}`,
@@ -46,41 +45,32 @@ export async function readLive(liveDir: string, app: string, env: string): Promi
 }
 
 /** Points an environment's routes at `colour`: one rename when a marker exists, else a new marker (written, then renamed in place). */
-export async function setLive(liveDir: string, app: string, env: string, colour: EdgeColour): Promise<void> {
+export async function setLive(files: Files, liveDir: string, app: string, env: string, colour: EdgeColour): Promise<void> {
   const dir = envDir(liveDir, app, env)
   try {
-    const current = await readLive(liveDir, app, env)
+    const current = await readLive(files, liveDir, app, env)
     if (current === colour) return
     if (current) {
-      await rename(join(dir, current), join(dir, colour))
+      await files.rename(join(dir, current), join(dir, colour))
     } else {
-      await mkdir(dir, { recursive: true, mode: 0o755 })
+      await files.mkdir(dir, 0o755)
       const tmp = join(dir, `.${colour}.${process.pid}`)
-      const file = await open(tmp, 'w', 0o644)
-      await file.close()
-      await rename(tmp, join(dir, colour))
+      await files.remove(tmp)
+      await files.createExclusive(tmp, '', 0o644)
+      await files.rename(tmp, join(dir, colour))
     }
-    await syncDir(dir)
+    // The rename reaches the disk before berth records the switch, so a power cut cannot undo one but not the other.
+    await files.syncDir(dir)
   } catch (error) {
     throw error instanceof BerthError ? error : accessError(liveDir, error as NodeJS.ErrnoException)
   }
 }
 
 /** Removes an environment's marker (its routes are gone from the edge), and the app's directory once empty. */
-export async function clearLive(liveDir: string, app: string, env: string): Promise<void> {
+export async function clearLive(files: Files, liveDir: string, app: string, env: string): Promise<void> {
   const dir = envDir(liveDir, app, env)
-  await rm(dir, { recursive: true, force: true })
-  await rmdir(dirname(dir)).catch(() => undefined) // another environment of the app still has its marker there
-}
-
-/** The rename reaches the disk before berth records the switch, so a power cut cannot undo one but not the other. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
+  await files.remove(dir)
+  await files.removeEmptyDir(dirname(dir)) // false: another environment of the app still has its marker there
 }
 
 function accessError(liveDir: string, error: NodeJS.ErrnoException): EdgeUnavailableError {

@@ -20,6 +20,7 @@ export function processAlive(pid: number): boolean {
 
 const localHost: HostFiles = {
   files: localFiles,
+  socket: async (path) => path,
   routes: () => readFile('/proc/net/route', 'utf8').catch(() => ''),
   freeBytes: async (dir) => {
     const fs = await statfs(dir)

@@ -44,6 +44,8 @@ export interface TargetLabels {
 export interface HostFiles {
   /** Files of that host (the edge's live markers and admin directory). */
   files: Files
+  /** A unix socket path of this machine that reaches the host's socket at `path` (the edge's admin API): `path` itself here. */
+  socket(path: string): Promise<string>
   /** The host's IPv4 routes, as /proc/net/route shows them ('' when they cannot be read). */
   routes(): Promise<string>
   /** Free bytes for an unprivileged user under a directory of the host. */

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
-import { edgePaths } from '../../src/edge/edge.js'
+import { edgePaths } from '../../src/edge/paths.js'
 import { asNobody, berth, cleanApp, containerStarts, copyFixtures, docker, expectRefused, httpGet, repoRoot, requireEngine, startBerth, tcpListenPorts } from './engine.js'
 
 /**

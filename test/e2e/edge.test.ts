@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultDeps, type Deps } from '../../src/run/context.js'
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
 import { adminListen, type EdgeColour, type EdgeRoute, environmentRoutes, initialConfig, LIVE_ROOT, nextServers, routeId } from '../../src/edge/caddy.js'
-import { type Edge, edgePaths, edgeRoutes, edgeStatus, ensureEdge, removeRoutes, switchRoutes } from '../../src/edge/edge.js'
+import { type Edge, ensureEdge } from '../../src/edge/lifecycle.js'
+import { edgePaths } from '../../src/edge/paths.js'
+import { edgeRoutes, removeRoutes, switchRoutes } from '../../src/edge/routes.js'
+import { edgeStatus } from '../../src/edge/status.js'
 import { clearLive, readLive } from '../../src/edge/live.js'
 import { EdgeAdminError, EdgeRouteConflictError, EdgeStartError } from '../../src/edge/errors.js'
 import { silentReporter } from '../../src/progress.js'
@@ -20,6 +23,7 @@ import { clearSecrets, registerSecrets } from '../../src/secrets.js'
 import { asNobody, docker, repoRoot, requireEngine, tcpListenPorts } from './engine.js'
 import { environmentsWithState } from '../../src/state/paths.js'
 import { localState, localTarget } from '../../src/target/local.js'
+import { localFiles } from '../../src/target/files.js'
 
 const APP = 'berthedge'
 const LABEL = 'berthedge.test=1'
@@ -150,7 +154,7 @@ describe('the edge proxy on a real engine', () => {
   })
 
   afterAll(async () => {
-    if (edge) for (const env of ['a', 'b', 'c']) await clearLive(edge.liveDir, APP, env)
+    if (edge) for (const env of ['a', 'b', 'c']) await clearLive(localFiles, edge.liveDir, APP, env)
     edgeDown()
     removeUpstreams()
     spawnSync('docker', ['image', 'rm', UPSTREAM_IMAGE, ENTRYPOINT_IMAGE, BROKEN_IMAGE], { stdio: 'ignore' })
@@ -194,7 +198,7 @@ describe('the edge proxy on a real engine', () => {
   it('routes one environment to its live colour, then shares a listen port by host with another', async () => {
     await switchTo('a', 'blue', A_ROUTES.slice(0, 1))
     expect(await through(LISTEN_A)).toBe('up1')
-    expect(await readLive(edge.liveDir, APP, 'a')).toBe('blue')
+    expect(await readLive(localFiles, edge.liveDir, APP, 'a')).toBe('blue')
 
     await switchTo('a', 'blue', A_ROUTES)
     await switchTo('b', 'blue', B_ROUTES)
@@ -217,7 +221,7 @@ describe('the edge proxy on a real engine', () => {
     expect(environmentRoutes(await edgeRoutes(edge), APP, 'b')).toEqual(before)
     // The switch was the marker's rename: no config change, so no reload of any server.
     expect(await edgeConfigText()).toBe(config)
-    expect(await readLive(edge.liveDir, APP, 'b')).toBe('blue')
+    expect(await readLive(localFiles, edge.liveDir, APP, 'b')).toBe('blue')
   })
   it('fails no request of a keep-alive client while its environment switches back and forth', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 })
@@ -249,7 +253,7 @@ describe('the edge proxy on a real engine', () => {
     agent.destroy()
     expect(failures).toEqual([])
     expect([...seen.keys()].sort()).toEqual(['up1', 'up2'])
-    expect(await readLive(edge.liveDir, APP, 'a')).toBe('green')
+    expect(await readLive(localFiles, edge.liveDir, APP, 'a')).toBe('green')
   })
 
   it('lands two environments changing their routes at the same moment (If-Match retries), neither undoing the other', async () => {
@@ -301,7 +305,7 @@ describe('the edge proxy on a real engine', () => {
     await expect(inUse).rejects.toBeInstanceOf(EdgeAdminError)
     await expect(inUse).rejects.toThrow(/address already in use/)
     expect(await edgeRoutes(edge)).toEqual(before)
-    expect(await readLive(edge.liveDir, APP, 'c')).toBeUndefined()
+    expect(await readLive(localFiles, edge.liveDir, APP, 'c')).toBeUndefined()
   })
 
   it('keeps every route and live colour across a restart of the edge container (autosave + --resume)', async () => {
@@ -317,7 +321,7 @@ describe('the edge proxy on a real engine', () => {
   it('removes an environment from the edge, closing the listen port only it used, and its marker', async () => {
     await removeRoutes(deps, edgeConfig, stateDir, APP, 'b')
     expect(environmentRoutes(await edgeRoutes(edge), APP, 'b')).toEqual([])
-    expect(await readLive(edge.liveDir, APP, 'b')).toBeUndefined()
+    expect(await readLive(localFiles, edge.liveDir, APP, 'b')).toBeUndefined()
     await expect(through(LISTEN_B)).rejects.toThrow()
     expect(await through(SHARED, 'b.test')).toBe('')
     expect(await through(SHARED, 'a.test')).toBe('up1')
@@ -345,7 +349,7 @@ describe('the edge proxy on a real engine', () => {
     const old = new CaddyAdmin({ tcp: OLD_ADMIN })
     for (let i = 0; i < 60 && !(await old.get('/config/').then(() => true, () => false)); i++) await sleep(250)
     await old.updateServers((current) => nextServers(current, APP, 'a', A_ROUTES), (ms) => sleep(ms))
-    expect(await readLive(edge.liveDir, APP, 'a')).toBe('blue')
+    expect(await readLive(localFiles, edge.liveDir, APP, 'a')).toBe('blue')
     expect(await through(LISTEN_A)).toBe('up1')
     // The hole it had (issue 9): any local user reads every route and rewrites one.
     const read = asNobody(['curl', '-sS', '--max-time', '5', `http://${OLD_ADMIN}/config/`])

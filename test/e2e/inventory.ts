@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 
 import { run } from '../../src/docker/runner.js'
 import { localTarget } from '../../src/target/local.js'
-import { edgePaths, edgeStatus } from '../../src/edge/edge.js'
+import { edgePaths } from '../../src/edge/paths.js'
+import { edgeStatus } from '../../src/edge/status.js'
 import { filesUnder } from './engine.js'
 
 /**

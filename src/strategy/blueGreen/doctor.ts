@@ -1,7 +1,7 @@
 import type { Config, EnvironmentConfig } from '../../config/types.js'
 import { type Check, plural } from '../../doctor/check.js'
 import { environmentRoutes } from '../../edge/caddy.js'
-import { edgeStatus } from '../../edge/edge.js'
+import { edgeStatus } from '../../edge/status.js'
 import { EdgeStateError } from '../../edge/errors.js'
 import { readLive } from '../../edge/live.js'
 import { EDGE_PROJECT } from '../../names.js'
@@ -26,7 +26,7 @@ export async function edgeCheck(deps: Deps, config: Config, envs: readonly Envir
     const held = edge.routes ? environmentRoutes(edge.routes, config.app, env.name) : []
     // A marker berth cannot read is shown, not thrown: doctor reports on everything else too.
     const live = edge.liveDir
-      ? await readLive(edge.liveDir, config.app, env.name).catch((error: unknown) => {
+      ? await readLive(deps.target.host.files, edge.liveDir, config.app, env.name).catch((error: unknown) => {
           if (!(error instanceof EdgeStateError)) throw error
           details.push(`${env.name}: ${error.message}. ${error.hint ?? ''}`.trimEnd())
           return 'damaged' as const

@@ -4,7 +4,7 @@ import { parse } from 'yaml'
 
 import type { Config, EnvironmentConfig } from '../../config/types.js'
 import { type ComposeProject, composeDown } from '../../docker/compose.js'
-import { removeRoutes } from '../../edge/edge.js'
+import { removeRoutes } from '../../edge/routes.js'
 import { UsageError } from '../../errors.js'
 import type { Env } from '../../health/gate.js'
 import { COLOURS, colourProject, otherColour } from '../../names.js'

@@ -1,7 +1,7 @@
 import { parse, stringify } from 'yaml'
 
 import type { Config, EnvironmentConfig } from '../../config/types.js'
-import { refuseDamagedEdge, refuseNotRoot } from '../../edge/edge.js'
+import { refuseDamagedEdge, refuseNotRoot } from '../../edge/lifecycle.js'
 import { PreflightError } from '../../errors.js'
 import type { Env } from '../../health/gate.js'
 import { type Colour, colourProject, otherColour } from '../../names.js'

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 
-import { adminDirProblems, edgeComposeFile, edgePaths, edgeTarget, refuseNotRoot } from '../../../src/edge/edge.js'
+import { edgeComposeFile, edgeTarget } from '../../../src/edge/composeFile.js'
+import { adminDirProblems, refuseNotRoot } from '../../../src/edge/lifecycle.js'
+import { edgePaths } from '../../../src/edge/paths.js'
 import { localTarget } from '../../../src/target/local.js'
 import { NO_STATE } from '../support/deps.js'
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { EdgeStateError, EdgeUnavailableError } from '../../../src/edge/errors.js'
 import { clearLive, readLive, setLive } from '../../../src/edge/live.js'
+import { localFiles } from '../../../src/target/files.js'
 
 let dir: string
 
@@ -20,51 +21,51 @@ afterEach(() => {
 
 describe('live markers', () => {
   it('creates the marker of the first live colour, then renames it on each switch, never leaving two', async () => {
-    expect(await readLive(dir, 'shop', 'production')).toBeUndefined()
-    await setLive(dir, 'shop', 'production', 'blue')
+    expect(await readLive(localFiles, dir, 'shop', 'production')).toBeUndefined()
+    await setLive(localFiles, dir, 'shop', 'production', 'blue')
     expect(readdirSync(join(dir, 'shop', 'production'))).toEqual(['blue'])
-    await setLive(dir, 'shop', 'production', 'green')
+    await setLive(localFiles, dir, 'shop', 'production', 'green')
     expect(readdirSync(join(dir, 'shop', 'production'))).toEqual(['green'])
-    expect(await readLive(dir, 'shop', 'production')).toBe('green')
-    await setLive(dir, 'shop', 'production', 'green')
+    expect(await readLive(localFiles, dir, 'shop', 'production')).toBe('green')
+    await setLive(localFiles, dir, 'shop', 'production', 'green')
     expect(readdirSync(join(dir, 'shop', 'production'))).toEqual(['green'])
-    await setLive(dir, 'shop', 'production', 'blue')
-    expect(await readLive(dir, 'shop', 'production')).toBe('blue')
+    await setLive(localFiles, dir, 'shop', 'production', 'blue')
+    expect(await readLive(localFiles, dir, 'shop', 'production')).toBe('blue')
   })
 
   it('keeps environments apart, prod and prod-2 included', async () => {
-    await setLive(dir, 'shop', 'prod', 'blue')
-    await setLive(dir, 'shop', 'prod-2', 'green')
-    await setLive(dir, 'blog', 'prod', 'green')
-    expect([await readLive(dir, 'shop', 'prod'), await readLive(dir, 'shop', 'prod-2'), await readLive(dir, 'blog', 'prod')]).toEqual(['blue', 'green', 'green'])
-    await clearLive(dir, 'shop', 'prod')
-    expect([await readLive(dir, 'shop', 'prod'), await readLive(dir, 'shop', 'prod-2')]).toEqual([undefined, 'green'])
-    await clearLive(dir, 'shop', 'prod-2')
+    await setLive(localFiles, dir, 'shop', 'prod', 'blue')
+    await setLive(localFiles, dir, 'shop', 'prod-2', 'green')
+    await setLive(localFiles, dir, 'blog', 'prod', 'green')
+    expect([await readLive(localFiles, dir, 'shop', 'prod'), await readLive(localFiles, dir, 'shop', 'prod-2'), await readLive(localFiles, dir, 'blog', 'prod')]).toEqual(['blue', 'green', 'green'])
+    await clearLive(localFiles, dir, 'shop', 'prod')
+    expect([await readLive(localFiles, dir, 'shop', 'prod'), await readLive(localFiles, dir, 'shop', 'prod-2')]).toEqual([undefined, 'green'])
+    await clearLive(localFiles, dir, 'shop', 'prod-2')
     expect(readdirSync(dir).sort()).toEqual(['blog'])
   })
 
   it('says what to do when the directory cannot be written', async () => {
     if (process.getuid?.() === 0) return // root writes anywhere: nothing to refuse
     chmodSync(dir, 0o555)
-    await expect(setLive(dir, 'shop', 'production', 'blue')).rejects.toBeInstanceOf(EdgeUnavailableError)
-    await expect(setLive(dir, 'shop', 'production', 'blue')).rejects.toThrow(/cannot switch the edge's live marker/)
+    await expect(setLive(localFiles, dir, 'shop', 'production', 'blue')).rejects.toBeInstanceOf(EdgeUnavailableError)
+    await expect(setLive(localFiles, dir, 'shop', 'production', 'blue')).rejects.toThrow(/cannot switch the edge's live marker/)
   })
 
   it('refuses a marker it cannot read, both colours at once or one that is not a file, and switches nothing (exit 2)', async () => {
-    await setLive(dir, 'shop', 'production', 'blue')
+    await setLive(localFiles, dir, 'shop', 'production', 'blue')
     writeFileSync(join(dir, 'shop', 'production', 'green'), '')
-    await expect(readLive(dir, 'shop', 'production')).rejects.toMatchObject({ code: 'EDGE_STATE_DAMAGED', exitCode: 2 })
-    await expect(readLive(dir, 'shop', 'production')).rejects.toThrow(/holds both blue and green/)
-    await expect(setLive(dir, 'shop', 'production', 'green')).rejects.toBeInstanceOf(EdgeStateError)
+    await expect(readLive(localFiles, dir, 'shop', 'production')).rejects.toMatchObject({ code: 'EDGE_STATE_DAMAGED', exitCode: 2 })
+    await expect(readLive(localFiles, dir, 'shop', 'production')).rejects.toThrow(/holds both blue and green/)
+    await expect(setLive(localFiles, dir, 'shop', 'production', 'green')).rejects.toBeInstanceOf(EdgeStateError)
     expect(readdirSync(join(dir, 'shop', 'production')).sort()).toEqual(['blue', 'green'])
 
     mkdirSync(join(dir, 'shop', 'staging', 'green'), { recursive: true })
-    await expect(readLive(dir, 'shop', 'staging')).rejects.toThrow(/live marker .*shop\/staging\/green of shop\/staging is not a file/)
+    await expect(readLive(localFiles, dir, 'shop', 'staging')).rejects.toThrow(/live marker .*shop\/staging\/green of shop\/staging is not a file/)
   })
 
   it('ignores what is not a marker, such as the file of an interrupted first switch', async () => {
     mkdirSync(join(dir, 'shop', 'production'), { recursive: true })
     writeFileSync(join(dir, 'shop', 'production', '.blue.4242'), '')
-    expect(await readLive(dir, 'shop', 'production')).toBeUndefined()
+    expect(await readLive(localFiles, dir, 'shop', 'production')).toBeUndefined()
   })
 })

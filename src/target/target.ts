@@ -41,8 +41,8 @@ export interface TargetLabels {
 export interface HostFiles {
   /** The host's IPv4 routes, as /proc/net/route shows them ('' when they cannot be read). */
   routes(): Promise<string>
-  /** Free bytes for an unprivileged user under a directory of the host. */
-  freeBytes(dir: string): Promise<number>
+  /** Free bytes for an unprivileged user under a directory of the host; undefined when its disk cannot be seen from here. */
+  freeBytes(dir: string): Promise<number | undefined>
 }
 
 /** The run's own identity, recorded in locks, and how a recorded holder is judged. */

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises'
-
 import { defaultAddressPools, networkNames, networkSubnets } from '../docker/docker.js'
 import { parseJsonLines } from '../docker/parse.js'
 import { PreflightError } from '../errors.js'
@@ -134,18 +132,13 @@ export async function addressPoolUsage(deps: Pick<Deps, 'run' | 'target'>): Prom
   const [info, names, routes] = await Promise.all([
     deps.run(defaultAddressPools(deps.target.engine)),
     deps.run(networkNames(deps.target.engine)),
-    // The host's routes are read here only when the engine is this host's.
-    engineIsLocal() ? readFile('/proc/net/route', 'utf8').catch(() => '') : '',
+    deps.target.host.routes(),
   ])
   const networks = names.stdout.split('\n').map((n) => n.trim()).filter(Boolean)
   const inspected = networks.length ? parseJsonLines((await deps.run(networkSubnets(deps.target.engine, networks), { allowFailure: true })).stdout) : []
   const subnets = inspected.flatMap((n) => ((n.ipam ?? []) as { Subnet?: string }[]).flatMap((c) => (c.Subnet ? [c.Subnet] : [])))
   const pools = parsePools(info.stdout)
   return { ...poolUsage(pools, [...subnets, ...parseRoutes(routes)]), pools, networks }
-}
-
-function engineIsLocal(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !env.DOCKER_HOST || env.DOCKER_HOST.startsWith('unix://')
 }
 
 /** Where to widen the pools: one /16 split into /24s gives 256 networks (it replaces Docker's built-in pools). */

@@ -18,11 +18,19 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** The shell's DOCKER_HOST names another machine: this machine's disk is not the engine's. */
+function shellEngineIsRemote(): boolean {
+  const host = process.env.DOCKER_HOST
+  return !!host && !host.startsWith('unix://')
+}
+
 const localHost: HostFiles = {
   files: localFiles,
   socket: async (path) => path,
-  routes: () => readFile('/proc/net/route', 'utf8').catch(() => ''),
+  // This machine's routes are the engine host's only while the shell's engine is this machine's.
+  routes: async () => (shellEngineIsRemote() ? '' : readFile('/proc/net/route', 'utf8').catch(() => '')),
   freeBytes: async (dir) => {
+    if (shellEngineIsRemote()) return undefined
     const fs = await statfs(dir)
     return fs.bavail * fs.bsize
   },

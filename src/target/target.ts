@@ -48,8 +48,8 @@ export interface HostFiles {
   socket(path: string): Promise<string>
   /** The host's IPv4 routes, as /proc/net/route shows them ('' when they cannot be read). */
   routes(): Promise<string>
-  /** Free bytes for an unprivileged user under a directory of the host. */
-  freeBytes(dir: string): Promise<number>
+  /** Free bytes for an unprivileged user under a directory of the host; undefined when its disk cannot be seen from here. */
+  freeBytes(dir: string): Promise<number | undefined>
 }
 
 /** The app's state directory on a target, and the files it is kept in. */

@@ -5,243 +5,22 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
-import type { ComposeModel } from '../../../src/release/model.js'
-import type { Deps } from '../../../src/run/context.js'
-import {
-  type ActiveRelease,
-  diskCheckOf,
-  doctor,
-  doctorExitCode,
-  engineChecks,
-  envFileCheck,
-  lockCheck,
-  MIN_FREE_BYTES,
-  portCheck,
-  restartCheck,
-  stateCheck,
-} from '../../../src/doctor/doctor.js'
-import type { LockInfo } from '../../../src/state/lock.js'
+import { doctor, doctorExitCode } from '../../../src/doctor/doctor.js'
 import { type ReleaseRecord, releasesPath, writeReleases } from '../../../src/state/releases.js'
+import { localFiles } from '../../../src/target/files.js'
+import { localState } from '../../../src/target/local.js'
 import { inspectRestartPolicies } from '../../../src/docker/docker.js'
-import { parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
 import type { RunOptions, RunResult } from '../../../src/docker/runner.js'
-import { EngineUnavailableError } from '../../../src/errors.js'
-import { silentReporter } from '../../../src/progress.js'
 import { formatDoctor } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
-import { localTarget } from '../../../src/target/local.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 import { type Check } from '../../../src/doctor/check.js'
-import { localState } from '../../../src/target/local.js'
-import { localFiles } from '../../../src/target/files.js'
+import { testDeps } from '../support/deps.js'
+import { composeLabels, psLine } from '../support/ps.js'
 
 const TAG = '20261122-093000'
 
 const env = (name: string, dir = '/srv/shop'): EnvironmentConfig => environmentConfig(name, dir)
-
-function psLine(name: string, labels: Record<string, string>, over: Record<string, string> = {}): string {
-  return JSON.stringify({
-    ID: `${name}-id`,
-    Names: name,
-    Image: 'img',
-    State: 'running',
-    Status: 'Up 5 minutes',
-    Ports: '',
-    Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
-    CreatedAt: '2026-11-22 09:30:05 +0000 UTC',
-    ...over,
-  })
-}
-
-const composeLabels = (project: string, service: string) => ({
-  'com.docker.compose.project': project,
-  'com.docker.compose.service': service,
-  'com.docker.compose.oneoff': 'False',
-  'com.docker.compose.config-hash': 'a'.repeat(64),
-})
-
-const model = (services: ComposeModel['services']): ComposeModel => ({ services })
-
-describe('engineChecks', () => {
-  it('passes both when the engine answers and Compose v2 is recent', () => {
-    expect(engineChecks({ server: '20.10.24', compose: '2.26.1' }).map((c) => [c.id, c.status, c.summary])).toEqual([
-      ['engine', 'ok', 'Docker Engine 20.10.24 answers'],
-      ['compose', 'ok', 'Docker Compose 2.26.1'],
-    ])
-  })
-
-  it('fails compose only when Compose is v1 or missing, with the hint of every command', () => {
-    const [engine, compose] = engineChecks(new EngineUnavailableError('Docker Compose v2 (`docker compose`) is not installed', 'Install the Compose v2 CLI plugin.', 'COMPOSE_MISSING'))
-    expect(engine?.status).toBe('ok')
-    expect(compose).toMatchObject({ status: 'fail', hint: 'Install the Compose v2 CLI plugin.' })
-  })
-
-  it('fails the engine and leaves compose unchecked when the engine does not answer', () => {
-    expect(engineChecks(new EngineUnavailableError('the Docker engine does not answer', 'Start dockerd')).map((c) => c.status)).toEqual(['fail', 'warn'])
-  })
-})
-
-describe('restartCheck', () => {
-  const actives: ActiveRelease[] = [
-    {
-      env: env('staging'),
-      model: model({
-        web: { restart: 'unless-stopped', depends_on: { migrate: { condition: 'service_completed_successfully' } } },
-        worker: {},
-        migrate: { restart: 'no' },
-      }),
-    },
-    { env: env('production') },
-  ]
-
-  it('flags no and on-failure (they do not come back after a reboot), not a one-off service', () => {
-    const containers = parsePs(
-      [
-        psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')),
-        psLine('shop-staging-worker-1', composeLabels('shop-staging', 'worker')),
-        psLine('shop-staging-migrate-1', composeLabels('shop-staging', 'migrate'), { State: 'exited', Status: 'Exited (0) 1 hour ago' }),
-        psLine('shop-production-web-1', composeLabels('shop-production', 'web')),
-      ].join('\n'),
-    )
-    const inspect = [
-      '{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"unless-stopped"}',
-      '{"id":"shop-staging-worker-1-id","name":"/shop-staging-worker-1","restart":"no"}',
-      '{"id":"shop-staging-migrate-1-id","name":"/shop-staging-migrate-1","restart":"no"}',
-      '{"id":"shop-production-web-1-id","name":"/shop-production-web-1","restart":"on-failure"}',
-    ].join('\n')
-    const check = restartCheck(actives, containers, parseRestartPolicies(inspect))
-    expect(check.status).toBe('fail')
-    expect(check.details).toEqual(['shop-staging-worker-1 (staging/worker): restart no', 'shop-production-web-1 (production/web): restart on-failure'])
-    expect(check.hint).toContain('restart: unless-stopped')
-  })
-
-  it('is ok when every long-running container restarts; inspect reads no more than the policy', () => {
-    const containers = parsePs(psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')))
-    const check = restartCheck(actives, containers, parseRestartPolicies('{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"always"}'))
-    expect(check).toMatchObject({ status: 'ok', summary: '1 long-running container restarts after a reboot' })
-    expect(inspectRestartPolicies(SHELL_ENGINE, ['a', 'b'])).toEqual([
-      'docker', 'inspect', '--type', 'container', '--format',
-      '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}',
-      'a', 'b',
-    ])
-  })
-})
-
-describe('portCheck', () => {
-  const web = (published: string, host_ip?: string) => model({ web: { ports: [{ target: 8080, published, ...(host_ip ? { host_ip } : {}) }] } })
-
-  it('fails when two environments record the same host port', () => {
-    const check = portCheck([{ env: env('staging'), model: web('8080') }, { env: env('production'), model: web('8080') }], undefined)
-    expect(check.status).toBe('fail')
-    expect(check.details).toEqual(['host port 8080/tcp: staging (web) and production (web) both publish it'])
-  })
-
-  it('compares ranges and host addresses', () => {
-    expect(portCheck([{ env: env('staging'), model: web('8000-8005') }, { env: env('production'), model: web('8003') }], undefined).status).toBe('fail')
-    expect(portCheck([{ env: env('staging'), model: web('8080', '127.0.0.1') }, { env: env('production'), model: web('8080', '127.0.0.2') }], undefined).status).toBe('ok')
-    expect(portCheck([{ env: env('staging'), model: web('8080', '127.0.0.1') }, { env: env('production'), model: web('8080') }], undefined).status).toBe('fail')
-  })
-
-  it('fails when a container of another project or a hand-started one holds a port the app publishes', () => {
-    const running = parsePs(
-      [
-        psLine('shop-staging-web-1', composeLabels('shop-staging', 'web'), { Ports: '0.0.0.0:8080->8080/tcp' }),
-        psLine('legacy-nginx-1', composeLabels('legacy', 'nginx'), { Ports: '0.0.0.0:8081->80/tcp, [::]:8081->80/tcp' }),
-        // Inherits shop-production's project label from its image, yet compose did not create it.
-        psLine('shop-web-manual', { 'com.docker.compose.project': 'shop-production' }, { Ports: '0.0.0.0:8082->8080/tcp' }),
-      ].join('\n'),
-    )
-    const check = portCheck([{ env: env('staging'), model: web('8080') }, { env: env('production'), model: model({ web: { ports: [{ target: 8080, published: '8081' }, { target: 8080, published: '8082' }] } }) }], running)
-    expect(check.details).toEqual([
-      'host port 8081/tcp: production (web) publishes it, and so does compose project legacy, container legacy-nginx-1',
-      'host port 8082/tcp: production (web) publishes it, and so does container shop-web-manual, started outside compose',
-    ])
-  })
-
-  it('is ok when nothing is published twice', () => {
-    expect(portCheck([{ env: env('staging'), model: web('8080') }, { env: env('production'), model: web('8081') }, { env: env('preview') }], []).status).toBe('ok')
-  })
-})
-
-describe('envFileCheck', () => {
-  it('fails on a file readable by group or others, with the chmod to run', () => {
-    const check = envFileCheck([
-      { env: 'staging', path: '/srv/shop/environments/staging.env', mode: 0o644 },
-      { env: 'production', path: '/srv/shop/environments/production.env', mode: 0o640 },
-      { env: 'preview', path: '/srv/shop/environments/preview.env', mode: 0o600 },
-    ])
-    expect(check.status).toBe('fail')
-    expect(check.details).toEqual([
-      '/srv/shop/environments/staging.env (staging) is mode 644: open to every user',
-      '/srv/shop/environments/production.env (production) is mode 640: open to its group',
-    ])
-    expect(check.hint).toBe('chmod 600 /srv/shop/environments/staging.env /srv/shop/environments/production.env')
-  })
-
-  it('is ok at 600 or 400, and warns about a missing file', () => {
-    expect(envFileCheck([{ env: 'a', path: '/a', mode: 0o600 }, { env: 'b', path: '/b', mode: 0o400 }]).status).toBe('ok')
-    expect(envFileCheck([{ env: 'a', path: '/a', error: 'missing' }])).toMatchObject({ status: 'warn', details: ['/a (a): missing'] })
-  })
-})
-
-describe('lockCheck', () => {
-  const info = (over: Partial<LockInfo>): LockInfo => ({ pid: 4242, host: 'web1', by: 'alice@web1', command: 'berth deploy staging', startedAt: '2026-11-22T09:30:00.000Z', ...over })
-
-  it('warns about a lock whose process is gone on this host, or that never got written whole', () => {
-    const check = lockCheck(
-      [
-        { env: 'staging', path: '/s/.berth/staging/lock', info: info({}) },
-        { env: 'production', path: '/s/.berth/production/lock' },
-      ],
-      'web1',
-      () => false,
-    )
-    expect(check.status).toBe('warn')
-    expect(check.summary).toBe('2 stale locks')
-    expect(check.details[0]).toBe('staging: stale lock left by alice@web1 (pid 4242, "berth deploy staging", since 2026-11-22T09:30:00.000Z), whose process is gone')
-    expect(check.hint).toContain('rm /s/.berth/staging/lock /s/.berth/production/lock')
-  })
-
-  it('is ok with a live holder, and cannot judge a lock taken on another host', () => {
-    expect(lockCheck([{ env: 'staging', path: '/l', info: info({}) }], 'web1', () => true)).toMatchObject({ status: 'ok', details: [expect.stringContaining('running now')] })
-    expect(lockCheck([{ env: 'staging', path: '/l', info: info({ host: 'web2' }) }], 'web1', () => false).summary).toBe('1 lock taken on another host')
-    expect(lockCheck([], 'web1', () => false)).toMatchObject({ status: 'ok', summary: 'no environment is locked' })
-  })
-})
-
-describe('stateCheck', () => {
-  const damaged = { file: '/s/.berth/staging/releases.json', problem: 'releases[0].tag: expected a string, got number', fix: 'Restore the last good copy berth kept: cp /s/.berth/staging/releases.json.last-good /s/.berth/staging/releases.json' }
-  const audit = { file: '/s/.berth/production/audit.log', lines: [{ line: 3, problem: 'not valid JSON' }, { line: 9, problem: 'not valid JSON' }] }
-
-  it('is ok when every state file reads', () => {
-    expect(stateCheck([{ env: 'staging', damaged: [] }, { env: 'production', damaged: [] }])).toEqual({ id: 'state', status: 'ok', summary: 'the state files of 2 environments read as they should', details: [] })
-  })
-
-  it('fails on damaged records, naming the file, the problem and the fix', () => {
-    const check = stateCheck([{ env: 'staging', damaged: [damaged] }, { env: 'production', damaged: [], audit }])
-    expect(check.status).toBe('fail')
-    expect(check.summary).toBe('1 damaged state file (staging): deploy, rollback and down of that environment are refused')
-    expect(check.details).toEqual([
-      'staging: /s/.berth/staging/releases.json: releases[0].tag: expected a string, got number',
-      'production: /s/.berth/production/audit.log: line 3: not valid JSON; line 9: not valid JSON',
-    ])
-    expect(check.hint).toContain(`staging: ${damaged.fix}`)
-    expect(check.hint).toContain("sed -i '3d;9d' /s/.berth/production/audit.log")
-  })
-
-  it('only warns about damaged audit lines: berth appends after them and relies on nothing in the log', () => {
-    const check = stateCheck([{ env: 'production', damaged: [], audit }])
-    expect(check).toMatchObject({ status: 'warn', summary: '1 audit log with damaged lines' })
-    expect(check.hint).toBe("berth appends after damaged lines and never reads the log to decide anything. To drop them: sed -i '3d;9d' /s/.berth/production/audit.log")
-  })
-})
-
-describe('diskCheckOf', () => {
-  it('warns under 2 GiB free', () => {
-    expect(diskCheckOf('/var/lib/docker', MIN_FREE_BYTES).status).toBe('ok')
-    expect(diskCheckOf('/var/lib/docker', MIN_FREE_BYTES - 1)).toMatchObject({ status: 'warn', summary: '2.0 GiB free in /var/lib/docker: a build or pull may fill it' })
-  })
-})
 
 describe('doctorExitCode', () => {
   const check = (id: Check['id'], status: Check['status']): Check => ({ id, status, summary: '', details: [] })
@@ -290,8 +69,6 @@ describe('doctor', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const deps = (run: Deps['run']): Deps => ({ target: localTarget({ stateDir: config.stateDir }), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() })
-
   it('reports every check from one ps and one inspect, whatever the number of environments; exit 1 on a failed check', async () => {
     await chmod(join(dir, 'environments', 'staging.env'), 0o644)
     await writeFile(join(config.stateDir, 'staging', 'lock'), JSON.stringify({ pid: await deadPid(), host: hostname(), by: 'a@b', command: 'berth deploy staging', startedAt: '2026-11-22T09:00:00Z' }))
@@ -307,7 +84,7 @@ describe('doctor', () => {
       // (and the address pools are then Docker's built-in ones).
       ['docker info', { exitCode: 1 }],
     ])
-    const report = await doctor(config, deps(run))
+    const report = await doctor(config, testDeps({ run, stateDir: config.stateDir }))
     expect(Object.fromEntries(report.checks.map((c) => [c.id, c.status]))).toEqual({
       engine: 'ok',
       compose: 'ok',
@@ -351,7 +128,7 @@ describe('doctor', () => {
       ['docker network inspect', { stdout: '{"name":"bridge","ipam":[{"Subnet":"172.17.0.0/16"}]}\n' }],
       ['docker info', { exitCode: 1 }],
     ])
-    const report = await doctor(config, deps(run))
+    const report = await doctor(config, testDeps({ run, stateDir: config.stateDir }))
     const state = report.checks.find((c) => c.id === 'state')
     expect(state).toMatchObject({ status: 'fail', details: [expect.stringMatching(new RegExp(`^staging: ${path}: `))], hint: `staging: Restore the last good copy berth kept: cp ${path}.last-good ${path}` })
     expect(report.checks.map((c) => c.id)).toEqual(['engine', 'compose', 'restart-policies', 'unmanaged', 'drift', 'ports', 'shared-networks', 'network-pools', 'env-files', 'locks', 'state', 'disk'])
@@ -365,7 +142,7 @@ describe('doctor', () => {
   it('reports a damaged lock under the state check, not as a lock to take over', async () => {
     await writeFile(join(config.stateDir, 'staging', 'lock'), '{"pid": "x"}')
     const daemonDown = { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' }
-    const report = await doctor(config, deps(fakeRun([['docker version', daemonDown], ['docker compose version', daemonDown]]).run))
+    const report = await doctor(config, testDeps({ stateDir: config.stateDir, run: fakeRun([['docker version', daemonDown], ['docker compose version', daemonDown]]).run }))
     expect(report.checks.find((c) => c.id === 'locks')).toMatchObject({ status: 'ok', summary: 'no environment is locked' })
     expect(report.checks.find((c) => c.id === 'state')).toMatchObject({ status: 'fail', details: [expect.stringMatching(/staging: .*lock: pid: expected a process id; host: is required/)] })
   })
@@ -373,7 +150,7 @@ describe('doctor', () => {
   it('still checks env files, locks and recorded ports when the engine is down, and exits 6', async () => {
     const daemonDown = { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' }
     const { run, calls } = fakeRun([['docker version', daemonDown], ['docker compose version', daemonDown]])
-    const report = await doctor(config, deps(run))
+    const report = await doctor(config, testDeps({ run, stateDir: config.stateDir }))
     expect(report.exitCode).toBe(6)
     expect(report.checks.map((c) => [c.id, c.status])).toEqual([
       ['engine', 'fail'],

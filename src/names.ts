@@ -1,3 +1,5 @@
+import type { LabelScheme } from './docker/parse.js'
+
 /**
  * One place for every name berth gives or reads on an engine: compose projects and colour projects, the edge's
  * project, volume and label, berth's own labels (a public contract, SPEC §3) and compose's.
@@ -20,6 +22,9 @@ export const COMPOSE_LABEL = {
   oneoff: 'com.docker.compose.oneoff',
   version: 'com.docker.compose.version',
 } as const
+
+/** How containers of compose projects are told apart (the local compose target's label scheme). */
+export const COMPOSE_SCHEME: LabelScheme = { project: COMPOSE_LABEL.project, service: COMPOSE_LABEL.service, managed: { label: COMPOSE_LABEL.oneoff, value: 'False' } }
 
 /** On a blue-green colour's containers: which colour they are. */
 export const COLOUR_LABEL = 'berth.colour'

@@ -44,7 +44,18 @@ export function healthFromStatus(status: string): string {
   return m[1] === 'health: starting' ? 'starting' : (m[1] as string)
 }
 
-export function parsePs(text: string): Container[] {
+/**
+ * The labels that tell which group (compose project, stack namespace) and service a container belongs to.
+ * `managed` is set only on containers the orchestrator created for a service (compose's oneoff label): a
+ * `docker run` of an image compose built inherits the image's project label, but not that one.
+ */
+export interface LabelScheme {
+  project: string
+  service: string
+  managed?: { label: string; value: string }
+}
+
+export function parsePs(text: string, scheme: LabelScheme): Container[] {
   return parseJsonLines(text).map((row) => {
     const labels = parseLabels(String(row.Labels ?? ''))
     const status = String(row.Status ?? '')
@@ -60,8 +71,8 @@ export function parsePs(text: string): Container[] {
       ...(row.Networks === undefined ? {} : { networks: String(row.Networks).split(',').map((n) => n.trim()).filter(Boolean) }),
       // Images compose builds carry the project label too, so a `docker run` of one inherits it; only
       // containers compose itself created have the oneoff label, which compose's own listing filters on.
-      project: labels['com.docker.compose.oneoff'] === undefined ? undefined : labels['com.docker.compose.project'],
-      service: labels['com.docker.compose.service'],
+      project: scheme.managed && labels[scheme.managed.label] === undefined ? undefined : labels[scheme.project],
+      service: labels[scheme.service],
       createdAt: String(row.CreatedAt ?? ''),
     }
   })

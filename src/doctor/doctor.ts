@@ -63,7 +63,7 @@ export async function doctor(config: Config, deps: Deps): Promise<DoctorReport> 
     return report(config.app, checks, [], [])
   }
 
-  const containers = parsePs((await deps.run(psAll(deps.target.engine))).stdout)
+  const containers = parsePs((await deps.run(psAll(deps.target.engine))).stdout, deps.target.labels)
   const restarts = await readRestartPolicies(deps, envs, containers)
   const unmanaged = findUnmanaged(config.app, [...config.environments.keys()], containers)
   const drift = await readDrift(deps, config, actives, containers, engine.compose)

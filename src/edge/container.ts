@@ -21,7 +21,7 @@ const LOG_LINES = 20
 
 async function edgeContainers(deps: EngineDeps): Promise<Container[]> {
   const { stdout } = await deps.run(psByLabels(deps.target.engine, [`${deps.target.labels.project}=${EDGE_PROJECT}`, `${EDGE_LABEL}=true`]))
-  return parsePs(stdout)
+  return parsePs(stdout, deps.target.labels)
 }
 
 /** The edge's container: the running one, else any (stopped, restarting). */

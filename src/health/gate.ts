@@ -5,6 +5,7 @@ import type { Config, EnvironmentConfig, HttpProbe } from '../config/types.js'
 import { type ComposeProject, composeLogs } from '../docker/compose.js'
 import type { Container } from '../docker/parse.js'
 import { type ComposeModel, oneOffServices } from '../release/model.js'
+import { COMPOSE_LABEL } from '../names.js'
 import { type Deps, projectContainers, releaseProject } from '../run/context.js'
 import { type HealthFailure, type HealthPlan, waitHealthy } from './wait.js'
 import { type ReleaseRecord } from '../state/releases.js'
@@ -76,7 +77,7 @@ export async function waitFor(deps: Deps, tag: string, project: string, plan: He
 function configHashesOf(containers: readonly Container[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const c of containers) {
-    const hash = c.labels['com.docker.compose.config-hash']
+    const hash = c.labels[COMPOSE_LABEL.configHash]
     if (c.service && hash) out[c.service] = hash
   }
   return out

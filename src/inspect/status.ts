@@ -60,7 +60,7 @@ export async function status(config: Config, envName: string | undefined, deps: 
   const [engine, listing] = await Promise.all([checkEngine(deps), deps.run(psAll(deps.target.engine), { allowFailure: true })])
   if (listing.exitCode !== 0) throw new DockerCommandError(psAll(deps.target.engine), listing.exitCode, mask(listing.stderr))
   const { stdout } = listing
-  const containers = parsePs(stdout)
+  const containers = parsePs(stdout, deps.target.labels)
   const environments = await Promise.all(envs.map(async (env) => environmentReport(deps, config, env, containers, engine.compose)))
   return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }
 }

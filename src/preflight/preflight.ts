@@ -28,7 +28,7 @@ export async function refusePortClashes(deps: Deps, wanted: ComposeModel, env: E
   if (publishedPorts(wanted).length === 0) return
   const { stdout } = await deps.run(psByLabels(deps.target.engine, []))
   const own = new Set(projects)
-  const clashes = findPortClashes(wanted, env.project, parsePs(stdout).filter((c) => !own.has(c.project ?? '')))
+  const clashes = findPortClashes(wanted, env.project, parsePs(stdout, deps.target.labels).filter((c) => !own.has(c.project ?? '')))
   if (clashes.length === 0) return
   throw new PreflightError(
     `${env.name}: ${clashes.map((c) => `host port ${c.port}/${c.protocol} (service ${c.service}) is already published by ${c.holder}`).join('; ')}`,

@@ -95,7 +95,7 @@ export async function refuseSharedNames(deps: Pick<Deps, 'run' | 'target'>, mode
   if (wanted.length === 0) return
   const networks = [...new Set(wanted.map((w) => w.network))]
   const own = new Set(strategyOf(env).projects(env))
-  const others = parsePs((await deps.run(psOnNetworks(deps.target.engine, networks))).stdout).filter((c) => !own.has(c.project ?? ''))
+  const others = parsePs((await deps.run(psOnNetworks(deps.target.engine, networks))).stdout, deps.target.labels).filter((c) => !own.has(c.project ?? ''))
   if (others.length === 0) return
   // allowFailure: a container removed between ps and inspect makes inspect exit 1; the others still print.
   const inspected = parseJsonLines((await deps.run(inspectNetworkEndpoints(deps.target.engine, others.map((c) => c.id)), { allowFailure: true })).stdout)

@@ -74,5 +74,5 @@ export async function projectContainers(deps: Pick<Deps, 'run' | 'target'>, proj
   // managed (compose's oneoff=False): only containers compose created for the services, not `compose run`
   // ones nor a `docker run` of a release image (which inherits the image's project label).
   const { stdout } = await deps.run(psByLabels(engine, [`${labels.project}=${project}`, ...(labels.managed ? [`${labels.managed.label}=${labels.managed.value}`] : [])]))
-  return parsePs(stdout)
+  return parsePs(stdout, deps.target.labels)
 }

@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import { type Engine, SHELL_ENGINE } from '../docker/engine.js'
 import { run as runCommand, type Runner } from '../docker/runner.js'
 import { probeHttp } from '../health/probe.js'
-import { COMPOSE_LABEL } from '../names.js'
+import { COMPOSE_SCHEME } from '../names.js'
 import { localFiles } from './files.js'
 import type { HostFiles, RunIdentity, StateStore, Target } from './target.js'
 
@@ -57,7 +57,7 @@ export function localTarget(options: { stateDir: string; run?: Runner; engine?: 
     engine: options.engine ?? SHELL_ENGINE,
     run: options.run ?? runCommand,
     probe: (p) => probeHttp(p),
-    labels: { project: COMPOSE_LABEL.project, service: COMPOSE_LABEL.service, managed: { label: COMPOSE_LABEL.oneoff, value: 'False' } },
+    labels: COMPOSE_SCHEME,
     host: localHost,
     state: localState(options.stateDir),
     runs: localRuns(),

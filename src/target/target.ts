@@ -1,5 +1,6 @@
 import type { HttpProbe } from '../config/types.js'
 import type { Engine } from '../docker/engine.js'
+import type { LabelScheme } from '../docker/parse.js'
 import type { Files } from './files.js'
 import type { Runner } from '../docker/runner.js'
 import type { ProbeResult } from '../health/wait.js'
@@ -22,22 +23,13 @@ export interface Target {
   /** One HTTP probe, sent from the engine's host: `127.0.0.1` in a URL is that host's loopback. */
   probe(probe: HttpProbe): Promise<ProbeResult>
   /** The labels that identify what the target runs. */
-  readonly labels: TargetLabels
+  readonly labels: LabelScheme
   /** The engine's host: files there (the edge's live markers and admin socket, its routes, its disk). */
   readonly host: HostFiles
   /** Where the app's state lives: each environment's records, resolved configs, audit log and lock (SPEC §7). */
   readonly state: StateStore
   /** Who runs berth here, for locks: and whether a lock's holder still runs. */
   readonly runs: RunIdentity
-}
-
-export interface TargetLabels {
-  /** The label naming the group an environment's container belongs to (compose project, stack namespace). */
-  project: string
-  /** The label naming its service. */
-  service: string
-  /** Set (to False) only on containers the orchestrator created for a service, not on one-off runs. */
-  managed?: { label: string; value: string }
 }
 
 /** What berth reads and writes on the engine's host, besides the engine itself. */

@@ -1,10 +1,9 @@
 import type { EnvironmentConfig } from '../../config/types.js'
 import { inspectRestartPolicies } from '../../docker/docker.js'
-import { type Container, parseRestartPolicies, type RestartPolicyRow } from '../../docker/parse.js'
+import { type Container, type LabelScheme, parseRestartPolicies, type RestartPolicyRow } from '../../docker/parse.js'
 import { oneOffServices } from '../../release/model.js'
 import type { Deps } from '../../run/context.js'
 import { strategyOf } from '../../strategy/strategy.js'
-import type { TargetLabels } from '../../target/target.js'
 import type { ActiveRelease } from '../activeRelease.js'
 import { type Check, plural } from '../check.js'
 
@@ -52,6 +51,6 @@ export function restartCheck(actives: readonly ActiveRelease[], containers: read
 }
 
 /** A container the orchestrator created for a service, not a one-off run (`compose run`). */
-function isManaged(labels: TargetLabels, c: Container): boolean {
+function isManaged(labels: LabelScheme, c: Container): boolean {
   return !labels.managed || c.labels[labels.managed.label] === labels.managed.value
 }

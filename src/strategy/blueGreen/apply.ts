@@ -223,7 +223,7 @@ async function takenPorts(deps: Deps, env: EnvironmentConfig): Promise<Set<numbe
   }
   const own = new Set(COLOURS.map((c) => colourProject(env, c)))
   const { stdout } = await deps.run(psByLabels(deps.target.engine, []))
-  for (const c of parsePs(stdout)) {
+  for (const c of parsePs(stdout, deps.target.labels)) {
     if (!c.project || !own.has(c.project)) for (const p of parsePublished(c.ports)) taken.add(p.port)
   }
   return taken

@@ -12,6 +12,7 @@ import {
 } from '../../../src/docker/docker.js'
 import { parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
+import { COMPOSE_SCHEME } from '../../../src/names.js'
 
 /** What docker does with a Go template of `{{json .Field}}` placeholders, for one container. */
 function render(template: string, fields: Record<string, unknown>): string {
@@ -80,7 +81,7 @@ describe('docker argv builders', () => {
       CreatedAt: '2026-11-20 08:00:00 +0000 UTC',
       Networks: 'shop-staging_default,platform',
     })
-    expect(parsePs(`${line}\n${line}\n`)[0]).toEqual({
+    expect(parsePs(`${line}\n${line}\n`, COMPOSE_SCHEME)[0]).toEqual({
       id: 'c0ffee',
       name: 'web',
       image: 'shop-web:latest',

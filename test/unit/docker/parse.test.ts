@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { exitCodeFromStatus, healthFromStatus, normalizeImageRef, parseComposeVersion, parseContainerState, parseImages, parseJsonLines, parseLabels, parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
+import { COMPOSE_SCHEME } from '../../../src/names.js'
 
 describe('parseJsonLines', () => {
   it('reads one JSON array (compose ps of some versions)', () => {
@@ -117,7 +118,7 @@ const strayLine = JSON.stringify({
 
 describe('parsePs', () => {
   it('reads docker ps --format {{json .}} lines', () => {
-    const [web, migrate, stray] = parsePs(`${webLine}\n${migrateLine}\n${strayLine}\n`)
+    const [web, migrate, stray] = parsePs(`${webLine}\n${migrateLine}\n${strayLine}\n`, COMPOSE_SCHEME)
     expect(web).toEqual({
       id: '3f2a9c1d4e5b6a7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c',
       name: 'shop-staging-web-1',
@@ -149,7 +150,7 @@ describe('parsePs', () => {
   })
 
   it('lower-cases State', () => {
-    const [c] = parsePs(JSON.stringify({ ID: 'x', Names: 'n', State: 'Running', Status: 'Up 1 second (healthy)', Labels: '' }))
+    const [c] = parsePs(JSON.stringify({ ID: 'x', Names: 'n', State: 'Running', Status: 'Up 1 second (healthy)', Labels: '' }), COMPOSE_SCHEME)
     expect(c?.state).toBe('running')
     expect(c?.health).toBe('healthy')
   })

@@ -16,6 +16,7 @@ import { localTarget } from '../../../src/target/local.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 import { localState } from '../../../src/target/local.js'
 import { localFiles } from '../../../src/target/files.js'
+import { COMPOSE_SCHEME } from '../../../src/names.js'
 
 const TAG = '20261122-093000'
 const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
@@ -56,7 +57,7 @@ function berthLabels(env: string, service: string, tag = TAG, hash = HASH[servic
 const imageLabels = { 'berth.app': 'shop', 'berth.release': TAG, 'berth.service': 'web', 'com.docker.compose.project': 'shop-staging', 'com.docker.compose.service': 'web', 'com.docker.compose.version': '2.26.1' }
 
 function ps(...lines: string[]): Container[] {
-  return parsePs(lines.join('\n'))
+  return parsePs(lines.join('\n'), COMPOSE_SCHEME)
 }
 
 function record(over: Partial<ReleaseRecord> = {}): ReleaseRecord {

@@ -8,6 +8,7 @@ import type { ReleaseRecord } from '../../../../src/state/releases.js'
 import { environmentConfig } from '../../fixtures.js'
 import { composeLabels, psLine } from '../../support/ps.js'
 import { testDeps } from '../../support/deps.js'
+import { COMPOSE_SCHEME } from '../../../../src/names.js'
 
 const TAG = '20261122-093000'
 const record: ReleaseRecord = { tag: TAG, deployedAt: '2026-11-22T09:30:00.000Z', by: 'a@b', status: 'active', images: { web: `shop-web:${TAG}`, worker: `shop-worker:${TAG}` }, builtImages: [], envHash: 'x', configFile: `${TAG}.compose.yaml`, configHashes: { web: 'a'.repeat(64), worker: 'a'.repeat(64) } }
@@ -24,7 +25,7 @@ describe('readDrift', () => {
         // Another project's worker is not staging's, however it is labelled.
         psLine('legacy-worker-1', labels('legacy', 'staging', 'worker'), { Image: `shop-worker:${TAG}` }),
         psLine('shop-production-web-1', labels('shop-production', 'production', 'web'), { Image: `shop-web:${TAG}` }),
-      ].join('\n'),
+      ].join('\n'), COMPOSE_SCHEME,
     )
     const actives: ActiveRelease[] = [{ env: staging, record }, { env: production, damaged: true }]
     const drift = await readDrift(testDeps({ stateDir: config.stateDir }), config, actives, containers, '2.26.1')

@@ -6,6 +6,7 @@ import { portCheck } from '../../../../src/doctor/checks/ports.js'
 import type { ComposeModel } from '../../../../src/release/model.js'
 import { environmentConfig } from '../../fixtures.js'
 import { composeLabels, psLine } from '../../support/ps.js'
+import { COMPOSE_SCHEME } from '../../../../src/names.js'
 
 const env = (name: string, dir = '/srv/shop'): EnvironmentConfig => environmentConfig(name, dir)
 const model = (services: ComposeModel['services']): ComposeModel => ({ services })
@@ -32,7 +33,7 @@ describe('portCheck', () => {
         psLine('legacy-nginx-1', composeLabels('legacy', 'nginx'), { Ports: '0.0.0.0:8081->80/tcp, [::]:8081->80/tcp' }),
         // Inherits shop-production's project label from its image, yet compose did not create it.
         psLine('shop-web-manual', { 'com.docker.compose.project': 'shop-production' }, { Ports: '0.0.0.0:8082->8080/tcp' }),
-      ].join('\n'),
+      ].join('\n'), COMPOSE_SCHEME,
     )
     const check = portCheck([{ env: env('staging'), model: web('8080') }, { env: env('production'), model: model({ web: { ports: [{ target: 8080, published: '8081' }, { target: 8080, published: '8082' }] } }) }], running)
     expect(check.details).toEqual([

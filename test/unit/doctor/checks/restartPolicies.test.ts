@@ -11,6 +11,7 @@ import type { ComposeModel } from '../../../../src/release/model.js'
 import { environmentConfig } from '../../fixtures.js'
 import { testDeps } from '../../support/deps.js'
 import { composeLabels, psLine } from '../../support/ps.js'
+import { COMPOSE_SCHEME } from '../../../../src/names.js'
 
 const env = (name: string, dir = '/srv/shop'): EnvironmentConfig => environmentConfig(name, dir)
 const model = (services: ComposeModel['services']): ComposeModel => ({ services })
@@ -35,7 +36,7 @@ describe('restartCheck', () => {
         psLine('shop-staging-worker-1', composeLabels('shop-staging', 'worker')),
         psLine('shop-staging-migrate-1', composeLabels('shop-staging', 'migrate'), { State: 'exited', Status: 'Exited (0) 1 hour ago' }),
         psLine('shop-production-web-1', composeLabels('shop-production', 'web')),
-      ].join('\n'),
+      ].join('\n'), COMPOSE_SCHEME,
     )
     const inspect = [
       '{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"unless-stopped"}',
@@ -50,7 +51,7 @@ describe('restartCheck', () => {
   })
 
   it('is ok when every long-running container restarts; inspect reads no more than the policy', () => {
-    const containers = parsePs(psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')))
+    const containers = parsePs(psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')), COMPOSE_SCHEME)
     const check = restartCheck(actives, containers, parseRestartPolicies('{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"always"}'))
     expect(check).toMatchObject({ status: 'ok', summary: '1 long-running container restarts after a reboot' })
     expect(inspectRestartPolicies(SHELL_ENGINE, ['a', 'b'])).toEqual([
@@ -75,7 +76,7 @@ describe('readRestartPolicies', () => {
         psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')),
         psLine('shop-staging-web-run-1', { ...composeLabels('shop-staging', 'web'), 'com.docker.compose.oneoff': 'True' }),
         psLine('legacy-nginx-1', composeLabels('legacy', 'nginx')),
-      ].join('\n'),
+      ].join('\n'), COMPOSE_SCHEME,
     )
     const read = await readRestartPolicies(deps, [env('staging'), env('production')], running)
     expect(read.containers.map((c) => c.name)).toEqual(['shop-staging-web-1'])
@@ -85,6 +86,6 @@ describe('readRestartPolicies', () => {
   })
 
   it('asks nothing when the app has no containers', async () => {
-    expect(await readRestartPolicies(testDeps(), [env('staging')], parsePs(psLine('legacy-nginx-1', composeLabels('legacy', 'nginx'))))).toEqual({ containers: [], policies: [] })
+    expect(await readRestartPolicies(testDeps(), [env('staging')], parsePs(psLine('legacy-nginx-1', composeLabels('legacy', 'nginx')), COMPOSE_SCHEME))).toEqual({ containers: [], policies: [] })
   })
 })

@@ -4,7 +4,7 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { ConfigError, UsageError } from '../errors.js'
 import { formatPath, NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
 import type { Config, EnvironmentConfig, HealthConfig, Route } from './types.js'
-import { EDGE_PROJECT } from '../names.js'
+import { EDGE_PROJECT, projectName } from '../names.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -113,60 +113,14 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
   const dir = dirname(source.file)
   // Missing files and rules that span keys, reported together after the schema's own checks passed.
   const missing: SchemaIssue[] = checkEnvironments(raw)
-
-  /** Absolute paths of the compose files at path, each checked to exist. */
-  const composeFiles = async (value: string | string[], path: SchemaIssue['path']): Promise<string[]> => {
-    const names = typeof value === 'string' ? [value] : value
-    const paths = names.map((name) => resolve(dir, name))
-    for (const [i, file] of paths.entries()) {
-      if (!(await isFile(file))) missing.push({ path: typeof value === 'string' ? path : [...path, i], message: `${file} does not exist` })
-    }
-    return paths
-  }
-
-  let baseCompose: string[]
-  if (raw.compose !== undefined) {
-    baseCompose = await composeFiles(raw.compose, ['compose'])
-  } else {
-    const found = await firstFile(DEFAULT_COMPOSE_FILES.map((name) => join(dir, name)))
-    if (found === undefined) {
-      missing.push({ path: ['compose'], message: `no compose file in ${dir} (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})` })
-    }
-    baseCompose = found === undefined ? [] : [found]
-  }
-
+  const files = composeFileResolver(dir, missing)
+  const baseCompose = raw.compose !== undefined ? await files(raw.compose, ['compose']) : await defaultComposeFile(dir, missing)
   const environments = new Map<string, EnvironmentConfig>()
   for (const [name, env] of Object.entries(raw.environments)) {
-    const own = env.compose === undefined ? [] : await composeFiles(env.compose, ['environments', name, 'compose'])
-    environments.set(name, {
-      name,
-      project: `${raw.app}-${name}`,
-      envFile: resolve(dir, env.env_file ?? join('environments', `${name}.env`)),
-      composeFiles: [...baseCompose, ...own],
-      required: env.required ?? [],
-      secrets: env.secrets ?? [],
-      health: {
-        timeoutMs: env.health?.timeout ?? raw.health?.timeout ?? DEFAULT_HEALTH.timeoutMs,
-        intervalMs: env.health?.interval ?? raw.health?.interval ?? DEFAULT_HEALTH.intervalMs,
-        http: env.health?.http ?? raw.health?.http ?? DEFAULT_HEALTH.http,
-      },
-      confirm: env.confirm,
-      keep: env.keep ?? raw.releases.keep,
-      strategy: env.strategy,
-      stateful: env.stateful ?? [],
-      routes: (env.routes ?? []).map(({ listen, service, port, host }): Route => ({
-        listen,
-        service,
-        port,
-        // Host headers match case-insensitively; one spelling keeps the edge's routes and berth's records comparable.
-        ...(host === undefined ? {} : { host: host.toLowerCase() }),
-      })),
-      drainMs: env.drain ?? DEFAULT_DRAIN_MS,
-      sharedNetworks: env.shared_networks ?? [],
-    })
+    const own = env.compose === undefined ? [] : await files(env.compose, ['environments', name, 'compose'])
+    environments.set(name, environmentConfig(raw, dir, name, env, [...baseCompose, ...own]))
   }
   if (missing.length > 0) throw source.error(missing)
-
   return {
     app: raw.app,
     file: source.file,
@@ -174,6 +128,56 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
     stateDir: resolve(dir, raw.state_dir ?? '.berth'),
     environments,
     edge: { image: raw.edge.image },
+  }
+}
+
+/** Absolute paths of the compose files at a key path, each checked to exist (a missing one is added to `missing`). */
+function composeFileResolver(dir: string, missing: SchemaIssue[]) {
+  return async (value: string | string[], path: SchemaIssue['path']): Promise<string[]> => {
+    const names = typeof value === 'string' ? [value] : value
+    const paths = names.map((name) => resolve(dir, name))
+    for (const [i, file] of paths.entries()) {
+      if (!(await isFile(file))) missing.push({ path: typeof value === 'string' ? path : [...path, i], message: `${file} does not exist` })
+    }
+    return paths
+  }
+}
+
+/** The first of compose's default file names beside deploy.yml. */
+async function defaultComposeFile(dir: string, missing: SchemaIssue[]): Promise<string[]> {
+  const found = await firstFile(DEFAULT_COMPOSE_FILES.map((name) => join(dir, name)))
+  if (found !== undefined) return [found]
+  missing.push({ path: ['compose'], message: `no compose file in ${dir} (looked for ${DEFAULT_COMPOSE_FILES.join(', ')})` })
+  return []
+}
+
+/** One environment with every default applied: the top level's settings, then its own, key by key. */
+function environmentConfig(raw: DeployFile, dir: string, name: string, env: DeployFile['environments'][string], composeFiles: string[]): EnvironmentConfig {
+  return {
+    name,
+    project: projectName(raw.app, name),
+    envFile: resolve(dir, env.env_file ?? join('environments', `${name}.env`)),
+    composeFiles,
+    required: env.required ?? [],
+    secrets: env.secrets ?? [],
+    health: {
+      timeoutMs: env.health?.timeout ?? raw.health?.timeout ?? DEFAULT_HEALTH.timeoutMs,
+      intervalMs: env.health?.interval ?? raw.health?.interval ?? DEFAULT_HEALTH.intervalMs,
+      http: env.health?.http ?? raw.health?.http ?? DEFAULT_HEALTH.http,
+    },
+    confirm: env.confirm,
+    keep: env.keep ?? raw.releases.keep,
+    strategy: env.strategy,
+    stateful: env.stateful ?? [],
+    routes: (env.routes ?? []).map(({ listen, service, port, host }): Route => ({
+      listen,
+      service,
+      port,
+      // Host headers match case-insensitively; one spelling keeps the edge's routes and berth's records comparable.
+      ...(host === undefined ? {} : { host: host.toLowerCase() }),
+    })),
+    drainMs: env.drain ?? DEFAULT_DRAIN_MS,
+    sharedNetworks: env.shared_networks ?? [],
   }
 }
 
@@ -186,7 +190,7 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
     const at = (...keys: SchemaIssue['path']): SchemaIssue['path'] => ['environments', name, ...keys]
 
     // Compose projects are named <app>-<env>, so environment `x-blue` would share its project with the blue colour of `x`.
-    const project = `${raw.app}-${name}`
+    const project = projectName(raw.app, name)
     const [, base, colour] = /^(.+)-(blue|green)$/.exec(name) ?? []
     if (base !== undefined && raw.environments[base]?.strategy === 'blue-green') {
       issues.push({ path: at(), message: `compose project ${project} is also the ${colour} colour of environments.${base}; rename one of them` })

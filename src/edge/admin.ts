@@ -2,7 +2,8 @@ import { defaultHint } from '../errorCodes.js'
 import type { Dispatcher } from 'undici'
 
 import type { AdminWrite, CaddyServers } from './caddy.js'
-import { ADMIN_ORIGIN, SERVERS_PATH } from './caddy.js'
+import { SERVERS_PATH } from './caddy.js'
+import { ADMIN_ORIGIN } from './config.js'
 import { EdgeAdminError, EdgeUnavailableError } from './errors.js'
 
 /** A config value read from the admin API, with the ETag Caddy sends for it (as an HTTP trailer). */

@@ -8,9 +8,10 @@ import { EDGE_LABEL, EDGE_PROJECT, EDGE_VOLUME } from '../names.js'
 import type { Deps } from '../run/context.js'
 import { mask } from '../secrets.js'
 import type { Files } from '../target/files.js'
-import { ADMIN_ROOT, LIVE_ROOT } from './caddy.js'
+import { LIVE_ROOT } from './caddy.js'
 import { AUTOSAVE } from './composeFile.js'
 import { EdgeStartError, EdgeStateError } from './errors.js'
+import { ADMIN_ROOT } from './config.js'
 
 /** The edge's container as the engine shows it: found by its project and label, its mounts, its saved config, its logs. */
 

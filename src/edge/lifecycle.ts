@@ -10,12 +10,13 @@ import type { Deps } from '../run/context.js'
 import type { Files } from '../target/files.js'
 import { localFiles } from '../target/files.js'
 import { CaddyAdmin } from './admin.js'
-import { ADMIN_ROOT, ADMIN_SOCKET, adminConfig, adminListen, adminToSocket, httpAppSetup, LIVE_ROOT, refuseDamagedConfig, tcpAddress } from './caddy.js'
+import { LIVE_ROOT } from './caddy.js'
 import { edgeComposeFile, edgeTarget, removeLegacyEdgeFiles } from './composeFile.js'
 import { edgeContainer, type EdgeMounts, edgeMounts, type EngineDeps, mountDamage, savedConfig, startFailure } from './container.js'
 import { EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { readLive } from './live.js'
 import { type EdgePaths, edgePaths } from './paths.js'
+import { ADMIN_ROOT, ADMIN_SOCKET, adminConfig, adminListen, adminToSocket, httpAppSetup, refuseDamagedConfig, tcpAddress } from './config.js'
 
 /** Starting the edge, reaching its admin API on the root-only socket, and refusing edge state berth cannot read (SPEC §9). */
 

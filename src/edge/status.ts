@@ -1,6 +1,7 @@
-import { ADMIN_ROOT, adminExposure, adminListen, type BerthRoute, berthRoutes, configDamage, LIVE_ROOT } from './caddy.js'
+import { type BerthRoute, berthRoutes, LIVE_ROOT } from './caddy.js'
 import { edgeContainer, edgeMounts, type EngineDeps, mountDamage, savedConfig } from './container.js'
 import { adminDirProblems, adminOf } from './lifecycle.js'
+import { ADMIN_ROOT, adminExposure, adminListen, configDamage } from './config.js'
 
 export interface EdgeStatus {
   running: boolean

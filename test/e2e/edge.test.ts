@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { defaultDeps, type Deps } from '../../src/run/context.js'
 import { CaddyAdmin, canonicalJson } from '../../src/edge/admin.js'
-import { adminListen, type EdgeColour, type EdgeRoute, environmentRoutes, initialConfig, LIVE_ROOT, nextServers, routeId } from '../../src/edge/caddy.js'
+import { type EdgeColour, type EdgeRoute, environmentRoutes, LIVE_ROOT, nextServers, routeId } from '../../src/edge/caddy.js'
 import { type Edge, ensureEdge } from '../../src/edge/lifecycle.js'
 import { edgePaths } from '../../src/edge/paths.js'
 import { edgeRoutes, removeRoutes, switchRoutes } from '../../src/edge/routes.js'
@@ -24,6 +24,7 @@ import { asNobody, docker, repoRoot, requireEngine, tcpListenPorts } from './eng
 import { environmentsWithState } from '../../src/state/paths.js'
 import { localState, localTarget } from '../../src/target/local.js'
 import { localFiles } from '../../src/target/files.js'
+import { adminListen, initialConfig } from '../../src/edge/config.js'
 
 const APP = 'berthedge'
 const LABEL = 'berthedge.test=1'

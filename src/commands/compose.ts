@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
+import { envArg } from '../cli/shared.js'
 import type { ColourChoice } from '../strategy/strategy.js'
 import { compose, type ComposeResult } from '../run/compose.js'
 import { UsageError } from '../errors.js'
@@ -18,7 +19,7 @@ Everything after -- goes to compose; berth's own flags (--config) come before it
 
   static override usage = 'compose ENV [-c <value>] [--colour live|idle|blue|green] -- COMPOSE_ARGS...'
 
-  static override args = { env: Args.string({ description: 'environment name', required: true }) }
+  static override args = { env: envArg }
 
   static override flags = {
     colour: Flags.string({

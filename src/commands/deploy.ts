@@ -1,18 +1,20 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
+import { envArg, yesFlag } from '../cli/shared.js'
 import { deploy, type DeployResult } from '../run/deploy.js'
+import { formatDeployed } from '../ui/results.js'
 
 export default class Deploy extends BerthCommand {
   static override description = 'Build (or promote with --tag) a release of ENV, apply it, wait until healthy; roll back automatically if it is not'
 
   static override examples = ['<%= config.bin %> deploy staging', '<%= config.bin %> deploy production --tag 20261122-093000 --yes']
 
-  static override args = { env: Args.string({ description: 'environment name', required: true }) }
+  static override args = { env: envArg }
 
   static override flags = {
     tag: Flags.string({ char: 't', description: 'deploy the images of an existing release instead of building' }),
-    yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation (needed without a TTY for confirm: true environments)' }),
+    yes: yesFlag,
   }
 
   async run(): Promise<DeployResult> {
@@ -22,8 +24,7 @@ export default class Deploy extends BerthCommand {
       { config, envName: args.env, ...(flags.tag ? { tag: flags.tag } : {}), confirm: this.confirmer(flags.yes), command: this.commandLine() },
       this.deps(config),
     )
-    this.log(`${result.environment} is running release ${result.tag} (${(result.durationMs / 1000).toFixed(1)}s)`)
-    if (result.previous && result.previous !== result.tag) this.log(`to undo: berth rollback ${result.environment} --to ${result.previous}`)
+    this.log(formatDeployed(result))
     return result
   }
 }

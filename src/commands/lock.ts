@@ -1,14 +1,16 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
+import { envArg } from '../cli/shared.js'
 import { hold, type LockStatus, lockStatus } from '../run/hold.js'
+import { formatLock } from '../ui/results.js'
 
 export default class Lock extends BerthCommand {
   static override description = "Show ENV's lock, or hold it by hand with a message (a deploy freeze) until `berth unlock ENV`"
 
   static override examples = ['<%= config.bin %> lock production', '<%= config.bin %> lock production -m "freeze: black friday"']
 
-  static override args = { env: Args.string({ description: 'environment name', required: true }) }
+  static override args = { env: envArg }
 
   static override flags = {
     message: Flags.string({ char: 'm', description: 'take a manual hold with this reason' }),
@@ -18,8 +20,7 @@ export default class Lock extends BerthCommand {
     const { args, flags } = await this.parse(Lock)
     const config = await this.loadConfig(flags.config)
     const status = flags.message === undefined ? await lockStatus(config, args.env, this.deps(config)) : await hold(config, args.env, flags.message, this.commandLine(), this.deps(config))
-    if (!status.holder) this.log(`${status.environment} is not locked`)
-    else this.log(`${status.environment} is ${status.holder.stale ? 'not locked (a stale lock is left, taken over by the next run)' : 'locked'} by ${status.holder.description}`)
+    this.log(formatLock(status))
     return status
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
+import { envArg } from '../cli/shared.js'
 import { logs, type LogsResult } from '../run/logs.js'
 
 export default class Logs extends BerthCommand {
@@ -9,7 +10,7 @@ export default class Logs extends BerthCommand {
   static override examples = ['<%= config.bin %> logs production --tail 100', '<%= config.bin %> logs staging web -f']
 
   static override args = {
-    env: Args.string({ description: 'environment name', required: true }),
+    env: envArg,
     service: Args.string({ description: 'only this compose service' }),
   }
 

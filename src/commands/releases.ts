@@ -1,6 +1,6 @@
-import { Args } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
+import { envArg } from '../cli/shared.js'
 import { releaseHistory, type ReleaseHistory } from '../inspect/status.js'
 import { ExitCode } from '../errors.js'
 import { formatReleases } from '../ui/format.js'
@@ -12,7 +12,7 @@ When ENV's release records are damaged, says what is wrong and the command that 
 
   static override examples = ['<%= config.bin %> releases production', '<%= config.bin %> releases staging --json']
 
-  static override args = { env: Args.string({ description: 'environment name', required: true }) }
+  static override args = { env: envArg }
 
   async run(): Promise<ReleaseHistory> {
     const { args, flags } = await this.parse(Releases)

@@ -1,19 +1,21 @@
-import { Args, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
 
 import { BerthCommand } from '../cli/baseCommand.js'
+import { envArg, yesFlag } from '../cli/shared.js'
 import { rollback, type RollbackResult } from '../run/rollback.js'
+import { formatRolledBack } from '../ui/results.js'
 
 export default class Rollback extends BerthCommand {
   static override description = 'Re-apply a kept release of ENV, images and config together (default: the previous release)'
 
   static override examples = ['<%= config.bin %> rollback production', '<%= config.bin %> rollback production --to 20261121-170512 --yes']
 
-  static override args = { env: Args.string({ description: 'environment name', required: true }) }
+  static override args = { env: envArg }
 
   static override flags = {
     to: Flags.string({ description: 'release tag to return to (see: berth releases ENV)' }),
     'images-only': Flags.boolean({ description: "apply the current compose config and env file with the release's images" }),
-    yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation (needed without a TTY for confirm: true environments)' }),
+    yes: yesFlag,
   }
 
   async run(): Promise<RollbackResult> {
@@ -23,8 +25,7 @@ export default class Rollback extends BerthCommand {
       { config, envName: args.env, ...(flags.to ? { to: flags.to } : {}), imagesOnly: flags['images-only'], confirm: this.confirmer(flags.yes), command: this.commandLine() },
       this.deps(config),
     )
-    this.log(`${result.environment} is running release ${result.tag} (${(result.durationMs / 1000).toFixed(1)}s)`)
-    if (result.from) this.log(`to undo: berth rollback ${result.environment} --to ${result.from}`)
+    this.log(formatRolledBack(result))
     return result
   }
 }

@@ -1,0 +1,43 @@
+import type { InitResult } from '../config/init.js'
+import type { DeployResult } from '../run/deploy.js'
+import type { DownResult } from '../run/down.js'
+import type { LockStatus } from '../run/hold.js'
+import type { RollbackResult } from '../run/rollback.js'
+
+/** Human summaries of what a command did, each ending with what undoes it when something does. */
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
+
+export function formatDeployed(result: DeployResult): string {
+  const undo = result.previous && result.previous !== result.tag ? `\nto undo: berth rollback ${result.environment} --to ${result.previous}` : ''
+  return `${result.environment} is running release ${result.tag} (${seconds(result.durationMs)})${undo}`
+}
+
+export function formatRolledBack(result: RollbackResult): string {
+  const undo = result.from ? `\nto undo: berth rollback ${result.environment} --to ${result.from}` : ''
+  return `${result.environment} is running release ${result.tag} (${seconds(result.durationMs)})${undo}`
+}
+
+export function formatDown(result: DownResult): string {
+  const removed = `${result.containers.length} container${result.containers.length === 1 ? '' : 's'} removed`
+  const back = result.release ? `\nto bring it back: berth rollback ${result.environment} --to ${result.release}` : ''
+  return `${result.environment} (${result.project}) is down: ${removed}, volumes ${result.volumes ? 'deleted' : 'kept'} (${seconds(result.durationMs)})${back}`
+}
+
+export function formatLock(status: LockStatus): string {
+  if (!status.holder) return `${status.environment} is not locked`
+  return `${status.environment} is ${status.holder.stale ? 'not locked (a stale lock is left, taken over by the next run)' : 'locked'} by ${status.holder.description}`
+}
+
+export function formatUnlock(result: LockStatus & { released?: string }): string {
+  return result.released ? `${result.environment} unlocked (was held by ${result.released})` : `${result.environment} was not locked`
+}
+
+export function formatInit(result: InitResult): string {
+  return [
+    ...result.written.map((file) => `wrote ${file}`),
+    ...(result.gitignore.added.length ? [`added to ${result.gitignore.file}: ${result.gitignore.added.join(' ')}`] : []),
+    ...(result.compose.exists ? [] : [`note: ${result.compose.file} does not exist yet; write it, or name your compose files under compose: in deploy.yml`]),
+    'next: cp environments/staging.env.example environments/staging.env, fill it in, then: berth deploy staging',
+  ].join('\n')
+}

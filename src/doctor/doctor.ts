@@ -2,7 +2,6 @@ import type { Config, EnvironmentConfig } from '../config/types.js'
 import { psAll } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { BerthError, ExitCode } from '../errors.js'
-import { findUnmanaged, type UnmanagedContainer } from '../inspect/drift.js'
 import { addressPoolUsage } from '../preflight/addressPools.js'
 import { sharedNameFindings } from '../preflight/sharedNetworks.js'
 import type { Deps } from '../run/context.js'
@@ -21,6 +20,7 @@ import { readRestartPolicies, restartCheck } from './checks/restartPolicies.js'
 import { sharedNetworkCheck } from './checks/sharedNetworks.js'
 import { readStateFindings, stateCheck } from './checks/state.js'
 import { unmanagedCheck } from './checks/unmanaged.js'
+import { findUnmanaged, type UnmanagedContainer } from '../inspect/unmanaged.js'
 
 export interface DoctorReport {
   app: string

@@ -6,7 +6,7 @@ import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import type { Deps } from '../run/context.js'
 import { type ColourStatus, strategyOf } from '../strategy/strategy.js'
-import { type EnvironmentDrift, environmentDrift, findUnmanaged, type UnmanagedContainer } from './drift.js'
+import { type EnvironmentDrift, environmentDrift } from './drift.js'
 import { checkEngine } from '../target/engine.js'
 import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from '../state/releases.js'
 import { type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
@@ -14,6 +14,7 @@ import { type DamagedFile, readOrDamaged } from '../state/damage.js'
 import { readStateFile } from '../state/files.js'
 import { LABEL } from '../names.js'
 import { lastGoodPath } from '../state/paths.js'
+import { findUnmanaged, type UnmanagedContainer } from './unmanaged.js'
 
 export interface ServiceStatus {
   service: string

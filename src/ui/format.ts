@@ -1,11 +1,12 @@
 import type { ColourStatus } from '../strategy/strategy.js'
 import type { DoctorReport } from '../doctor/doctor.js'
-import type { DriftItem, EnvironmentDrift, UnmanagedContainer } from '../inspect/drift.js'
+import type { DriftItem, EnvironmentDrift } from '../inspect/drift.js'
 import type { ReleaseRecord } from '../state/releases.js'
 import { describeSharedName } from '../preflight/sharedNetworks.js'
 import type { DamagedFile } from '../state/damage.js'
 import type { ReleaseHistory, StatusReport } from '../inspect/status.js'
 import { table } from './table.js'
+import { type UnmanagedContainer } from '../inspect/unmanaged.js'
 
 /** Human renderings of service results; --json prints the result objects themselves. */
 

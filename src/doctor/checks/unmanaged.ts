@@ -1,5 +1,5 @@
-import type { UnmanagedContainer } from '../../inspect/drift.js'
 import { type Check, plural } from '../check.js'
+import { type UnmanagedContainer } from '../../inspect/unmanaged.js'
 
 export function unmanagedCheck(unmanaged: readonly UnmanagedContainer[]): Check {
   if (unmanaged.length === 0) return { id: 'unmanaged', status: 'ok', summary: 'no hand-started containers of the app', details: [] }

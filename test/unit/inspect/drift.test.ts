@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
 import type { Deps } from '../../../src/run/context.js'
-import { classifyDrift, expectedHashes, findUnmanaged, guessEnvironment } from '../../../src/inspect/drift.js'
+import { classifyDrift, expectedHashes } from '../../../src/inspect/drift.js'
 import { type ReleaseRecord, writeReleases } from '../../../src/state/releases.js'
 import { status } from '../../../src/inspect/status.js'
 import { inspectRestartPolicies, psAll } from '../../../src/docker/docker.js'
@@ -148,53 +148,6 @@ describe('classifyDrift', () => {
       ['no-release', 'shop-staging-store-1'],
       ['no-release', 'shop-staging-web-1'],
     ])
-  })
-})
-
-describe('findUnmanaged', () => {
-  const envs = ['staging', 'production', 'preview', 'preview-42']
-
-  it('finds containers named, built or labelled like the app but outside its environments', () => {
-    const containers = ps(
-      ...healthyStaging().map((c) => psLine(c.name, c.image, c.labels)),
-      psLine('shop-web-manual', `shop-web:${TAG}`, imageLabels, { State: 'exited', Status: 'Exited (137) 2 hours ago' }),
-      psLine('shop_service-registry_1', 'shop-service-registry:latest', {}),
-      psLine('shop-production-api', 'node:20', {}),
-      psLine('frontend-updated', 'registry.example.com/team/shop-frontend:1.2', {}),
-      psLine('postgres', 'postgres:16', {}),
-      psLine('shop-admin-staging-web-1', 'shop-admin-web:1', { 'berth.app': 'shop-admin', 'berth.env': 'staging', 'com.docker.compose.project': 'shop-admin-staging', 'com.docker.compose.oneoff': 'False' }),
-      psLine('shop-monitoring-grafana-1', 'grafana/grafana', { 'com.docker.compose.project': 'shop-monitoring', 'com.docker.compose.oneoff': 'False' }),
-    )
-    const found = findUnmanaged('shop', envs, containers)
-    expect(found.map((u) => [u.name, u.reasons, u.environment, u.command])).toEqual([
-      ['frontend-updated', ['image'], undefined, 'docker rm -f frontend-updated && berth deploy ENV'],
-      ['shop_service-registry_1', ['name', 'image'], undefined, 'docker rm -f shop_service-registry_1 && berth deploy ENV'],
-      ['shop-production-api', ['name'], 'production', 'docker rm -f shop-production-api && berth deploy production'],
-      ['shop-web-manual', ['name', 'image', 'label'], undefined, 'docker rm -f shop-web-manual && berth deploy ENV'],
-    ])
-    expect(found.find((u) => u.name === 'shop-web-manual')).toMatchObject({ state: 'exited', image: `shop-web:${TAG}` })
-  })
-
-  it('finds compose projects of the app that are no environment: `compose up` by hand, a removed environment', () => {
-    const byHand = { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web', 'com.docker.compose.oneoff': 'False' }
-    const removed = { ...berthLabels('preview-7', 'web'), 'com.docker.compose.project': 'shop-preview-7' }
-    const found = findUnmanaged('shop', envs, ps(psLine('shop-web-1', 'shop-web', byHand), psLine('shop-preview-7-web-1', `shop-web:${TAG}`, removed)))
-    expect(found.map((u) => [u.name, u.project, u.reasons, u.command])).toEqual([
-      ['shop-preview-7-web-1', 'shop-preview-7', ['name', 'image', 'label', 'project'], 'docker compose -p shop-preview-7 down'],
-      ['shop-web-1', 'shop', ['name', 'image', 'project'], 'docker compose -p shop down && berth deploy ENV'],
-    ])
-  })
-})
-
-describe('guessEnvironment', () => {
-  const envs = ['staging', 'preview', 'preview-42']
-
-  it('takes berth.env when it names an environment, else the longest environment the name starts with', () => {
-    expect(guessEnvironment('shop', envs, { name: 'x', labels: { 'berth.env': 'staging' } })).toBe('staging')
-    expect(guessEnvironment('shop', envs, { name: 'shop-preview-42-web-1', labels: {} })).toBe('preview-42')
-    expect(guessEnvironment('shop', envs, { name: 'shop_preview_web_1', labels: {} })).toBe('preview')
-    expect(guessEnvironment('shop', envs, { name: 'shop-stagingx', labels: {} })).toBeUndefined()
-    expect(guessEnvironment('shop', envs, { name: 'shop-web-manual', labels: {} })).toBeUndefined()
   })
 })
 

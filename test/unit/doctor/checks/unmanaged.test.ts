@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { unmanagedCheck } from '../../../../src/doctor/checks/unmanaged.js'
-import type { UnmanagedContainer } from '../../../../src/inspect/drift.js'
+import { type UnmanagedContainer } from '../../../../src/inspect/unmanaged.js'
 
 describe('unmanagedCheck', () => {
   const manual: UnmanagedContainer = { name: 'shop-web-manual', id: 'm1', image: 'shop-web:20261122-093000', state: 'running', status: 'Up 1 hour', reasons: ['name', 'image'], command: 'docker rm -f shop-web-manual && berth deploy ENV' }

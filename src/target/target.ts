@@ -12,7 +12,7 @@ import type { ProbeResult } from '../health/wait.js'
  * and a Swarm stack are further implementations of this interface (docs/architecture.md).
  */
 export interface Target {
-  /** How an environment's containers are grouped: a compose project each (a Swarm stack namespace later). */
+  /** How an environment's containers are grouped: a compose project each (a Swarm stack later: 'swarm'). */
   readonly kind: 'compose'
   /** For people: the first progress line and status name it ("the local engine"). */
   readonly description: string

@@ -51,7 +51,7 @@ export interface StateStore {
   readonly files: Files
   /**
    * A directory of this machine for the files berth generates for compose to read (the release override,
-   * blue-green's project files): the state directory itself when the state is here.
+   * the stateful and colour projects' files): the state directory itself when the state is here.
    */
   readonly workDir: string
   /** A path of this machine holding a state file's content, for compose to read: the file itself when the state is here. */

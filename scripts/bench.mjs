@@ -183,8 +183,9 @@ const NETWORKS_NEEDED = 3
 /** How many more networks the engine's address pools can give: berth's own count (berth doctor's network-pools check). */
 async function networkRoom() {
   const { addressPoolUsage } = await import('../dist/preflight/addressPools.js')
-  const { run } = await import('../dist/docker/runner.js')
-  return (await addressPoolUsage({ run })).free
+  const { localTarget } = await import('../dist/target/local.js')
+  const target = localTarget({ stateDir: tmpdir() })
+  return (await addressPoolUsage({ run: target.run, target })).free
 }
 
 function ensureTimeBin() {

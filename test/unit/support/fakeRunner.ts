@@ -88,12 +88,23 @@ export function psOf(project: string): string {
   return `docker ps --all --no-trunc --filter label=${COMPOSE_LABEL.project}=${project}`
 }
 
+/** A container as a health wait sees it: the engine's state, and for a running one its healthcheck's verdict. */
 export type ContainerState = 'running' | 'starting' | 'healthy' | 'unhealthy' | 'exited' | 'restarting'
+
+/** docker's Status column for each: health is only read from there. */
+const STATUS: Record<ContainerState, string> = {
+  running: 'Up 3 seconds',
+  starting: 'Up 3 seconds (health: starting)',
+  healthy: 'Up 9 seconds (healthy)',
+  unhealthy: 'Up 9 seconds (unhealthy)',
+  exited: 'Exited (1) 2 seconds ago',
+  restarting: 'Restarting (1) 1 second ago',
+}
 
 /** `docker ps` output for one compose project: one container per service, in the given state, publishing `ports` (docker's Ports column). */
 export function containers(project: string, services: Record<string, ContainerState>, ports: Record<string, string> = {}): Answer {
   const rows = Object.entries(services).map(([service, state]) => {
-    const status = { running: 'Up 3 seconds', starting: 'Up 3 seconds (health: starting)', healthy: 'Up 9 seconds (healthy)', unhealthy: 'Up 9 seconds (unhealthy)', exited: 'Exited (1) 2 seconds ago', restarting: 'Restarting (1) 1 second ago' }[state]
+    const status = STATUS[state]
     const labels = [`${COMPOSE_LABEL.project}=${project}`, `${COMPOSE_LABEL.service}=${service}`, `${COMPOSE_LABEL.oneoff}=False`, `${COMPOSE_LABEL.configHash}=hash-${project}-${service}`]
     const engineState = ['exited', 'restarting'].includes(state) ? state : 'running'
     return JSON.stringify({ ID: `${project}-${service}`, Names: `${project}-${service}-1`, Image: `${service}:x`, State: engineState, Status: status, Ports: ports[service] ?? '', Labels: labels.join(',') })

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 
 import { EngineUnavailableError, NeedsPersonError, PreflightError, RolledBackError } from '../../../src/errors.js'
 import { type DeployRequest, deploy } from '../../../src/run/deploy.js'
-import { releaseImage } from '../../../src/release/model.js'
 import { releaseRecord, resolvedConfig, sourceModelJson, useTestApp, withEnvironment } from '../support/config.js'
 import { flowDeps } from '../support/deps.js'
 import { callsTo, COMPOSE_VERSION, containers, DOCKER_VERSION, expectSequence, type FakeRunner, fakeRunner, filesOf, psOf } from '../support/fakeRunner.js'
@@ -47,7 +46,7 @@ describe('deploy (recreate)', () => {
       .expect('docker compose -p shop-staging up --detach --no-build --remove-orphans')
       .expect(psOf('shop-staging'), containers('shop-staging', { web: 'starting', db: 'healthy' }))
       .expect(psOf('shop-staging'), healthy)
-      .expect(`docker image rm ${releaseImage('shop', 'web', {}, OLDER)}`)
+      .expect(`docker image rm shop-web:${OLDER}`)
     const { deps } = flowDeps(app.config, runner.run)
 
     const result = await deploy(request({ config }), deps)
@@ -58,7 +57,7 @@ describe('deploy (recreate)', () => {
       'docker compose -p shop-staging up --detach --no-build --remove-orphans',
       psOf('shop-staging'),
       psOf('shop-staging'),
-      'docker image rm shop-web:20261120-090000',
+      `docker image rm shop-web:${OLDER}`,
     ])
     expect(result).toMatchObject({ tag: NEW, previous: PREVIOUS, built: [`shop-web:${NEW}`], removedImages: [`shop-web:${OLDER}`] })
     const [record] = await releasesOf(config, 'staging')

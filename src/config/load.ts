@@ -2,8 +2,8 @@ import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { ConfigError, UsageError } from '../errors.js'
-import { formatPath, NAME_PATTERN, NAME_RULE, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
-import type { Config, EnvironmentConfig, HealthConfig, Route } from './types.js'
+import { formatPath, NAME_PATTERN, NAME_RULE, SSH_URL_PATTERN, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
+import type { Config, EngineLocation, EnvironmentConfig, HealthConfig, Route, SshLocation } from './types.js'
 import { EDGE_PROJECT, projectName } from '../names.js'
 
 export interface LoadOptions {
@@ -155,6 +155,7 @@ async function defaultComposeFile(dir: string, missing: SchemaIssue[]): Promise<
 function environmentConfig(raw: DeployFile, dir: string, name: string, env: DeployFile['environments'][string], composeFiles: string[]): EnvironmentConfig {
   return {
     name,
+    location: engineLocation(env),
     project: projectName(raw.app, name),
     envFile: resolve(dir, env.env_file ?? join('environments', `${name}.env`)),
     composeFiles,
@@ -181,6 +182,29 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
   }
 }
 
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+
+/** SPEC §10: host: or context: (checked not to be both), else the shell's engine. */
+function engineLocation(env: DeployFile['environments'][string]): EngineLocation {
+  const connectTimeoutMs = env.connect_timeout ?? DEFAULT_CONNECT_TIMEOUT_MS
+  if (env.host !== undefined) return parseSshUrl(env.host, connectTimeoutMs)
+  if (env.context !== undefined) return { kind: 'context', name: env.context, connectTimeoutMs }
+  return { kind: 'shell' }
+}
+
+/** ssh://[user@]host[:port] (already matched by the schema's pattern) as its parts. */
+export function parseSshUrl(url: string, connectTimeoutMs: number): SshLocation {
+  const [, user, host, port] = SSH_URL_PATTERN.exec(url) ?? []
+  return {
+    kind: 'ssh',
+    url,
+    ...(user ? { user } : {}),
+    host: (host ?? '').replace(/^\[(.*)\]$/, '$1'),
+    ...(port ? { port: Number(port) } : {}),
+    connectTimeoutMs,
+  }
+}
+
 /** SPEC §9 rules that span keys: strategy-only keys, routes, stateful services, project names of the colours. */
 function checkEnvironments(raw: DeployFile): SchemaIssue[] {
   const issues: SchemaIssue[] = []
@@ -188,6 +212,14 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
 
   for (const [name, env] of Object.entries(raw.environments)) {
     const at = (...keys: SchemaIssue['path']): SchemaIssue['path'] => ['environments', name, ...keys]
+    if (env.host !== undefined && env.context !== undefined) {
+      issues.push({ path: at('context'), message: 'give host: or context:, not both (they both say where the engine is)' })
+    }
+    if (env.connect_timeout !== undefined && env.host === undefined && env.context === undefined) {
+      issues.push({ path: at('connect_timeout'), message: 'only with host: or context:' })
+    }
+    const port = env.host === undefined ? undefined : SSH_URL_PATTERN.exec(env.host)?.[3]
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) issues.push({ path: at('host'), message: `port ${port} is not from 1 to 65535` })
 
     // Compose projects are named <app>-<env>, so environment `x-blue` would share its project with the blue colour of `x`.
     const project = projectName(raw.app, name)

@@ -85,7 +85,24 @@ const health = z.strictObject({
   http: z.array(httpProbe).optional().describe('HTTP probes that must answer after the containers are healthy.'),
 })
 
+/** SPEC §10: ssh://[user@]host[:port], as docker's own DOCKER_HOST=ssh://… takes it (no path). */
+export const SSH_URL_PATTERN = /^ssh:\/\/(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
+
 const environment = z.strictObject({
+  host: z
+    .string()
+    .regex(SSH_URL_PATTERN, 'expected ssh://[user@]host[:port], like ssh://deploy@10.0.0.5')
+    .optional()
+    .describe(
+      'The engine of this environment, on another host, over SSH: every docker and compose call, probe and the edge go through one SSH ' +
+        'connection per run; the lock, releases, resolved configs and audit log live on that host (/var/lib/berth/<app>/<env>/).',
+    ),
+  context: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'expected the name of a Docker context (docker context ls)')
+    .optional()
+    .describe('The engine of this environment as a Docker context (docker context ls); an ssh:// context is reached as host: is. Not with host:.'),
+  connect_timeout: duration.optional().describe('How long connecting to host: (or an ssh:// context) may take before berth gives up with exit 6 (default 10s).'),
   env_file: path.optional().describe('Env file of this environment, relative to deploy.yml (default environments/<env>.env).'),
   compose: files.optional().describe('Compose files appended after the top-level ones.'),
   required: envVarNames.optional().describe('Variables that must be set and non-empty in the env file.'),

@@ -28,8 +28,32 @@ export interface Route {
 
 export type Strategy = 'recreate' | 'blue-green'
 
+/**
+ * SPEC §10: where an environment's engine is. `shell`: the local default, or what the operator's shell points at
+ * (DOCKER_HOST / DOCKER_CONTEXT). `ssh`: another host, over one SSH connection per run. `context`: a Docker
+ * context that is not ssh:// (an ssh:// context is resolved to `ssh` when berth starts).
+ */
+export type EngineLocation =
+  | { kind: 'shell' }
+  | SshLocation
+  | { kind: 'context'; name: string; connectTimeoutMs: number }
+
+export interface SshLocation {
+  kind: 'ssh'
+  /** As written: ssh://user@host:port. */
+  url: string
+  user?: string
+  host: string
+  port?: number
+  connectTimeoutMs: number
+  /** Set when the URL came from a Docker context's endpoint. */
+  context?: string
+}
+
 export interface EnvironmentConfig {
   name: string
+  /** Where its engine is (host: or context:, else the shell's). */
+  location: EngineLocation
   /** Compose project name: <app>-<env>. */
   project: string
   /** Absolute path. */

@@ -6,6 +6,7 @@ import type { EnvironmentConfig } from '../../src/config/types.js'
 export function environmentConfig(name: string, dir: string): EnvironmentConfig {
   return {
     name,
+    location: { kind: 'shell' },
     project: `shop-${name}`,
     envFile: join(dir, 'environments', `${name}.env`),
     composeFiles: [join(dir, 'compose.yaml')],

@@ -178,6 +178,7 @@ describe('loadConfig: resolution', () => {
           'staging',
           {
             name: 'staging',
+            location: { kind: 'shell' },
             project: 'shop-staging',
             envFile: join(dir, 'environments', 'staging.env'),
             // compose.yml comes before docker-compose.yml in the search order.
@@ -208,6 +209,7 @@ describe('loadConfig: resolution', () => {
 
     expect(config.environments.get('staging')).toEqual({
       name: 'staging',
+      location: { kind: 'shell' },
       project: 'shop-staging',
       envFile: join(good, 'environments', 'staging.env'),
       composeFiles: [join(good, 'compose.yaml'), join(good, 'compose.staging.yaml')],
@@ -264,6 +266,33 @@ describe('loadConfig: blue-green', () => {
       { listen: 8081, service: 'api', port: 3000 },
     ])
     expect(config.environments.get('preview')).toMatchObject({ strategy: 'recreate', stateful: [], routes: [], drainMs: 10_000 })
+  })
+})
+
+describe('loadConfig: where environments run (SPEC §10)', () => {
+  it('reads host: as its parts, context: by name, and the shell engine without either', async () => {
+    const config = await loadConfig({ cwd: join(fixtures, 'hosts'), env: {} })
+    const location = (name: string) => config.environments.get(name)?.location
+
+    expect(location('staging')).toEqual({ kind: 'shell' })
+    expect(location('production')).toEqual({ kind: 'ssh', url: 'ssh://deploy@10.0.0.5:2222', user: 'deploy', host: '10.0.0.5', port: 2222, connectTimeoutMs: 5000 })
+    // connect_timeout defaults to 10s; without user@ ssh's own default user (or ~/.ssh/config) applies.
+    expect(location('eu')).toEqual({ kind: 'ssh', url: 'ssh://prod-eu.internal', host: 'prod-eu.internal', connectTimeoutMs: 10_000 })
+    expect(location('v6')).toEqual({ kind: 'ssh', url: 'ssh://root@[fd00::5]', user: 'root', host: 'fd00::5', connectTimeoutMs: 10_000 })
+    expect(location('lab')).toEqual({ kind: 'context', name: 'lab-box', connectTimeoutMs: 10_000 })
+  })
+
+  it('refuses host: and context: together, a host that is not ssh://, a port out of range, and connect_timeout without a host', async () => {
+    expect((await loadError(join(bad, 'host-and-context.yml'))).message).toBe(
+      'host-and-context.yml:5 environments.production.context: give host: or context:, not both (they both say where the engine is)',
+    )
+    expect((await loadError(join(bad, 'bad-host.yml'))).message).toBe(
+      'bad-host.yml:4 environments.production.host: expected ssh://[user@]host[:port], like ssh://deploy@10.0.0.5',
+    )
+    expect((await loadError(join(bad, 'bad-host-port.yml'))).message).toBe(
+      'bad-host-port.yml:4 environments.staging.host: port 99999 is not from 1 to 65535\n' +
+        'bad-host-port.yml:6 environments.preview.connect_timeout: only with host: or context:',
+    )
   })
 })
 

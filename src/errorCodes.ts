@@ -76,6 +76,13 @@ export const ERROR_CODES = {
   DOCKER_MISSING: { exit: engineUnavailable, hint: 'Install the Docker client and Compose v2 (see scripts/engine.sh).' },
   COMPOSE_MISSING: { exit: engineUnavailable, hint: 'Install the Compose v2 CLI plugin (as root: bash scripts/engine.sh installs it).' },
   COMPOSE_TOO_OLD: { exit: engineUnavailable, hint: 'Upgrade the Compose v2 CLI plugin.' },
+  // Another host's engine, over SSH (SPEC §10): exit 6, nothing changed.
+  HOST_UNREACHABLE: { exit: engineUnavailable, hint: 'Check the address, that sshd runs there and the firewall, with: ssh USER@HOST true' },
+  HOST_LOGIN_REFUSED: { exit: engineUnavailable, hint: 'berth logs in as ssh does, without asking: load the key into ssh-agent or name it (IdentityFile) in ~/.ssh/config.' },
+  HOST_KEY_UNKNOWN: { exit: engineUnavailable, hint: "Check the host's key fingerprint with its owner, then add it: ssh-keyscan HOST >> ~/.ssh/known_hosts" },
+  HOST_FORWARDING_REFUSED: { exit: engineUnavailable, hint: "berth reaches the host's engine through one forwarded socket: allow it in sshd_config (AllowStreamLocalForwarding yes, AllowTcpForwarding yes)." },
+  CONNECTION_LOST: { exit: engineUnavailable },
+  HOST_STATE_UNWRITABLE: { exit: usage },
   // Anything else: exit 1.
   DOCKER_FAILED: { exit: unexpected },
   UNEXPECTED: { exit: unexpected },

@@ -3,7 +3,7 @@ import { Command, Flags, Interfaces } from '@oclif/core'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { defaultDeps, type Deps } from '../run/context.js'
-import { localTarget } from '../target/local.js'
+import { createTargets, type Targets } from '../target/targets.js'
 import { BerthError, ExitCode } from '../errors.js'
 import { mask } from '../secrets.js'
 import { confirm } from '../ui/confirm.js'
@@ -27,12 +27,27 @@ export abstract class BerthCommand extends Command {
     return loadConfig({ file, cwd: process.cwd() })
   }
 
-  /** The services' dependencies for the config's environments: the reporter of this terminal, the target they run on. */
-  protected deps(config: Config): Deps {
+  private targets: Targets | undefined
+
+  /**
+   * The services' dependencies: the reporter of this terminal and every environment's target (SPEC §10);
+   * `envName`'s is the one the command is about (an unknown name is left for the service to refuse).
+   */
+  protected async deps(config: Config, envName?: string): Promise<Deps> {
     // A terminal without a size (script(1), some SSM consoles) cannot host a live view: treat it as none.
     const isTTY = Boolean(process.stderr.isTTY && process.stderr.columns)
     const kind = chooseRenderer({ isTTY, env: process.env, json: this.jsonEnabled() })
-    return defaultDeps(createReporter(kind), localTarget({ stateDir: config.stateDir }))
+    const reporter = createReporter(kind)
+    const targets = await createTargets(config, { reporter })
+    this.targets = targets
+    const env = envName === undefined ? undefined : config.environments.get(envName)
+    return defaultDeps(reporter, env ? targets.of(env) : targets.local(), (e) => targets.of(e))
+  }
+
+  /** Ends the run's SSH connections, whatever the outcome. */
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    await this.targets?.close().catch(() => undefined)
+    return super.finally(error)
   }
 
   protected confirmer(yes: boolean): (question: string) => Promise<boolean> {

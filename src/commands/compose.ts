@@ -48,7 +48,7 @@ Everything after -- goes to compose; berth's own flags (--config) come before it
         terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
         ...(flags.colour ? { colour: flags.colour as ColourChoice } : {}),
       },
-      this.deps(config),
+      await this.deps(config, args.env),
       { stdout: (line) => process.stdout.write(`${line}\n`), stderr: (line) => process.stderr.write(`${line}\n`) },
     )
     process.exitCode = result.exitCode

@@ -22,7 +22,7 @@ export default class Deploy extends BerthCommand {
     const config = await this.loadConfig(flags.config)
     const result = await deploy(
       { config, envName: args.env, ...(flags.tag ? { tag: flags.tag } : {}), confirm: this.confirmer(flags.yes), command: this.commandLine() },
-      this.deps(config),
+      await this.deps(config, args.env),
     )
     this.log(formatDeployed(result))
     return result

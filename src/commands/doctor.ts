@@ -12,7 +12,7 @@ Each check is ok, warn or fail, with a hint. Exit 0 when no check fails (warning
   async run(): Promise<DoctorReport> {
     const { flags } = await this.parse(Doctor)
     const config = await this.loadConfig(flags.config)
-    const report = await doctor(config, this.deps(config))
+    const report = await doctor(config, await this.deps(config))
     this.log(formatDoctor(report))
     process.exitCode = report.exitCode
     return report

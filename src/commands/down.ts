@@ -20,7 +20,7 @@ export default class Down extends BerthCommand {
   async run(): Promise<DownResult> {
     const { args, flags } = await this.parse(Down)
     const config = await this.loadConfig(flags.config)
-    const result = await down({ config, envName: args.env, volumes: flags.volumes, confirm: this.confirmer(flags.yes), command: this.commandLine() }, this.deps(config))
+    const result = await down({ config, envName: args.env, volumes: flags.volumes, confirm: this.confirmer(flags.yes), command: this.commandLine() }, await this.deps(config, args.env))
     this.log(formatDown(result))
     return result
   }

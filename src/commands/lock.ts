@@ -19,7 +19,7 @@ export default class Lock extends BerthCommand {
   async run(): Promise<LockStatus> {
     const { args, flags } = await this.parse(Lock)
     const config = await this.loadConfig(flags.config)
-    const status = flags.message === undefined ? await lockStatus(config, args.env, this.deps(config)) : await hold(config, args.env, flags.message, this.commandLine(), this.deps(config))
+    const status = flags.message === undefined ? await lockStatus(config, args.env, await this.deps(config, args.env)) : await hold(config, args.env, flags.message, this.commandLine(), await this.deps(config, args.env))
     this.log(formatLock(status))
     return status
   }

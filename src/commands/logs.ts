@@ -24,9 +24,9 @@ export default class Logs extends BerthCommand {
     const config = await this.loadConfig(flags.config)
     const request = { config, envName: args.env, ...(args.service ? { service: args.service } : {}), follow: flags.follow, ...(flags.tail !== undefined ? { tail: flags.tail } : {}) }
     const stderr = (line: string) => process.stderr.write(`${line}\n`)
-    if (!this.jsonEnabled()) return logs(request, this.deps(config), { stdout: (line) => process.stdout.write(`${line}\n`), stderr })
+    if (!this.jsonEnabled()) return logs(request, await this.deps(config, args.env), { stdout: (line) => process.stdout.write(`${line}\n`), stderr })
     const lines: string[] = []
-    const result = await logs(request, this.deps(config), { stdout: (line) => lines.push(line), stderr })
+    const result = await logs(request, await this.deps(config, args.env), { stdout: (line) => lines.push(line), stderr })
     return { ...result, lines }
   }
 }

@@ -17,7 +17,7 @@ When ENV's release records are damaged, says what is wrong and the command that 
   async run(): Promise<ReleaseHistory> {
     const { args, flags } = await this.parse(Releases)
     const config = await this.loadConfig(flags.config)
-    const history = await releaseHistory(config, args.env, this.deps(config))
+    const history = await releaseHistory(config, args.env, await this.deps(config, args.env))
     this.log(formatReleases(history))
     if (history.damaged) process.exitCode = ExitCode.usage
     return history

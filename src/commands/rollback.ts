@@ -23,7 +23,7 @@ export default class Rollback extends BerthCommand {
     const config = await this.loadConfig(flags.config)
     const result = await rollback(
       { config, envName: args.env, ...(flags.to ? { to: flags.to } : {}), imagesOnly: flags['images-only'], confirm: this.confirmer(flags.yes), command: this.commandLine() },
-      this.deps(config),
+      await this.deps(config, args.env),
     )
     this.log(formatRolledBack(result))
     return result

@@ -18,7 +18,7 @@ An environment whose state files (release records, colour state) are damaged is 
   async run(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status)
     const config = await this.loadConfig(flags.config)
-    const report = await status(config, args.env, this.deps(config))
+    const report = await status(config, args.env, await this.deps(config, args.env))
     this.log(formatStatus(report))
     return report
   }

@@ -14,7 +14,7 @@ export default class Unlock extends BerthCommand {
   async run(): Promise<LockStatus & { released?: string }> {
     const { args, flags } = await this.parse(Unlock)
     const config = await this.loadConfig(flags.config)
-    const result = await unhold(config, args.env, this.deps(config))
+    const result = await unhold(config, args.env, await this.deps(config, args.env))
     this.log(formatUnlock(result))
     return result
   }

@@ -104,3 +104,8 @@ export function imageRunIdentity(engine: Engine, refs: readonly string[]): strin
     ...refs,
   ]
 }
+
+/** The engine a Docker context points at (`"ssh://deploy@10.0.0.5"`, `"unix:///var/run/docker.sock"`), as JSON. */
+export function contextEndpoint(name: string): string[] {
+  return ['docker', 'context', 'inspect', name, '--format', '{{json .Endpoints.docker.Host}}']
+}

@@ -66,14 +66,25 @@ export function commandsRun(): number {
   return commandCount
 }
 
-export const run: Runner = async (argv, options = {}) => {
+/** What locates an engine in the environment: left out for argv that name their engine themselves (SPEC §10). */
+const ENGINE_VARIABLES = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY']
+
+/**
+ * A runner for an environment whose engine deploy.yml names (host: or context:): the shell's DOCKER_HOST and
+ * DOCKER_CONTEXT are not passed on, so nothing exported in the operator's shell can redirect its commands.
+ */
+export const runPinned: Runner = (argv, options) => runWith(argv, options, (env) => Object.fromEntries(Object.entries(env).filter(([key]) => !ENGINE_VARIABLES.includes(key))))
+
+export const run: Runner = (argv, options) => runWith(argv, options, (env) => env)
+
+async function runWith(argv: readonly string[], options: RunOptions = {}, environment: (env: Record<string, string>) => Record<string, string>): Promise<RunResult> {
   const [file, ...args] = argv
   if (!file) throw new Error('empty argv')
   commandCount++
   // The offset from the process start shows where a command's time goes (`BERTH_TRACE=1 berth deploy …`).
   if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(argv.join(' '))} (+${Math.round(performance.now())} ms)\n`)
   const result = await execa(file, args, {
-    env: cleanEnv(process.env),
+    env: environment(cleanEnv(process.env)),
     extendEnv: false,
     reject: false,
     cwd: options.cwd,

@@ -18,7 +18,10 @@ import { configPath } from '../state/paths.js'
  * (where the environment runs); the rest is the operator's side.
  */
 export interface Deps {
+  /** The target of the environment the command is about (the local one for commands about none). */
   target: Target
+  /** Every environment's target (SPEC §10: each may run on its own engine). */
+  targetOf: (env: EnvironmentConfig) => Target
   run: Runner
   reporter: Reporter
   probe: (probe: HttpProbe) => Promise<ProbeResult>
@@ -26,8 +29,15 @@ export interface Deps {
   now: () => Date
 }
 
-export function defaultDeps(reporter: Reporter, target: Target): Deps {
-  return { target, run: target.run, reporter, probe: (p) => target.probe(p), sleep: (ms) => sleep(ms), now: () => new Date() }
+export function defaultDeps(reporter: Reporter, target: Target, targetOf: (env: EnvironmentConfig) => Target = () => target): Deps {
+  return { target, targetOf, run: target.run, reporter, probe: (p) => target.probe(p), sleep: (ms) => sleep(ms), now: () => new Date() }
+}
+
+/** The same dependencies, aimed at `env`'s target: its runner and probes follow (unchanged when it is the same target). */
+export function onTarget(deps: Deps, env: EnvironmentConfig): Deps {
+  const target = deps.targetOf(env)
+  if (target === deps.target) return deps
+  return { ...deps, target, run: target.run, probe: (p) => target.probe(p) }
 }
 
 /** user@host of the operator; through sudo, the person rather than root. */

@@ -73,7 +73,7 @@ async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig,
   await engine
   await stateReadable
   const e: Env = { config: req.config, env, target: deps.target, vars: await varsRead }
-  const model = await deps.reporter.step(`check ${env.name} configuration`, async () => {
+  const model = await deps.reporter.step(`check ${env.name} configuration on ${deps.target.description}`, async () => {
     const m = await modelResolved
     await Promise.all([refuseModel(deps, e, m, strategy), req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined])
     return m

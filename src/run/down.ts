@@ -56,7 +56,7 @@ export async function down(req: DownRequest, deps: Deps): Promise<DownResult> {
     progress.onInterrupt = async () =>
       `${env.project} may be partly stopped${active ? ` and the records still name ${active.tag} as active` : ''}: run berth down ${env.name} again`
     const containers = (await projectContainers(deps, env.project)).map((c) => c.name).sort()
-    await deps.reporter.step(`stop and remove ${env.project}${req.volumes ? ' with its volumes' : ''}`, () =>
+    await deps.reporter.step(`stop and remove ${env.project}${req.volumes ? ' with its volumes' : ''} on ${deps.target.description}`, () =>
       strategy.down(deps, { config: req.config, env, target: deps.target, vars: {} }, target, req.volumes),
     )
     if (active) await writeReleases(deps.target.state, env.name, setStatus(releases, active.tag, 'superseded'))

@@ -79,7 +79,7 @@ async function preflight(req: RollbackRequest, deps: Deps, strategy: Strategy): 
   checked.then(({ target }) => target).catch(() => undefined)
   await engine
   const { e, releases } = await checked
-  const target = await deps.reporter.step(`check rollback target for ${env.name}`, async () => (await checked).target)
+  const target = await deps.reporter.step(`check rollback target for ${env.name} on ${deps.target.description}`, async () => (await checked).target)
   return { e, active: findActive(releases), target }
 }
 

@@ -1,5 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises'
 import { hostname } from 'node:os'
+import { resolve } from 'node:path'
 
 import { type Engine, SHELL_ENGINE } from '../docker/engine.js'
 import { run as runCommand, type Runner } from '../docker/runner.js'
@@ -34,6 +35,12 @@ const localHost: HostFiles = {
     const fs = await statfs(dir)
     return fs.bavail * fs.bsize
   },
+  edgeDir: async () => localEdgeDir(),
+}
+
+/** The edge's directory on this machine: BERTH_EDGE_DIR, by default /var/lib/berth-edge. */
+export function localEdgeDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.BERTH_EDGE_DIR || '/var/lib/berth-edge')
 }
 
 /** State in a directory of this machine: compose reads its files where they are. */

@@ -8,8 +8,8 @@ import type { ProbeResult } from '../health/wait.js'
 /**
  * Where an environment runs (STYLE.md, "two seams"): which engine every docker and compose command goes to,
  * where HTTP probes and the edge's admin calls are sent from, where the environment's state and lock live,
- * and which labels tell its containers apart. The local compose target is the only one today; an SSH host
- * and a Swarm stack are further implementations of this interface (docs/architecture.md).
+ * and which labels tell its containers apart. Implementations: this machine's engine (local.ts), another
+ * host's over SSH (ssh/target.ts); a Swarm stack is the next (docs/architecture.md).
  */
 export interface Target {
   /** How an environment's containers are grouped: a compose project each (a Swarm stack later: 'swarm'). */
@@ -42,6 +42,10 @@ export interface HostFiles {
   routes(): Promise<string>
   /** Free bytes for an unprivileged user under a directory of the host; undefined when its disk cannot be seen from here. */
   freeBytes(dir: string): Promise<number | undefined>
+  /** The edge's directory on the host (its BERTH_EDGE_DIR, else /var/lib/berth-edge): its live markers and admin socket. */
+  edgeDir(): Promise<string>
+  /** A directory of this machine for the edge's compose files, which compose reads here: the edge directory itself for this machine. */
+  readonly edgeWorkDir?: string
 }
 
 /** The app's state directory on a target, and the files it is kept in. */

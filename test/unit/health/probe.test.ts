@@ -1,7 +1,10 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { probeHttp } from '../../../src/health/probe.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { hostPort, probeHttp } from '../../../src/health/probe.js'
 
 /** Each path answers with a fixed status and body. */
 const answers: Record<string, { status: number; body: string }> = {
@@ -96,9 +99,39 @@ describe('probeHttp', () => {
   })
 
   it('fails without throwing when the server does not answer in time', async () => {
-    const result = await probeHttp({ url: `${base}/hang` }, 200)
+    const result = await probeHttp({ url: `${base}/hang` }, { timeoutMs: 200 })
     expect(result.ok).toBe(false)
     expect(result.detail).toMatch(/TIMEOUT/i)
+  })
+
+  it('goes through the unix socket it is given for host:port, keeping the URL (and its Host header) as written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'probe-'))
+    const socket = join(dir, 'f0.sock')
+    const seen: string[] = []
+    const viaSocket = createServer((req, res) => {
+      seen.push(`${req.headers.host} ${req.url}`)
+      res.end('ok from the far side')
+    })
+    await new Promise<void>((resolve) => viaSocket.listen(socket, resolve))
+    const asked: string[] = []
+    try {
+      const result = await probeHttp(
+        { url: 'http://127.0.0.1:8080/health', contains: 'far side' },
+        { socketPath: async (hostPort) => (asked.push(hostPort), socket) },
+      )
+      expect(result).toEqual({ ok: true, detail: 'HTTP 200' })
+      expect(asked).toEqual(['127.0.0.1:8080'])
+      expect(seen).toEqual(['127.0.0.1:8080 /health'])
+    } finally {
+      await new Promise<void>((resolve) => viaSocket.close(() => resolve()))
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('knows the scheme\'s port when the URL names none', () => {
+    expect(hostPort(new URL('http://api.internal/health'))).toBe('api.internal:80')
+    expect(hostPort(new URL('https://api.internal/health'))).toBe('api.internal:443')
+    expect(hostPort(new URL('http://[::1]:9000/'))).toBe('[::1]:9000')
   })
 
   it('fails without throwing on a malformed url', async () => {

@@ -167,7 +167,8 @@ function fakeRun(answers: [prefix: string, result: Partial<RunResult>][]) {
 }
 
 function deps(run: Deps['run']): Deps {
-  return { target: localTarget({ stateDir: config.stateDir }), run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
+  const target = localTarget({ stateDir: config.stateDir })
+  return { target, targetOf: () => target, run, reporter: silentReporter, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date('2026-11-22T10:00:00Z') }
 }
 
 let dir: string

@@ -27,6 +27,7 @@ const deps: Deps = {
   get target() {
     return localTarget({ stateDir: config.stateDir })
   },
+  targetOf: () => deps.target,
   run: async (argv): Promise<RunResult> => {
     const line = argv.join(' ')
     if (line.startsWith('docker version')) return { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }), stderr: '', exitCode: 0 }

@@ -34,7 +34,8 @@ const staging = () => ({ ...environmentConfig('staging', dir), keep: 1 })
 function fakeDeps() {
   const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
   const warn = vi.fn<(message: string) => void>()
-  const deps: Deps = { target: localTarget({ stateDir: config.stateDir }), run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
+  const target = localTarget({ stateDir: config.stateDir })
+  const deps: Deps = { target, targetOf: () => target, run, reporter: { ...silentReporter, warn }, probe: async () => ({ ok: true }) as never, sleep: async () => {}, now: () => new Date() }
   return { deps, run, warn }
 }
 

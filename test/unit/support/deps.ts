@@ -23,6 +23,7 @@ export function testDeps(over: Partial<Deps> & { run?: Runner; stateDir?: string
   const target = over.target ?? localTarget({ run, stateDir })
   return {
     target,
+    targetOf: () => target,
     run,
     reporter: silentReporter,
     probe: async () => ({ ok: true, detail: 'HTTP 200' }),

@@ -57,6 +57,9 @@ export function fakeDeps(o: { containers?: string[]; lines?: string[]; exitCode?
   }
   const deps: Deps = {
     target: localTarget({ stateDir: app.config.stateDir }),
+    get targetOf() {
+      return () => this.target
+    },
     run,
     reporter: { ...silentReporter, warn: (m) => warnings.push(m) },
     probe: async () => ({ ok: true, detail: '' }),

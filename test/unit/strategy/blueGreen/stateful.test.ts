@@ -19,6 +19,7 @@ function deps(identities: Record<string, string>): { deps: Deps; calls: string[]
     calls,
     deps: {
       target: localTarget({ stateDir: NO_STATE }),
+      targetOf: () => localTarget({ stateDir: NO_STATE }),
       run: async (argv) => {
         calls.push([...argv])
         const refs = argv.slice(5)

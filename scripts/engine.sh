@@ -100,6 +100,8 @@ start_dockerd() {
     for i in $(seq 1 60); do
       if docker info >/dev/null 2>&1; then
         log "engine answers: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+        # The test command stops, at its end, the dockerd it started (by this pid), and nothing else.
+        if [ -n "${BERTH_ENGINE_STARTED:-}" ]; then cat "$pidfile" >"$BERTH_ENGINE_STARTED"; fi
         return 0
       fi
       sleep 0.5

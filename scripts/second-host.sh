@@ -7,7 +7,11 @@
 #
 #   scripts/second-host.sh up     start what is missing (as root; installs openssh-server, docker-registry)
 #   scripts/second-host.sh down   stop what `up` started, remove the namespace, the key and the ssh config entry
+#   scripts/second-host.sh status exit 0 when all of it runs, 1 when none of it does, 2 when part of it does
 #   scripts/second-host.sh env    print the variables tests read (BERTH_HOST_B, BERTH_HOST_B_SOCKET, ...)
+#
+# Its sshd's sessions get DOCKER_HOST (its dockerd) and BERTH_EDGE_DIR (its edge's directory, apart from this
+# machine's: the namespace shares this machine's file system).
 set -euo pipefail
 
 NS=berthb
@@ -105,7 +109,7 @@ MaxStartups 100
 MaxSessions 100
 AllowStreamLocalForwarding yes
 AllowTcpForwarding yes
-SetEnv DOCKER_HOST=unix://$SOCK
+SetEnv DOCKER_HOST=unix://$SOCK BERTH_EDGE_DIR=$DIR/edge
 Subsystem sftp internal-sftp
 EOF
   log "sshd of the second host (root@$ADDR, key $KEY)"
@@ -195,8 +199,18 @@ case "${1:-}" in
     registry_up
     ;;
   down) down ;;
+  status)
+    parts=0 up=0
+    for check in "[ -e /var/run/netns/$NS ]" "pid_alive $DOCKERD_PID" "pid_alive $SSHD_PID" "pid_alive $REGISTRY_PID"; do
+      parts=$((parts + 1))
+      if eval "$check"; then up=$((up + 1)); fi
+    done
+    if [ $up -eq $parts ] && DOCKER_HOST=unix://$SOCK docker info >/dev/null 2>&1; then echo "second host: up"; exit 0; fi
+    if [ $up -eq 0 ]; then echo "second host: down"; exit 1; fi
+    echo "second host: partly up ($up of $parts parts)"; exit 2
+    ;;
   env)
     printf 'BERTH_HOST_B=ssh://root@%s\nBERTH_HOST_B_ADDR=%s\nBERTH_HOST_B_SOCKET=unix://%s\nBERTH_HOST_B_SSHD_PID=%s\n' $ADDR $ADDR $SOCK $SSHD_PID
     ;;
-  *) die "usage: $0 up|down|env" ;;
+  *) die "usage: $0 up|down|status|env" ;;
 esac

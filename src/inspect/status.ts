@@ -1,10 +1,11 @@
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { psAll } from '../docker/docker.js'
-import { DockerCommandError } from '../errors.js'
+import { DockerCommandError, EngineUnavailableError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { type Container, parsePs } from '../docker/parse.js'
-import type { Deps } from '../run/context.js'
+import { type Deps, onTarget } from '../run/context.js'
+import type { Target } from '../target/target.js'
 import { type ColourStatus, strategyOf } from '../strategy/strategy.js'
 import { type EnvironmentDrift, environmentDrift } from './drift.js'
 import { checkEngine } from '../target/engine.js'
@@ -40,30 +41,69 @@ export interface EnvironmentStatus {
   sharedNames?: SharedNameFinding[]
   /** State files of the environment that do not read: its release (or colours) and drift are unknown. */
   damaged?: DamagedFile[]
+  /** Where it runs: "the local engine", "ssh://deploy@10.0.0.5" (SPEC §10). */
+  engine?: string
+  /** Its engine could not be reached: why. Nothing else of it is known. */
+  unreachable?: string
 }
 
 export interface StatusReport {
   app: string
   environments: (EnvironmentStatus & EnvironmentDrift)[]
   /** Containers that look like the app's but belong to none of its environments (seed 000). */
-  unmanaged: UnmanagedContainer[]
+  unmanaged: (UnmanagedContainer & { engine?: string })[]
+  /** Some environment's engine could not be reached (`berth status` then exits 6, after showing the others). */
+  unreachable?: true
 }
 
 /**
- * One `docker ps` for the whole host, however many environments (issue: cheap status), filtered here: by
+ * One `docker ps` per engine, however many environments it runs (issue: cheap status), filtered here: by
  * compose project for each environment — so a container recreated by hand without berth's labels still
  * shows — and by name, image and labels for hand-started ones, which no label filter can tell apart (a
- * `docker run` of a compose-built image even inherits its project label).
+ * `docker run` of a compose-built image even inherits its project label). Environments on different engines
+ * (SPEC §10) are read at once; an engine that cannot be reached marks its environments unreachable and the
+ * others are still shown.
  */
 export async function status(config: Config, envName: string | undefined, deps: Deps): Promise<StatusReport> {
   const envs: EnvironmentConfig[] = envName ? [selectEnvironment(config, envName)] : [...config.environments.values()]
-  // The listing runs beside the engine check; it is only read once the engine is known to answer.
-  const [engine, listing] = await Promise.all([checkEngine(deps), deps.run(psAll(deps.target.engine), { allowFailure: true })])
-  if (listing.exitCode !== 0) throw new DockerCommandError(psAll(deps.target.engine), listing.exitCode, mask(listing.stderr))
-  const { stdout } = listing
-  const containers = parsePs(stdout, deps.target.labels)
-  const environments = await Promise.all(envs.map(async (env) => environmentReport(deps, config, env, containers, engine.compose)))
-  return { app: config.app, environments, unmanaged: findUnmanaged(config.app, [...config.environments.keys()], containers) }
+  const engines = new Map<Target, EnvironmentConfig[]>()
+  for (const env of envs) engines.set(deps.targetOf(env), [...(engines.get(deps.targetOf(env)) ?? []), env])
+  const reports = await Promise.all([...engines].map(([target, shown]) => engineReport(deps, config, target, shown)))
+  // No engine answers at all: that is the answer (exit 6), as on a single host.
+  const failed = reports.map((r) => r.failure).filter((f) => f !== undefined)
+  if (failed.length === reports.length && failed[0]) throw failed[0]
+  const byName = new Map(reports.flatMap((r) => r.environments.map((e) => [e.environment, e] as const)))
+  return {
+    app: config.app,
+    environments: envs.map((env) => byName.get(env.name) as EnvironmentReport),
+    unmanaged: reports.flatMap((r) => r.unmanaged),
+    ...(reports.some((r) => r.unreachable) ? { unreachable: true } : {}),
+  }
+}
+
+type EnvironmentReport = StatusReport['environments'][number]
+
+/** The environments of one engine, from one listing; all marked unreachable when the engine cannot be reached. */
+async function engineReport(base: Deps, config: Config, target: Target, envs: readonly EnvironmentConfig[]) {
+  const deps = onTarget(base, envs[0] as EnvironmentConfig)
+  try {
+    // The listing runs beside the engine check; it is only read once the engine is known to answer.
+    const [engine, listing] = await Promise.all([checkEngine(deps), deps.run(psAll(target.engine), { allowFailure: true })])
+    if (listing.exitCode !== 0) throw new DockerCommandError(psAll(target.engine), listing.exitCode, mask(listing.stderr))
+    const containers = parsePs(listing.stdout, target.labels)
+    const environments = await Promise.all(envs.map(async (env) => ({ ...(await environmentReport(deps, config, env, containers, engine.compose)), engine: target.description })))
+    // Containers of the app on this engine that belong to none of the environments deploy.yml runs here.
+    const here = [...config.environments.values()].filter((env) => base.targetOf(env) === target).map((env) => env.name)
+    return { environments, unmanaged: findUnmanaged(config.app, here, containers).map((u) => ({ ...u, engine: target.description })), unreachable: false }
+  } catch (error) {
+    if (!(error instanceof EngineUnavailableError)) throw error
+    return {
+      environments: envs.map((env): EnvironmentReport => ({ environment: env.name, project: env.project, engine: target.description, unreachable: error.message, services: [], drift: [] })),
+      unmanaged: [],
+      unreachable: true,
+      failure: error,
+    }
+  }
 }
 
 /** One environment of the host listing: its containers, what its strategy shows, its drift (unless its state is damaged). */

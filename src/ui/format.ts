@@ -13,11 +13,16 @@ import { type UnmanagedContainer } from '../inspect/unmanaged.js'
 export function formatStatus(report: StatusReport): string {
   const out: string[] = []
   for (const env of report.environments) {
+    const name = `${env.environment} (${env.project})${env.engine ? ` on ${env.engine}` : ''}`
+    if (env.unreachable) {
+      out.push(`${name}: UNREACHABLE: ${env.unreachable}`, '')
+      continue
+    }
     const head = env.release
-      ? `${env.environment} (${env.project}): release ${env.release} since ${env.since}${env.previous ? `, previous ${env.previous}` : ''}`
+      ? `${name}: release ${env.release} since ${env.since}${env.previous ? `, previous ${env.previous}` : ''}`
       : env.damaged
-      ? `${env.environment} (${env.project}): state damaged, release unknown`
-      : `${env.environment} (${env.project}): no release deployed`
+      ? `${name}: state damaged, release unknown`
+      : `${name}: no release deployed`
     out.push(head)
     if (env.damaged) out.push(...formatDamaged(env.damaged))
     if (env.colours) out.push(...formatColours(env.colours))
@@ -53,12 +58,12 @@ function formatDrift(env: EnvironmentDrift, release: string | undefined): string
   return out
 }
 
-function formatUnmanaged(app: string, unmanaged: readonly UnmanagedContainer[]): string[] {
+function formatUnmanaged(app: string, unmanaged: readonly (UnmanagedContainer & { engine?: string })[]): string[] {
   return [
     `containers of ${app} outside its environments (started by hand, not managed by berth):`,
     table([
       ['  NAME', 'IMAGE', 'STATE', 'TO BRING IT UNDER BERTH'],
-      ...unmanaged.map((u) => [`  ${u.name}`, u.image, u.state, u.command]),
+      ...unmanaged.map((u) => [`  ${u.name}${u.engine && u.engine !== 'the local engine' ? ` (on ${u.engine})` : ''}`, u.image, u.state, u.command]),
     ]),
   ]
 }

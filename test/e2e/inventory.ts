@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 
 import { run } from '../../src/docker/runner.js'
@@ -6,6 +7,7 @@ import { localTarget } from '../../src/target/local.js'
 import { edgePaths } from '../../src/edge/paths.js'
 import { edgeStatus } from '../../src/edge/status.js'
 import { filesUnder } from './engine.js'
+import { HOST_B_SOCKET, HOST_STATE_ROOT } from './hostB.js'
 
 /**
  * What the engines hold that a test could leave behind: containers, networks, volumes, images, the routes of a
@@ -20,10 +22,14 @@ export interface Inventory {
   liveMarkers: string[]
   /** The routes a running edge holds (id and upstreams). */
   edgeRoutes: string[]
+  /** The second host's engine (hostB.ts), when it runs: its objects, prefixed "host B". */
+  hostB: string[]
+  /** Apps' state on ssh:// hosts (/var/lib/berth/<app>, on the file system the second host shares). */
+  hostState: string[]
 }
 
-function lines(args: string[]): string[] {
-  const r = spawnSync('docker', args, { encoding: 'utf8' })
+function lines(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const r = spawnSync('docker', args, { encoding: 'utf8', env })
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')} failed: ${r.stderr.trim()}`)
   return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort()
 }
@@ -38,7 +44,23 @@ export async function inventory(): Promise<Inventory> {
     images: lines(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']).filter((ref) => !ref.includes('<none>')),
     liveMarkers: filesUnder(edgePaths().live),
     edgeRoutes: (edge.routes ?? []).map((r) => `${r.id} ${JSON.stringify(r.upstreams)}`).sort(),
+    hostB: hostBInventory(),
+    hostState: existsSync(HOST_STATE_ROOT) ? readdirSync(HOST_STATE_ROOT).sort() : [],
   }
+}
+
+function hostBInventory(): string[] {
+  const env = { ...process.env, DOCKER_HOST: HOST_B_SOCKET }
+  if (spawnSync('docker', ['info'], { env, stdio: 'ignore' }).status !== 0) return []
+  const edgeDir = '/var/lib/berth-host-b/edge/live'
+  return [
+    ...lines(['ps', '--all', '--no-trunc', '--format', 'container {{.Names}} ({{.Image}})'], env),
+    ...lines(['network', 'ls', '--format', 'network {{.Name}}'], env),
+    ...lines(['volume', 'ls', '--format', 'volume {{.Name}}'], env),
+    ...lines(['image', 'ls', '--format', 'image {{.Repository}}:{{.Tag}}'], env).filter((ref) => !ref.includes('<none>')),
+    ...lines(['service', 'ls', '--format', 'service {{.Name}}'], env),
+    ...filesUnder(edgeDir).map((f) => `live marker ${f}`),
+  ].map((item) => `host B ${item}`)
 }
 
 /** What `after` holds that `before` did not, per kind; empty kinds left out. */

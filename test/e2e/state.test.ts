@@ -118,8 +118,8 @@ describe('damaged state files', () => {
       expect(production?.damaged).toBeUndefined()
       const text = berth(dir, ['status'])
       expect(text.code).toBe(0)
-      expect(text.stdout).toContain(`staging (${APP}-staging): state damaged, release unknown\n  state damaged: ${path}: `)
-      expect(text.stdout).toContain(`production (${APP}-production): release ${tags.t1}`)
+      expect(text.stdout).toContain(`staging (${APP}-staging) on the local engine: state damaged, release unknown\n  state damaged: ${path}: `)
+      expect(text.stdout).toContain(`production (${APP}-production) on the local engine: release ${tags.t1}`)
     })
 
     it('releases exits 2 with the problem, the fix and the history the last good copy holds', () => {

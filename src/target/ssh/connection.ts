@@ -164,11 +164,10 @@ export class SshConnection {
       timer = setTimeout(() => reject(connectError(location, `no answer within ${location.connectTimeoutMs / 1000}s`, 'HOST_UNREACHABLE')), location.connectTimeoutMs + 1000)
     })
     try {
-      const answer = await Promise.race([
-        shell.exec(script),
-        exited.then((why) => Promise.reject(classify(location, why, stderr()))),
-        timeout,
-      ])
+      // A login that fails ends the master: its stderr says why.
+      const failed = exited.then((why) => Promise.reject(classify(location, why, stderr())))
+      failed.catch(() => undefined)
+      const answer = await Promise.race([shell.exec(script).catch(() => failed), failed, timeout])
       const [uid, dockerHost, edgeDir] = answer.output.trim().split('\n').slice(-3)
       return { shell, uid: Number(uid), dockerHost: dockerHost ?? '', edgeDir: edgeDir ?? '/var/lib/berth-edge' }
     } finally {

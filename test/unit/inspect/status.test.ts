@@ -11,6 +11,7 @@ import type { RunResult } from '../../../src/docker/runner.js'
 import { silentReporter } from '../../../src/progress.js'
 import { formatReleases, formatStatus } from '../../../src/ui/format.js'
 import { environmentConfig } from '../fixtures.js'
+import type { Target } from '../../../src/target/target.js'
 import { localTarget } from '../../../src/target/local.js'
 import { coloursPath, writeColours } from '../../../src/state/colours.js'
 import { localState } from '../../../src/target/local.js'
@@ -23,9 +24,13 @@ function web(env: string) {
   return JSON.stringify({ ID: `${env}-id`, Names: `shop-${env}-web-1`, Image: `shop-web:${TAG}`, State: 'running', Status: 'Up 5 minutes', Ports: '', Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: '2026-11-22 09:30:05 +0000 UTC' })
 }
 
+const targets = new Map<string, Target>()
 const deps: Deps = {
+  // One target per state directory, as berth makes one per engine: the environments share its listing.
   get target() {
-    return localTarget({ stateDir: config.stateDir })
+    const made = targets.get(config.stateDir) ?? localTarget({ stateDir: config.stateDir, run: (argv, options) => deps.run(argv, options) })
+    targets.set(config.stateDir, made)
+    return made
   },
   targetOf: () => deps.target,
   run: async (argv): Promise<RunResult> => {
@@ -72,10 +77,10 @@ describe('status with damaged state', () => {
     expect(production?.damaged).toBeUndefined()
 
     const text = formatStatus(report)
-    expect(text).toContain('staging (shop-staging): state damaged, release unknown')
+    expect(text).toContain('staging (shop-staging) on the local engine: state damaged, release unknown')
     expect(text).toContain(`  state damaged: ${path}: `)
     expect(text).toContain(`    fix: Restore the last good copy berth kept: cp ${path}.last-good ${path}`)
-    expect(text).toContain(`production (shop-production): release ${TAG} since 2026-11-22T09:31:00.000Z`)
+    expect(text).toContain(`production (shop-production) on the local engine: release ${TAG} since 2026-11-22T09:31:00.000Z`)
   })
 
   it("marks a blue-green environment's damaged colour state, keeping its release", async () => {

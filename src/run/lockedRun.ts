@@ -1,9 +1,10 @@
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { BerthError } from '../errors.js'
+import { ConnectionLostError } from '../target/ssh/connection.js'
 import { type AuditEntry, appendAudit } from '../state/audit.js'
 import { type Deps, operator } from './context.js'
 import { onInterrupt } from './interrupt.js'
-import { acquireLock } from '../state/lock.js'
+import { acquireLock, LEASE_MS } from '../state/lock.js'
 
 /** What a locked run has done so far, kept current by its body: what audit and interruption report. */
 export interface RunProgress {
@@ -50,15 +51,32 @@ export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress)
     await unlock()
     deps.reporter.warn(`${run.action} of ${env.name} interrupted by ${signal}: ${left}; the lock is released. Check with: berth status ${env.name}`)
   })
+  const unrecorded = (what: string) => (error: unknown) =>
+    deps.reporter.warn(`${what} on ${deps.target.description} failed (${error instanceof Error ? error.message : String(error)})`)
   try {
     const result = await body(progress)
     await audit('ok')
     return result
   } catch (error) {
-    await audit(error instanceof BerthError ? error.code : 'UNEXPECTED', error instanceof Error ? error.message : String(error))
-    throw error
+    const shown = error instanceof ConnectionLostError ? await connectionLost(error, run, progress) : error
+    // The run's own error is what the operator must see, even when the host cannot take the audit line.
+    await audit(error instanceof BerthError ? error.code : 'UNEXPECTED', error instanceof Error ? error.message : String(error)).catch(unrecorded('writing the audit line'))
+    throw shown
   } finally {
     stopListening()
-    await unlock()
+    await unlock().catch((error: unknown) => {
+      unrecorded(`releasing the lock of ${env.name}`)(error)
+      deps.reporter.warn(`the lock of ${env.name} is left; it is taken over once it has gone ${LEASE_MS / 1000}s without renewal (berth status ${env.name} shows it)`)
+    })
   }
+}
+
+/**
+ * SPEC §10: a connection dropped mid-run is handled as a hang-up is (SPEC §7): nothing more is applied,
+ * what the run left is recorded through a new connection when one can be made, and the operator is told
+ * what state the environment is in.
+ */
+async function connectionLost(error: ConnectionLostError, run: LockedRun, progress: RunProgress): Promise<ConnectionLostError> {
+  const left = progress.onInterrupt ? await progress.onInterrupt('SIGHUP').catch((e: unknown) => `what it left could not be recorded (${e instanceof Error ? e.message : String(e)})`) : 'nothing was changed'
+  return new ConnectionLostError(error.url, error.why, `during the ${run.action} of ${run.env.name}: ${left}. Check with: berth status ${run.env.name}`)
 }

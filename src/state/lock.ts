@@ -16,7 +16,17 @@ export interface LockInfo {
   /** A hold taken by hand (`berth lock ENV -m …`, a deploy freeze): never stale, released by `berth unlock`. */
   manual?: boolean
   message?: string
+  /**
+   * The holder renews the lock file's modification time every LEASE_RENEW_MS while it runs; a lock not
+   * renewed for this long is stale when its holder's process cannot be seen (another machine, SPEC §10).
+   */
+  leaseMs?: number
 }
+
+/** How long a lock of another machine's run may go unrenewed before it is judged abandoned. */
+export const LEASE_MS = 60_000
+/** How often a running holder renews its lock. */
+export const LEASE_RENEW_MS = 5_000
 
 export function lockPath(stateDir: string, env: string): string {
   return environmentPaths(stateDir, env).lock
@@ -33,6 +43,7 @@ const lockSchema: z.ZodType<LockInfo> = z.looseObject({
   startedAt: z.string(),
   manual: z.boolean().optional(),
   message: z.string().optional(),
+  leaseMs: z.int().positive().optional(),
 })
 
 /**
@@ -54,7 +65,7 @@ function damagedLock(path: string, env: string, problem: string): StateDamagedEr
 }
 
 async function ageMs(files: Files, path: string): Promise<number> {
-  return Date.now() - ((await files.stat(path))?.mtimeMs ?? 0)
+  return (await files.ageMs(path)) ?? Number.POSITIVE_INFINITY
 }
 
 /**
@@ -65,7 +76,7 @@ async function ageMs(files: Files, path: string): Promise<number> {
 async function removeIfUnchanged(files: Files, path: string, staleContent: string): Promise<boolean> {
   const guard = `${path}.takeover`
   if (!(await files.createExclusive(guard, ''))) {
-    const age = Date.now() - ((await files.stat(guard))?.mtimeMs ?? Date.now())
+    const age = (await files.ageMs(guard)) ?? 0
     if (age > FRESH_MS) await files.remove(guard) // left by a run killed mid-takeover
     return false
   }
@@ -84,11 +95,21 @@ export function describeHolder(info: LockInfo): string {
 }
 
 /**
- * SPEC §7: a lock whose process is gone is stale. A holder on another machine cannot be judged from here
- * (runs.alive answers undefined): such a lock is never taken over.
+ * SPEC §7: a lock whose process is gone is stale. A holder on another machine (a lock on an ssh:// host,
+ * SPEC §10) cannot be seen from here: its lock is stale once it has gone unrenewed for its lease, `ageMs`
+ * being the lock file's age by the clock of the machine it is on. A hold taken by hand is never stale.
  */
-export function isStale(info: LockInfo, runs: RunIdentity): boolean {
-  return !info.manual && runs.alive(info) === false
+export function isStale(info: LockInfo, runs: RunIdentity, ageMs?: number): boolean {
+  if (info.manual) return false
+  const alive = runs.alive(info)
+  if (alive !== undefined) return !alive
+  return info.leaseMs !== undefined && ageMs !== undefined && ageMs > info.leaseMs
+}
+
+/** Whether a holder is stale, reading the lock file's age only when its process cannot be seen from here. */
+export async function judgeStale(store: StateStore, env: string, info: LockInfo, runs: RunIdentity): Promise<boolean> {
+  if (info.manual || runs.alive(info) !== undefined) return isStale(info, runs)
+  return isStale(info, runs, await store.files.ageMs(lockPath(store.dir, env)))
 }
 
 /** The holder; undefined when there is no lock or only an empty one. A damaged lock throws StateDamagedError. */
@@ -105,7 +126,7 @@ export async function readLock(store: StateStore, env: string): Promise<LockInfo
 export async function releaseHold(store: StateStore, env: string, runs: RunIdentity): Promise<LockInfo | undefined> {
   const holder = await readLock(store, env)
   if (!holder) return undefined
-  if (!holder.manual && !isStale(holder, runs)) {
+  if (!holder.manual && !(await judgeStale(store, env, holder, runs))) {
     throw new LockHeldError(`${env} is locked by a running ${describeHolder(holder)}, not by hand`, `Wait for it to finish, or stop pid ${holder.pid}.`)
   }
   await store.files.remove(lockPath(store.dir, env))
@@ -114,36 +135,58 @@ export async function releaseHold(store: StateStore, env: string, runs: RunIdent
 
 /**
  * SPEC §7: one lock per environment, created with O_EXCL so two runs can never both hold it. A lock whose
- * process is gone (SIGKILL, reboot) is taken over with a warning. Returns the release function.
+ * process is gone (SIGKILL, reboot) — or, held from another machine, whose lease ran out — is taken over
+ * with a warning. A run's lock is renewed while it is held (its lease). Returns the release function.
  */
 export async function acquireLock(store: StateStore, env: string, info: LockInfo, reporter: Reporter, runs: RunIdentity): Promise<() => Promise<void>> {
   const { files } = store
   const path = lockPath(store.dir, env)
+  const content = `${JSON.stringify(info.manual ? info : { ...info, leaseMs: LEASE_MS })}\n`
   await files.privateDir(environmentPaths(store.dir, env).dir)
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await files.createExclusive(path, `${JSON.stringify(info)}\n`)) {
-      let held = true
-      // Once only: a second call after another run took the lock must not remove theirs.
-      return async () => {
-        if (!held) return
-        held = false
-        await files.remove(path)
-      }
-    }
-    const content = await files.read(path)
-    if (content === undefined) continue // released meanwhile
-    const parsed = parseLock(content)
+    if (await files.createExclusive(path, content)) return heldLock(files, path, content, info.manual === true)
+    const found = await files.read(path)
+    if (found === undefined) continue // released meanwhile
+    const parsed = parseLock(found)
     const holder = 'holder' in parsed ? parsed.holder : undefined
-    if (!holder && (await ageMs(files, path)) < FRESH_MS) {
+    const age = await ageMs(files, path)
+    if (!holder && age < FRESH_MS) {
       throw new LockHeldError(`${env} is being locked by another run at this moment`, 'Try again in a few seconds.')
     }
     if ('problem' in parsed) throw damagedLock(path, env, parsed.problem)
-    if (holder && !isStale(holder, runs)) throw heldBy(holder, env, path, runs)
-    if (await removeIfUnchanged(files, path, content)) {
-      reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, whose process is gone` : ': an empty lock file, left by a run killed while taking it'}`)
-    }
+    if (holder && !isStale(holder, runs, age)) throw heldBy(holder, env, path, runs)
+    if (await removeIfUnchanged(files, path, found)) reporter.warn(`taking over a stale lock on ${env}${holder ? ` left by ${describeHolder(holder)}, ${whyStale(holder, runs, age)}` : ': an empty lock file, left by a run killed while taking it'}`)
   }
   throw new LockHeldError(`${env} is locked: another run took the lock at the same moment`, 'Try again.')
+}
+
+function whyStale(holder: LockInfo, runs: RunIdentity, age: number): string {
+  if (runs.alive(holder) !== undefined) return 'whose process is gone'
+  return `on host ${holder.host}, not renewed for ${Math.round(age / 1000)}s (that machine went down or lost its connection)`
+}
+
+/**
+ * A lock this run holds: a run's is renewed every LEASE_RENEW_MS — only while it still holds what this run
+ * wrote, so a lock taken over meanwhile is never renewed (nor removed) by it.
+ */
+function heldLock(files: Files, path: string, content: string, manual: boolean): () => Promise<void> {
+  let held = true
+  const renew = manual
+    ? undefined
+    : setInterval(() => {
+        void files
+          .read(path)
+          .then((now) => (held && now === content ? files.touch(path) : undefined))
+          .catch(() => undefined) // a dropped connection: the lease runs out, as it should
+      }, LEASE_RENEW_MS)
+  renew?.unref()
+  // Once only, and only while the file is still this run's: a lock another run took over is theirs.
+  return async () => {
+    if (!held) return
+    held = false
+    clearInterval(renew)
+    if ((await files.read(path)) === content) await files.remove(path)
+  }
 }
 
 function heldBy(holder: LockInfo, env: string, path: string, runs: RunIdentity): LockHeldError {
@@ -153,6 +196,8 @@ function heldBy(holder: LockInfo, env: string, path: string, runs: RunIdentity):
       ? `Release the hold with: berth unlock ${env}`
       : holder.host === runs.hostname
         ? `Wait for that run to finish. If it is stuck, stop pid ${holder.pid}; the lock is then taken over.`
-        : `The lock was taken on host ${holder.host}; remove ${path} only if that run is certainly over.`,
+        : holder.leaseMs
+          ? `The lock was taken on host ${holder.host}, whose run renews it every ${LEASE_RENEW_MS / 1000}s; if that machine is gone, it is taken over once it has gone ${holder.leaseMs / 1000}s without renewal.`
+          : `The lock was taken on host ${holder.host}; remove ${path} only if that run is certainly over.`,
   )
 }

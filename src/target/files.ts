@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { appendFile, chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { appendFile, chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, utimes } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 /**
@@ -26,6 +26,10 @@ export interface Files {
   /** The entries of a directory; none when it does not exist. */
   list(dir: string): Promise<{ name: string; isDirectory: boolean }[]>
   stat(path: string): Promise<FileStat | undefined>
+  /** How long ago the file was last modified, by the clock of the machine it is on; undefined when it is missing. */
+  ageMs(path: string): Promise<number | undefined>
+  /** Sets the file's modification time to now (a lock's lease); nothing when it is missing. */
+  touch(path: string): Promise<void>
   /** Makes the directory (and its parents) with this mode. */
   mkdir(dir: string, mode: number): Promise<void>
   /** SPEC §7: makes the directory 0700, whatever it was. */
@@ -145,6 +149,18 @@ export const localFiles: Files = {
       if (missing(error)) return undefined
       throw error
     }
+  },
+
+  async ageMs(path) {
+    const st = await localFiles.stat(path)
+    return st === undefined ? undefined : Date.now() - st.mtimeMs
+  },
+
+  async touch(path) {
+    const now = new Date()
+    await utimes(path, now, now).catch((error: unknown) => {
+      if (!missing(error)) throw error
+    })
   },
 
   async mkdir(dir, mode) {

@@ -89,7 +89,7 @@ export function filesUnder(dir: string): string[] {
   return out.sort()
 }
 
-function hashTree(dir: string): Record<string, string> {
+export function hashTree(dir: string): Record<string, string> {
   return Object.fromEntries(
     filesUnder(dir).map((file) => {
       const p = join(dir, file)

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { repoRoot } from './engine.js'
+import { copyFixtureAs, hashTree, repoRoot } from './engine.js'
 
 /**
  * The second Docker host of the end-to-end suite (scripts/second-host.sh, ../shared/ENGINE.md): a network
@@ -47,4 +47,42 @@ export function sshdPid(): number {
 /** Starts whatever of the second host is not running (its sshd, after a test stopped it). */
 export function startSecondHost(): void {
   execFileSync('bash', [join(repoRoot, 'scripts', 'second-host.sh'), 'up'], { stdio: 'ignore' })
+}
+
+/** What the second host holds for the refusal tests' before/after comparison, with the app's state there. */
+export function engineStateB(app: string): Record<string, unknown> {
+  return {
+    containers: dockerB('ps', '--all', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.CreatedAt}}').split('\n').sort(),
+    images: dockerB('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort(),
+    networks: dockerB('network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}').split('\n').sort(),
+    volumes: dockerB('volume', 'ls', '--format', '{{.Name}}').split('\n').sort(),
+    state: hashTree(join(HOST_STATE_ROOT, app)),
+  }
+}
+
+/** The pids of the SSH ControlMasters a berth process started (its children running `ssh -M`). */
+export function sshMastersOf(pid: number): number[] {
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+      if (ppid === pid && argv[0] === 'ssh' && argv.includes('-M')) out.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+/** Production on the second host; the fixture's web takes STARTUP_DELAY from the env file (a slow start). */
+export function remoteFixture(app: string, ports: { staging: number; production: number }): string {
+  const copy = copyFixtureAs(app, ports)
+  const deployYml = join(copy, 'deploy.yml')
+  writeFileSync(deployYml, readFileSync(deployYml, 'utf8').replace(/^  production:\n/m, `  production:\n    host: ${HOST_B}\n    connect_timeout: 5s\n`))
+  const compose = join(copy, 'compose.yaml')
+  writeFileSync(compose, readFileSync(compose, 'utf8').replace('      SECRET_TOKEN: ${SECRET_TOKEN}\n', '      SECRET_TOKEN: ${SECRET_TOKEN}\n      STARTUP_DELAY: ${STARTUP_DELAY:-0}\n'))
+  return copy
 }

@@ -24,8 +24,12 @@ export interface HostSession {
 
 /** A connection lost while a command ran through it (the master process died, the network went). */
 export class ConnectionLostError extends EngineUnavailableError {
-  constructor(url: string, why: string) {
-    super(`the SSH connection to ${url} was lost (${why})`, undefined, 'CONNECTION_LOST')
+  constructor(
+    readonly url: string,
+    readonly why: string,
+    detail?: string,
+  ) {
+    super(`the SSH connection to ${url} was lost (${why})${detail ? ` ${detail}` : ''}`, undefined, 'CONNECTION_LOST')
   }
 }
 

@@ -110,6 +110,18 @@ export function sshFiles(shell: () => Promise<RemoteShell>, host: string): Files
       return out === '' ? undefined : parseStat(out)
     },
 
+    async ageMs(path) {
+      // The host's own clock against the host's own mtime: no skew between this machine and that one.
+      const out = (await sh(`[ -e ${shq(path)} ] || exit 0\nprintf '%s %s' "$(date +%s)" "$(stat -c %Y ${shq(path)})"`)).trim()
+      if (out === '') return undefined
+      const [now, mtime] = out.split(' ').map(Number)
+      return ((now ?? 0) - (mtime ?? 0)) * 1000
+    },
+
+    async touch(path) {
+      await sh(`touch -c ${shq(path)}`)
+    },
+
     async mkdir(dir, mode) {
       await sh(`mkdir -p ${shq(dir)} && chmod ${mode.toString(8)} ${shq(dir)}`)
     },

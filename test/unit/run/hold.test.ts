@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { LEASE_MS } from '../../../src/state/lock.js'
 import { describe, expect, it } from 'vitest'
 
 import { LockHeldError } from '../../../src/errors.js'
@@ -70,7 +71,7 @@ describe('unhold', () => {
     await givenLock(app.config, 'staging', running)
 
     await expect(unhold(app.config, 'staging', noEngine())).rejects.toMatchObject({ code: 'LOCKED', exitCode: 5, hint: `Wait for it to finish, or stop pid ${process.pid}.` })
-    expect(await lockOf(app.config, 'staging')).toEqual(running)
+    expect(await lockOf(app.config, 'staging')).toEqual({ ...running, leaseMs: LEASE_MS })
   })
 
   it("releases a stale run's lock, which status shows as stale rather than locked", async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { acquireLock, type LockInfo, lockPath, parseLock, readLock } from '../../../src/state/lock.js'
+import { acquireLock, LEASE_MS, LEASE_RENEW_MS, type LockInfo, lockPath, parseLock, readLock } from '../../../src/state/lock.js'
 import { ExitCode, LockHeldError, StateDamagedError } from '../../../src/errors.js'
 import { type Reporter, silentReporter } from '../../../src/progress.js'
 import { localRuns, localState } from '../../../src/target/local.js'
@@ -17,6 +17,11 @@ function recordingReporter() {
 
 function info(over: Partial<LockInfo> = {}): LockInfo {
   return { pid: process.pid, host: hostname(), by: 'alice@host', command: 'berth deploy staging', startedAt: '2026-11-22T09:30:00.000Z', ...over }
+}
+
+/** What a run's lock file holds: the holder and its lease. */
+function written(over: Partial<LockInfo> = {}): LockInfo {
+  return { ...info(over), leaseMs: LEASE_MS }
 }
 
 /** The pid of a process that has certainly exited. */
@@ -53,7 +58,7 @@ describe('acquireLock', () => {
     const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
     const path = lockPath(stateDir, 'staging')
     expect(path).toBe(join(stateDir, 'staging', 'lock'))
-    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(info())
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(written())
     expect((await stat(path)).mode & 0o777).toBe(0o600)
     expect((await stat(join(stateDir, 'staging'))).mode & 0o777).toBe(0o700)
     await release()
@@ -109,7 +114,7 @@ describe('acquireLock', () => {
     expect(warning).toContain('stale lock on staging')
     expect(warning).toContain('carol@host')
     expect(warning).toContain(`pid ${pid}`)
-    expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8'))).toEqual(info({ by: 'bob@host' }))
+    expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8'))).toEqual(written({ by: 'bob@host' }))
     await release()
     expect(await exists(lockPath(stateDir, 'staging'))).toBe(false)
   })
@@ -138,7 +143,7 @@ describe('acquireLock', () => {
     const release = await acquireLock(localState(stateDir), 'staging', info(), reporter, localRuns())
     expect(reporter.warn).toHaveBeenCalledTimes(1)
     expect(String(reporter.warn.mock.calls[0]?.[0])).toContain('an empty lock file, left by a run killed while taking it')
-    expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8'))).toEqual(info())
+    expect(JSON.parse(await readFile(lockPath(stateDir, 'staging'), 'utf8'))).toEqual(written())
     await release()
   })
 
@@ -163,7 +168,50 @@ describe('acquireLock', () => {
     expect(reporter.warn).not.toHaveBeenCalled()
   })
 
-  it('never takes over a lock taken on another host, even if the pid is unknown here', async () => {
+  it("takes over another machine's lock once it has gone unrenewed for its lease, and not before", async () => {
+    const path = lockPath(stateDir, 'staging')
+    await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
+    await writeFile(path, JSON.stringify(written({ pid: 4242, host: 'laptop.example', by: 'bob@laptop' })), { mode: 0o600 })
+    const fresh = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).catch((e: unknown) => e)
+    expect(fresh).toBeInstanceOf(LockHeldError)
+    expect((fresh as LockHeldError).hint).toBe(
+      'The lock was taken on host laptop.example, whose run renews it every 5s; if that machine is gone, it is taken over once it has gone 60s without renewal.',
+    )
+
+    const old = new Date(Date.now() - LEASE_MS - 5000)
+    await utimes(path, old, old)
+    const reporter = recordingReporter()
+    const release = await acquireLock(localState(stateDir), 'staging', info(), reporter, localRuns())
+    expect(reporter.warn).toHaveBeenCalledWith(expect.stringMatching(/^taking over a stale lock on staging left by bob@laptop \(pid 4242, .*\), on host laptop\.example, not renewed for 6[45]s \(that machine went down or lost its connection\)$/))
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(written())
+    await release()
+  })
+
+  it('renews its own lock while held, and never a lock another run took over meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const path = lockPath(stateDir, 'staging')
+      const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
+      const old = new Date(Date.now() - 30_000)
+      await utimes(path, old, old)
+      vi.advanceTimersByTime(LEASE_RENEW_MS)
+      await vi.waitFor(async () => expect(Date.now() - (await stat(path)).mtimeMs).toBeLessThan(5000), { interval: 20, timeout: 2000 })
+
+      // Taken over by another run (this one lost its connection for longer than the lease): left alone.
+      await writeFile(path, JSON.stringify(written({ by: 'bob@laptop', host: 'laptop.example' })), { mode: 0o600 })
+      await utimes(path, old, old)
+      vi.advanceTimersByTime(LEASE_RENEW_MS)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(Math.round((await stat(path)).mtimeMs / 1000)).toBe(Math.round(old.getTime() / 1000))
+      // Nor is it removed by this run's release.
+      await release()
+      expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ by: 'bob@laptop' })
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('never takes over a lock taken on another host without a lease, even if the pid is unknown here', async () => {
     const pid = await deadPid()
     await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns()).then((release) => release())
     await writeFile(lockPath(stateDir, 'staging'), JSON.stringify(info({ pid, host: 'other-host.example' })), { mode: 0o600 })
@@ -179,7 +227,7 @@ describe('readLock and parseLock', () => {
   it('reads the holder, nothing for no lock or an empty one, and throws for a damaged one', async () => {
     expect(await readLock(localState(stateDir), 'staging')).toBeUndefined()
     const release = await acquireLock(localState(stateDir), 'staging', info(), silentReporter, localRuns())
-    expect(await readLock(localState(stateDir), 'staging')).toEqual(info())
+    expect(await readLock(localState(stateDir), 'staging')).toEqual(written())
     await release()
     await writeFile(lockPath(stateDir, 'staging'), '', { mode: 0o600 })
     expect(await readLock(localState(stateDir), 'staging')).toBeUndefined()

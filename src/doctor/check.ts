@@ -24,6 +24,8 @@ export interface Check {
   details: string[]
   /** What to do, when the status is not ok. */
   hint?: string
+  /** The engine checked, when it is not the shell's (SPEC §10): "ssh://deploy@10.0.0.5". */
+  engine?: string
 }
 
 /** "s" after a count other than one. */

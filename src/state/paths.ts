@@ -66,5 +66,6 @@ export function legacyEdgeDir(stateDir: string): string {
 
 /** Environments that have state, whether or not deploy.yml still names them (their images stay protected). */
 export async function environmentsWithState(store: StateStore): Promise<string[]> {
-  return (await store.files.list(store.dir)).filter((e) => e.isDirectory).map((e) => e.name).sort()
+  // A dot directory is no environment: .remote/ holds an SSH target's local working copies (target/ssh/target.ts).
+  return (await store.files.list(store.dir)).filter((e) => e.isDirectory && !e.name.startsWith('.')).map((e) => e.name).sort()
 }

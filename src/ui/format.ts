@@ -70,9 +70,9 @@ function formatUnmanaged(app: string, unmanaged: readonly (UnmanagedContainer & 
 
 const MARK = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const
 
-/** One line per check; findings and the hint indented under a check that is not ok. */
+/** One line per check, naming its engine when it is not the shell's; findings and the hint indented under a check that is not ok. */
 export function formatDoctor(report: DoctorReport): string {
-  const lines = table([['STATUS', 'CHECK', 'RESULT'], ...report.checks.map((c) => [MARK[c.status], c.id, c.summary])]).split('\n')
+  const lines = table([['STATUS', 'CHECK', 'RESULT'], ...report.checks.map((c) => [MARK[c.status], c.id, c.engine ? `on ${c.engine}: ${c.summary}` : c.summary])]).split('\n')
   const out = [lines[0] as string]
   report.checks.forEach((c, i) => {
     out.push(lines[i + 1] as string)

@@ -6,7 +6,8 @@ import { strategyOf } from '../../strategy/strategy.js'
 import type { ActiveRelease } from '../activeRelease.js'
 import { type Check, plural } from '../check.js'
 
-export type NamedDrift = { environment: string } & EnvironmentDrift
+/** One environment's drift; `engine` names its engine when it is not the shell's. */
+export type NamedDrift = { environment: string; engine?: string } & EnvironmentDrift
 
 /**
  * Each environment's drift from its active release, from the one host listing. An environment whose records

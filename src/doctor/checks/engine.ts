@@ -30,3 +30,22 @@ export function engineChecks(engine: EngineInfo | BerthError): Check[] {
   if (engine.code.startsWith('COMPOSE_')) return [{ id: 'engine', status: 'ok', summary: 'the Docker engine answers', details: [] }, failed('compose')]
   return [failed('engine'), engineDown('compose')]
 }
+
+/** Why an SSH host's engine is unavailable when the host itself cannot be reached: then nothing of it reads. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['HOST_UNREACHABLE', 'HOST_LOGIN_REFUSED', 'HOST_KEY_UNKNOWN', 'HOST_FORWARDING_REFUSED', 'CONNECTION_LOST'])
+
+/** The engine's host could not be reached at all (SSH refused, timed out, its key unknown, the connection lost). */
+export function hostUnreachable(error: BerthError): boolean {
+  return UNREACHABLE.has(error.code)
+}
+
+/** An engine whose host cannot be reached: one failed finding with the reason, naming what runs there. */
+export function unreachableCheck(error: BerthError, envs: readonly string[]): Check {
+  return {
+    id: 'engine',
+    status: 'fail',
+    summary: error.message,
+    details: [`${envs.join(', ')} ${envs.length === 1 ? 'runs' : 'run'} there: not checked`],
+    ...(error.hint ? { hint: error.hint } : {}),
+  }
+}

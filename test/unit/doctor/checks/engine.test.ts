@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { engineChecks, readEngine } from '../../../../src/doctor/checks/engine.js'
+import { engineChecks, hostUnreachable, readEngine, unreachableCheck } from '../../../../src/doctor/checks/engine.js'
 import { BerthError, EngineUnavailableError } from '../../../../src/errors.js'
 import { testDeps } from '../../support/deps.js'
 
@@ -36,5 +36,27 @@ describe('readEngine', () => {
 
   it('throws what is not the engine being unavailable', async () => {
     await expect(readEngine(testDeps({ run: async () => Promise.reject(new Error('spawn docker ENOENT')) }))).rejects.toThrow('spawn docker ENOENT')
+  })
+})
+
+describe('hostUnreachable and unreachableCheck', () => {
+  it("tell a host that cannot be reached (one finding) from an engine there that does not answer (its checks, not checked)", () => {
+    for (const code of ['HOST_UNREACHABLE', 'HOST_LOGIN_REFUSED', 'HOST_KEY_UNKNOWN', 'HOST_FORWARDING_REFUSED', 'CONNECTION_LOST'] as const) {
+      expect(hostUnreachable(new EngineUnavailableError('x', undefined, code)), code).toBe(true)
+    }
+    expect(hostUnreachable(new EngineUnavailableError('the Docker engine does not answer'))).toBe(false)
+    expect(hostUnreachable(new EngineUnavailableError('no compose', undefined, 'COMPOSE_MISSING'))).toBe(false)
+  })
+
+  it('names the reason, the environments left unchecked and what to do', () => {
+    const error = new EngineUnavailableError('cannot reach ssh://deploy@10.0.0.5: the connection timed out after 10s', undefined, 'HOST_UNREACHABLE')
+    expect(unreachableCheck(error, ['staging', 'production'])).toEqual({
+      id: 'engine',
+      status: 'fail',
+      summary: 'cannot reach ssh://deploy@10.0.0.5: the connection timed out after 10s',
+      details: ['staging, production run there: not checked'],
+      hint: error.hint,
+    })
+    expect(error.hint).toMatch(/ssh USER@HOST true/)
   })
 })

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 
 import { stringify } from 'yaml'
 
@@ -56,8 +56,9 @@ export function edgeComposeFile(edge: EdgeConfig, paths: Pick<EdgePaths, 'live' 
   return `${COMPOSE_HEADER}\n${stringify(doc)}`
 }
 
+/** The edge's compose project on the target's engine, with its files where compose reads them (this machine). */
 export function edgeTarget(deps: Pick<Deps, 'target'>, paths: EdgePaths): ComposeProject {
-  return { engine: deps.target.engine, project: EDGE_PROJECT, files: [paths.composeFile], envFile: paths.envFile, projectDirectory: paths.dir }
+  return { engine: deps.target.engine, project: EDGE_PROJECT, files: [paths.composeFile], envFile: paths.envFile, projectDirectory: dirname(paths.composeFile) }
 }
 
 /**

@@ -15,7 +15,7 @@ import { edgeComposeFile, edgeTarget, removeLegacyEdgeFiles } from './composeFil
 import { edgeContainer, type EdgeMounts, edgeMounts, type EngineDeps, mountDamage, savedConfig, startFailure } from './container.js'
 import { EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { readLive } from './live.js'
-import { type EdgePaths, edgePaths } from './paths.js'
+import { type EdgePaths, hostEdgePaths } from './paths.js'
 import { ADMIN_ROOT, ADMIN_SOCKET, adminConfig, adminListen, adminToSocket, httpAppSetup, refuseDamagedConfig, tcpAddress } from './config.js'
 
 /** Starting the edge, reaching its admin API on the root-only socket, and refusing edge state berth cannot read (SPEC §9). */
@@ -37,7 +37,7 @@ export interface Edge {
  * changed image takes effect only after the operator takes it down (its routes stay on its volume).
  */
 export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<Edge> {
-  const paths = edgePaths()
+  const paths = await hostEdgePaths(deps.target.host)
   await removeLegacyEdgeFiles(stateDir)
   let container = await edgeContainer(deps)
   let mounts = container?.state === 'running' ? await edgeMounts(deps, container.id) : {}
@@ -52,6 +52,7 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
     await makeEdgeDirs(deps.target.host.files, paths)
     await refuseOpenAdminDir(deps.target.host.files, paths.admin)
     const target = edgeTarget(deps, paths)
+    // Compose reads them on this machine; the directories they name are the host's.
     await localFiles.writeAtomic(paths.composeFile, edgeComposeFile(edge, paths))
     // Given explicitly and empty, so compose never reads a .env it happens to find.
     await localFiles.writeAtomic(paths.envFile, '')
@@ -88,11 +89,20 @@ async function makeEdgeDirs(files: Files, paths: EdgePaths): Promise<void> {
 }
 
 /**
- * Blue-green needs root: only root can open the edge's admin socket (and an admin directory of another
- * user is refused). Said before anything changes, instead of at the switch.
+ * Blue-green needs root on the edge's host: only root can open the edge's admin socket (and an admin
+ * directory of another user is refused). `uid` is berth's there: this process's, or that of its SSH login to
+ * `remote` (the host's URL) when the edge's host is another machine. Said before anything changes, instead of
+ * at the switch.
  */
-export function refuseNotRoot(uid: number | undefined): void {
+export function refuseNotRoot(uid: number | undefined, remote?: string): void {
   if (uid === undefined || uid === 0) return
+  if (remote) {
+    throw new PreflightError(
+      `blue-green environments need root: the edge's admin API on ${remote} is reachable by root only, and berth's SSH login there is uid ${uid}`,
+      "Log in as root there (host: ssh://root@… in deploy.yml, or a Host entry of ~/.ssh/config with User root). Nothing was changed.",
+      'EDGE_ROOT_ONLY',
+    )
+  }
   throw new PreflightError(
     `blue-green environments need root: the edge's admin API is reachable by root only, and berth runs as uid ${uid}`,
     'Run berth as root (sudo berth …). Nothing was changed.',
@@ -120,7 +130,7 @@ export async function refuseDamagedEdge(deps: EngineDeps, app: string, env: stri
   const c = await edgeContainer(deps)
   if (!c || c.state !== 'running') {
     // The edge will be started with this directory: it must be root's alone already.
-    const admin = edgePaths().admin
+    const { admin } = await hostEdgePaths(deps.target.host)
     if (await files.stat(admin)) await refuseOpenAdminDir(files, admin)
     return
   }

@@ -36,6 +36,8 @@ const localHost: HostFiles = {
     return fs.bavail * fs.bsize
   },
   edgeDir: async () => localEdgeDir(),
+  // No uids (not POSIX): nothing to refuse, as before there was a target.
+  uid: async () => process.getuid?.() ?? 0,
 }
 
 /** The edge's directory on this machine: BERTH_EDGE_DIR, by default /var/lib/berth-edge. */

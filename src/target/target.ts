@@ -46,6 +46,8 @@ export interface HostFiles {
   edgeDir(): Promise<string>
   /** A directory of this machine for the edge's compose files, which compose reads here: the edge directory itself for this machine. */
   readonly edgeWorkDir?: string
+  /** The uid berth acts as on the host (its SSH login's there, this process's here): the edge's admin API is root's alone. */
+  uid(): Promise<number>
 }
 
 /** The app's state directory on a target, and the files it is kept in. */

@@ -45,7 +45,9 @@ export function refuseBlueGreenModel(model: ComposeModel, env: EnvironmentConfig
  */
 export async function beforeChange(deps: Deps, config: Config, env: EnvironmentConfig): Promise<void> {
   await readColours(deps.target.state, env.name)
-  refuseNotRoot(process.getuid?.())
+  const { host } = deps.target
+  // Root on the edge's host: this process here, the SSH login on another host (whose edge has its compose files here).
+  refuseNotRoot(await host.uid(), host.edgeWorkDir === undefined ? undefined : deps.target.description)
   await refuseDamagedEdge(deps, config.app, env.name)
 }
 

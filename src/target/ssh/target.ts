@@ -61,6 +61,7 @@ export function sshTarget(location: SshLocation, options: { app: string; localSt
     },
     edgeDir: async () => (await connection.ready()).edgeDir,
     edgeWorkDir: join(workDir, 'edge'),
+    uid: async () => (await connection.ready()).uid,
   }
 
   return {

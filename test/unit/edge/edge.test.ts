@@ -3,7 +3,7 @@ import { parse } from 'yaml'
 
 import { edgeComposeFile, edgeTarget } from '../../../src/edge/composeFile.js'
 import { adminDirProblems, refuseNotRoot } from '../../../src/edge/lifecycle.js'
-import { edgePaths } from '../../../src/edge/paths.js'
+import { edgePaths, hostEdgePaths } from '../../../src/edge/paths.js'
 import { localTarget } from '../../../src/target/local.js'
 import { NO_STATE } from '../support/deps.js'
 
@@ -52,6 +52,27 @@ describe('edgeComposeFile', () => {
       projectDirectory: '/srv/edge',
     })
   })
+
+  it("keeps another host's directories in that host's edge directory, and the files compose reads in this machine's edgeWorkDir", async () => {
+    const paths = await hostEdgePaths({ edgeDir: async () => '/var/lib/berth-host-b/edge', edgeWorkDir: '/app/.berth/.remote/root@b/edge' })
+    expect(paths).toEqual({
+      dir: '/var/lib/berth-host-b/edge',
+      live: '/var/lib/berth-host-b/edge/live',
+      admin: '/var/lib/berth-host-b/edge/admin',
+      composeFile: '/app/.berth/.remote/root@b/edge/compose.yaml',
+      envFile: '/app/.berth/.remote/root@b/edge/edge.env',
+    })
+    const target = localTarget({ stateDir: NO_STATE, engine: { host: 'unix:///tmp/b/docker.sock' } })
+    expect(edgeTarget({ target }, paths)).toEqual({
+      engine: { host: 'unix:///tmp/b/docker.sock' },
+      project: 'berth-edge',
+      files: ['/app/.berth/.remote/root@b/edge/compose.yaml'],
+      envFile: '/app/.berth/.remote/root@b/edge/edge.env',
+      projectDirectory: '/app/.berth/.remote/root@b/edge',
+    })
+    // This machine's: its edge directory holds them all.
+    expect(await hostEdgePaths({ edgeDir: async () => '/srv/edge' })).toEqual(edgePaths({ BERTH_EDGE_DIR: '/srv/edge' }))
+  })
 })
 
 describe('adminDirProblems', () => {
@@ -74,5 +95,12 @@ describe('refuseNotRoot', () => {
     } catch (error) {
       expect(error).toMatchObject({ code: 'EDGE_ROOT_ONLY', exitCode: 2, hint: 'Run berth as root (sudo berth …). Nothing was changed.' })
     }
+  })
+
+  it("names the SSH login when the edge's host is another machine", () => {
+    expect(() => refuseNotRoot(0, 'ssh://deploy@10.0.0.5')).not.toThrow()
+    expect(() => refuseNotRoot(1000, 'ssh://deploy@10.0.0.5')).toThrow(
+      "blue-green environments need root: the edge's admin API on ssh://deploy@10.0.0.5 is reachable by root only, and berth's SSH login there is uid 1000",
+    )
   })
 })

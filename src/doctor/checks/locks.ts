@@ -8,6 +8,8 @@ export interface LockFile {
   path: string
   /** undefined: the file is empty (a run killed between creating and writing it). */
   info?: LockInfo
+  /** A leased lock's age by the clock of the machine it is on: how long ago its holder last renewed it. */
+  ageMs?: number
 }
 
 /** Locks that read, or are empty; a damaged one is the state check's finding. */
@@ -20,12 +22,37 @@ async function readLockFile(store: StateStore, env: string): Promise<LockFile | 
   const read = await readOrDamaged(readLock(store, env))
   if (!read.ok) return undefined
   const path = lockPath(store.dir, env)
-  if (read.value) return { env, path, info: read.value }
+  const info = read.value
+  if (info) {
+    // Only a leased lock's age says anything: whether a holder on another machine still renews it.
+    const ageMs = info.leaseMs !== undefined && !info.manual ? await store.files.ageMs(path) : undefined
+    return { env, path, info, ...(ageMs !== undefined ? { ageMs } : {}) }
+  }
   // readLock reads an empty lock as no holder: whether a file is there tells it from no lock.
   return (await store.files.stat(path)) ? { env, path } : undefined
 }
 
-/** SPEC §7: a lock whose process is gone on this host is stale; one taken on another host cannot be judged from here. */
+type Judged = { kind: 'running' | 'held' | 'stale' | 'foreign'; detail: string }
+
+/**
+ * As the lock module judges it (state/lock.ts isStale), with the reason: a hold by hand is never stale; a holder
+ * of this machine is stale once its process is gone; one of another machine once its lease went unrenewed.
+ */
+function judge(l: LockFile & { info: LockInfo }, runs: Pick<RunIdentity, 'alive'>): Judged {
+  const { env, info } = l
+  if (info.manual) return { kind: 'held', detail: `${env}: held by ${describeHolder(info)}; deploys and rollbacks exit 5 until berth unlock ${env}` }
+  const alive = runs.alive(info)
+  if (alive) return { kind: 'running', detail: `${env}: locked by ${describeHolder(info)}, running now` }
+  if (alive === false) return { kind: 'stale', detail: `${env}: stale lock left by ${describeHolder(info)}, whose process is gone` }
+  if (info.leaseMs !== undefined && l.ageMs !== undefined) {
+    const renewed = `${Math.round(l.ageMs / 1000)}s ago (its lease is ${Math.round(info.leaseMs / 1000)}s)`
+    if (l.ageMs > info.leaseMs) return { kind: 'stale', detail: `${env}: stale lock left on host ${info.host} by ${describeHolder(info)}, last renewed ${renewed}` }
+    return { kind: 'running', detail: `${env}: locked on host ${info.host} by ${describeHolder(info)}, renewed ${renewed}` }
+  }
+  return { kind: 'foreign', detail: `${env}: locked on host ${info.host} by ${describeHolder(info)}; its process cannot be checked from here` }
+}
+
+/** SPEC §7, §10: stale locks (the next run takes them over), and those that cannot be judged from here. */
 export function lockCheck(locks: readonly LockFile[], runs: Pick<RunIdentity, 'alive'>): Check {
   const stale: LockFile[] = []
   const foreign: LockFile[] = []
@@ -36,19 +63,16 @@ export function lockCheck(locks: readonly LockFile[], runs: Pick<RunIdentity, 'a
       details.push(`${l.env}: ${l.path} is empty (left by a run killed while taking it)`)
       continue
     }
-    const alive = runs.alive(l.info)
-    if (alive === undefined) {
-      foreign.push(l)
-      details.push(`${l.env}: locked on host ${l.info.host} by ${describeHolder(l.info)}; its process cannot be checked from here`)
-    } else if (alive) {
-      details.push(`${l.env}: locked by ${describeHolder(l.info)}, running now`)
-    } else {
-      stale.push(l)
-      details.push(`${l.env}: stale lock left by ${describeHolder(l.info)}, whose process is gone`)
-    }
+    const { kind, detail } = judge({ ...l, info: l.info }, runs)
+    if (kind === 'stale') stale.push(l)
+    if (kind === 'foreign') foreign.push(l)
+    details.push(detail)
   }
   if (stale.length === 0 && foreign.length === 0) {
-    return { id: 'locks', status: 'ok', summary: locks.length === 0 ? 'no environment is locked' : `${locks.length} lock${plural(locks.length)} held by running deploys`, details }
+    const held = locks.filter((l) => l.info?.manual).length
+    const running = `${locks.length - held} held by running deploys`
+    const summary = locks.length === 0 ? 'no environment is locked' : held === 0 ? `${locks.length} lock${plural(locks.length)} ${running}` : `${locks.length} lock${plural(locks.length)}: ${held} held by hand${held < locks.length ? `, ${running}` : ''}`
+    return { id: 'locks', status: 'ok', summary, details }
   }
   return {
     id: 'locks',

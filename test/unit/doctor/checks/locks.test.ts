@@ -36,6 +36,25 @@ describe('lockCheck', () => {
   })
 })
 
+describe('lockCheck of holds and leases', () => {
+  const info = (over: Partial<LockInfo>): LockInfo => ({ pid: 4242, host: 'web1', by: 'alice@web1', command: 'berth deploy staging', startedAt: '2026-11-22T09:30:00.000Z', ...over })
+
+  it('reports a hold taken by hand as held, never stale, though the berth lock process that took it is gone', () => {
+    const check = lockCheck([{ env: 'production', path: '/l', info: info({ manual: true, message: 'freeze' }) }], runsOn('web1', () => false))
+    expect(check).toMatchObject({ status: 'ok', summary: '1 lock: 1 held by hand' })
+    expect(check.details).toEqual(['production: held by alice@web1 (held by hand since 2026-11-22T09:30:00.000Z: "freeze"); deploys and rollbacks exit 5 until berth unlock production'])
+  })
+
+  it("judges another machine's leased lock by how long ago it was renewed (SPEC §10)", () => {
+    const leased = info({ host: 'laptop', leaseMs: 60_000 })
+    const renewed = lockCheck([{ env: 'production', path: '/l', info: leased, ageMs: 3_000 }], runsOn('web1', () => false))
+    expect(renewed).toMatchObject({ status: 'ok', details: [expect.stringMatching(/^production: locked on host laptop by .*, renewed 3s ago \(its lease is 60s\)$/)] })
+    const abandoned = lockCheck([{ env: 'production', path: '/l', info: leased, ageMs: 90_000 }], runsOn('web1', () => false))
+    expect(abandoned).toMatchObject({ status: 'warn', summary: '1 stale lock', hint: expect.stringContaining('rm /l') as unknown })
+    expect(abandoned.details[0]).toMatch(/^production: stale lock left on host laptop by .*, last renewed 90s ago/)
+  })
+})
+
 describe('readLocks', () => {
   let stateDir: string
   beforeEach(async () => {
@@ -55,6 +74,11 @@ describe('readLocks', () => {
     await lock('staging', JSON.stringify(holder))
     await lock('production', '')
     await lock('preview', '{"pid": "x"}')
+    await lock('qa', JSON.stringify({ ...holder, host: 'laptop', leaseMs: 60_000 }))
+    const [qa] = await readLocks(localState(stateDir), ['qa'])
+    // A leased lock's age is read, by this machine's clock here: just written.
+    expect(qa?.ageMs).toBeGreaterThanOrEqual(0)
+    expect(qa?.ageMs).toBeLessThan(5_000)
     expect(await readLocks(localState(stateDir), ['preview', 'production', 'review', 'staging'])).toEqual([
       { env: 'production', path: lockPath(stateDir, 'production') },
       { env: 'staging', path: lockPath(stateDir, 'staging'), info: holder },

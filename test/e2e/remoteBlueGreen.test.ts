@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { asNobody, berth, copyFixtures, docker, filesUnder, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
-import { cleanAppB, dockerB, HOST_B_ADDR, HOST_B_SOCKET, requireHostB } from './hostB.js'
+import { cleanAppB, dockerB, HOST_B, HOST_B_ADDR, HOST_B_SOCKET, requireHostB } from './hostB.js'
 
 /**
  * SPEC §9 on another host (SPEC §10): a blue-green environment on the second host (hostB.ts) behind that
@@ -140,8 +140,9 @@ describe('blue-green on another host', () => {
     expect(existsSync(join(HOST_B_EDGE, 'compose.yaml'))).toBe(false)
     expect(existsSync(join(dir, '.berth', '.remote', `root@${HOST_B_ADDR}`, 'edge', 'compose.yaml'))).toBe(true)
     expect(filesUnder(localEdgeDir)).toEqual([])
-    const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string; details: string[] }[] }
-    expect(doctor.checks.find((c) => c.id === 'edge')).toMatchObject({ status: 'ok' })
+    // Doctor checks host B's edge, for the environment that runs there.
+    const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string; engine?: string }[] }
+    expect(doctor.checks.filter((c) => c.id === 'edge')).toEqual([expect.objectContaining({ status: 'ok', engine: HOST_B })])
   })
 
   it('deploys the next release and rolls back under a steady load from this side: no request fails, each answered by the expected release', async () => {

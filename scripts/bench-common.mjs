@@ -1,12 +1,81 @@
-// What both benchmarks share: logging with elapsed time, a child environment without berth's own
-// switches, a synchronous runner that fails loudly, and the set-up (build, engine) they start with.
+// What the benchmarks share: logging with elapsed time, a child environment without berth's own
+// switches, a synchronous runner that fails loudly, the set-up (build, engine) they start with, timing,
+// the clean-up of an app's objects on an engine, and the table of figures.
 import { spawnSync } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const TIME_BIN = '/usr/bin/time'
+
+export const berthArgv = (...args) => [process.execPath, join(ROOT, 'bin', 'run.js'), ...args]
+/** How many docker/compose processes a berth run started: the lines BERTH_TRACE=1 prints for them. */
+export const traceCount = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[trace] ')).length
+
+export function stats(values) {
+  const v = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(v.length / 2)
+  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
+  return { median, min: v[0], max: v[v.length - 1] }
+}
+
+export function fmtMs(ms) {
+  if (ms === undefined) return '-'
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`
+}
+
+/** How many more networks the local engine's address pools can give: berth's own count (berth doctor's network-pools check). */
+export async function networkRoom() {
+  const { addressPoolUsage } = await import('../dist/preflight/addressPools.js')
+  const { localTarget } = await import('../dist/target/local.js')
+  const target = localTarget({ stateDir: tmpdir() })
+  return (await addressPoolUsage({ run: target.run, target })).free
+}
+
+/**
+ * The table of figures: a row per figure, notes below it. `ratioRow` takes a figure and its baseline
+ * (ratio = median / baseline median, PASS when ratio ≤ maxRatio); `skippedRow` says why a figure was not measured.
+ */
+export function benchTable({ runs }) {
+  const rows = []
+  const notes = []
+  const startLoad = loadavg()[0].toFixed(1)
+
+  function ratioRow(figure, values, baselineName, baselineValues, maxRatio, fmt = fmtMs) {
+    const s = stats(values)
+    const b = baselineValues ? stats(baselineValues) : undefined
+    const ratio = b ? s.median / b.median : undefined
+    rows.push({
+      figure,
+      median: fmt(s.median),
+      range: `${fmt(s.min)}–${fmt(s.max)}`,
+      baseline: b ? `${baselineName} ${fmt(b.median)}` : '-',
+      ratio: ratio === undefined ? '-' : `${ratio.toFixed(2)}×`,
+      target: maxRatio === undefined ? '-' : `≤ ${Number.isInteger(maxRatio) ? maxRatio.toFixed(1) : maxRatio}×`,
+      result: maxRatio === undefined || ratio === undefined ? 'info' : ratio <= maxRatio ? 'PASS' : 'MISS',
+    })
+  }
+
+  function skippedRow(figure, why, target = '-') {
+    rows.push({ figure, median: '-', range: '-', baseline: '-', ratio: '-', target, result: `skipped (${why})` })
+  }
+
+  function printTable() {
+    const head = { figure: 'figure', median: 'median', range: 'min–max', baseline: 'baseline (median)', ratio: 'ratio', target: 'target', result: 'result' }
+    const cols = Object.keys(head)
+    const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => [...String(r[c])].length))]))
+    const line = (r) => cols.map((c) => String(r[c]) + ' '.repeat(width[c] - [...String(r[c])].length)).join('  ').trimEnd()
+    const out = [line(head), cols.map((c) => '-'.repeat(width[c])).join('  '), ...rows.map(line)]
+    const load = `load average at start ${startLoad}, at end ${loadavg()[0].toFixed(1)}`
+    process.stdout.write(`\nberth benchmark — ${runs} run(s) per figure, node ${process.version}, ${new Date().toISOString()}, ${load}\n\n${out.join('\n')}\n`)
+    if (notes.length) process.stdout.write(`\n${notes.map((n) => `- ${n}`).join('\n')}\n`)
+  }
+
+  return { rows, notes, ratioRow, skippedRow, printTable }
+}
 
 export function benchShell(name) {
   const t0 = performance.now()
@@ -32,6 +101,52 @@ export function benchShell(name) {
     }
     if (!quiet && out.code !== 0) log(`(ignored) \`${argv.join(' ')}\` exited ${out.code}: ${out.stderr.trim().split('\n').pop()}`)
     return out
+  }
+
+  /** Wall time of one command in ms; with `memory`, also the peak RSS (MB) that /usr/bin/time -v reports. */
+  function timed(argv, { memory = false, ...options } = {}) {
+    const full = memory ? [TIME_BIN, '-v', ...argv] : argv
+    const t0 = process.hrtime.bigint()
+    const r = sh(full, options)
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    let rssMb
+    if (memory) {
+      const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)
+      if (m) rssMb = Number(m[1]) / 1024
+    }
+    return { ms, rssMb, ...r }
+  }
+
+  /**
+   * Removes every compose project (`<app>-<env>`), container, image and named volume of these apps from one
+   * engine (the shell's, or `dockerHost`), by compose project name and by label berth.app only.
+   */
+  function cleanupApps(apps, { dockerHost } = {}) {
+    const env = dockerHost ? childEnv({ DOCKER_HOST: dockerHost }) : childEnv()
+    const ours = (project) => apps.some((app) => project.startsWith(`${app}-`))
+    const lines = (argv) => sh(argv, { allowFail: true, quiet: true, env }).stdout.split('\n').filter(Boolean)
+    let projects = []
+    try {
+      projects = JSON.parse(sh(['docker', 'compose', 'ls', '--all', '--format', 'json'], { allowFail: true, quiet: true, env }).stdout || '[]').map((p) => p.Name)
+    } catch {
+      projects = []
+    }
+    for (const project of projects.filter(ours)) {
+      sh(['docker', 'compose', '-p', project, 'down', '--volumes', '--remove-orphans', '--timeout', '2'], { allowFail: true, env })
+    }
+    for (const app of apps) {
+      const ids = lines(['docker', 'ps', '--all', '--quiet', '--filter', `label=berth.app=${app}`])
+      if (ids.length) sh(['docker', 'rm', '--force', '--volumes', ...ids], { allowFail: true, env })
+      // By reference, not by ID: an untag never touches an image another app also uses.
+      const refs = lines(['docker', 'image', 'ls', '--filter', `label=berth.app=${app}`, '--format', '{{.Repository}}:{{.Tag}}']).filter((ref) => !ref.includes('<none>'))
+      if (refs.length) sh(['docker', 'image', 'rm', ...new Set(refs)], { allowFail: true, env })
+    }
+    // Named volumes of our projects that `down` without the compose files may leave behind.
+    const vols = lines(['docker', 'volume', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Name}}\t{{.Label "com.docker.compose.project"}}'])
+      .map((l) => l.split('\t'))
+      .filter(([name, project]) => name && project && ours(project))
+      .map(([name]) => name)
+    if (vols.length) sh(['docker', 'volume', 'rm', ...vols], { allowFail: true, env })
   }
 
   /** Builds berth when dist/ is missing and makes sure the engine (and, when asked, the edge image) is there. */
@@ -174,5 +289,5 @@ export function benchShell(name) {
     process.exit(exitCode)
   }
 
-  return { log, childEnv, sh, prepare, elapsedS, benchEdge, cleanupOnce, runBench }
+  return { log, childEnv, sh, timed, cleanupApps, prepare, elapsedS, benchEdge, cleanupOnce, runBench }
 }

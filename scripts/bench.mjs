@@ -10,17 +10,19 @@
 // with one, no published port) and a blue-green environment of test/fixtures/bluegreen (`berthbenchbg`,
 // edge route 19003, drain 0s), and removes every compose project, container, volume
 // and image of those apps (by project name and by label berth.app) at the start (leftovers) and at the end;
-// the shared edge goes only when no other app's route is on it.
+// the shared edge goes only when no other app's route is on it. The remote figures (bench-remote.mjs) deploy
+// `berthbenchremote` to the second host (scripts/second-host.sh) and clean it up there the same way.
 // Only child_process: no dependency beyond Node itself.
 
 import { spawn } from 'node:child_process'
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { benchShell, ROOT } from './bench-common.mjs'
+import { benchShell, benchTable, berthArgv, fmtMs, networkRoom, ROOT, stats, TIME_BIN, traceCount } from './bench-common.mjs'
+import { remoteBench } from './bench-remote.mjs'
 
-const { log, childEnv, sh, prepare, benchEdge, cleanupOnce, runBench } = benchShell('bench')
+const { log, childEnv, sh, timed, cleanupApps, prepare, benchEdge, cleanupOnce, runBench } = benchShell('bench')
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
 const APP = 'berthbench'
 const SCALE_APP = 'berthbenchscale'
@@ -32,13 +34,8 @@ const edge = benchEdge(BG_APP)
 const PORTS = { staging: 19001, production: 19002 }
 const SCALE_STEPS = [1, 10, 30]
 const SCALE_PARALLEL = 3
-const TIME_BIN = '/usr/bin/time'
-const startLoad = loadavg()[0].toFixed(1)
 
 // ---------------------------------------------------------------------------------------------- helpers
-
-
-
 
 function shAsync(argv, { cwd = ROOT, env = childEnv() } = {}) {
   return new Promise((resolve, reject) => {
@@ -54,20 +51,6 @@ function shAsync(argv, { cwd = ROOT, env = childEnv() } = {}) {
   })
 }
 
-/** Wall time of one command in ms; with `memory`, also the peak RSS (MB) that /usr/bin/time -v reports. */
-function timed(argv, { memory = false, ...options } = {}) {
-  const full = memory ? [TIME_BIN, '-v', ...argv] : argv
-  const t0 = process.hrtime.bigint()
-  const r = sh(full, options)
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6
-  let rssMb
-  if (memory) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)
-    if (m) rssMb = Number(m[1]) / 1024
-  }
-  return { ms, rssMb, ...r }
-}
-
 /** Several commands one after the other, timed as one. */
 function timedSeq(argvs) {
   const t0 = process.hrtime.bigint()
@@ -75,95 +58,19 @@ function timedSeq(argvs) {
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6 }
 }
 
-const berthArgv = (...args) => [process.execPath, join(ROOT, 'bin', 'run.js'), ...args]
-const traceCount = (stderr) => stderr.split('\n').filter((l) => l.startsWith('[trace] ')).length
-
-function stats(values) {
-  const v = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(v.length / 2)
-  const median = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2
-  return { median, min: v[0], max: v[v.length - 1] }
-}
-
-function fmtMs(ms) {
-  if (ms === undefined) return '-'
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`
-}
 const fmtMb = (mb) => (mb === undefined ? '-' : `${mb.toFixed(0)} MB`)
 
-// ------------------------------------------------------------------------------------------------ table
+// ---------------------------------------------------------------------------------------------- table
 
-const rows = []
-const notes = []
-
-/** A figure compared with a baseline: ratio = median / baseline median, PASS when ratio ≤ maxRatio. */
-function ratioRow(figure, values, baselineName, baselineValues, maxRatio, fmt = fmtMs) {
-  const s = stats(values)
-  const b = baselineValues ? stats(baselineValues) : undefined
-  const ratio = b ? s.median / b.median : undefined
-  rows.push({
-    figure,
-    median: fmt(s.median),
-    range: `${fmt(s.min)}–${fmt(s.max)}`,
-    baseline: b ? `${baselineName} ${fmt(b.median)}` : '-',
-    ratio: ratio === undefined ? '-' : `${ratio.toFixed(2)}×`,
-    target: maxRatio === undefined ? '-' : `≤ ${maxRatio}×`,
-    result: maxRatio === undefined || ratio === undefined ? 'info' : ratio <= maxRatio ? 'PASS' : 'MISS',
-  })
-}
-
-function printTable() {
-  const head = { figure: 'figure', median: 'median', range: 'min–max', baseline: 'baseline (median)', ratio: 'ratio', target: 'target', result: 'result' }
-  const cols = Object.keys(head)
-  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => [...String(r[c])].length))]))
-  const line = (r) => cols.map((c) => String(r[c]) + ' '.repeat(width[c] - [...String(r[c])].length)).join('  ').trimEnd()
-  const out = [line(head), cols.map((c) => '-'.repeat(width[c])).join('  '), ...rows.map(line)]
-  const load = `load average at start ${startLoad}, at end ${loadavg()[0].toFixed(1)}`
-  process.stdout.write(`\nberth benchmark — ${RUNS} run(s) per figure, node ${process.version}, ${new Date().toISOString()}, ${load}\n\n${out.join('\n')}\n`)
-  if (notes.length) process.stdout.write(`\n${notes.map((n) => `- ${n}`).join('\n')}\n`)
-}
+const { rows, notes, ratioRow, skippedRow, printTable } = benchTable({ runs: RUNS })
 
 // ---------------------------------------------------------------------------------------------- cleanup
 
-/** Every compose project of our two apps (`<app>-<env>`), running or not. */
-function ourProjects() {
-  const r = sh(['docker', 'compose', 'ls', '--all', '--format', 'json'], { allowFail: true, quiet: true })
-  let list = []
-  try {
-    list = JSON.parse(r.stdout || '[]')
-  } catch {
-    list = []
-  }
-  return list.map((p) => p.Name).filter((name) => APPS.some((app) => name.startsWith(`${app}-`)))
-}
-
-function cleanupEngine() {
-  for (const project of ourProjects()) {
-    sh(['docker', 'compose', '-p', project, 'down', '--volumes', '--remove-orphans', '--timeout', '2'], { allowFail: true })
-  }
-  for (const app of APPS) {
-    const ids = sh(['docker', 'ps', '--all', '--quiet', '--filter', `label=berth.app=${app}`], { allowFail: true, quiet: true }).stdout.split('\n').filter(Boolean)
-    if (ids.length) sh(['docker', 'rm', '--force', '--volumes', ...ids], { allowFail: true })
-    // By reference, not by ID: an untag never touches an image another app also uses.
-    const refs = sh(['docker', 'image', 'ls', '--filter', `label=berth.app=${app}`, '--format', '{{.Repository}}:{{.Tag}}'], { allowFail: true, quiet: true })
-      .stdout.split('\n')
-      .filter((ref) => ref && !ref.includes('<none>'))
-    if (refs.length) sh(['docker', 'image', 'rm', ...new Set(refs)], { allowFail: true })
-  }
-  // Named volumes of our projects that `down` without the compose files may leave behind.
-  const vols = sh(['docker', 'volume', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Name}}\t{{.Label "com.docker.compose.project"}}'], {
-    allowFail: true,
-    quiet: true,
-  })
-    .stdout.split('\n')
-    .map((l) => l.split('\t'))
-    .filter(([name, project]) => name && project && APPS.some((app) => project.startsWith(`${app}-`)))
-    .map(([name]) => name)
-  if (vols.length) sh(['docker', 'volume', 'rm', ...vols], { allowFail: true })
-}
+const cleanupEngine = () => cleanupApps(APPS)
 
 let workDir
 let bgConfig
+const remote = remoteBench({ shell: { log, childEnv, sh, timed, cleanupApps }, table: { rows, notes, ratioRow, skippedRow }, runs: RUNS, workDir: () => workDir })
 const cleanupAll = cleanupOnce(
   'our compose projects, containers, volumes and images, and the edge if only ours',
   async () => {
@@ -171,6 +78,7 @@ const cleanupAll = cleanupOnce(
     if (bgConfig) sh(berthArgv('down', 'production', '--volumes', '--yes', '--config', bgConfig), { allowFail: true, quiet: true })
     cleanupEngine()
     await edge.downIfOurs('end')
+    remote.cleanup()
   },
   () => workDir,
 )
@@ -179,14 +87,6 @@ const cleanupAll = cleanupOnce(
 
 /** Figures 2–3b create three networks: staging's, production's and the blue-green environment's stateful one (its colours join it). */
 const NETWORKS_NEEDED = 3
-
-/** How many more networks the engine's address pools can give: berth's own count (berth doctor's network-pools check). */
-async function networkRoom() {
-  const { addressPoolUsage } = await import('../dist/preflight/addressPools.js')
-  const { localTarget } = await import('../dist/target/local.js')
-  const target = localTarget({ stateDir: tmpdir() })
-  return (await addressPoolUsage({ run: target.run, target })).free
-}
 
 function ensureTimeBin() {
   if (existsSync(TIME_BIN)) return true
@@ -327,9 +227,7 @@ async function main() {
       `deploy, rollback and warm-rollback figures skipped: the engine's address pools have room for ${room} more network(s) and these figures need ${NETWORKS_NEEDED} (berth doctor shows the count; widen default-address-pools in /etc/docker/daemon.json). Start-up figures measured without deployed environments.`,
     )
     startup()
-    for (const figure of ['deploy staging --tag (A↔B)', 'rollback staging --to (recreate)', 'rollback to warm colour']) {
-      rows.push({ figure, median: '-', range: '-', baseline: '-', ratio: '-', target: '-', result: 'skipped (address pools full)' })
-    }
+    for (const figure of ['deploy staging --tag (A↔B)', 'rollback staging --to (recreate)', 'rollback to warm colour']) skippedRow(figure, 'address pools full')
   } else {
     // Two releases of staging with different web content, and production running the second one.
     log('building release A of staging')
@@ -418,6 +316,9 @@ async function main() {
     }
 
   }
+
+  // Remote figures (bench-remote.mjs): deploy --tag and status on the second host ------------------------
+  await remote.figures()
 
   // 4. Scale ---------------------------------------------------------------------------------------------
   log('figure 4: scale — one-service app with 1, 10 and 30 environments')
@@ -542,6 +443,7 @@ async function main() {
       memRow('peak RSS status', mem.status)
       notes.push('peak RSS is /usr/bin/time -v\'s "Maximum resident set size": the largest single process of the tree (berth\'s node, or a docker/compose child if larger)')
     }
+    if (remote.failures.length) throw new Error(`remote figures failed: ${remote.failures.join('; ')}`)
   })()
 }
 

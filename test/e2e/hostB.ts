@@ -83,6 +83,11 @@ export function remoteFixture(app: string, ports: { staging: number; production:
   const deployYml = join(copy, 'deploy.yml')
   writeFileSync(deployYml, readFileSync(deployYml, 'utf8').replace(/^  production:\n/m, `  production:\n    host: ${HOST_B}\n    connect_timeout: 5s\n`))
   const compose = join(copy, 'compose.yaml')
-  writeFileSync(compose, readFileSync(compose, 'utf8').replace('      SECRET_TOKEN: ${SECRET_TOKEN}\n', '      SECRET_TOKEN: ${SECRET_TOKEN}\n      STARTUP_DELAY: ${STARTUP_DELAY:-0}\n'))
+  // A web that starts slowly stays "starting" rather than unhealthy for its first 15 s.
+  const text = readFileSync(compose, 'utf8')
+    .replace('      SECRET_TOKEN: ${SECRET_TOKEN}\n', '      SECRET_TOKEN: ${SECRET_TOKEN}\n      STARTUP_DELAY: ${STARTUP_DELAY:-0}\n')
+    .replace(/(test: \["CMD", "wget", "-qO-", "http:\/\/127\.0\.0\.1:8080\/health"\][\s\S]*?start_period: )1s/, '$115s')
+  if (!text.includes('start_period: 15s')) throw new Error('the fixture compose file changed: remoteFixture cannot slow its web')
+  writeFileSync(compose, text)
   return copy
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -33,6 +34,20 @@ function projects(run: (...args: string[]) => string): string[] {
   return [...new Set(run('ps', '--all', '--filter', `label=berth.app=${APP}`, '--format', '{{.Label "com.docker.compose.project"}}').split('\n').filter(Boolean))].sort()
 }
 
+/** The argv (spaces for NULs) of every process of this machine, and so of the second host's, holding one of `forms`. */
+function argvsWith(forms: readonly string[]): string[] {
+  const found: string[] = []
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      if (forms.some((form) => argv.includes(form))) found.push(argv.replace(/\0/g, ' '))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found
+}
+
 async function body(url: string): Promise<string> {
   return (await httpGet(url)).body.trim()
 }
@@ -49,7 +64,7 @@ describe('an environment on another host, over SSH', () => {
   afterAll(() => {
     cleanApp(APP, ENVS)
     cleanAppB(APP, ENVS)
-  })
+  }, 120_000)
 
   it('runs staging here and production on the second host, side by side, each named with its engine', async () => {
     const v = bumpVersion()
@@ -71,7 +86,7 @@ describe('an environment on another host, over SSH', () => {
     expect(status.code, status.stderr).toBe(0)
     expect(status.stdout).toMatch(new RegExp(`^staging \\(${APP}-staging\\) on the local engine: release \\d{8}-\\d{6}`, 'm'))
     expect(status.stdout).toMatch(new RegExp(`^production \\(${APP}-production\\) on ssh://root@10\\.231\\.0\\.2: release \\d{8}-\\d{6}`, 'm'))
-  })
+  }, 120_000)
 
   it("keeps production's lock, records, configs and audit log on its host, private (SPEC §7 modes), and none of it here", () => {
     const onHost = join(HOST_STATE_ROOT, APP, 'production')
@@ -86,7 +101,7 @@ describe('an environment on another host, over SSH', () => {
     const [record] = releases('production')
     // The images run on the host are the release's own, built there.
     expect(dockerB('inspect', '--format', '{{.Config.Image}}', `${APP}-production-web-1`)).toBe(record?.images.web)
-  })
+  }, 120_000)
 
   it('rolls production back on its host, and rolls back automatically a release that is not healthy there', async () => {
     const [first] = releases('production')
@@ -111,7 +126,7 @@ describe('an environment on another host, over SSH', () => {
     }
     expect(await body(`http://${HOST_B_ADDR}:${PORTS.production}/version`)).toBe(`v${version - 2}`)
     expect(releases('production')[0]?.status).toBe('failed')
-  })
+  }, 120_000)
 
   it('refuses bad input with nothing changed on either engine', () => {
     const envFile = join(dir, 'env', 'production.env')
@@ -128,14 +143,14 @@ describe('an environment on another host, over SSH', () => {
     const unknownTag = berth(dir, ['rollback', 'production', '--to', '20200101-000000'])
     expect(unknownTag.code, unknownTag.stderr).toBe(2)
     expect({ here: engineState(join(dir, '.berth')), hostB: engineStateB(APP) }).toEqual(before)
-  })
+  }, 120_000)
 
   it("ignores, with a warning, a shell DOCKER_HOST that disagrees with production's host", () => {
     const r = berth(dir, ['status', 'production'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' })
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain('DOCKER_HOST=unix:///nonexistent/docker.sock of this shell is ignored for production: deploy.yml runs it on ssh://root@10.231.0.2')
     expect(r.stdout).toMatch(/production .* on ssh:\/\/root@10\.231\.0\.2: release/)
-  })
+  }, 120_000)
 
   it("never shows the env file's secrets in the argv of any process on either machine during a remote deploy", async () => {
     const envFile = join(dir, 'env', 'production.env')
@@ -143,6 +158,11 @@ describe('an environment on another host, over SSH', () => {
     writeFileSync(envFile, `${original}STARTUP_DELAY=3\n`)
     bumpVersion()
     const forms = [SECRET, Buffer.from(SECRET).toString('base64').slice(0, 24)]
+    // The scan sees a process that does show it (so an empty result below means something).
+    const decoy = spawn('sh', ['-c', 'sleep 5', `x${forms[1]}`], { stdio: 'ignore' })
+    await sleep(100)
+    expect(argvsWith(forms)).toEqual([`sh -c sleep 5 x${forms[1]} `])
+    decoy.kill()
     const seen = new Set<string>()
     try {
       const run = startBerth(dir, ['deploy', 'production'])
@@ -150,14 +170,7 @@ describe('an environment on another host, over SSH', () => {
       void run.done.then(() => (done = true))
       // The second host is a network namespace of this machine: one /proc shows the processes of both.
       while (!done) {
-        for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-          try {
-            const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-            for (const form of forms) if (argv.includes(form)) seen.add(argv.replace(/\0/g, ' '))
-          } catch {
-            // gone meanwhile
-          }
-        }
+        for (const argv of argvsWith(forms)) seen.add(argv)
         await sleep(25)
       }
       const result = await run.done
@@ -167,5 +180,5 @@ describe('an environment on another host, over SSH', () => {
       writeFileSync(envFile, original)
     }
     expect([...seen]).toEqual([])
-  })
+  }, 120_000)
 })

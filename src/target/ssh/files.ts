@@ -123,7 +123,8 @@ export function sshFiles(shell: () => Promise<RemoteShell>, host: string): Files
     },
 
     async mkdir(dir, mode) {
-      await sh(`mkdir -p ${shq(dir)} && chmod ${mode.toString(8)} ${shq(dir)}`)
+      // As this machine's mkdir -p with a mode: the parents it makes get that mode too, not the 077 umask's.
+      await sh(`umask ${(~mode & 0o777).toString(8)}\nmkdir -p ${shq(dir)} && chmod ${mode.toString(8)} ${shq(dir)}`)
     },
 
     async privateDir(dir) {

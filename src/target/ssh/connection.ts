@@ -63,7 +63,11 @@ export class SshConnection {
     // Unix socket paths are short (108 bytes): the system's temporary directory, or /tmp when TMPDIR is long.
     const base = tmpdir().length > 60 ? '/tmp' : tmpdir()
     this.dir = mkdtempSync(join(base, 'berth-ssh-'))
+    // Also when a signal ends berth (process.exit): the directory holds only sockets of this run.
+    process.once('exit', this.removeDir)
   }
+
+  private readonly removeDir = () => rmSync(this.dir, { recursive: true, force: true })
 
   get controlPath(): string {
     return join(this.dir, 'cm')
@@ -113,11 +117,14 @@ export class SshConnection {
       const ended = await Promise.race([live.master.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())])
       if (!ended) live.master.kill('SIGTERM')
     }
-    rmSync(this.dir, { recursive: true, force: true })
+    process.off('exit', this.removeDir)
+    this.removeDir()
   }
 
   private async connect(): Promise<Live> {
     const { location } = this
+    // A master that died (killed, its network gone) leaves its control socket: a new one could not listen there.
+    rmSync(this.controlPath, { force: true })
     const [ssh, ...args] = masterArgv(location, this.controlPath)
     const master = execa(ssh as string, args, {
       env: cleanEnv(process.env),

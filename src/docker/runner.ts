@@ -18,6 +18,12 @@ export interface RunOptions {
   stdinInherit?: boolean
   /** Return a failed result instead of throwing. */
   allowFailure?: boolean
+  /**
+   * Feed stdin from the stdout of this other argv, run alongside as `pipeFrom | argv` (`docker save` on one
+   * engine into `docker load` on another): the bytes go from one process to the other, never to disk or
+   * into berth's memory. The result is argv's; a failure names the side that failed.
+   */
+  pipeFrom?: readonly string[]
 }
 
 export interface RunResult {
@@ -69,17 +75,23 @@ export function commandsRun(): number {
 /** What locates an engine in the environment: left out for argv that name their engine themselves (SPEC §10). */
 const ENGINE_VARIABLES = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY']
 
+type Environment = (env: Record<string, string>) => Record<string, string>
+
+const pinnedEnvironment: Environment = (env) => Object.fromEntries(Object.entries(env).filter(([key]) => !ENGINE_VARIABLES.includes(key)))
+const shellEnvironment: Environment = (env) => env
+
 /**
  * A runner for an environment whose engine deploy.yml names (host: or context:): the shell's DOCKER_HOST and
  * DOCKER_CONTEXT are not passed on, so nothing exported in the operator's shell can redirect its commands.
  */
-export const runPinned: Runner = (argv, options) => runWith(argv, options, (env) => Object.fromEntries(Object.entries(env).filter(([key]) => !ENGINE_VARIABLES.includes(key))))
+export const runPinned: Runner = (argv, options) => runWith(argv, options, pinnedEnvironment)
 
-export const run: Runner = (argv, options) => runWith(argv, options, (env) => env)
+export const run: Runner = (argv, options) => runWith(argv, options, shellEnvironment)
 
-async function runWith(argv: readonly string[], options: RunOptions = {}, environment: (env: Record<string, string>) => Record<string, string>): Promise<RunResult> {
+async function runWith(argv: readonly string[], options: RunOptions = {}, environment: Environment): Promise<RunResult> {
   const [file, ...args] = argv
   if (!file) throw new Error('empty argv')
+  if (options.pipeFrom) return runPiped(options.pipeFrom, argv, options, environment)
   commandCount++
   // The offset from the process start shows where a command's time goes (`BERTH_TRACE=1 berth deploy …`).
   if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(argv.join(' '))} (+${Math.round(performance.now())} ms)\n`)
@@ -92,10 +104,57 @@ async function runWith(argv: readonly string[], options: RunOptions = {}, enviro
   })
   const stdout = typeof result.stdout === 'string' ? result.stdout : ''
   const stderr = typeof result.stderr === 'string' ? result.stderr : ''
-  if (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message))) {
-    throw new EngineUnavailableError(`${file} is not installed or not on PATH`, undefined, 'DOCKER_MISSING')
-  }
+  throwWhenNotInstalled(file, result)
   const exitCode = result.exitCode ?? 1
   if (exitCode !== 0 && !options.allowFailure) throw new DockerCommandError(argv, result.exitCode, mask(stderr))
   return { stdout, stderr, exitCode }
+}
+
+function throwWhenNotInstalled(file: string, result: { failed: boolean; exitCode?: number; message?: string }): void {
+  if (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message))) {
+    throw new EngineUnavailableError(`${file} is not installed or not on PATH`, undefined, 'DOCKER_MISSING')
+  }
+}
+
+/** `docker --host …` / `docker --context …`: an argv that names its engine itself (dockerCli). */
+function namesItsEngine(argv: readonly string[]): boolean {
+  return argv[0] === 'docker' && (argv[1] === '--host' || argv[1] === '--context')
+}
+
+/**
+ * `from | to` with execa's pipe, which waits for both sides like a shell with pipefail. `to` gets the runner's
+ * environment; `from` the one its own argv calls for (the shell's engine variables unless it names its engine),
+ * since the two sides may be different engines. Nothing of `from`'s stdout is buffered here.
+ */
+async function runPiped(from: readonly string[], to: readonly string[], options: RunOptions, environment: Environment): Promise<RunResult> {
+  const [fromFile, ...fromArgs] = from
+  const [toFile, ...toArgs] = to as [string, ...string[]]
+  if (!fromFile) throw new Error('empty argv')
+  commandCount += 2
+  if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(from.join(' '))} | ${mask(to.join(' '))} (+${Math.round(performance.now())} ms)\n`)
+  const common = { extendEnv: false, reject: false, cwd: options.cwd } as const
+  const env = cleanEnv(process.env)
+  const source = execa(fromFile, fromArgs, { ...common, env: (namesItsEngine(from) ? pinnedEnvironment : shellEnvironment)(env), stdin: 'ignore', buffer: { stdout: false } })
+  const destination = execa(toFile, toArgs, { ...common, env: environment(env) })
+  await source.pipe(destination).catch(() => undefined) // both results are read below, failed or not
+  const [sent, received] = await Promise.all([source, destination])
+  throwWhenNotInstalled(fromFile, sent)
+  throwWhenNotInstalled(toFile, received)
+  const text = (output: unknown) => (typeof output === 'string' ? output : '')
+  const sides = [
+    { argv: from, exitCode: sent.exitCode ?? 1, stderr: mask(text(sent.stderr)) },
+    { argv: to, exitCode: received.exitCode ?? 1, stderr: mask(text(received.stderr)) },
+  ]
+  const failed = sides.filter((side) => side.exitCode !== 0)
+  const exitCode = failed[0]?.exitCode ?? 0
+  if (failed.length > 0 && !options.allowFailure) throw pipeError(failed)
+  return { stdout: text(received.stdout), stderr: sides.map((s) => s.stderr).filter(Boolean).join('\n'), exitCode }
+}
+
+/** The side that failed; when both did, both, each with what it said (the writer's error usually explains the reader's). */
+function pipeError(failed: { argv: readonly string[]; exitCode: number; stderr: string }[]): DockerCommandError {
+  const [first, second] = failed as [(typeof failed)[0], (typeof failed)[0] | undefined]
+  if (!second) return new DockerCommandError(first.argv, first.exitCode, first.stderr)
+  const said = failed.map((side) => `${side.argv.join(' ')} (exit ${side.exitCode}): ${side.stderr.trim() || 'no output'}`).join('\n')
+  return new DockerCommandError([...first.argv, '|', ...second.argv], second.exitCode, `both sides failed:\n${said}`)
 }

@@ -5,6 +5,7 @@ import { PreflightError } from '../errors.js'
 import type { Env } from '../health/gate.js'
 import { type ComposeModel, publishedPorts, releaseOverride } from '../release/model.js'
 import { missingImages, tagsWithImages } from '../release/prepare.js'
+import { findImageSource, type ImageSource, otherEngines, type SourceSearch } from '../release/promote.js'
 import type { Strategy } from '../strategy/strategy.js'
 import { refuseNetworkCeiling } from './addressPools.js'
 import { refuseSharedNames } from './sharedNetworks.js'
@@ -53,15 +54,34 @@ export async function refuseModel(deps: Deps, e: Env, model: ComposeModel, strat
   ])
 }
 
-/** deploy --tag: the release's images must be on the engine (promotion builds nothing). */
-export async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<void> {
+/**
+ * deploy --tag: promotion builds nothing, so the release's built images must be on the environment's engine, or
+ * all on another environment's engine (SPEC §10), which is returned: they are copied from there once locked.
+ * Refuses otherwise, listing the releases with images on this engine and where the tag's images are, if anywhere.
+ */
+export async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<ImageSource | undefined> {
   const { builtImages } = releaseOverride(model, { app: e.config.app, env: e.env.name, tag })
   const missing = await missingImages(deps, builtImages)
-  if (missing.length === 0) return
-  const available = await tagsWithImages(deps, e.config.app)
-  throw new PreflightError(
-    `release ${tag} cannot be deployed to ${e.env.name}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not on this host`,
-    available.length ? `Releases with images here: ${available.join(', ')}` : `No release of ${e.config.app} has images here; deploy without --tag to build one.`,
+  if (missing.length === 0) return undefined
+  const search = await findImageSource(deps, e.config, builtImages)
+  if (search.source) {
+    deps.reporter.info(`${tag}'s images are on ${search.source.description}: they are copied to ${deps.target.description} once ${e.env.name} is locked`)
+    return { from: search.source, refs: builtImages, missing }
+  }
+  for (const u of search.unreachable) deps.reporter.warn(`could not ask ${u.target.description} for ${tag}'s images: ${u.why}`)
+  const alone = otherEngines(deps, e.config).length === 0
+  throw imagesMissing(e, tag, missing, search, alone ? undefined : deps.target.description, await tagsWithImages(deps, e.config.app))
+}
+
+/** The refusal: what is missing where, the releases that could be deployed instead, and where the tag's images are. */
+function imagesMissing(e: Env, tag: string, missing: string[], search: SourceSearch, engine: string | undefined, available: string[]): PreflightError {
+  // With one engine only, "this host" says it all; with several, each is named.
+  const here = engine ? `on ${engine}` : 'here'
+  const where = [...search.partial.map((p) => `${p.target.description} has ${p.has.join(', ')}`), ...search.unreachable.map((u) => `${u.target.description} could not be asked`)]
+  const releases = available.length ? `Releases with images ${here}: ${available.join(', ')}` : `No release of ${e.config.app} has images ${here}; deploy without --tag to build one.`
+  return new PreflightError(
+    `release ${tag} cannot be deployed to ${e.env.name}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not ${engine ? `on ${engine}, and no other environment's engine has all of ${tag}'s images` : 'on this host'}`,
+    where.length ? `${releases.replace(/\.$/, '')}. Where ${tag}'s images are: ${where.join('; ')}.` : releases,
     'RELEASE_IMAGES_MISSING',
   )
 }

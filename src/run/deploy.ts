@@ -5,6 +5,7 @@ import { PreflightError, UsageError } from '../errors.js'
 import type { Env } from '../health/gate.js'
 import { refuseMissingImages, refuseModel } from '../preflight/preflight.js'
 import { type ComposeModel } from '../release/model.js'
+import { copyReleaseImages, type ImageSource } from '../release/promote.js'
 import { buildRelease, gitVersion, prepareRelease, type PreparedRelease, resolveModel, tagsWithImages } from '../release/prepare.js'
 import { allReleaseTags, pruneReleases } from '../release/retention.js'
 import { nextTag, TAG_PATTERN } from '../release/tag.js'
@@ -47,12 +48,13 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   const strategy = strategyOf(env)
   // Read-only and needed only once locked: started now so the deploy never waits for it.
   const git = gitVersion(deps, req.config.dir).catch(() => undefined)
-  const { e, model } = await preflight(req, deps, env, strategy)
+  const { e, model, source } = await preflight(req, deps, env, strategy)
   if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
     throw new PreflightError(`deploy to ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
   return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
     const run = await startRun(req, deps, e, model, started, await git, progress)
+    await copyImages(deps, source, run)
     await build(deps, e, model, run)
     const applied = await applyOrRecordFailed(strategy, deps, e, run)
     return recordSuccess(deps, e, run, applied, progress)
@@ -63,7 +65,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
  * SPEC §5: everything checked before anything changes. The engine check and `compose config` (which needs
  * no engine) run at once; the engine's verdict is still the first one reported (exit 6 before any config error).
  */
-async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig, strategy: Strategy): Promise<{ e: Env; model: ComposeModel }> {
+async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig, strategy: Strategy): Promise<{ e: Env; model: ComposeModel; source?: ImageSource }> {
   const engine = checkEngine(deps)
   const varsRead = readEnvFile(env)
   const modelResolved = varsRead.then(() => resolveModel(deps, env))
@@ -73,12 +75,11 @@ async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig,
   await engine
   await stateReadable
   const e: Env = { config: req.config, env, target: deps.target, vars: await varsRead }
-  const model = await deps.reporter.step(`check ${env.name} configuration on ${deps.target.description}`, async () => {
-    const m = await modelResolved
-    await Promise.all([refuseModel(deps, e, m, strategy), req.tag ? refuseMissingImages(deps, e, m, req.tag) : undefined])
-    return m
+  return deps.reporter.step(`check ${env.name} configuration on ${deps.target.description}`, async () => {
+    const model = await modelResolved
+    const [, source] = await Promise.all([refuseModel(deps, e, model, strategy), req.tag ? refuseMissingImages(deps, e, model, req.tag) : undefined])
+    return { e, model, ...(source ? { source } : {}) }
   })
-  return { e, model }
 }
 
 /** What a locked deploy works on: the records as read under the lock and the release it is making. */
@@ -133,6 +134,17 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
     return `release ${tag} is recorded as failed and may be partly applied${previous ? `; the last good release is ${previous.tag}: berth rollback ${env.name} --to ${previous.tag}` : ''}`
   }
   return { releases, previous, record, prepared, built: req.tag ? [] : prepared.builtImages, started, recordFailed }
+}
+
+/** --tag of a release built on another engine: its images are copied here first (SPEC §10); a failed copy is recorded as a failed build is. */
+async function copyImages(deps: Deps, source: ImageSource | undefined, run: DeployRun): Promise<void> {
+  if (!source) return
+  try {
+    await copyReleaseImages(deps, source, run.record.tag)
+  } catch (error) {
+    await run.recordFailed()
+    throw error
+  }
 }
 
 /** Builds the release's images; a failed build changed nothing that runs, and is recorded before it is reported. */

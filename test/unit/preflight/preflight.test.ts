@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest'
 
+import type { EnvironmentConfig } from '../../../src/config/types.js'
+import { EngineUnavailableError } from '../../../src/errors.js'
+
 import type { Env } from '../../../src/health/gate.js'
 import { refuseFixedNames, refuseMissingImages, refuseModel, refusePortClashes } from '../../../src/preflight/preflight.js'
 import type { ComposeModel } from '../../../src/release/model.js'
 import type { Deps } from '../../../src/run/context.js'
 import { strategyOf } from '../../../src/strategy/strategy.js'
+import { localTarget } from '../../../src/target/local.js'
+import type { Target } from '../../../src/target/target.js'
 import { environmentOf, sourceModel, useTestApp } from '../support/config.js'
 import { flowDeps } from '../support/deps.js'
 import { containers, expectSequence, fakeRunner } from '../support/fakeRunner.js'
@@ -146,5 +151,61 @@ describe('refuseMissingImages', () => {
     const { deps } = flowDeps(app.config, runner.run)
     await expect(refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261122-080000')).rejects.toMatchObject({ hint: 'No release of shop has images here; deploy without --tag to build one.' })
     expectSequence(runner, ['docker image ls --format', 'docker image ls --filter label=berth.app=shop'])
+  })
+})
+
+describe('refuseMissingImages across engines (SPEC §10)', () => {
+  const TAG = '20261121-090000'
+  const built = sourceModel({ worker: { build: { context: '.' } } })
+
+  /** Production deploys to host B; staging runs on this machine; qa on host C, which does not answer. */
+  function engines(runner: ReturnType<typeof fakeRunner>) {
+    const local = localTarget({ run: runner.run, stateDir: app.config.stateDir })
+    const hostB: Target = { ...localTarget({ run: runner.run, stateDir: app.config.stateDir, engine: { host: 'unix:///b.sock' } }), description: 'ssh://root@b' }
+    const hostC: Target = {
+      ...localTarget({ run: async () => Promise.reject(new EngineUnavailableError('cannot reach ssh://root@c: Connection refused')), stateDir: app.config.stateDir, engine: { host: 'unix:///c.sock' } }),
+      description: 'ssh://root@c',
+    }
+    const config = { ...app.config, environments: new Map([...app.config.environments, ['qa', { ...environmentOf(app.config, 'staging'), name: 'qa' }]]) }
+    const targetOf = (env: EnvironmentConfig) => ({ production: hostB, qa: hostC })[env.name as 'production' | 'qa'] ?? local
+    const { deps, told } = flowDeps(app.config, runner.run, { target: hostB, targetOf })
+    return { deps, told, local, e: { ...envOf(deps, 'production'), config } }
+  }
+
+  it("finds them all on another environment's engine: the deploy copies them from there", async () => {
+    const runner = fakeRunner()
+      .expect('docker --host unix:///b.sock image ls --format', { stdout: 'postgres:16\n' })
+      .expect('docker image ls --format', { stdout: `shop-web:${TAG}\nshop-worker:${TAG}\n` })
+    const { deps, told, local, e } = engines(runner)
+
+    const source = await refuseMissingImages(deps, e, built, TAG)
+
+    expect(source).toEqual({ from: local, refs: [`shop-web:${TAG}`, `shop-worker:${TAG}`], missing: [`shop-web:${TAG}`, `shop-worker:${TAG}`] })
+    expect(told.infos).toEqual([`${TAG}'s images are on the local engine: they are copied to ssh://root@b once production is locked`])
+  })
+
+  it('refuses when no engine has them all, naming the engine with some and the one that could not be asked', async () => {
+    const runner = fakeRunner()
+      .expect('docker --host unix:///b.sock image ls --format', { stdout: `shop-worker:${TAG}\n` })
+      .expect('docker image ls --format', { stdout: `shop-web:${TAG}\n` })
+      .expect('docker --host unix:///b.sock image ls --filter label=berth.app=shop', { stdout: JSON.stringify({ Repository: 'shop-web', Tag: '20261120-090000' }) })
+    const { deps, told, e } = engines(runner)
+
+    const error = await refuseMissingImages(deps, e, built, TAG).catch((err: unknown) => err)
+
+    expect(error).toMatchObject({
+      code: 'RELEASE_IMAGES_MISSING',
+      exitCode: 2,
+      message: `release ${TAG} cannot be deployed to production: shop-web:${TAG} is not on ssh://root@b, and no other environment's engine has all of ${TAG}'s images`,
+      hint: `Releases with images on ssh://root@b: 20261120-090000. Where ${TAG}'s images are: the local engine has shop-web:${TAG}; ssh://root@c could not be asked.`,
+    })
+    expect(told.warnings).toEqual([`could not ask ssh://root@c for ${TAG}'s images: cannot reach ssh://root@c: Connection refused`])
+  })
+
+  it('asks no other engine when this one has every image', async () => {
+    const runner = fakeRunner().expect('docker --host unix:///b.sock image ls --format', { stdout: `shop-web:${TAG}\nshop-worker:${TAG}\n` })
+    const { deps, e } = engines(runner)
+    expect(await refuseMissingImages(deps, e, built, TAG)).toBeUndefined()
+    expectSequence(runner, ['docker --host unix:///b.sock image ls --format'])
   })
 })

@@ -91,3 +91,39 @@ describe('allReleaseTags', () => {
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^the release tags of production are unknown \(.*production\/releases\.json is damaged\)/))
   })
 })
+
+describe('pruneReleases when one tag has images on two engines (SPEC §10 promotion)', () => {
+  const B = 'unix:///run/b.sock'
+
+  it("removes a dropped release's images from its own engine only, judged by the records kept with that engine", async () => {
+    // Production runs on host B, its records there; A was promoted to it, so A's image is on both engines.
+    await rm(join(config.stateDir, 'production'), { recursive: true, force: true })
+    const hostBState = join(dir, 'host-b')
+    await writeReleases(localState(hostBState), 'production', [record('E', 40, 'active'), record('D', 30, 'previous'), record('A', 5, 'superseded')])
+    const production = { ...environmentConfig('production', dir), keep: 1 }
+
+    // Staging's retention on this machine: production's A on host B does not keep this engine's copy.
+    const local = fakeDeps()
+    expect(await pruneReleases(local.deps, staging())).toEqual(['shop-web:A'])
+    expect(local.run.mock.calls.map(([argv]) => argv)).toEqual([['docker', 'image', 'rm', 'shop-web:A']])
+
+    // Production's retention on host B: only host B's copy, through host B's engine.
+    const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
+    const target = localTarget({ stateDir: hostBState, engine: { host: B }, run })
+    const onB: Deps = { ...fakeDeps().deps, target, targetOf: () => target, run }
+    expect(await pruneReleases(onB, production)).toEqual(['shop-web:A'])
+    expect(run.mock.calls.map(([argv]) => argv)).toEqual([['docker', '--host', B, 'image', 'rm', 'shop-web:A']])
+  })
+
+  it("keeps this engine's copy while an environment recorded with this engine still keeps the release", async () => {
+    // Production on host B also keeps A: host B's retention of another environment there must not remove it.
+    const hostBState = join(dir, 'host-b')
+    await writeReleases(localState(hostBState), 'production', [record('A', 5, 'active')])
+    await writeReleases(localState(hostBState), 'qa', [record('F', 50, 'active'), record('D', 30, 'previous'), record('A', 6, 'superseded')])
+    const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
+    const target = localTarget({ stateDir: hostBState, engine: { host: B }, run })
+    const onB: Deps = { ...fakeDeps().deps, target, targetOf: () => target, run }
+    expect(await pruneReleases(onB, { ...environmentConfig('qa', dir), keep: 1 })).toEqual([])
+    expect(run).not.toHaveBeenCalled()
+  })
+})

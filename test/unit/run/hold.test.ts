@@ -1,4 +1,6 @@
+import { utimes } from 'node:fs/promises'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { LEASE_MS } from '../../../src/state/lock.js'
 import { describe, expect, it } from 'vitest'
 
@@ -81,5 +83,14 @@ describe('unhold', () => {
 
     expect((await unhold(app.config, 'staging', noEngine())).released).toContain('pid 4194305')
     expect(await lockOf(app.config, 'staging')).toBeUndefined()
+  })
+
+  it("judges another machine's run by its lease: locked while renewed, stale once it has gone unrenewed for longer", async () => {
+    await givenLock(app.config, 'staging', { pid: 4242, host: 'laptop.example', by: 'carol@laptop', command: 'berth deploy staging', startedAt: '2026-11-22T09:00:00.000Z' })
+    expect(await lockStatus(app.config, 'staging', noEngine())).toMatchObject({ locked: true, holder: { stale: false, leaseMs: LEASE_MS } })
+    const path = join(app.config.stateDir, 'staging', 'lock')
+    const old = new Date(Date.now() - LEASE_MS - 1000)
+    await utimes(path, old, old)
+    expect(await lockStatus(app.config, 'staging', noEngine())).toMatchObject({ locked: false, holder: { stale: true } })
   })
 })

@@ -124,8 +124,8 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
   let recorded = false
   const recordFailed = async () => {
     if (redeploy || recorded) return
-    recorded = true
     await writeReleases(deps.target.state, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
+    recorded = true
   }
   progress.tag = tag
   progress.onInterrupt = async () => {
@@ -136,13 +136,23 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
   return { releases, previous, record, prepared, built: req.tag ? [] : prepared.builtImages, started, recordFailed }
 }
 
+/**
+ * On the way out of a failed step: the error that ended it is what the operator must see, so a record that
+ * cannot be written (the host's connection gone too) is a warning; the run's end tries once more (lockedRun).
+ */
+async function recordFailedOrWarn(deps: Deps, run: DeployRun): Promise<void> {
+  await run.recordFailed().catch((error: unknown) => {
+    deps.reporter.warn(`release ${run.record.tag} could not be recorded as failed yet: ${error instanceof Error ? error.message : String(error)}`)
+  })
+}
+
 /** --tag of a release built on another engine: its images are copied here first (SPEC §10); a failed copy is recorded as a failed build is. */
 async function copyImages(deps: Deps, source: ImageSource | undefined, run: DeployRun): Promise<void> {
   if (!source) return
   try {
     await copyReleaseImages(deps, source, run.record.tag)
   } catch (error) {
-    await run.recordFailed()
+    await recordFailedOrWarn(deps, run)
     throw error
   }
 }
@@ -153,7 +163,7 @@ async function build(deps: Deps, e: Env, model: ComposeModel, run: DeployRun): P
   try {
     await deps.reporter.step(`build ${run.record.tag}`, (update) => buildRelease(deps, e.env, model, run.prepared, update))
   } catch (error) {
-    await run.recordFailed()
+    await recordFailedOrWarn(deps, run)
     throw error
   }
 }
@@ -163,7 +173,7 @@ async function applyOrRecordFailed(strategy: Strategy, deps: Deps, e: Env, run: 
   try {
     return await strategy.apply(deps, e, run.record, { previous: run.previous, failed: run.recordFailed })
   } catch (error) {
-    await run.recordFailed()
+    await recordFailedOrWarn(deps, run)
     throw error
   }
 }

@@ -50,6 +50,9 @@ export class SshConnection {
   /** This machine's private directory (0700) for the control socket and the forwarded sockets. */
   readonly dir: string
   private live: Promise<Live> | undefined
+  /** The current master process, from its start (its login may still be under way). */
+  private master: ResultPromise | undefined
+  private loggedIn = false
   private readonly forwards = new Map<string, Forward>()
   private closing = false
   /** How many times the connection was lost: a command that saw it change failed because of it. */
@@ -109,13 +112,19 @@ export class SshConnection {
     return forward.local
   }
 
+  /**
+   * Ends the connection without waiting for it: the remote shell reads the end of its stdin and the master
+   * ends with it; a login still under way (a host that drops packets) is stopped rather than waited for.
+   */
   async close(): Promise<void> {
     this.closing = true
-    const live = await this.live?.catch(() => undefined)
-    if (live) {
-      live.master.stdin?.end()
-      const ended = await Promise.race([live.master.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())])
-      if (!ended) live.master.kill('SIGTERM')
+    const master = this.master
+    if (master) {
+      if (this.loggedIn) master.stdin?.end()
+      else master.kill('SIGTERM')
+      master.stdout?.destroy()
+      master.stderr?.destroy()
+      master.unref()
     }
     process.off('exit', this.removeDir)
     this.removeDir()
@@ -136,6 +145,8 @@ export class SshConnection {
       reject: false,
       detached: true,
     })
+    this.master = master
+    this.loggedIn = false
     let stderr = ''
     master.stderr?.setEncoding('utf8')
     master.stderr?.on('data', (chunk: string) => {
@@ -153,6 +164,7 @@ export class SshConnection {
       return why
     })
     const session = await this.login(shell, exited, () => stderr)
+    this.loggedIn = true
     const live = { master, session }
     try {
       await this.addForward({ local: this.engineSocket, remote: enginePath(session.dockerHost, location) })

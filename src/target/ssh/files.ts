@@ -30,7 +30,7 @@ function decode(text: string): string {
 
 /** Makes `dir` (and parents) 0700 whatever it was: SPEC §7. */
 function privateDir(dir: string): string {
-  return `mkdir -p ${shq(dir)} && chmod 700 ${shq(dir)}`
+  return `{ mkdir -p ${shq(dir)} && chmod 700 ${shq(dir)}; } || exit 1`
 }
 
 function parentOf(path: string): string {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { berth, cleanApp, docker, engineState, httpGet, requireEngine, startBerth } from './engine.js'
-import { cleanAppB, dockerB, engineStateB, HOST_B_ADDR, HOST_STATE_ROOT, remoteFixture, requireHostB } from './hostB.js'
+import { cleanAppB, dockerB, engineStateB, HOST_B, HOST_B_ADDR, HOST_B_SOCKET, HOST_STATE_ROOT, remoteFixture, requireHostB } from './hostB.js'
 
 /**
  * SPEC §10 on a real second host: staging on this machine's engine, production on the second host's, reached
@@ -145,6 +145,29 @@ describe('an environment on another host, over SSH', () => {
     expect({ here: engineState(join(dir, '.berth')), hostB: engineStateB(APP) }).toEqual(before)
   }, 120_000)
 
+  it('reaches the host through a Docker context too: an ssh:// one as host: is (its state on the host), another with docker --context', () => {
+    const contexts = { ssh: 'berth-e2e-hostb-ssh', socket: 'berth-e2e-hostb-socket' }
+    execFileSync('docker', ['context', 'create', contexts.ssh, '--docker', `host=${HOST_B}`], { stdio: 'ignore' })
+    execFileSync('docker', ['context', 'create', contexts.socket, '--docker', `host=${HOST_B_SOCKET}`], { stdio: 'ignore' })
+    try {
+      const viaContext = (name: string) => {
+        const file = join(dir, `${name}.yml`)
+        writeFileSync(file, readFileSync(join(dir, 'deploy.yml'), 'utf8').replace(/^    host: .*\n    connect_timeout: .*$/m, `    context: ${name}`))
+        return berth(dir, ['status', 'production', '-c', file])
+      }
+      const ssh = viaContext(contexts.ssh)
+      expect(ssh.code, ssh.stderr).toBe(0)
+      expect(ssh.stdout).toMatch(new RegExp(`^production \\(${APP}-production\\) on ssh://root@10\\.231\\.0\\.2 \\(context ${contexts.ssh}\\): release \\d{8}-\\d{6}`, 'm'))
+      // Not ssh://: docker --context; the engine is the same host's, the state is this checkout's (none for production).
+      const socket = viaContext(contexts.socket)
+      expect(socket.code, socket.stderr).toBe(0)
+      expect(socket.stdout).toMatch(new RegExp(`^production \\(${APP}-production\\) on context ${contexts.socket}: no release deployed$`, 'm'))
+      expect(socket.stdout).toMatch(/^  web +running +healthy/m)
+    } finally {
+      execFileSync('docker', ['context', 'rm', '--force', contexts.ssh, contexts.socket], { stdio: 'ignore' })
+    }
+  }, 120_000)
+
   it("ignores, with a warning, a shell DOCKER_HOST that disagrees with production's host", () => {
     const r = berth(dir, ['status', 'production'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' })
     expect(r.code, r.stderr).toBe(0)
@@ -180,5 +203,20 @@ describe('an environment on another host, over SSH', () => {
       writeFileSync(envFile, original)
     }
     expect([...seen]).toEqual([])
+  }, 120_000)
+
+  it("keeps production's releases (and their images on the host) to releases.keep, as a local environment's", () => {
+    const before = releases('production')
+    bumpVersion()
+    const r = berth(dir, ['deploy', 'production'])
+    expect(r.code, r.stderr).toBe(0)
+    const kept = releases('production')
+    // keep: 3 — the newest three, the active one among them and the one it replaced.
+    expect(kept.map((k) => k.tag)).toEqual([r.stdout.match(/release (\d{8}-\d{6})/)?.[1], ...before.slice(0, 2).map((k) => k.tag)])
+    expect(r.stderr).toMatch(/retention: dropped /)
+    const tags = new Set(kept.map((r) => r.tag))
+    const images = dockerB('image', 'ls', '--filter', `label=berth.app=${APP}`, '--format', '{{.Tag}}').split('\n').filter(Boolean)
+    expect(images.length).toBeGreaterThan(0)
+    for (const tag of images) expect(tags.has(tag), `image tag ${tag} of no kept release`).toBe(true)
   }, 120_000)
 })

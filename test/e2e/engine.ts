@@ -13,7 +13,8 @@ import { expect } from 'vitest'
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(repoRoot, 'bin', 'run.js')
 
-export function docker(...args: string[]): string {
+export const docker = dockerHere
+function dockerHere(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
 }
 
@@ -102,7 +103,7 @@ export function hashTree(dir: string): Record<string, string> {
  * Engine state that a refused command must leave exactly as it was: containers (id, name, image, state,
  * creation), images, networks, volumes, and the release records under .berth.
  */
-export function engineState(stateDir: string): Record<string, unknown> {
+export function engineState(stateDir: string, docker: (...args: string[]) => string = dockerHere): Record<string, unknown> {
   return {
     containers: docker('ps', '--all', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.CreatedAt}}').split('\n').sort(),
     images: docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort(),

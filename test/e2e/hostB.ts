@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { copyFixtureAs, hashTree, repoRoot } from './engine.js'
+import { copyFixtureAs, engineState, repoRoot } from './engine.js'
 
 /**
  * The second Docker host of the end-to-end suite (scripts/second-host.sh, ../shared/ENGINE.md): a network
@@ -51,13 +51,7 @@ export function startSecondHost(): void {
 
 /** What the second host holds for the refusal tests' before/after comparison, with the app's state there. */
 export function engineStateB(app: string): Record<string, unknown> {
-  return {
-    containers: dockerB('ps', '--all', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.CreatedAt}}').split('\n').sort(),
-    images: dockerB('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort(),
-    networks: dockerB('network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}').split('\n').sort(),
-    volumes: dockerB('volume', 'ls', '--format', '{{.Name}}').split('\n').sort(),
-    state: hashTree(join(HOST_STATE_ROOT, app)),
-  }
+  return engineState(join(HOST_STATE_ROOT, app), dockerB)
 }
 
 /** The pids of the SSH ControlMasters a berth process started (its children running `ssh -M`). */

@@ -7,19 +7,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { commandsRun, run, runPinned } from '../../../src/docker/runner.js'
 import { DockerCommandError, EngineUnavailableError } from '../../../src/errors.js'
-import { clearSecrets, registerSecrets } from '../../../src/secrets.js'
+import { registerSecrets } from '../../../src/secrets.js'
+import { cleanSecretsAndEnv } from '../support/processEnv.js'
 
 /** RunOptions.pipeFrom: `docker save` on one engine into `docker load` on another (SPEC §10 promotion). */
 describe('run with pipeFrom', () => {
   const node = process.execPath
-  const saved = { ...process.env }
-  beforeEach(() => clearSecrets())
-  afterEach(() => {
-    clearSecrets()
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
-    Object.assign(process.env, saved)
-    vi.restoreAllMocks()
-  })
+  cleanSecretsAndEnv(() => vi.restoreAllMocks())
 
   const writer = (bytes: number) => [node, '-e', `const b = Buffer.alloc(${bytes}); for (let i = 0; i < b.length; i++) b[i] = i % 251; process.stdout.write(b)`]
   const digest = [node, '-e', 'const h = require("crypto").createHash("sha256"); let n = 0; process.stdin.on("data", (c) => { n += c.length; h.update(c) }).on("end", () => console.log(n, h.digest("hex")))']

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { cleanEnv, commandsRun, run } from '../../../src/docker/runner.js'
 import { DockerCommandError, EngineUnavailableError, ExitCode } from '../../../src/errors.js'
-import { clearSecrets, registerSecrets } from '../../../src/secrets.js'
+import { registerSecrets } from '../../../src/secrets.js'
+import { cleanSecretsAndEnv } from '../support/processEnv.js'
 
 describe('cleanEnv', () => {
   const operatorShell: NodeJS.ProcessEnv = {
@@ -61,13 +62,7 @@ describe('cleanEnv', () => {
 })
 
 describe('run', () => {
-  const saved = { ...process.env }
-  beforeEach(() => clearSecrets())
-  afterEach(() => {
-    clearSecrets()
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
-    Object.assign(process.env, saved)
-  })
+  cleanSecretsAndEnv()
 
   const node = process.execPath
 

@@ -14,7 +14,7 @@ import { masterArgv, muxForwardArgv, type Forward, sshDestination } from './argv
 /** What berth learns about a host once logged in. */
 export interface HostSession {
   shell: RemoteShell
-  /** The login's uid there: blue-green's edge needs root (SPEC §9). */
+  /** The login's uid there: the edge of a blue-green environment needs root (SPEC §9). */
   uid: number
   /** The engine as that host's SSH sessions find it: their DOCKER_HOST, else the default socket. */
   dockerHost: string

@@ -38,6 +38,8 @@ export function sshTarget(location: SshLocation, options: { app: string; localSt
   const workDir = join(options.localStateDir, '.remote', hostKey(location))
 
   const run: Runner = async (argv, runOptions) => {
+    // What needs no engine (git, compose's own parse of the files) runs while the connection is still being made.
+    if (!needsEngine(argv)) return baseRun(argv, runOptions)
     await connection.ready()
     const losses = connection.losses
     try {
@@ -76,6 +78,15 @@ export function sshTarget(location: SshLocation, options: { app: string; localSt
     runs: localRuns(),
     connection,
   }
+}
+
+/** Whether an argv reaches the engine: not git, not `docker compose … config` (compose resolves the files alone). */
+export function needsEngine(argv: readonly string[]): boolean {
+  if (argv[0] !== 'docker') return false
+  // composeBuilder's argv: compose, its global options, --env-file FILE last, then the subcommand.
+  const compose = argv.indexOf('compose')
+  const envFile = compose > 0 ? argv.indexOf('--env-file', compose) : -1
+  return !(envFile > 0 && argv[envFile + 2] === 'config')
 }
 
 /**

@@ -183,9 +183,9 @@ down() {
   ip link del $VETH 2>/dev/null || true
   [ -e /var/run/netns/$NS ] && ip netns del $NS
   if [ -f $SSH_CONFIG ] && grep -qF "$MARK_BEGIN" $SSH_CONFIG; then
-    sed -i "/^$MARK_BEGIN\$/,/^$MARK_END\$/d" $SSH_CONFIG
+    sed -i "\|^$MARK_BEGIN\$|,\|^$MARK_END\$|d" $SSH_CONFIG
   fi
-  rm -f $DIR/known_hosts
+  rm -f $DIR/known_hosts $KEY $KEY.pub
 }
 
 case "${1:-}" in

@@ -54,6 +54,12 @@ export const ERROR_CODES = {
   RELEASE_IMAGES_MISSING: { exit: usage, hint: REFUSED },
   UNKNOWN_RELEASE: { exit: usage, hint: REFUSED },
   ALREADY_ACTIVE: { exit: usage, hint: REFUSED },
+  // Swarm environments (SPEC §10): exit 2, nothing changed.
+  NOT_A_SWARM_MANAGER: { exit: usage, hint: 'Deploy from a manager: docker swarm init on a one-node swarm, or point host:/context: at a manager.' },
+  SWARM_UNSUPPORTED_KEY: { exit: usage, hint: REFUSED },
+  REGISTRY_MISSING: { exit: usage, hint: 'Name where release images go with registry: in the environment (as its engine sees it, like 127.0.0.1:5000).' },
+  REGISTRY_UNREACHABLE: { exit: usage, hint: "Check the registry from the engine's host: curl http://REGISTRY/v2/" },
+  COMPOSE_NOT_FOR_SWARM: { exit: usage },
   // State files (release records, colour state, lock) and the edge's state: exit 2 before a run, 1 during it.
   STATE_DAMAGED: { exit: usage },
   STATE_DAMAGED_DURING_RUN: { exit: unexpected },
@@ -85,6 +91,7 @@ export const ERROR_CODES = {
   HOST_STATE_UNWRITABLE: { exit: usage },
   // Anything else: exit 1.
   DOCKER_FAILED: { exit: unexpected },
+  REGISTRY_DIGEST_MISSING: { exit: unexpected },
   UNEXPECTED: { exit: unexpected },
   /** Audit result of a run ended by SIGINT, SIGTERM or SIGHUP. */
   INTERRUPTED: { exit: unexpected },

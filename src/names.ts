@@ -23,6 +23,16 @@ export const COMPOSE_LABEL = {
   version: 'com.docker.compose.version',
 } as const
 
+/** Labels Swarm puts on a stack's services, networks, volumes and task containers (docker/cli's stack convert). */
+export const SWARM_LABEL = {
+  stack: 'com.docker.stack.namespace',
+  task: 'com.docker.swarm.task.id',
+  serviceName: 'com.docker.swarm.service.name',
+} as const
+
+/** How a stack's task containers are told apart: the stack's namespace and the service berth labels them with. */
+export const SWARM_SCHEME: LabelScheme = { project: SWARM_LABEL.stack, service: LABEL.service }
+
 /** How containers of compose projects are told apart (the local compose target's label scheme). */
 export const COMPOSE_SCHEME: LabelScheme = { project: COMPOSE_LABEL.project, service: COMPOSE_LABEL.service, managed: { label: COMPOSE_LABEL.oneoff, value: 'False' } }
 

@@ -156,6 +156,8 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
   return {
     name,
     location: engineLocation(env),
+    target: env.target,
+    ...(env.registry === undefined ? {} : { registry: env.registry }),
     project: projectName(raw.app, name),
     envFile: resolve(dir, env.env_file ?? join('environments', `${name}.env`)),
     composeFiles,
@@ -228,6 +230,14 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
       issues.push({ path: at(), message: `compose project ${project} is also the ${colour} colour of environments.${base}; rename one of them` })
     }
     if (project === EDGE_PROJECT) issues.push({ path: at(), message: `compose project ${project} is the edge proxy's; rename the environment` })
+
+    if (env.target !== 'swarm' && env.registry !== undefined) issues.push({ path: at('registry'), message: 'only with target: swarm' })
+    if (env.target === 'swarm' && env.strategy === 'blue-green') {
+      issues.push({
+        path: at('strategy'),
+        message: "blue-green is berth's edge for compose projects; on Swarm, zero-downtime is Swarm's own update order (start-first), which berth sets where the ports allow it: remove strategy: blue-green",
+      })
+    }
 
     if (env.strategy !== 'blue-green') {
       for (const key of ['routes', 'stateful', 'drain'] as const) {

@@ -85,6 +85,9 @@ const health = z.strictObject({
   http: z.array(httpProbe).optional().describe('HTTP probes that must answer after the containers are healthy.'),
 })
 
+/** SPEC §10: a registry as docker names it in an image reference: host[:port] and an optional path, no scheme. */
+export const REGISTRY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/
+
 /** SPEC §10: ssh://[user@]host[:port], as docker's own DOCKER_HOST=ssh://… takes it (no path). */
 export const SSH_URL_PATTERN = /^ssh:\/\/(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
 
@@ -103,6 +106,21 @@ const environment = z.strictObject({
     .optional()
     .describe('The engine of this environment as a Docker context (docker context ls); an ssh:// context is reached as host: is. Not with host:.'),
   connect_timeout: duration.optional().describe('How long connecting to host: (or an ssh:// context) may take before berth gives up with exit 6 (default 10s).'),
+  target: z
+    .enum(['compose', 'swarm'], { error: 'expected compose or swarm' })
+    .default('compose')
+    .describe(
+      'compose (default): the environment is a compose project on its engine. swarm: it is deployed as the Swarm stack <app>-<env> ' +
+        '(the engine must be a swarm manager), its images pushed to registry: and pinned by digest.',
+    ),
+  registry: z
+    .string()
+    .regex(REGISTRY_PATTERN, 'expected a registry host[:port][/path], like registry.internal:5000 (no scheme)')
+    .optional()
+    .describe(
+      'target: swarm only: where release images are pushed, as that engine sees it (images <registry>/<app>-<service>:<tag>). ' +
+        'Needed when a service has build:.',
+    ),
   env_file: path.optional().describe('Env file of this environment, relative to deploy.yml (default environments/<env>.env).'),
   compose: files.optional().describe('Compose files appended after the top-level ones.'),
   required: envVarNames.optional().describe('Variables that must be set and non-empty in the env file.'),

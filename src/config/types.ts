@@ -28,6 +28,9 @@ export interface Route {
 
 export type Strategy = 'recreate' | 'blue-green'
 
+/** SPEC §10: how the environment is grouped on its engine: a compose project, or a Swarm stack. */
+export type TargetKind = 'compose' | 'swarm'
+
 /**
  * SPEC §10: where an environment's engine is. `shell`: the local default, or what the operator's shell points at
  * (DOCKER_HOST / DOCKER_CONTEXT). `ssh`: another host, over one SSH connection per run. `context`: a Docker
@@ -54,7 +57,11 @@ export interface EnvironmentConfig {
   name: string
   /** Where its engine is (host: or context:, else the shell's). */
   location: EngineLocation
-  /** Compose project name: <app>-<env>. */
+  /** compose (default) or swarm: the stack <app>-<env> (SPEC §10). */
+  target: TargetKind
+  /** swarm: where release images are pushed, as the engine sees it. */
+  registry?: string
+  /** Compose project name: <app>-<env> (a swarm environment's stack name). */
   project: string
   /** Absolute path. */
   envFile: string

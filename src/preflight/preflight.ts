@@ -3,7 +3,7 @@ import { psByLabels } from '../docker/docker.js'
 import { parsePs } from '../docker/parse.js'
 import { PreflightError } from '../errors.js'
 import type { Env } from '../health/gate.js'
-import { type ComposeModel, publishedPorts, releaseOverride } from '../release/model.js'
+import { type ComposeModel, publishedPorts, releaseIdentity, releaseOverride } from '../release/model.js'
 import { missingImages, tagsWithImages } from '../release/prepare.js'
 import { findImageSource, type ImageSource, otherEngines, type SourceSearch } from '../release/promote.js'
 import type { Strategy } from '../strategy/strategy.js'
@@ -60,7 +60,7 @@ export async function refuseModel(deps: Deps, e: Env, model: ComposeModel, strat
  * Refuses otherwise, listing the releases with images on this engine and where the tag's images are, if anywhere.
  */
 export async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<ImageSource | undefined> {
-  const { builtImages } = releaseOverride(model, { app: e.config.app, env: e.env.name, tag })
+  const { builtImages } = releaseOverride(model, releaseIdentity(e, tag))
   const missing = await missingImages(deps, builtImages)
   if (missing.length === 0) return undefined
   const search = await findImageSource(deps, e.config, builtImages)

@@ -61,8 +61,12 @@ export function repositoryOf(image: string): string {
   return colon > lastSlash ? withoutDigest.slice(0, colon) : withoutDigest
 }
 
-/** SPEC §3: `<app>-<service>:<tag>`, or `<repository>:<tag>` when the service names its own image. */
-export function releaseImage(app: string, service: string, svc: ServiceModel, tag: string): string {
+/**
+ * SPEC §3: `<app>-<service>:<tag>`, or `<repository>:<tag>` when the service names its own image. A Swarm
+ * environment's (SPEC §10) is always `<registry>/<app>-<service>:<tag>`, pushed to its registry.
+ */
+export function releaseImage(app: string, service: string, svc: ServiceModel, tag: string, registry?: string): string {
+  if (registry !== undefined) return `${registry}/${app}-${service}:${tag}`
   return `${svc.image ? repositoryOf(svc.image) : `${app}-${service}`}:${tag}`
 }
 
@@ -81,6 +85,13 @@ export interface ReleaseIdentity {
   env: string
   tag: string
   git?: string
+  /** A Swarm environment's registry: built images are named for it. */
+  registry?: string
+}
+
+/** Who a release is: the environment's app, name and (Swarm) registry, and the tag. */
+export function releaseIdentity(e: { config: { app: string }; env: { name: string; registry?: string } }, tag: string): ReleaseIdentity {
+  return { app: e.config.app, env: e.env.name, tag, ...(e.env.registry === undefined ? {} : { registry: e.env.registry }) }
 }
 
 /**
@@ -98,7 +109,7 @@ export function releaseOverride(model: ComposeModel, id: ReleaseIdentity): Relea
       labels: { [LABEL.app]: id.app, [LABEL.env]: id.env, [LABEL.release]: id.tag },
     }
     if (svc.build !== undefined) {
-      const image = releaseImage(id.app, name, svc, id.tag)
+      const image = releaseImage(id.app, name, svc, id.tag, id.registry)
       entry.image = image
       entry.build = {
         labels: {

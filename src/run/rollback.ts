@@ -4,7 +4,7 @@ import type { Config } from '../config/types.js'
 import { PreflightError } from '../errors.js'
 import { type Env, recordedModel } from '../health/gate.js'
 import { refuseModel } from '../preflight/preflight.js'
-import { type ComposeModel, releaseOverride } from '../release/model.js'
+import { type ComposeModel, releaseIdentity, releaseOverride } from '../release/model.js'
 import { missingImages, prepareRelease, resolveModel } from '../release/prepare.js'
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from '../state/releases.js'
 import { recordApplied, strategyOf, type Strategy } from '../strategy/strategy.js'
@@ -100,7 +100,7 @@ function describeRun(progress: RunProgress, e: Env, target: ReleaseRecord, activ
 /** --images-only: today's compose config must need no image the target release lacks. */
 async function imagesOnlyModel(deps: Deps, e: Env, target: ReleaseRecord): Promise<ComposeModel> {
   const model = await resolveModel(deps, e.env)
-  const { builtImages } = releaseOverride(model, { app: e.config.app, env: e.env.name, tag: target.tag })
+  const { builtImages } = releaseOverride(model, releaseIdentity(e, target.tag))
   const missing = await missingImages(deps, builtImages)
   if (missing.length > 0) {
     throw new PreflightError(

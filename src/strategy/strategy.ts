@@ -8,6 +8,7 @@ import type { Deps } from '../run/context.js'
 import type { ReleaseRecord } from '../state/releases.js'
 import { blueGreen } from './blueGreen/index.js'
 import { recreate } from './recreate.js'
+import { swarm } from './swarm/index.js'
 
 /**
  * How an environment runs (STYLE.md, "two seams"): `recreate`, compose's own update of one project, or
@@ -16,7 +17,7 @@ import { recreate } from './recreate.js'
  * both, and a new way to run is a new implementation.
  */
 export interface Strategy {
-  readonly name: EnvironmentConfig['strategy']
+  readonly name: EnvironmentConfig['strategy'] | 'swarm'
   /** The colours it runs the environment in (none: one project). */
   readonly colours: readonly Colour[]
   /** Every compose project the environment owns. */
@@ -70,7 +71,7 @@ export interface Applied {
   /** The drift baseline: each service's compose config hash once healthy. */
   configHashes: Record<string, string>
   /** What the record learns from the apply (blue-green: the colour, what the stateful services run). */
-  record: Partial<Pick<ReleaseRecord, 'colour' | 'images' | 'serviceReleases'>>
+  record: Partial<Pick<ReleaseRecord, 'colour' | 'images' | 'serviceReleases' | 'configFile'>>
 }
 
 export type ColourChoice = Colour | 'live' | 'idle'
@@ -91,6 +92,7 @@ export function recordApplied(record: ReleaseRecord, applied: Applied): ReleaseR
   return { ...record, ...applied.record, images: { ...record.images, ...applied.record.images }, configHashes: applied.configHashes }
 }
 
-export function strategyOf(env: Pick<EnvironmentConfig, 'strategy'>): Strategy {
+export function strategyOf(env: Pick<EnvironmentConfig, 'strategy' | 'target'>): Strategy {
+  if (env.target === 'swarm') return swarm
   return env.strategy === 'blue-green' ? blueGreen : recreate
 }

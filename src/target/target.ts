@@ -12,8 +12,8 @@ import type { ProbeResult } from '../health/wait.js'
  * host's over SSH (ssh/target.ts); a Swarm stack is the next (docs/architecture.md).
  */
 export interface Target {
-  /** How an environment's containers are grouped: a compose project each (a Swarm stack later: 'swarm'). */
-  readonly kind: 'compose'
+  /** How an environment's containers are grouped on the engine: a compose project each, or a Swarm stack each (SPEC §10). */
+  readonly kind: 'compose' | 'swarm'
   /** For people: the first progress line and status name it ("the local engine"). */
   readonly description: string
   /** The engine every argv builder is given. */

@@ -3,6 +3,7 @@ import { parseSshUrl } from '../config/load.js'
 import { contextEndpoint } from '../docker/docker.js'
 import { run as runCommand, runPinned, type Runner } from '../docker/runner.js'
 import type { Reporter } from '../progress.js'
+import { SWARM_SCHEME } from '../names.js'
 import { localTarget } from './local.js'
 import { sshTarget, type SshTarget } from './ssh/target.js'
 import type { Target } from './target.js'
@@ -47,19 +48,8 @@ export async function createTargets(config: Config, options: { reporter?: Report
 
   return {
     of(env) {
-      const { location } = env
-      if (location.kind === 'shell') return local()
-      if (location.kind === 'ssh') {
-        warnShell(env, location.url)
-        return ssh(location)
-      }
-      warnShell(env, location.name)
-      const endpoint = contexts.get(location.name)
-      if (endpoint) return ssh(endpoint)
-      return cached(`context:${location.name}`, () => ({
-        ...localTarget({ stateDir: config.stateDir, engine: { context: location.name }, run: options.run ?? runPinned }),
-        description: `context ${location.name}`,
-      }))
+      const engine = engineOf(env)
+      return env.target === 'swarm' ? swarmView(engine) : engine
     },
     local,
     async close() {
@@ -67,9 +57,40 @@ export async function createTargets(config: Config, options: { reporter?: Report
     },
   }
 
+  function engineOf(env: EnvironmentConfig): Target {
+    const { location } = env
+    if (location.kind === 'shell') return local()
+    if (location.kind === 'ssh') {
+      warnShell(env, location.url)
+      return ssh(location)
+    }
+    warnShell(env, location.name)
+    const endpoint = contexts.get(location.name)
+    if (endpoint) return ssh(endpoint)
+    return cached(`context:${location.name}`, () => ({
+      ...localTarget({ stateDir: config.stateDir, engine: { context: location.name }, run: options.run ?? runPinned }),
+      description: `context ${location.name}`,
+    }))
+  }
+
   function ssh(location: SshLocation): Target {
     return cached(`ssh:${location.url}`, () => sshTarget(location, { app: config.app, localStateDir: config.stateDir, ...(options.run ? { run: options.run } : {}) }))
   }
+}
+
+const swarmViews = new WeakMap<Target, Target>()
+
+/**
+ * The same engine, connection and state, seen as a Swarm target (SPEC §10): its environments are stacks, their
+ * task containers told apart by the stack's label. One per engine, so a run compares targets by identity.
+ */
+export function swarmView(target: Target): Target {
+  let view = swarmViews.get(target)
+  if (!view) {
+    view = { ...target, kind: 'swarm', labels: SWARM_SCHEME }
+    swarmViews.set(target, view)
+  }
+  return view
 }
 
 /** Contexts of deploy.yml whose engine is ssh://, as SSH locations: reached with one connection like host:. */

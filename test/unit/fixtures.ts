@@ -7,6 +7,7 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
   return {
     name,
     location: { kind: 'shell' },
+    target: 'compose',
     project: `shop-${name}`,
     envFile: join(dir, 'environments', `${name}.env`),
     composeFiles: [join(dir, 'compose.yaml')],

@@ -179,6 +179,7 @@ describe('loadConfig: resolution', () => {
           {
             name: 'staging',
             location: { kind: 'shell' },
+            target: 'compose',
             project: 'shop-staging',
             envFile: join(dir, 'environments', 'staging.env'),
             // compose.yml comes before docker-compose.yml in the search order.
@@ -210,6 +211,7 @@ describe('loadConfig: resolution', () => {
     expect(config.environments.get('staging')).toEqual({
       name: 'staging',
       location: { kind: 'shell' },
+      target: 'compose',
       project: 'shop-staging',
       envFile: join(good, 'environments', 'staging.env'),
       composeFiles: [join(good, 'compose.yaml'), join(good, 'compose.staging.yaml')],
@@ -270,6 +272,25 @@ describe('loadConfig: blue-green', () => {
 })
 
 describe('loadConfig: where environments run (SPEC §10)', () => {
+  it('reads target: swarm with its registry, and compose without either', async () => {
+    const config = await loadConfig({ cwd: join(fixtures, 'hosts'), env: {} })
+    expect(config.environments.get('staging')).toMatchObject({ target: 'compose' })
+    expect(config.environments.get('staging')).not.toHaveProperty('registry')
+    expect(config.environments.get('swarm')).toMatchObject({ target: 'swarm', registry: '127.0.0.1:5000/team', strategy: 'recreate' })
+  })
+
+  it('refuses a registry without target: swarm, blue-green on Swarm, a registry with a scheme and an unknown target', async () => {
+    expect((await loadError(join(bad, 'swarm-values.yml'))).message).toBe(
+      [
+        'swarm-values.yml:5 environments.preview.registry: expected a registry host[:port][/path], like registry.internal:5000 (no scheme)',
+        'swarm-values.yml:7 environments.edge.target: expected compose or swarm',
+      ].join('\n'),
+    )
+    const keys = (await loadError(join(bad, 'swarm-keys.yml'))).message
+    expect(keys).toContain('swarm-keys.yml:4 environments.staging.registry: only with target: swarm')
+    expect(keys).toContain("swarm-keys.yml:7 environments.production.strategy: blue-green is berth's edge for compose projects")
+  })
+
   it('reads host: as its parts, context: by name, and the shell engine without either', async () => {
     const config = await loadConfig({ cwd: join(fixtures, 'hosts'), env: {} })
     const location = (name: string) => config.environments.get(name)?.location

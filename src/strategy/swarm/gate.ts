@@ -1,0 +1,80 @@
+import type { HttpProbe } from '../../config/types.js'
+import { serviceInspect, serviceTaskIds, stackServices, taskInspect } from '../../docker/swarm.js'
+import { parseJsonLines } from '../../docker/parse.js'
+import type { HealthFailure } from '../../health/wait.js'
+import type { Deps } from '../../run/context.js'
+import { judgeService, shortName, type SwarmService, type SwarmTask } from './converge.js'
+
+/** What the engine says of a stack now: its services and their tasks (three reads). */
+export interface StackState {
+  services: SwarmService[]
+  tasks: SwarmTask[]
+}
+
+export async function readStack(deps: Pick<Deps, 'run' | 'target'>, stack: string): Promise<StackState> {
+  const { engine } = deps.target
+  const listed = parseJsonLines((await deps.run(stackServices(engine, stack))).stdout).map((r) => String(r.ID ?? ''))
+  if (listed.length === 0) return { services: [], tasks: [] }
+  const [services, taskIds] = await Promise.all([
+    deps.run(serviceInspect(engine, listed)).then((r) => JSON.parse(r.stdout) as SwarmService[]),
+    deps.run(serviceTaskIds(engine, listed)).then((r) => r.stdout.split('\n').filter(Boolean)),
+  ])
+  const tasks = taskIds.length === 0 ? [] : (JSON.parse((await deps.run(taskInspect(engine, taskIds))).stdout) as SwarmTask[])
+  return { services, tasks }
+}
+
+export interface StackPlan {
+  stack: string
+  /** The services (short names) this wait is about. */
+  services: readonly string[]
+  probes: HttpProbe[]
+  timeoutMs: number
+  intervalMs: number
+  pollMs: number
+}
+
+export type StackWait = { ok: true; state: StackState } | { ok: false; failure: HealthFailure; errors: string[] }
+
+/**
+ * SPEC §10's gate: every service converged (running and, with a healthcheck, healthy; a job completed) and
+ * none rolled back or paused by Swarm, then every HTTP probe answers, within the health timeout.
+ */
+export async function waitConverged(deps: Pick<Deps, 'run' | 'target' | 'probe' | 'sleep' | 'now'>, plan: StackPlan, update: (m: string) => void): Promise<StackWait> {
+  const deadline = deps.now().getTime() + plan.timeoutMs
+  let state: StackState
+  for (;;) {
+    state = await readStack(deps, plan.stack)
+    const byName = new Map(state.services.map((s) => [shortName(plan.stack, s.Spec.Name), s]))
+    const waiting: string[] = []
+    for (const service of plan.services) {
+      const s = byName.get(service)
+      if (!s) {
+        waiting.push(`${service} (no service yet)`)
+        continue
+      }
+      const verdict = judgeService(plan.stack, s, state.tasks)
+      if (verdict.state === 'failed') return { ok: false, failure: { check: `service ${service}`, lastError: verdict.why, services: [service] }, errors: verdict.errors }
+      if (verdict.state === 'waiting') waiting.push(`${service} (${verdict.why})`)
+    }
+    if (waiting.length === 0) break
+    update(`waiting for ${waiting.join(', ')}`)
+    if (deps.now().getTime() + plan.pollMs > deadline) {
+      const service = (waiting[0] as string).split(' ')[0] as string
+      return { ok: false, failure: { check: `service ${service}`, lastError: `not converged after ${plan.timeoutMs / 1000}s: ${waiting.join(', ')}`, services: [service] }, errors: [] }
+    }
+    await deps.sleep(plan.pollMs)
+  }
+  update('all services converged')
+  for (const probe of plan.probes) {
+    for (;;) {
+      const result = await deps.probe(probe)
+      if (result.ok) break
+      update(`${probe.url}: ${result.detail}`)
+      if (deps.now().getTime() + plan.intervalMs > deadline) {
+        return { ok: false, failure: { check: `http ${probe.url}`, lastError: result.detail, services: [...plan.services] }, errors: [] }
+      }
+      await deps.sleep(plan.intervalMs)
+    }
+  }
+  return { ok: true, state }
+}

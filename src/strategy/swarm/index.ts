@@ -1,0 +1,49 @@
+import { stackNetworks, stackRemove, stackVolumes, volumeRemove } from '../../docker/swarm.js'
+import { UsageError } from '../../errors.js'
+import type { Strategy } from '../strategy.js'
+import { applySwarm } from './apply.js'
+import { swarmPlan } from './preflight.js'
+
+/**
+ * `target: swarm` (SPEC §10): the environment is the Swarm stack <app>-<env>, deployed from the release's
+ * recorded stack file with its images pinned by digest, behind berth's own health gate and rollback.
+ */
+export const swarm: Strategy = {
+  name: 'swarm',
+  colours: [],
+  projects: (env) => [env.project],
+  beforeChange: async () => {},
+  preflight: swarmPlan,
+  apply: applySwarm,
+  serving: async (_deps, _config, env) => [env.project],
+  composeProject: async (deps, e) => {
+    throw new UsageError(
+      `${e.env.name} runs as the Swarm stack ${e.env.project}, not a compose project: berth compose does not reach it`,
+      `Use docker's own commands on its engine, for example: docker${deps.target.engine.host ? ` --host ${deps.target.engine.host}` : ''} stack ps ${e.env.project}; berth logs ${e.env.name}`,
+      'COMPOSE_NOT_FOR_SWARM',
+    )
+  },
+  logProjects: async (_deps, _e, running) => [running],
+
+  /** `docker stack rm` of this stack only, waiting until its networks are gone; its node-local volumes with --volumes. */
+  async down(deps, e, _running, volumes) {
+    const { engine } = deps.target
+    await deps.run(stackRemove(engine, e.env.project))
+    for (let i = 0; i < 120; i++) {
+      const left = (await deps.run(stackNetworks(engine, e.env.project))).stdout.trim()
+      if (left === '') break
+      await deps.sleep(500)
+    }
+    if (!volumes) return
+    const names = (await deps.run(stackVolumes(engine, e.env.project))).stdout.split('\n').filter(Boolean)
+    // A task container may still hold a volume for a moment after its network went: retried briefly.
+    for (let i = 0; names.length > 0 && i < 20; i++) {
+      const result = await deps.run(volumeRemove(engine, names), { allowFailure: true })
+      if (result.exitCode === 0) break
+      await deps.sleep(500)
+    }
+  },
+
+  describe: async () => ({}),
+  hostChecks: async () => [],
+}

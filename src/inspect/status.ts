@@ -7,7 +7,8 @@ import { type Container, parsePs } from '../docker/parse.js'
 import { type Deps, onTarget } from '../run/context.js'
 import type { Target } from '../target/target.js'
 import { type ColourStatus, strategyOf } from '../strategy/strategy.js'
-import { type EnvironmentDrift, environmentDrift } from './drift.js'
+import type { StackServiceStatus } from '../strategy/swarm/inspect.js'
+import type { EnvironmentDrift } from './drift.js'
 import { checkEngine } from '../target/engine.js'
 import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from '../state/releases.js'
 import { type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
@@ -37,6 +38,8 @@ export interface EnvironmentStatus {
   services: ServiceStatus[]
   /** blue-green: the live and idle colours and where each route points. */
   colours?: ColourStatus
+  /** swarm: the stack's services, replicas, task states and published ports (SPEC §10). */
+  stack?: StackServiceStatus[]
   /** Its services answering to the same name as another's on a shared network (SPEC §7). */
   sharedNames?: SharedNameFinding[]
   /** State files of the environment that do not read: its release (or colours) and drift are unknown. */
@@ -114,7 +117,7 @@ async function environmentReport(deps: Deps, config: Config, env: EnvironmentCon
   const own = containers.filter((c) => projects.includes(c.project ?? ''))
   const shared = sharedNameFindings([env], containers)
   const shown = {
-    ...environmentStatus(env, releases.ok ? releases.value : [], own),
+    ...environmentStatus(env, releases.ok ? releases.value : [], strategy.shown(own)),
     ...(extras.ok ? extras.value : {}),
     ...(shared.length ? { sharedNames: shared } : {}),
   }
@@ -123,9 +126,7 @@ async function environmentReport(deps: Deps, config: Config, env: EnvironmentCon
     const damaged = [releases, extras].flatMap((r) => (r.ok ? [] : [r.damaged]))
     return { ...shown, damaged, drift: [], driftNote: `drift not checked: ${damaged.length === 1 ? 'a state file is' : 'state files are'} damaged` }
   }
-  // Drift is judged on what serves: a blue-green environment's idle colour is stopped on purpose.
-  const serving = await strategy.serving(deps, config, env)
-  return { ...shown, ...environmentDrift(findActive(releases.value), own.filter((c) => serving.includes(c.project ?? '')), composeVersion) }
+  return { ...shown, ...(await strategy.drift(deps, config, env, findActive(releases.value), own, composeVersion)) }
 }
 
 export function environmentStatus(env: EnvironmentConfig, releases: readonly ReleaseRecord[], containers: readonly Container[]): EnvironmentStatus {

@@ -1,3 +1,4 @@
+import type { EnvironmentConfig } from '../config/types.js'
 import { LABEL } from '../names.js'
 /** The parts of compose's resolved model (`docker compose config --format json`) that berth reads. */
 
@@ -87,11 +88,19 @@ export interface ReleaseIdentity {
   git?: string
   /** A Swarm environment's registry: built images are named for it. */
   registry?: string
+  /** Swarm restarts tasks itself (any exit, by default): berth then adds no restart policy. */
+  restartsItself?: boolean
 }
 
 /** Who a release is: the environment's app, name and (Swarm) registry, and the tag. */
-export function releaseIdentity(e: { config: { app: string }; env: { name: string; registry?: string } }, tag: string): ReleaseIdentity {
-  return { app: e.config.app, env: e.env.name, tag, ...(e.env.registry === undefined ? {} : { registry: e.env.registry }) }
+export function releaseIdentity(e: { config: { app: string }; env: { name: string; registry?: string; target: EnvironmentConfig['target'] } }, tag: string): ReleaseIdentity {
+  return {
+    app: e.config.app,
+    env: e.env.name,
+    tag,
+    ...(e.env.registry === undefined ? {} : { registry: e.env.registry }),
+    ...(e.env.target === 'swarm' ? { restartsItself: true } : {}),
+  }
 }
 
 /**
@@ -124,7 +133,7 @@ export function releaseOverride(model: ComposeModel, id: ReleaseIdentity): Relea
     } else if (svc.image) {
       images[name] = svc.image
     }
-    if (svc.restart === undefined && !oneOff.has(name)) {
+    if (svc.restart === undefined && !oneOff.has(name) && !id.restartsItself) {
       entry.restart = 'unless-stopped'
       restartAdded.push(name)
     }

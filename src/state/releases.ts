@@ -171,5 +171,5 @@ export function imagesToRemove(dropped: readonly ReleaseRecord[], keptEverywhere
 export async function removeUnreferencedConfigs(store: StateStore, env: string, kept: readonly ReleaseRecord[]): Promise<void> {
   const referenced = new Set(kept.map((r) => r.configFile))
   const files = (await store.files.list(environmentPaths(store.dir, env).configs)).map((e) => e.name)
-  await Promise.all(files.filter((f) => f.endsWith('.compose.yaml') && !referenced.has(f)).map((f) => store.files.remove(configPath(store.dir, env, f))))
+  await Promise.all(files.filter((f) => (f.endsWith('.compose.yaml') || f.endsWith('.stack.yaml')) && !referenced.has(f)).map((f) => store.files.remove(configPath(store.dir, env, f))))
 }

@@ -5,6 +5,7 @@ import type { HealthFailure } from '../health/wait.js'
 import { poolNetworks } from '../preflight/addressPools.js'
 import { type Deps, releaseProject, sourceProject } from '../run/context.js'
 import type { ReleaseRecord } from '../state/releases.js'
+import { composeDrift } from './composeDrift.js'
 import type { Strategy } from './strategy.js'
 
 /**
@@ -36,6 +37,8 @@ export const recreate: Strategy = {
     await deps.run(composeDown(running, { volumes }))
   },
 
+  drift: (deps, config, env, active, containers, version) => composeDrift(recreate, deps, config, env, active, containers, version),
+  shown: (containers) => [...containers],
   describe: async () => ({}),
   hostChecks: async () => [],
 }

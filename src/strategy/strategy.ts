@@ -1,6 +1,9 @@
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import type { ComposeProject } from '../docker/compose.js'
 import type { Check } from '../doctor/check.js'
+import type { Container } from '../docker/parse.js'
+import type { EnvironmentDrift } from '../inspect/drift.js'
+import type { StackServiceStatus } from './swarm/inspect.js'
 import type { Env } from '../health/gate.js'
 import type { Colour } from '../names.js'
 import type { ComposeModel } from '../release/model.js'
@@ -46,6 +49,13 @@ export interface Strategy {
   logProjects(deps: Deps, e: Env, running: ComposeProject, service: string | undefined): Promise<ComposeProject[]>
   /** Stops and removes everything the environment runs (`running`: its project with the config it runs). */
   down(deps: Deps, e: Env, running: ComposeProject, volumes: boolean): Promise<void>
+  /**
+   * SPEC §7 drift: what runs against the active release, from the engine's listing of containers (`containers`:
+   * those of its projects) and, where the strategy has more to read, the engine itself. Used by status and doctor.
+   */
+  drift(deps: Deps, config: Config, env: EnvironmentConfig, active: ReleaseRecord | undefined, containers: readonly Container[], composeVersion: string): Promise<EnvironmentDrift>
+  /** Of its containers, those `berth status` lists (Swarm keeps its tasks' exited containers as history). */
+  shown(containers: readonly Container[]): Container[]
   /** What `berth status` shows of it besides its containers. May throw StateDamagedError. */
   describe(deps: Deps, config: Config, env: EnvironmentConfig): Promise<StrategyStatus>
   /** What `berth doctor` checks on the host for the environments of this strategy. */
@@ -85,6 +95,8 @@ export interface ColourStatus {
 
 export interface StrategyStatus {
   colours?: ColourStatus
+  /** swarm: the stack's services, replicas and task states. */
+  stack?: StackServiceStatus[]
 }
 
 /** A release's record once applied: what the strategy learnt of it, and the drift baseline. */

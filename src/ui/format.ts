@@ -1,4 +1,5 @@
 import type { ColourStatus } from '../strategy/strategy.js'
+import type { StackServiceStatus } from '../strategy/swarm/inspect.js'
 import type { DoctorReport } from '../doctor/doctor.js'
 import type { DriftItem, EnvironmentDrift } from '../inspect/drift.js'
 import type { ReleaseRecord } from '../state/releases.js'
@@ -26,6 +27,7 @@ export function formatStatus(report: StatusReport): string {
     out.push(head)
     if (env.damaged) out.push(...formatDamaged(env.damaged))
     if (env.colours) out.push(...formatColours(env.colours))
+    if (env.stack) out.push(...formatStack(env.stack))
     if (env.services.length === 0) {
       out.push('  no containers')
     } else {
@@ -38,6 +40,12 @@ export function formatStatus(report: StatusReport): string {
   }
   if (report.unmanaged.length > 0) out.push(...formatUnmanaged(report.app, report.unmanaged))
   return out.join('\n').trimEnd()
+}
+
+function formatStack(services: readonly StackServiceStatus[]): string[] {
+  if (services.length === 0) return ['  swarm stack: no services']
+  const rows = [['  STACK SERVICE', 'MODE', 'REPLICAS', 'TASKS', 'PORTS'], ...services.map((s) => [`  ${s.service}`, s.mode, s.replicas, `${s.tasks}${s.update ? ` (update ${s.update})` : ''}`, s.ports])]
+  return [table(rows)]
 }
 
 function formatColours(c: ColourStatus): string[] {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/types.js'
 import type { Container } from '../../docker/parse.js'
 import type { Deps } from '../../run/context.js'
-import { type EnvironmentDrift, environmentDrift } from '../../inspect/drift.js'
+import type { EnvironmentDrift } from '../../inspect/drift.js'
 import { strategyOf } from '../../strategy/strategy.js'
 import type { ActiveRelease } from '../activeRelease.js'
 import { type Check, plural } from '../check.js'
@@ -16,9 +16,9 @@ export type NamedDrift = { environment: string; engine?: string } & EnvironmentD
 export async function readDrift(deps: Deps, config: Config, actives: readonly ActiveRelease[], containers: readonly Container[], composeVersion: string): Promise<NamedDrift[]> {
   return Promise.all(
     actives.filter((a) => !a.damaged).map(async ({ env, record }) => {
-      // Judged on what serves: a blue-green environment's idle colour is stopped on purpose.
-      const serving = await strategyOf(env).serving(deps, config, env)
-      return { environment: env.name, ...environmentDrift(record, containers.filter((c) => serving.includes(c.project ?? '')), composeVersion) }
+      const strategy = strategyOf(env)
+      const own = containers.filter((c) => strategy.projects(env).includes(c.project ?? ''))
+      return { environment: env.name, ...(await strategy.drift(deps, config, env, record, own, composeVersion)) }
     }),
   )
 }

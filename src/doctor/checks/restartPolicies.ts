@@ -1,3 +1,4 @@
+import { SWARM_LABEL } from '../../names.js'
 import type { EnvironmentConfig } from '../../config/types.js'
 import { inspectRestartPolicies } from '../../docker/docker.js'
 import { type Container, type LabelScheme, parseRestartPolicies, type RestartPolicyRow } from '../../docker/parse.js'
@@ -33,6 +34,8 @@ export function restartCheck(actives: readonly ActiveRelease[], containers: read
   let checked = 0
   for (const c of containers) {
     if (c.service && oneOff.get(c.project ?? '')?.has(c.service)) continue
+    // A Swarm task's container is restarted (or replaced) by Swarm, under the service's restart policy.
+    if (c.labels[SWARM_LABEL.task]) continue
     const policy = policies.find((p) => p.id === c.id)
     if (!policy) continue
     checked++

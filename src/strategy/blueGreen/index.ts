@@ -1,4 +1,5 @@
 import { COLOURS, colourProject } from '../../names.js'
+import { composeDrift } from '../composeDrift.js'
 import type { Strategy } from '../strategy.js'
 import { applyBlueGreen } from './apply.js'
 import { edgeCheck } from './doctor.js'
@@ -21,6 +22,8 @@ export const blueGreen: Strategy = {
   composeProject: (_deps, e, colour) => composeProject(e, colour),
   logProjects: (_deps, e, _running, service) => logProjects(e, service),
   down: downBlueGreen,
+  drift: (deps, config, env, active, containers, version) => composeDrift(blueGreen, deps, config, env, active, containers, version),
+  shown: (containers) => [...containers],
   describe: async (deps, config, env) => ({ colours: await colourStatus(deps, config, env) }),
   hostChecks: async (deps, config, envs) => [await edgeCheck(deps, config, envs)],
 }

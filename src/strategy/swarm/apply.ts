@@ -14,12 +14,12 @@ import type { ReleaseRecord } from '../../state/releases.js'
 import { localFiles } from '../../target/files.js'
 import type { Applied, ApplyOptions } from '../strategy.js'
 import { shortName, type SwarmService } from './converge.js'
-import { type StackWait, waitConverged } from './gate.js'
+import { readStack, type StackWait, waitConverged } from './gate.js'
 import { pushAndPin } from './images.js'
-import { type ComposeConfig, stackFile, type StackFile, waves, withServices } from './stackFile.js'
+import { type ComposeConfig, stackFile, type StackFile, type Waits, waitsOf, waves, withServices } from './stackFile.js'
 
-/** The stack file's own record of the order berth deploys it in (an extension field docker's loader accepts). */
-const WAVES_KEY = 'x-berth-waves'
+/** The stack file's own record of what waits on what (an extension field docker's loader accepts). */
+const WAITS_KEY = 'x-berth-waits'
 /** How often the gate reads the stack at most: each read is three engine calls. */
 const STACK_POLL_MS = 500
 
@@ -49,7 +49,7 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
     oneOff: oneOffServices(model as ComposeModel),
     noMesh: await noRoutingMesh(deps),
   })
-  stack[WAVES_KEY] = waves(model)
+  stack[WAITS_KEY] = waitsOf(model)
   const configFile = release.configFile.replace(/\.compose\.yaml$/, '.stack.yaml')
   const { state } = deps.target
   await state.files.writeAtomic(configPath(state.dir, e.env.name, configFile), `# berth release ${release.tag} of ${e.config.app}/${e.env.name}: the stack file applied\n${stringify(stack)}`)
@@ -76,13 +76,15 @@ export async function applySwarm(deps: Deps, e: Env, release: ReleaseRecord, opt
  * converge; the last one prunes services the release no longer has, then the HTTP probes run.
  */
 export async function deployAndWait(deps: Deps, e: Env, tag: string, stack: StackFile['stack']): Promise<StackWait> {
-  const order = (stack[WAVES_KEY] as string[][] | undefined) ?? [Object.keys(stack.services)]
+  const existing = new Set((await readStack(deps, e.env.project)).services.map((s) => shortName(e.env.project, s.Spec.Name)))
+  const jobs = new Set(Object.entries(stack.services).filter(([, s]) => String((s.deploy as { mode?: string } | undefined)?.mode ?? '').endsWith('job')).map(([name]) => name))
+  const order = waves(Object.keys(stack.services).sort(), (stack[WAITS_KEY] as Waits | undefined) ?? {}, { existing, jobs })
   const dir = join(deps.target.state.workDir, e.env.name)
   let result: StackWait | undefined
   for (const [i, wave] of order.entries()) {
     const last = i === order.length - 1
     const file = join(dir, `stack.${i}.yaml`)
-    const { [WAVES_KEY]: _, ...content } = last ? stack : withServices(stack, order.slice(0, i + 1).flat())
+    const { [WAITS_KEY]: _, ...content } = last ? stack : withServices(stack, order.slice(0, i + 1).flat())
     await localFiles.writeAtomic(file, stringify(content))
     await deps.reporter.step(`apply ${tag} to stack ${e.env.project}${order.length > 1 ? ` (${wave.join(', ')})` : ''}`, async () => {
       await deps.run(stackDeploy(deps.target.engine, e.env.project, file, { prune: last }))

@@ -70,12 +70,12 @@ export function isJob(s: SwarmService): boolean {
 
 /** Tasks made from the service's current spec (a job's: of its current iteration). */
 export function currentTasks(s: SwarmService, tasks: readonly SwarmTask[]): SwarmTask[] {
-  const spec = canonical(s.Spec.TaskTemplate?.ContainerSpec)
+  const spec = canonical(identity(s.Spec.TaskTemplate?.ContainerSpec))
   const iteration = s.JobStatus?.JobIteration?.Index
   return tasks.filter(
     (t) =>
       t.ServiceID === s.ID &&
-      canonical(t.Spec?.ContainerSpec) === spec &&
+      canonical(identity(t.Spec?.ContainerSpec)) === spec &&
       (iteration === undefined || t.JobIteration?.Index === undefined || t.JobIteration.Index === iteration),
   )
 }
@@ -119,13 +119,24 @@ export function judgeService(stack: string, s: SwarmService, tasks: readonly Swa
   return { state: 'waiting', service, why: `${running}/${want} running${states.length ? ` (${[...new Set(states)].join(', ')})` : ''}` }
 }
 
-/** Errors of the service's latest ended tasks, whatever spec they ran: what made Swarm roll back. */
+/** The tasks that made Swarm roll back: those its message names, and the service's latest failed ones. */
 function recentErrors(s: SwarmService, tasks: readonly SwarmTask[]): string[] {
+  const message = s.UpdateStatus?.Message ?? ''
   return tasks
-    .filter((t) => t.ServiceID === s.ID && (t.Status?.State === 'failed' || t.Status?.State === 'rejected'))
+    .filter((t) => t.ServiceID === s.ID && (message.includes(t.ID) || t.Status?.State === 'failed' || t.Status?.State === 'rejected'))
     .sort((a, b) => (b.Status?.Timestamp ?? '').localeCompare(a.Status?.Timestamp ?? ''))
     .slice(0, 3)
     .map(taskError)
+}
+
+/**
+ * What tells one spec's tasks from another's: the engine fills in defaults on the service's copy that its tasks
+ * lack, so the whole ContainerSpec never compares equal; image, labels (berth's carry the release), environment
+ * and command do, and a stack deploy changes one of them whenever it changes what runs.
+ */
+function identity(spec: ContainerSpec | undefined): unknown {
+  if (!spec) return null
+  return { image: spec.Image, labels: spec.Labels ?? {}, env: spec.Env ?? [], command: spec.Command ?? [], args: spec.Args ?? [] }
 }
 
 /** JSON with sorted keys: two copies of one spec compare equal whatever order they were written in. */

@@ -2,6 +2,8 @@ import { stackNetworks, stackRemove, stackVolumes, volumeRemove } from '../../do
 import { UsageError } from '../../errors.js'
 import type { Strategy } from '../strategy.js'
 import { applySwarm } from './apply.js'
+import { readStack } from './gate.js'
+import { runningTaskContainers, stackDrift, stackStatus } from './inspect.js'
 import { swarmPlan } from './preflight.js'
 
 /**
@@ -44,6 +46,14 @@ export const swarm: Strategy = {
     }
   },
 
-  describe: async () => ({}),
+  async drift(deps, _config, env, active, containers) {
+    const { services } = await readStack(deps, env.project)
+    return stackDrift(env, active, services, containers)
+  },
+  shown: runningTaskContainers,
+  async describe(deps, _config, env) {
+    const { services, tasks } = await readStack(deps, env.project)
+    return { stack: stackStatus(env.project, services, tasks) }
+  },
   hostChecks: async () => [],
 }

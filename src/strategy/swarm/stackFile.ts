@@ -157,27 +157,44 @@ function topLevel(entries: Record<string, Record<string, unknown> | null>): Reco
   return out
 }
 
+/** service → the services it waits on and how (service_healthy, service_completed_successfully), from depends_on. */
+export type Waits = Record<string, Record<string, string>>
+
+/** What each service waits on before it starts (service_started only orders starts, which Swarm's restarts make moot). */
+export function waitsOf(model: ComposeConfig): Waits {
+  const services = model.services ?? {}
+  const out: Waits = {}
+  for (const [name, svc] of Object.entries(services)) {
+    const deps = Object.entries((svc.depends_on ?? {}) as Record<string, { condition?: string } | null>).filter(
+      ([dep, spec]) => dep in services && (spec?.condition === 'service_healthy' || spec?.condition === 'service_completed_successfully'),
+    )
+    if (deps.length > 0) out[name] = Object.fromEntries(deps.map(([dep, spec]) => [dep, spec?.condition as string]))
+  }
+  return out
+}
+
 /**
  * Swarm starts every service of a stack at once and ignores depends_on; berth keeps compose's order itself by
- * deploying the stack in waves (SPEC §10): a service that waits on another being healthy or having completed
- * (service_healthy, service_completed_successfully) comes in a later wave than it. service_started only orders
- * starts, which Swarm's restarts make moot, so it adds no wave. Each wave's services, in order.
+ * deploying the stack in waves (SPEC §10): a service comes in a later wave than what it waits on. A dependency
+ * that already runs in the stack (`existing`) is already healthy, so it holds nothing back, except a one-off
+ * job (`jobs`), which must complete again before what waits on it is updated: migrations before the new code.
+ * Each wave's services, in order.
  */
-export function waves(model: ComposeConfig): string[][] {
-  const services = model.services ?? {}
+export function waves(services: readonly string[], waits: Waits, o: { existing?: ReadonlySet<string>; jobs?: ReadonlySet<string> } = {}): string[][] {
   const level = new Map<string, number>()
+  const holds = (dep: string) => !o.existing?.has(dep) || Boolean(o.jobs?.has(dep))
   const levelOf = (name: string, seen: readonly string[]): number => {
     const known = level.get(name)
     if (known !== undefined) return known
     if (seen.includes(name)) throw new Error(`depends_on cycle: ${[...seen, name].join(' → ')}`)
-    const deps = Object.entries((services[name]?.depends_on ?? {}) as Record<string, { condition?: string }>)
-      .filter(([dep, spec]) => dep in services && (spec?.condition === 'service_healthy' || spec?.condition === 'service_completed_successfully'))
-      .map(([dep]) => levelOf(dep, [...seen, name]) + 1)
+    const deps = Object.keys(waits[name] ?? {})
+      .filter((dep) => services.includes(dep) && holds(dep))
+      .map((dep) => levelOf(dep, [...seen, name]) + 1)
     const own = Math.max(0, ...deps)
     level.set(name, own)
     return own
   }
-  for (const name of Object.keys(services)) levelOf(name, [])
+  for (const name of services) levelOf(name, [])
   const out: string[][] = []
   for (const [name, l] of [...level.entries()].sort(([a], [b]) => a.localeCompare(b))) (out[l] ??= []).push(name)
   return out.filter((w) => w !== undefined)

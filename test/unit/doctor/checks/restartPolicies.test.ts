@@ -50,6 +50,12 @@ describe('restartCheck', () => {
     expect(check.hint).toContain('restart: unless-stopped')
   })
 
+  it("leaves a Swarm task's container to Swarm, which restarts or replaces it under the service's policy", () => {
+    const containers = parsePs(psLine('shop-staging_web.1.x1', { ...composeLabels('shop-staging', 'web'), 'com.docker.swarm.task.id': 'x1' }), COMPOSE_SCHEME)
+    const check = restartCheck(actives, containers, parseRestartPolicies('{"id":"shop-staging_web.1.x1-id","name":"/shop-staging_web.1.x1","restart":"no"}'))
+    expect(check).toMatchObject({ status: 'ok', details: [] })
+  })
+
   it('is ok when every long-running container restarts; inspect reads no more than the policy', () => {
     const containers = parsePs(psLine('shop-staging-web-1', composeLabels('shop-staging', 'web')), COMPOSE_SCHEME)
     const check = restartCheck(actives, containers, parseRestartPolicies('{"id":"shop-staging-web-1-id","name":"/shop-staging-web-1","restart":"always"}'))

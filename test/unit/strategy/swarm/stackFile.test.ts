@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { restartCondition, stackFile, type StackOptions, waves, withServices } from '../../../../src/strategy/swarm/stackFile.js'
+import { restartCondition, stackFile, type StackOptions, waitsOf, waves, withServices } from '../../../../src/strategy/swarm/stackFile.js'
 
 // compose's resolved config of the example app (docker compose config --format json, trimmed).
 const model = {
@@ -87,12 +87,20 @@ describe('stackFile', () => {
 })
 
 describe('waves', () => {
-  it("keeps compose's order: what waits on health or completion comes in a later wave", () => {
-    expect(waves(model)).toEqual([['store'], ['migrate'], ['web']])
+  const services = Object.keys(model.services).sort()
+  it('reads what waits on health or completion from depends_on, not what only waits on a start', () => {
+    expect(waitsOf(model)).toEqual({ web: { store: 'service_healthy', migrate: 'service_completed_successfully' }, migrate: { store: 'service_healthy' } })
+    expect(waitsOf({ services: { a: { depends_on: { b: { condition: 'service_started' } } }, b: {} } })).toEqual({})
   })
 
-  it('is one wave when nothing waits (service_started only orders starts)', () => {
-    expect(waves({ services: { a: { depends_on: { b: { condition: 'service_started' } } }, b: {} } })).toEqual([['a', 'b']])
+  it("keeps compose's order on a first deploy: what waits comes in a later wave", () => {
+    expect(waves(services, waitsOf(model))).toEqual([['store'], ['migrate'], ['web']])
+  })
+
+  it('holds nothing back for a dependency already running, except a job that must complete again', () => {
+    const existing = new Set(services)
+    expect(waves(services, waitsOf(model), { existing, jobs: new Set(['migrate']) })).toEqual([['migrate', 'store'], ['web']])
+    expect(waves(services, waitsOf(model), { existing, jobs: new Set() })).toEqual([['migrate', 'store', 'web']])
   })
 
   it('selects the services of a wave, keeping the rest of the file', () => {

@@ -41,8 +41,15 @@ export async function logs(req: LogsRequest, deps: Deps, out: Output): Promise<L
     }
   }
   const result = { environment: env.name, project: env.project, ...(active ? { release: active.tag } : {}) }
+  const strategy = strategyOf(env)
+  const e = { config: req.config, env, target: deps.target, vars: {} }
+  if (strategy.logs) {
+    const read = await strategy.logs(deps, e, { ...(req.service ? { service: req.service } : {}), ...(req.tail !== undefined ? { tail: req.tail } : {}), follow: req.follow }, masked(out, plainLine))
+    if (read === 0) deps.reporter.warn(`${env.name} has no services running (${env.project} was never deployed, or was stopped with berth down)`)
+    return { ...result, containers: read }
+  }
   // A blue-green environment serves from its stateful project and its live colour: both are read, at once.
-  const targets = await strategyOf(env).logProjects(deps, { config: req.config, env, target: deps.target, vars: {} }, target, req.service)
+  const targets = await strategy.logProjects(deps, e, target, req.service)
   const containers = (await Promise.all(targets.map((t) => projectContainers(deps, t.project)))).flat()
   if (containers.length === 0) {
     deps.reporter.warn(`${env.name} has no containers (${env.project} was never deployed, or was stopped with berth down)`)

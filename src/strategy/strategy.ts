@@ -47,6 +47,11 @@ export interface Strategy {
   composeProject(deps: Deps, e: Env, colour: ColourChoice | undefined): Promise<ComposeProject>
   /** What `berth logs` reads, given the project and config the environment runs with (`running`). */
   logProjects(deps: Deps, e: Env, running: ComposeProject, service: string | undefined): Promise<ComposeProject[]>
+  /**
+   * A strategy whose logs are not compose's (Swarm's service logs) reads them itself: each line to `onLine`,
+   * returning how many containers (tasks) it read. Without it, `berth logs` reads compose's logs of logProjects.
+   */
+  logs?(deps: Deps, e: Env, request: { service?: string; tail?: number; follow: boolean }, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<number>
   /** Stops and removes everything the environment runs (`running`: its project with the config it runs). */
   down(deps: Deps, e: Env, running: ComposeProject, volumes: boolean): Promise<void>
   /**

@@ -1,10 +1,18 @@
-import { stackNetworks, stackRemove, stackVolumes, volumeRemove } from '../../docker/swarm.js'
+import { serviceLogs, stackNetworks, stackRemove, stackVolumes, volumeRemove } from '../../docker/swarm.js'
+import type { EngineLocation } from '../../config/types.js'
 import { UsageError } from '../../errors.js'
 import type { Strategy } from '../strategy.js'
 import { applySwarm } from './apply.js'
 import { readStack } from './gate.js'
 import { runningTaskContainers, stackDrift, stackStatus } from './inspect.js'
 import { swarmPlan } from './preflight.js'
+
+/** How an operator's docker reaches the environment's engine, as deploy.yml says where it is. */
+function engineFlag(location: EngineLocation): string {
+  if (location.kind === 'ssh') return ` --host ${location.url}`
+  if (location.kind === 'context') return ` --context ${location.name}`
+  return ''
+}
 
 /**
  * `target: swarm` (SPEC §10): the environment is the Swarm stack <app>-<env>, deployed from the release's
@@ -18,14 +26,24 @@ export const swarm: Strategy = {
   preflight: swarmPlan,
   apply: applySwarm,
   serving: async (_deps, _config, env) => [env.project],
-  composeProject: async (deps, e) => {
+  composeProject: async (_deps, e) => {
     throw new UsageError(
       `${e.env.name} runs as the Swarm stack ${e.env.project}, not a compose project: berth compose does not reach it`,
-      `Use docker's own commands on its engine, for example: docker${deps.target.engine.host ? ` --host ${deps.target.engine.host}` : ''} stack ps ${e.env.project}; berth logs ${e.env.name}`,
+      `Use docker's own commands on its engine, for example: docker${engineFlag(e.env.location)} stack ps ${e.env.project}; berth logs ${e.env.name}`,
       'COMPOSE_NOT_FOR_SWARM',
     )
   },
   logProjects: async (_deps, _e, running) => [running],
+
+  /** `docker service logs` of each service of the stack (or the one asked for), at once. */
+  async logs(deps, e, request, onLine) {
+    const { services } = await readStack(deps, e.env.project)
+    const names = services.map((s) => s.Spec.Name).filter((name) => request.service === undefined || name === `${e.env.project}_${request.service}`)
+    await Promise.all(
+      names.map((name) => deps.run(serviceLogs(deps.target.engine, name, { ...(request.tail !== undefined ? { tail: request.tail } : {}), follow: request.follow }), { onLine })),
+    )
+    return names.length
+  },
 
   /** `docker stack rm` of this stack only, waiting until its networks are gone; its node-local volumes with --volumes. */
   async down(deps, e, _running, volumes) {

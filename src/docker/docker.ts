@@ -109,3 +109,8 @@ export function imageRunIdentity(engine: Engine, refs: readonly string[]): strin
 export function contextEndpoint(name: string): string[] {
   return ['docker', 'context', 'inspect', name, '--format', '{{json .Endpoints.docker.Host}}']
 }
+
+/** Removes containers (stopping them first): what a removed Swarm stack left of its tasks. */
+export function containerRemove(engine: Engine, ids: readonly string[]): string[] {
+  return [...dockerCli(engine), 'rm', '--force', ...ids]
+}

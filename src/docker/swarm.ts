@@ -14,16 +14,15 @@ export function swarmInfo(engine: Engine): string[] {
 /**
  * Deploys (creates or updates) the stack from one stack file. berth pins images by digest itself, so Swarm
  * never asks a registry to resolve them again (`--resolve-image never`); berth waits on its own gate, so the
- * command returns once the specs are written. `prune`: services of the stack not in the file are removed.
+ * command returns once the specs are written. Services of the stack the file does not name are left as they are.
  */
-export function stackDeploy(engine: Engine, stack: string, file: string, o: { prune: boolean }): string[] {
+export function stackDeploy(engine: Engine, stack: string, file: string): string[] {
   return [
     ...dockerCli(engine), 'stack', 'deploy',
     '--compose-file', file,
     '--resolve-image', 'never',
     '--with-registry-auth',
     '--detach=true',
-    ...(o.prune ? ['--prune'] : []),
     stack,
   ]
 }
@@ -69,6 +68,10 @@ export function serviceLogs(engine: Engine, service: string, o: { tail?: number;
     ...(o.follow ? ['--follow'] : []),
     service,
   ]
+}
+
+export function serviceRemove(engine: Engine, services: readonly string[]): string[] {
+  return [...dockerCli(engine), 'service', 'rm', ...services]
 }
 
 export function imagePush(engine: Engine, ref: string): string[] {

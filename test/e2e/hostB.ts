@@ -14,6 +14,8 @@ export const HOST_B_SOCKET = 'unix:///run/docker-b.sock'
 const SSHD_PID = '/run/berth-host-b/sshd.pid'
 /** SPEC §10: an app's state on an ssh:// host. The namespace shares this machine's file system. */
 export const HOST_STATE_ROOT = '/var/lib/berth'
+/** Where the second host's registry (scripts/second-host.sh) keeps its repositories. */
+export const REGISTRY_ROOT_B = '/var/lib/berth-host-b/registry'
 
 /** docker against the second host's engine, straight on its socket (not through berth's connection). */
 export function dockerB(...args: string[]): string {

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -7,7 +8,7 @@ import { localTarget } from '../../src/target/local.js'
 import { edgePaths } from '../../src/edge/paths.js'
 import { edgeStatus } from '../../src/edge/status.js'
 import { filesUnder } from './engine.js'
-import { HOST_B_SOCKET, HOST_STATE_ROOT } from './hostB.js'
+import { HOST_B_SOCKET, HOST_STATE_ROOT, REGISTRY_ROOT_B } from './hostB.js'
 
 /**
  * What the engines hold that a test could leave behind: containers, networks, volumes, images, the routes of a
@@ -60,7 +61,14 @@ function hostBInventory(): string[] {
     ...lines(['image', 'ls', '--format', 'image {{.Repository}}:{{.Tag}}'], env).filter((ref) => !ref.includes('<none>')),
     ...lines(['service', 'ls', '--format', 'service {{.Name}}'], env),
     ...filesUnder(edgeDir).map((f) => `live marker ${f}`),
+    ...registryRepositories().map((r) => `registry repository ${r}`),
   ].map((item) => `host B ${item}`)
+}
+
+/** The repositories in the second host's registry (its storage on this machine's disk). */
+function registryRepositories(): string[] {
+  const root = join(REGISTRY_ROOT_B, 'docker', 'registry', 'v2', 'repositories')
+  return existsSync(root) ? readdirSync(root).sort() : []
 }
 
 /** What `after` holds that `before` did not, per kind; empty kinds left out. */

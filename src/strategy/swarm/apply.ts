@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { parse, stringify } from 'yaml'
 
-import { serviceLogs, stackDeploy } from '../../docker/swarm.js'
+import { serviceLogs, serviceRemove, stackDeploy } from '../../docker/swarm.js'
 import { NeedsPersonError, RolledBackError } from '../../errors.js'
 import { type Env, envProbes, recordedConfig } from '../../health/gate.js'
 import type { HealthFailure } from '../../health/wait.js'
@@ -76,7 +76,8 @@ export async function applySwarm(deps: Deps, e: Env, release: ReleaseRecord, opt
  * converge; the last one prunes services the release no longer has, then the HTTP probes run.
  */
 export async function deployAndWait(deps: Deps, e: Env, tag: string, stack: StackFile['stack']): Promise<StackWait> {
-  const existing = new Set((await readStack(deps, e.env.project)).services.map((s) => shortName(e.env.project, s.Spec.Name)))
+  const before = (await readStack(deps, e.env.project)).services
+  const existing = new Set(before.map((s) => shortName(e.env.project, s.Spec.Name)))
   const jobs = new Set(Object.entries(stack.services).filter(([, s]) => String((s.deploy as { mode?: string } | undefined)?.mode ?? '').endsWith('job')).map(([name]) => name))
   const order = waves(Object.keys(stack.services).sort(), (stack[WAITS_KEY] as Waits | undefined) ?? {}, { existing, jobs })
   const dir = join(deps.target.state.workDir, e.env.name)
@@ -84,10 +85,14 @@ export async function deployAndWait(deps: Deps, e: Env, tag: string, stack: Stac
   for (const [i, wave] of order.entries()) {
     const last = i === order.length - 1
     const file = join(dir, `stack.${i}.yaml`)
-    const { [WAITS_KEY]: _, ...content } = last ? stack : withServices(stack, order.slice(0, i + 1).flat())
+    // Only this wave's services: a stack deploy updates every service its file names, and runs a job again each time.
+    const { [WAITS_KEY]: _, ...content } = withServices(stack, wave)
     await localFiles.writeAtomic(file, stringify(content))
     await deps.reporter.step(`apply ${tag} to stack ${e.env.project}${order.length > 1 ? ` (${wave.join(', ')})` : ''}`, async () => {
-      await deps.run(stackDeploy(deps.target.engine, e.env.project, file, { prune: last }))
+      await deps.run(stackDeploy(deps.target.engine, e.env.project, file))
+      // What the release no longer has goes once the rest is applied (stack deploy --prune, by name).
+      const gone = before.filter((s) => !(shortName(e.env.project, s.Spec.Name) in stack.services)).map((s) => s.Spec.Name)
+      if (last && gone.length > 0) await deps.run(serviceRemove(deps.target.engine, gone))
     })
     result = await deps.reporter.step(`wait until ${wave.join(', ')} of ${tag} ${wave.length === 1 ? 'has' : 'have'} converged`, async (update) => {
       const plan = {

@@ -71,12 +71,13 @@ export function isJob(s: SwarmService): boolean {
 /** Tasks made from the service's current spec (a job's: of its current iteration). */
 export function currentTasks(s: SwarmService, tasks: readonly SwarmTask[]): SwarmTask[] {
   const spec = canonical(identity(s.Spec.TaskTemplate?.ContainerSpec))
-  const iteration = s.JobStatus?.JobIteration?.Index
+  // Every update of a job runs it again, with the same spec: its current run's tasks are those made since.
+  const since = isJob(s) && s.UpdatedAt ? Date.parse(s.UpdatedAt) - 1 : undefined
   return tasks.filter(
     (t) =>
       t.ServiceID === s.ID &&
       canonical(identity(t.Spec?.ContainerSpec)) === spec &&
-      (iteration === undefined || t.JobIteration?.Index === undefined || t.JobIteration.Index === iteration),
+      (since === undefined || t.CreatedAt === undefined || Date.parse(t.CreatedAt) >= since),
   )
 }
 

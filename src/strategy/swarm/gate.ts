@@ -1,7 +1,9 @@
 import type { HttpProbe } from '../../config/types.js'
 import { serviceInspect, serviceTaskIds, stackServices, taskInspect } from '../../docker/swarm.js'
 import { parseJsonLines } from '../../docker/parse.js'
+import { DockerCommandError } from '../../errors.js'
 import type { HealthFailure } from '../../health/wait.js'
+import { mask } from '../../secrets.js'
 import type { Deps } from '../../run/context.js'
 import { judgeService, shortName, type SwarmService, type SwarmTask } from './converge.js'
 
@@ -19,8 +21,21 @@ export async function readStack(deps: Pick<Deps, 'run' | 'target'>, stack: strin
     deps.run(serviceInspect(engine, listed)).then((r) => JSON.parse(r.stdout) as SwarmService[]),
     deps.run(serviceTaskIds(engine, listed)).then((r) => r.stdout.split('\n').filter(Boolean)),
   ])
-  const tasks = taskIds.length === 0 ? [] : (JSON.parse((await deps.run(taskInspect(engine, taskIds))).stdout) as SwarmTask[])
-  return { services, tasks }
+  return { services, tasks: await inspectTasks(deps, taskIds) }
+}
+
+/**
+ * The tasks in full. Swarm prunes its task history as it goes, so a task listed a moment ago may be gone:
+ * `docker inspect` then still prints the others (and exits 1), which is what the stack has now.
+ */
+async function inspectTasks(deps: Pick<Deps, 'run' | 'target'>, ids: readonly string[]): Promise<SwarmTask[]> {
+  if (ids.length === 0) return []
+  const argv = taskInspect(deps.target.engine, ids)
+  const result = await deps.run(argv, { allowFailure: true })
+  const text = result.stdout.trim()
+  if (text.startsWith('[')) return JSON.parse(text) as SwarmTask[]
+  if (/not found/i.test(result.stderr)) return []
+  throw new DockerCommandError(argv, result.exitCode, mask(result.stderr))
 }
 
 export interface StackPlan {

@@ -1,11 +1,29 @@
 import { serviceLogs, stackNetworks, stackRemove, stackVolumes, volumeRemove } from '../../docker/swarm.js'
 import type { EngineLocation } from '../../config/types.js'
+import { containerRemove, inspectMounts, psByLabels } from '../../docker/docker.js'
+import { parsePs } from '../../docker/parse.js'
+import { SWARM_LABEL } from '../../names.js'
+import type { Deps } from '../../run/context.js'
 import { UsageError } from '../../errors.js'
 import type { Strategy } from '../strategy.js'
 import { applySwarm } from './apply.js'
 import { readStack } from './gate.js'
 import { runningTaskContainers, stackDrift, stackStatus } from './inspect.js'
 import { swarmPlan } from './preflight.js'
+
+/** Volumes without a name of their own (an image's VOLUME) that the stack's containers mount: Swarm never removes them. */
+async function anonymousVolumes(deps: Deps, stack: string): Promise<string[]> {
+  const listed = parsePs((await deps.run(psByLabels(deps.target.engine, [`${SWARM_LABEL.stack}=${stack}`]))).stdout, deps.target.labels)
+  const out = new Set<string>()
+  for (const c of listed) {
+    const mounts = await deps.run(inspectMounts(deps.target.engine, c.id), { allowFailure: true })
+    if (mounts.exitCode !== 0) continue
+    for (const m of JSON.parse(mounts.stdout || '[]') as { Type?: string; Name?: string }[]) {
+      if (m.Type === 'volume' && m.Name && /^[0-9a-f]{64}$/.test(m.Name)) out.add(m.Name)
+    }
+  }
+  return [...out]
+}
 
 /** How an operator's docker reaches the environment's engine, as deploy.yml says where it is. */
 function engineFlag(location: EngineLocation): string {
@@ -45,17 +63,25 @@ export const swarm: Strategy = {
     return names.length
   },
 
-  /** `docker stack rm` of this stack only, waiting until its networks are gone; its node-local volumes with --volumes. */
+  /**
+   * `docker stack rm` of this stack only, waiting until its networks are gone. A job's task container outlives
+   * its service there, so what is left of the stack's containers is removed by the stack's label. With
+   * --volumes, its named volumes on this engine (node-local) and the anonymous ones its containers had.
+   */
   async down(deps, e, _running, volumes) {
     const { engine } = deps.target
-    await deps.run(stackRemove(engine, e.env.project))
+    const stack = e.env.project
+    const anonymous = volumes ? await anonymousVolumes(deps, stack) : []
+    await deps.run(stackRemove(engine, stack))
+    const left = (await deps.run(psByLabels(engine, [`${SWARM_LABEL.stack}=${stack}`]))).stdout
+    const ids = parsePs(left, deps.target.labels).map((c) => c.id)
+    if (ids.length > 0) await deps.run(containerRemove(engine, ids), { allowFailure: true })
     for (let i = 0; i < 120; i++) {
-      const left = (await deps.run(stackNetworks(engine, e.env.project))).stdout.trim()
-      if (left === '') break
+      if ((await deps.run(stackNetworks(engine, stack))).stdout.trim() === '') break
       await deps.sleep(500)
     }
     if (!volumes) return
-    const names = (await deps.run(stackVolumes(engine, e.env.project))).stdout.split('\n').filter(Boolean)
+    const names = [...(await deps.run(stackVolumes(engine, stack))).stdout.split('\n').filter(Boolean), ...anonymous]
     // A task container may still hold a volume for a moment after its network went: retried briefly.
     for (let i = 0; names.length > 0 && i < 20; i++) {
       const result = await deps.run(volumeRemove(engine, names), { allowFailure: true })

@@ -27,7 +27,6 @@ export const COMPOSE_LABEL = {
 export const SWARM_LABEL = {
   stack: 'com.docker.stack.namespace',
   task: 'com.docker.swarm.task.id',
-  serviceName: 'com.docker.swarm.service.name',
 } as const
 
 /** How a stack's task containers are told apart: the stack's namespace and the service berth labels them with. */

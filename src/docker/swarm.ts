@@ -46,11 +46,6 @@ export function serviceInspect(engine: Engine, services: readonly string[]): str
   return [...dockerCli(engine), 'service', 'inspect', ...services]
 }
 
-/** Every task of the services, one JSON object per line, errors untruncated. */
-export function serviceTasks(engine: Engine, services: readonly string[]): string[] {
-  return [...dockerCli(engine), 'service', 'ps', '--no-trunc', '--format', '{{json .}}', ...services]
-}
-
 /** The IDs of every task of the services, current and past. */
 export function serviceTaskIds(engine: Engine, services: readonly string[]): string[] {
   return [...dockerCli(engine), 'service', 'ps', '--no-trunc', '--quiet', ...services]

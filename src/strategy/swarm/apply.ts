@@ -41,7 +41,7 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
   if (release.configFile.endsWith('.stack.yaml')) return { stack: parse(text) as StackFile['stack'], configFile: release.configFile, images: release.images }
   const model = parse(text) as ComposeConfig
   const images = await deps.reporter.step(`push ${release.tag} to ${e.env.registry ?? 'the registry'}`, (update) => pushAndPin(deps, release.images, release.builtImages, update))
-  const { stack } = stackFile(model, {
+  const { stack, ignored } = stackFile(model, {
     app: e.config.app,
     env: e.env.name,
     tag: release.tag,
@@ -49,6 +49,7 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
     oneOff: oneOffServices(model as ComposeModel),
     noMesh: await noRoutingMesh(deps),
   })
+  if (ignored.length > 0) deps.reporter.warn(`Swarm does not run ${ignored.join(', ')}: left out of ${e.env.name}'s stack file`)
   stack[WAITS_KEY] = waitsOf(model)
   const configFile = release.configFile.replace(/\.compose\.yaml$/, '.stack.yaml')
   const { state } = deps.target

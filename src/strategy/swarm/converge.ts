@@ -111,7 +111,7 @@ export function judgeService(stack: string, s: SwarmService, tasks: readonly Swa
     return done >= want ? { state: 'converged', service } : { state: 'waiting', service, why: `job ${done}/${want} completed` }
   }
   if (failedTasks.length >= FAILED_TASKS_LIMIT) return { state: 'failed', service, why: `${failedTasks.length} of its tasks failed`, errors }
-  if (update === 'updating' || update === 'rollback_started') return { state: 'waiting', service, why: 'updating' }
+  if (update === 'updating') return { state: 'waiting', service, why: 'updating' }
   const want = s.Spec.Mode?.Replicated?.Replicas ?? 1
   const running = current.filter((t) => t.DesiredState === 'running' && t.Status?.State === 'running').length
   const stale = tasks.filter((t) => t.ServiceID === s.ID && !current.includes(t) && t.DesiredState === 'running' && !ENDED.has(t.Status?.State ?? '')).length

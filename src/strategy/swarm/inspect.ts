@@ -1,11 +1,9 @@
 import type { EnvironmentConfig } from '../../config/types.js'
 import type { Container } from '../../docker/parse.js'
 import type { DriftItem, EnvironmentDrift } from '../../inspect/drift.js'
-import { LABEL, SWARM_LABEL } from '../../names.js'
-import type { Deps } from '../../run/context.js'
+import { SWARM_LABEL } from '../../names.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import { currentTasks, isJob, shortName, type SwarmService, type SwarmTask } from './converge.js'
-import { readStack } from './gate.js'
 import { specHash } from './apply.js'
 
 /** What `berth status` shows of each service of a stack (SPEC §10): mode, replicas, task states, published ports. */
@@ -87,10 +85,4 @@ export function stackDrift(env: EnvironmentConfig, active: ReleaseRecord | undef
     if (!running.has(service)) drift.push({ kind: 'missing', service, message: `release ${active.tag} has ${service}, the stack has no such service` })
   }
   return { drift }
-}
-
-/** Reads the stack once for status: its services as shown and its drift. */
-export async function inspectStack(deps: Pick<Deps, 'run' | 'target'>, env: EnvironmentConfig, active: ReleaseRecord | undefined, containers: readonly Container[]) {
-  const { services, tasks } = await readStack(deps, env.project)
-  return { stack: stackStatus(env.project, services, tasks), ...stackDrift(env, active, services, containers.filter((c) => c.labels[LABEL.env] === env.name || !c.labels[SWARM_LABEL.task])) }
 }

@@ -26,7 +26,7 @@ export interface StackOptions {
 export interface StackFile {
   /** The stack file, as an object (stringified as YAML by the caller). */
   stack: { version: string; services: Record<string, Record<string, unknown>>; [key: string]: unknown }
-  /** `service.key` (or a top-level key) left out because Swarm does not run it: said in preflight. */
+  /** `service.key` (or a top-level key) left out because Swarm does not run it: the deploy warns of them. */
   ignored: string[]
 }
 

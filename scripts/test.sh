@@ -45,4 +45,36 @@ if [ $host_state -ne 0 ]; then
   bash scripts/second-host.sh up
   if [ $host_state -eq 1 ]; then second_host_started=1; fi
 fi
-npx vitest run
+# Two vitest processes side by side (test/e2e/projects.ts): this host's files, and the files of the second
+# host's engine, each one file at a time. The second starts once the first has taken the inventory of the
+# engines (globalSetup.ts) into BERTH_INVENTORY_FILE. Then the files that need this engine alone, then the
+# leftovers check against that inventory.
+export BERTH_INVENTORY_FILE
+BERTH_INVENTORY_FILE=$(mktemp -u /tmp/berth-inventory.XXXXXX.json)
+side_log=$(mktemp)
+npx vitest run --project this-host &
+this_host=$!
+for _ in $(seq 1 240); do [ -s "$BERTH_INVENTORY_FILE" ] || ! kill -0 $this_host 2>/dev/null && break; sleep 0.5; done
+if [ ! -s "$BERTH_INVENTORY_FILE" ]; then
+  echo "[test] the this-host run took no inventory of the engines ($BERTH_INVENTORY_FILE)" >&2
+  wait $this_host || true
+  exit 1
+fi
+npx vitest run --project second-host >"$side_log" 2>&1 &
+second_host=$!
+set +e
+wait $this_host
+this_rc=$?
+wait $second_host
+second_rc=$?
+set -e
+echo "[test] the second host's files (run beside this host's):"
+cat "$side_log"
+rm -f "$side_log"
+if [ $this_rc -ne 0 ] || [ $second_rc -ne 0 ]; then
+  echo "[test] failed: this-host exit $this_rc, second-host exit $second_rc" >&2
+  exit 1
+fi
+npx vitest run --project engine-alone
+npx vitest run --project leftovers
+rm -f "$BERTH_INVENTORY_FILE"

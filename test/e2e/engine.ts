@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 
 import { expect } from 'vitest'
 
+import { namedAfter, SECOND_HOST_APPS } from './projects.js'
+
 /** Helpers of the end-to-end suite: a real engine, the built CLI, and snapshots of engine state. */
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -101,14 +103,31 @@ export function hashTree(dir: string): Record<string, string> {
 
 /**
  * Engine state that a refused command must leave exactly as it was: containers (id, name, image, state,
- * creation), images, networks, volumes, and the release records under .berth.
+ * creation), images, networks, volumes, and the release records under .berth. Of this engine, all but the
+ * objects of the SECOND_HOST files' apps, which run beside (projects.ts).
  */
 export function engineState(stateDir: string, docker: (...args: string[]) => string = dockerHere): Record<string, unknown> {
+  const beside = SECOND_HOST_APPS.map(namedAfter)
+  return engineObjects(stateDir, docker, docker === dockerHere ? (line) => !beside.some((named) => named.test(line)) : () => true)
+}
+
+/**
+ * This engine's objects named after `app` (its compose projects, networks, volumes and images are all named
+ * `<app>-…`), and the app's records: what a SECOND_HOST file (projects.ts) compares of this engine, since this
+ * host's files change the rest of it meanwhile.
+ */
+export function appStateHere(stateDir: string, app: string): Record<string, unknown> {
+  const named = namedAfter(app)
+  return engineObjects(stateDir, dockerHere, (line) => named.test(line))
+}
+
+function engineObjects(stateDir: string, docker: (...args: string[]) => string, keep: (line: string) => boolean): Record<string, unknown> {
+  const list = (...args: string[]) => docker(...args).split('\n').filter(keep).sort()
   return {
-    containers: docker('ps', '--all', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.CreatedAt}}').split('\n').sort(),
-    images: docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort(),
-    networks: docker('network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}').split('\n').sort(),
-    volumes: docker('volume', 'ls', '--format', '{{.Name}}').split('\n').sort(),
+    containers: list('ps', '--all', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}} {{.State}} {{.CreatedAt}}'),
+    images: list('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}'),
+    networks: list('network', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Name}}'),
+    volumes: list('volume', 'ls', '--format', '{{.Name}}'),
     state: hashTree(stateDir),
   }
 }

@@ -4,7 +4,7 @@ import { inventory, leftovers } from './inventory.js'
 import { requireEngine } from './engine.js'
 
 /**
- * Runs after every other end-to-end file (sequencer.ts): the suite leaves nothing of its own behind —
+ * Runs after every other end-to-end file (its own project, groupOrder 1 in vitest.config.ts): the suite leaves nothing of its own behind —
  * containers, networks, volumes, tagged images, edge routes, the edge's live markers — compared with what the engines held
  * before the first test (globalSetup.ts). Images that existed before (berth-edge:local, built by
  * scripts/edge-image.sh before the suite) are not counted.

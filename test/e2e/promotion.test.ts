@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, copyFixtureAs, docker, engineState, filesUnder, httpGet, requireEngine } from './engine.js'
+import { berth, cleanApp, copyFixtureAs, docker, appStateHere, filesUnder, httpGet, requireEngine } from './engine.js'
 import { cleanAppB, dockerB, HOST_B, HOST_B_ADDR, HOST_STATE_ROOT, requireHostB } from './hostB.js'
 
 /**
@@ -63,7 +63,7 @@ describe('promotion across engines', () => {
     expect(staging.code, staging.stderr).toBe(0)
     built = activeTag('staging')
     const here = identity(docker, built)
-    const localImages = docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort()
+    const localImages = appStateHere(join(dir, '.berth'), APP).images
 
     const production = berth(dir, ['deploy', 'production', '--tag', built])
 
@@ -73,14 +73,14 @@ describe('promotion across engines', () => {
     expect(identity(dockerB, built)).toEqual(here)
     expect(dockerB('image', 'ls', '--filter', `label=berth.app=${APP}`, '--format', '{{.Repository}}:{{.Tag}}').split('\n').sort()).toEqual(refsOf(built).sort())
     expect(dockerB('inspect', '--format', '{{.Image}}', `${APP}-production-web-1`)).toBe(here[0]?.split(' ')[0])
-    expect(docker('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort()).toEqual(localImages)
+    expect(appStateHere(join(dir, '.berth'), APP).images).toEqual(localImages)
     expect(await httpGet(`http://${HOST_B_ADDR}:${PORTS.production}/version`)).toEqual({ status: 200, body: 'promoted' })
     expect(await httpGet(`http://${HOST_B_ADDR}:${PORTS.production}/env`)).toEqual({ status: 200, body: 'production' })
     expect(activeTag('production')).toBe(built)
   }, 180_000)
 
   it('--tag of a release no engine has: exit 2, nothing changed on either engine', () => {
-    const localBefore = engineState(join(dir, '.berth'))
+    const localBefore = appStateHere(join(dir, '.berth'), APP)
     const hostBBefore = hostBState()
 
     const r = berth(dir, ['deploy', 'production', '--tag', '20200101-000000'])
@@ -89,7 +89,7 @@ describe('promotion across engines', () => {
     expect(r.stderr).toContain(`not on ${HOST_B}, and no other environment's engine has all of 20200101-000000's images`)
     expect(r.stderr).toContain(`Releases with images on ${HOST_B}: ${built}`)
     expect(r.stderr).not.toContain('copy ')
-    expect(engineState(join(dir, '.berth'))).toEqual(localBefore)
+    expect(appStateHere(join(dir, '.berth'), APP)).toEqual(localBefore)
     expect(hostBState()).toEqual(hostBBefore)
   }, 60_000)
 

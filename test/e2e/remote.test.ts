@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, docker, engineState, httpGet, requireEngine, startBerth } from './engine.js'
+import { berth, cleanApp, docker, appStateHere, httpGet, requireEngine, startBerth } from './engine.js'
 import { cleanAppB, dockerB, engineStateB, HOST_B, HOST_B_ADDR, HOST_B_SOCKET, HOST_STATE_ROOT, remoteFixture, requireHostB } from './hostB.js'
 
 /**
@@ -131,7 +131,7 @@ describe('an environment on another host, over SSH', () => {
   it('refuses bad input with nothing changed on either engine', () => {
     const envFile = join(dir, 'env', 'production.env')
     const original = readFileSync(envFile, 'utf8')
-    const before = { here: engineState(join(dir, '.berth')), hostB: engineStateB(APP) }
+    const before = { here: appStateHere(join(dir, '.berth'), APP), hostB: engineStateB(APP) }
     writeFileSync(envFile, original.replace(/^SECRET_TOKEN=.*$/m, 'SECRET_TOKEN='))
     try {
       const missing = berth(dir, ['deploy', 'production'])
@@ -142,7 +142,7 @@ describe('an environment on another host, over SSH', () => {
     }
     const unknownTag = berth(dir, ['rollback', 'production', '--to', '20200101-000000'])
     expect(unknownTag.code, unknownTag.stderr).toBe(2)
-    expect({ here: engineState(join(dir, '.berth')), hostB: engineStateB(APP) }).toEqual(before)
+    expect({ here: appStateHere(join(dir, '.berth'), APP), hostB: engineStateB(APP) }).toEqual(before)
   }, 120_000)
 
   it('reaches the host through a Docker context too: an ssh:// one as host: is (its state on the host), another with docker --context', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, engineState, httpGet, requireEngine, startBerth } from './engine.js'
+import { berth, cleanApp, appStateHere, httpGet, requireEngine, startBerth } from './engine.js'
 import { cleanAppB, engineStateB, HOST_B_ADDR, HOST_STATE_ROOT, remoteFixture, requireHostB, sshdPid, sshMastersOf, startSecondHost } from './hostB.js'
 
 /**
@@ -115,7 +115,7 @@ describe('two machines, one host: failures and sharing', () => {
   }, 120_000)
 
   it('ends in exit 6 within connect_timeout, naming the host and what failed, with nothing changed, when sshd is down; status still shows staging', () => {
-    const before = { here: engineState(join(alice, '.berth')), hostB: engineStateB(APP) }
+    const before = { here: appStateHere(join(alice, '.berth'), APP), hostB: engineStateB(APP) }
     process.kill(sshdPid(), 'SIGTERM')
     try {
       const started = Date.now()
@@ -130,7 +130,7 @@ describe('two machines, one host: failures and sharing', () => {
     } finally {
       startSecondHost()
     }
-    expect({ here: engineState(join(alice, '.berth')), hostB: engineStateB(APP) }).toEqual(before)
+    expect({ here: appStateHere(join(alice, '.berth'), APP), hostB: engineStateB(APP) }).toEqual(before)
   }, 60_000)
 
   it('names a refused login, an unknown host key, and a host that never answers (within connect_timeout) as such: exit 6', async () => {

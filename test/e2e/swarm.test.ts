@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, copyFixtureAs, engineState, hashTree, httpGet, requireEngine } from './engine.js'
+import { berth, cleanApp, copyFixtureAs, appStateHere, hashTree, httpGet, requireEngine } from './engine.js'
 import { dockerB, engineStateB, HOST_B, HOST_B_ADDR, HOST_B_SOCKET, HOST_STATE_ROOT, REGISTRY_ROOT_B, requireHostB } from './hostB.js'
 
 /**
@@ -108,11 +108,11 @@ function swarmState(): Record<string, unknown> {
 }
 
 function expectSwarmRefused(args: string[], message: RegExp): void {
-  const before = { b: swarmState(), here: engineState(join(dir, '.berth')) }
+  const before = { b: swarmState(), here: appStateHere(join(dir, '.berth'), APP) }
   const r = berth(dir, args)
   expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(2)
   expect(r.stderr).toMatch(message)
-  expect({ b: swarmState(), here: engineState(join(dir, '.berth')) }).toEqual(before)
+  expect({ b: swarmState(), here: appStateHere(join(dir, '.berth'), APP) }).toEqual(before)
 }
 
 /** The fixture app (web, store) plus a one-off migrate job web waits on; every environment a stack. */

@@ -8,6 +8,12 @@
 //   status production (ssh)              `berth status production` (on the second host) against
 //                                        `berth status staging` (this machine's engine), same deploy.yml,
 //                                        paired. Target ≤ 1.5×.
+//   deploy production --tag (swarm, A↔B) berth switching a `target: swarm` environment on the second host's
+//                                        swarm between two releases (pinned by digest in its registry),
+//                                        against raw `DOCKER_HOST=ssh://… docker stack deploy --detach=false`
+//                                        of that release's recorded stack file, copied here, making the same
+//                                        switch, paired. Target ≤ 1.2×. App `berthbenchswarm`, port 19006:
+//                                        its stack, images and registry repositories are removed at both ends.
 //
 // App `berthbenchremote` (test/fixtures/app): staging on this engine (port 19004), production on the second
 // host (port 19005 there). Its objects are removed from both engines by compose project and label
@@ -21,10 +27,16 @@ import { join } from 'node:path'
 import { berthArgv, fmtMs, networkRoom, ROOT, traceCount } from './bench-common.mjs'
 
 export const REMOTE_APP = 'berthbenchremote'
+export const SWARM_APP = 'berthbenchswarm'
 const PORTS = { staging: 19004, production: 19005 }
+const SWARM_PORT = 19006
+const SWARM_STACK = `${SWARM_APP}-production`
+/** The second host's registry (scripts/second-host.sh): on its 127.0.0.1:5000, its storage on this file system. */
+const REGISTRY = '127.0.0.1:5000'
+const REGISTRY_REPOSITORIES = '/var/lib/berth-host-b/registry/docker/registry/v2/repositories'
 const SECOND_HOST = join(ROOT, 'scripts', 'second-host.sh')
-const FIGURES = { deploy: 'deploy production --tag (ssh, A↔B)', status: 'status production (ssh)' }
-const TARGETS = { deploy: 1.0, status: 1.5 }
+const FIGURES = { deploy: 'deploy production --tag (ssh, A↔B)', status: 'status production (ssh)', swarm: 'deploy production --tag (swarm, A↔B)' }
+const TARGETS = { deploy: 1.0, status: 1.5, swarm: 1.2 }
 const targetText = (key) => `≤ ${TARGETS[key].toFixed(1)}×`
 
 /**
@@ -78,8 +90,30 @@ export function remoteBench({ shell, table, runs, workDir }) {
   function cleanupBoth() {
     cleanupApps([REMOTE_APP])
     cleanupApps([REMOTE_APP], { dockerHost: host.socket })
-    const r = onHost(`rm -rf /var/lib/berth/${REMOTE_APP}`, { allowFail: true, quiet: true })
-    if (r.code !== 0) log(`remote: could not remove /var/lib/berth/${REMOTE_APP} on ${host.url}: ${r.stderr.trim().split('\n').pop()}`)
+    cleanupSwarm()
+    for (const app of [REMOTE_APP, SWARM_APP]) {
+      const r = onHost(`rm -rf /var/lib/berth/${app}`, { allowFail: true, quiet: true })
+      if (r.code !== 0) log(`remote: could not remove /var/lib/berth/${app} on ${host.url}: ${r.stderr.trim().split('\n').pop()}`)
+    }
+  }
+
+  /** The swarm figure's stack (waiting until Swarm has removed its networks), images and registry repositories. */
+  function cleanupSwarm() {
+    const env = childEnv({ DOCKER_HOST: host.socket })
+    const lines = (argv) => sh(argv, { allowFail: true, quiet: true, env }).stdout.split('\n').filter(Boolean)
+    sh(['docker', 'stack', 'rm', SWARM_STACK], { allowFail: true, quiet: true, env })
+    for (let i = 0; i < 60 && lines(['docker', 'network', 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace=${SWARM_STACK}`]).length > 0; i++) {
+      sh(['sleep', '0.5'], { quiet: true })
+    }
+    const containers = lines(['docker', 'ps', '--all', '--quiet', '--filter', `label=com.docker.stack.namespace=${SWARM_STACK}`])
+    if (containers.length) sh(['docker', 'rm', '--force', '--volumes', ...containers], { allowFail: true, quiet: true, env })
+    const volumes = lines(['docker', 'volume', 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace=${SWARM_STACK}`])
+    if (volumes.length) sh(['docker', 'volume', 'rm', ...volumes], { allowFail: true, quiet: true, env })
+    cleanupApps([SWARM_APP], { dockerHost: host.socket })
+    // Images pulled by digest only (no tag) are still labelled by berth.
+    const ids = lines(['docker', 'image', 'ls', '--quiet', '--filter', `label=berth.app=${SWARM_APP}`])
+    if (ids.length) sh(['docker', 'image', 'rm', '--force', ...new Set(ids)], { allowFail: true, quiet: true, env })
+    sh(['sh', '-c', `rm -rf ${REGISTRY_REPOSITORIES}/${SWARM_APP}-*`], { allowFail: true, quiet: true })
   }
 
   /** The fixture app with staging here and production on the second host. */
@@ -193,6 +227,94 @@ export function remoteBench({ shell, table, runs, workDir }) {
     ratioRow(FIGURES.status, ms.remote, 'status staging (local)', ms.local, TARGETS.status)
   }
 
+  /** The fixture app as one swarm environment on the second host, with the registry there. */
+  function setUpSwarmApp() {
+    const dir = join(workDir(), 'swarm')
+    cpSync(join(ROOT, 'test', 'fixtures', 'app'), dir, { recursive: true })
+    const deployYml = join(dir, 'deploy.yml')
+    const text = readFileSync(deployYml, 'utf8')
+      .replace(/^app: .*$/m, `app: ${SWARM_APP}`)
+      .replace(/^( {2})production:\n/m, `$1production:\n$1$1host: ${host.url}\n$1$1target: swarm\n$1$1registry: ${REGISTRY}\n`)
+    if (!text.includes('target: swarm') || !text.includes(`app: ${SWARM_APP}`)) throw new Error(`swarm: could not rewrite ${deployYml}`)
+    writeFileSync(deployYml, text)
+    const file = join(dir, 'env', 'production.env')
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^WEB_PORT=.*$/m, `WEB_PORT=${SWARM_PORT}`))
+    chmodSync(file, 0o600)
+    sh(['bash', join(ROOT, 'scripts', 'prepare-contexts.sh'), dir], { quiet: true })
+    return dir
+  }
+
+  async function swarmFigure() {
+    const dir = setUpSwarmApp()
+    const berth = (...args) => berthArgv(...args, '--config', join(dir, 'deploy.yml'))
+    const served = () => {
+      const r = sh(['curl', '-fsS', '--max-time', '5', `http://${host.addr}:${SWARM_PORT}/version`], { allowFail: true, quiet: true })
+      return r.code === 0 ? r.stdout.trim() : `(curl exited ${r.code})`
+    }
+    const versions = {}
+    for (const v of ['bench-swarm-A', 'bench-swarm-B']) {
+      writeFileSync(join(dir, 'web', 'www', 'version'), `${v}\n`)
+      log(`swarm: berth deploy production (${v}, built on ${host.url}, pushed to ${REGISTRY})`)
+      sh(berth('deploy', 'production', '--yes'))
+      const active = JSON.parse(sh(berth('releases', 'production', '--json')).stdout).releases.find((r) => r.status === 'active')
+      versions[active.tag] = v
+    }
+    const releases = JSON.parse(sh(berth('releases', 'production', '--json')).stdout).releases
+    const B = releases.find((r) => r.status === 'active')
+    const A = releases.find((r) => r.status === 'previous')
+    if (!A || !B) throw new Error(`expected an active and a previous release of production, got ${releases.map((r) => `${r.tag}:${r.status}`).join(' ')}`)
+    // The baseline deploys the very stack file berth recorded for each release (pinned by digest), copied here once.
+    const { configPath } = await import('../dist/state/paths.js')
+    const rawDir = join(workDir(), 'swarm-raw')
+    mkdirSync(rawDir, { recursive: true })
+    const rawFile = {}
+    for (const r of [A, B]) {
+      rawFile[r.tag] = join(rawDir, `${r.tag}.stack.yaml`)
+      writeFileSync(rawFile[r.tag], onHost(`cat ${configPath(`/var/lib/berth/${SWARM_APP}`, 'production', r.configFile)}`, { quiet: true }).stdout)
+    }
+    const rawEnv = childEnv({ DOCKER_HOST: host.url })
+    const rawSwitch = (tag) => ['docker', 'stack', 'deploy', '--detach=false', '--resolve-image', 'never', '--with-registry-auth', '-c', rawFile[tag], SWARM_STACK]
+    const check = async (tag, who) => {
+      // Swarm's start-first update leaves the old task serving a moment after stack deploy returns: wait up to 10 s.
+      let now = served()
+      for (let i = 0; i < 40 && now !== versions[tag]; i++) {
+        await new Promise((r) => setTimeout(r, 250))
+        now = served()
+      }
+      if (now !== versions[tag]) throw new Error(`swarm: after ${who} switched to ${tag}, production serves "${now}", not "${versions[tag]}"`)
+    }
+    let recorded = B.tag
+    let running = B.tag
+    const other = (tag) => (tag === A.tag ? B.tag : A.tag)
+    const berthMs = []
+    const rawMs = []
+    log(`swarm: deploy --tag switches A↔B on ${host.url}'s swarm (${runs} runs each side)`)
+    for (let i = 0; i < runs; i++) {
+      for (const side of i % 2 === 0 ? ['berth', 'raw'] : ['raw', 'berth']) {
+        if (side === 'raw') {
+          const target = other(running)
+          rawMs.push(timed(rawSwitch(target), { env: rawEnv }).ms)
+          running = target
+          await check(target, 'raw stack deploy')
+        } else {
+          const target = other(recorded)
+          if (target === running) {
+            sh(rawSwitch(recorded), { env: rawEnv, quiet: true }) // untimed: back to what berth recorded
+            running = recorded
+          }
+          berthMs.push(timed(berth('deploy', 'production', '--tag', target, '--yes')).ms)
+          recorded = running = target
+          await check(target, 'berth')
+        }
+      }
+      log(`  swarm deploy run ${i + 1}/${runs}: berth ${fmtMs(berthMs.at(-1))}, raw stack deploy --detach=false ${fmtMs(rawMs.at(-1))}`)
+    }
+    ratioRow(FIGURES.swarm, berthMs, 'ssh:// stack deploy --detach=false', rawMs, TARGETS.swarm)
+    notes.push(
+      `swarm deploy --tag: berth's switch includes its preflight (swarm manager, registry, ports), the lock, waiting for every task to run and be healthy, reading each service's UpdateStatus, its HTTP probe and the record; the baseline is docker stack deploy --detach=false of the same recorded stack file, which waits for the update to converge and checks nothing else. Each switch checked by the version ${host.addr}:${SWARM_PORT} serves`,
+    )
+  }
+
   return {
     /** Both remote figures as rows of the table: measured, or skipped with the reason. */
     async figures() {
@@ -225,6 +347,7 @@ export function remoteBench({ shell, table, runs, workDir }) {
       const room = await networkRoom()
       if (room < 1) skippedRow(FIGURES.status, "this engine's address pools are full", targetText('status'))
       else await attempt('status', () => statusFigure(berth))
+      await attempt('swarm', () => swarmFigure())
     },
 
     /** The figures that failed (their rows say FAILED): the benchmark exits 1 when there are any. */

@@ -16,28 +16,50 @@ export function hostPort(url: URL): string {
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`
 }
 
-/** One HTTP GET from the host; never throws, so the health loop can retry. */
-export async function probeHttp(probe: HttpProbe, options: ProbeOptions = {}): Promise<ProbeResult> {
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'DELETE'
+  url: string
+  headers?: Record<string, string>
+}
+
+export interface HttpAnswer {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/** One HTTP request from the host (through `socketPath` when given); throws when no answer comes. */
+export async function httpRequest(req: HttpRequest, options: ProbeOptions = {}): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? 5000
+  // Imported on first use: only deploys and rollbacks send requests.
+  const { request, Agent } = await import('undici')
+  const socketPath = options.socketPath ? await options.socketPath(hostPort(new URL(req.url))) : undefined
+  const dispatcher = socketPath ? new Agent({ connect: { socketPath } }) : undefined
   try {
-    // Imported on first use: only deploys and rollbacks probe.
-    const { request, Agent } = await import('undici')
-    const socketPath = options.socketPath ? await options.socketPath(hostPort(new URL(probe.url))) : undefined
-    const dispatcher = socketPath ? new Agent({ connect: { socketPath } }) : undefined
-    const res = await request(probe.url, {
-      method: 'GET',
+    const res = await request(req.url, {
+      method: req.method,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       ...(dispatcher ? { dispatcher } : {}),
-      ...(probe.host ? { headers: { host: probe.host } } : {}),
-    }).finally(() => dispatcher?.close())
-    const body = await res.body.text()
-    const statusOk = probe.status !== undefined ? res.statusCode === probe.status : res.statusCode >= 200 && res.statusCode < 300
-    if (!statusOk) return { ok: false, detail: `HTTP ${res.statusCode} (expected ${probe.status ?? '2xx'}): ${excerpt(body)}` }
+      ...(req.headers ? { headers: req.headers } : {}),
+    })
+    return { status: res.statusCode, headers: res.headers, body: await res.body.text() }
+  } finally {
+    await dispatcher?.close()
+  }
+}
+
+/** One HTTP GET from the host; never throws, so the health loop can retry. */
+export async function probeHttp(probe: HttpProbe, options: ProbeOptions = {}): Promise<ProbeResult> {
+  try {
+    const res = await httpRequest({ method: 'GET', url: probe.url, ...(probe.host ? { headers: { host: probe.host } } : {}) }, options)
+    const { body } = res
+    const statusOk = probe.status !== undefined ? res.status === probe.status : res.status >= 200 && res.status < 300
+    if (!statusOk) return { ok: false, detail: `HTTP ${res.status} (expected ${probe.status ?? '2xx'}): ${excerpt(body)}` }
     if (probe.contains !== undefined && !body.includes(probe.contains)) {
-      return { ok: false, detail: `HTTP ${res.statusCode} but the body does not contain "${probe.contains}": ${excerpt(body)}` }
+      return { ok: false, detail: `HTTP ${res.status} but the body does not contain "${probe.contains}": ${excerpt(body)}` }
     }
-    return { ok: true, detail: `HTTP ${res.statusCode}` }
+    return { ok: true, detail: `HTTP ${res.status}` }
   } catch (error) {
     const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } }
     return { ok: false, detail: e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(error) }

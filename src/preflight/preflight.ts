@@ -59,9 +59,10 @@ export async function refuseModel(deps: Deps, e: Env, model: ComposeModel, strat
  * all on another environment's engine (SPEC §10), which is returned: they are copied from there once locked.
  * Refuses otherwise, listing the releases with images on this engine and where the tag's images are, if anywhere.
  */
-export async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string): Promise<ImageSource | undefined> {
+export async function refuseMissingImages(deps: Deps, e: Env, model: ComposeModel, tag: string, strategy: Strategy): Promise<ImageSource | undefined> {
   const { builtImages } = releaseOverride(model, releaseIdentity(e, tag))
-  const missing = await missingImages(deps, builtImages)
+  const elsewhere = new Set(await strategy.runsWithoutLocalImages?.(deps, e, tag, builtImages))
+  const missing = (await missingImages(deps, builtImages)).filter((ref) => !elsewhere.has(ref))
   if (missing.length === 0) return undefined
   const search = await findImageSource(deps, e.config, builtImages)
   if (search.source) {

@@ -1,13 +1,14 @@
-import type { EnvironmentConfig } from '../config/types.js'
+import type { Env } from '../health/gate.js'
 import { imageRemove } from '../docker/docker.js'
 import type { Deps } from '../run/context.js'
 import { imagesToRemove, planRetention, readReleases, type ReleaseRecord, removeUnreferencedConfigs, writeReleases } from '../state/releases.js'
 import { type DamagedFile, readOrDamaged } from '../state/damage.js'
 import { environmentsWithState } from '../state/paths.js'
+import type { Strategy } from '../strategy/strategy.js'
 import type { StateStore } from '../target/target.js'
 
 /** The records of every environment with state except `except`; those whose file is damaged are named instead. */
-async function recordsOfOthers(store: StateStore, except: string | undefined): Promise<{ records: ReleaseRecord[]; damaged: ({ env: string } & DamagedFile)[] }> {
+export async function recordsOfOthers(store: StateStore, except: string | undefined): Promise<{ records: ReleaseRecord[]; damaged: ({ env: string } & DamagedFile)[] }> {
   const envs = (await environmentsWithState(store)).filter((name) => name !== except)
   const reads = await Promise.all(envs.map(async (env) => ({ env, read: await readOrDamaged(readReleases(store, env)) })))
   return {
@@ -32,8 +33,10 @@ export async function allReleaseTags(deps: Deps): Promise<string[]> {
  * active or previous one) and remove their images, unless a kept release of any environment still uses them.
  * When another environment's records are damaged, nobody can tell which images its releases use: retention
  * is skipped whole (nothing dropped, so the next deploy after the repair finds the same releases to drop).
+ * Then the strategy's own part (Swarm: the registry's tags).
  */
-export async function pruneReleases(deps: Deps, env: EnvironmentConfig): Promise<string[]> {
+export async function pruneReleases(deps: Deps, e: Env, strategy: Strategy): Promise<string[]> {
+  const { env } = e
   const releases = await readReleases(deps.target.state, env.name)
   const { kept, dropped } = planRetention(releases, env.keep)
   if (dropped.length === 0) {
@@ -59,5 +62,6 @@ export async function pruneReleases(deps: Deps, env: EnvironmentConfig): Promise
     else deps.reporter.warn(`kept image ${image}: ${result.stderr.trim().split('\n').pop()}`)
   }
   deps.reporter.info(`retention: dropped ${dropped.map((r) => r.tag).join(', ')}${removed.length ? `; removed ${removed.join(', ')}` : ''}`)
+  await strategy.pruneBeyondEngine?.(deps, e, dropped, [...kept, ...others.records])
   return removed
 }

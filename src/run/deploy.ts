@@ -77,7 +77,7 @@ async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig,
   const e: Env = { config: req.config, env, target: deps.target, vars: await varsRead }
   return deps.reporter.step(`check ${env.name} configuration on ${deps.target.description}`, async () => {
     const model = await modelResolved
-    const [, source] = await Promise.all([refuseModel(deps, e, model, strategy), req.tag ? refuseMissingImages(deps, e, model, req.tag) : undefined])
+    const [, source] = await Promise.all([refuseModel(deps, e, model, strategy), req.tag ? refuseMissingImages(deps, e, model, req.tag, strategy) : undefined])
     return { e, model, ...(source ? { source } : {}) }
   })
 }
@@ -187,7 +187,7 @@ async function recordSuccess(deps: Deps, e: Env, run: DeployRun, applied: Applie
   const done: ReleaseRecord = { ...recordApplied(record, applied), durationMs }
   await writeReleases(deps.target.state, env.name, activate(withRecord(run.releases, done), record.tag, now.toISOString()))
   progress.onInterrupt = async () => `release ${record.tag} is active; retention was cut short, which the next deploy finishes`
-  const removedImages = await pruneReleases(deps, env)
+  const removedImages = await pruneReleases(deps, e, strategyOf(env))
   return {
     environment: env.name,
     project: env.project,

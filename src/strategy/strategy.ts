@@ -36,6 +36,16 @@ export interface Strategy {
    */
   preflight(deps: Deps, e: Env, model: ComposeModel): Promise<Plan>
   /**
+   * deploy --tag: of the release's built images (`refs`), those this strategy runs without the engine having
+   * them (Swarm: pinned by digest in a record of the tag, pulled from the registry by each node).
+   */
+  runsWithoutLocalImages?(deps: Deps, e: Env, tag: string, refs: readonly string[]): Promise<string[]>
+  /**
+   * Retention's part beyond the engine's images (Swarm: the registry's tags): `dropped` are the environment's
+   * releases retention dropped, `kept` every record still kept on the target, of every environment.
+   */
+  pruneBeyondEngine?(deps: Deps, e: Env, dropped: readonly ReleaseRecord[], kept: readonly ReleaseRecord[]): Promise<void>
+  /**
    * Applies a release and waits until it is healthy (SPEC §6). A release that is not healthy ends the same way
    * for every strategy: what served before serves again and RolledBackError is thrown (exit 3), or that could
    * not be done and NeedsPersonError is thrown (exit 4).

@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 
 import { type Engine, SHELL_ENGINE } from '../docker/engine.js'
 import { run as runCommand, type Runner } from '../docker/runner.js'
-import { probeHttp } from '../health/probe.js'
+import { httpRequest, probeHttp } from '../health/probe.js'
 import { COMPOSE_SCHEME } from '../names.js'
 import { localFiles } from './files.js'
 import type { HostFiles, RunIdentity, StateStore, Target } from './target.js'
@@ -66,6 +66,7 @@ export function localTarget(options: { stateDir: string; run?: Runner; engine?: 
     engine: options.engine ?? SHELL_ENGINE,
     run: options.run ?? runCommand,
     probe: (p) => probeHttp(p),
+    request: (r) => httpRequest(r),
     labels: COMPOSE_SCHEME,
     host: localHost,
     state: localState(options.stateDir),

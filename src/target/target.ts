@@ -3,6 +3,7 @@ import type { Engine } from '../docker/engine.js'
 import type { LabelScheme } from '../docker/parse.js'
 import type { Files } from './files.js'
 import type { Runner } from '../docker/runner.js'
+import type { HttpAnswer, HttpRequest } from '../health/probe.js'
 import type { ProbeResult } from '../health/wait.js'
 
 /**
@@ -22,6 +23,8 @@ export interface Target {
   readonly run: Runner
   /** One HTTP probe, sent from the engine's host: `127.0.0.1` in a URL is that host's loopback. */
   probe(probe: HttpProbe): Promise<ProbeResult>
+  /** One HTTP request sent from the engine's host, as a probe is (a registry's API there). Throws when nothing answers. */
+  request(request: HttpRequest): Promise<HttpAnswer>
   /** The labels that identify what the target runs. */
   readonly labels: LabelScheme
   /** The engine's host: files there (the edge's live markers and admin socket, its routes, its disk). */

@@ -97,6 +97,9 @@ function cleanSwarm(): void {
   const labelled = dockerB('image', 'ls', '--filter', `label=berth.app=${APP}`, '--format', '{{.Repository}}:{{.Tag}}').split('\n').filter((r) => r && !r.includes('<none>'))
   const refs = [...new Set([...images, ...labelled])]
   if (refs.length) spawnSync('docker', ['image', 'rm', '--force', ...refs], { stdio: 'ignore', env })
+  // What tasks were pulled by digest only (no tag left) is this app's too: by ID, labelled berth.app.
+  const untagged = dockerB('image', 'ls', '--quiet', '--filter', `label=berth.app=${APP}`).split('\n').filter(Boolean)
+  if (untagged.length) spawnSync('docker', ['image', 'rm', '--force', ...new Set(untagged)], { stdio: 'ignore', env })
   for (const repo of [`${APP}-web`, `${APP}-store`, `${APP}-migrate`]) rmSync(join(REGISTRY_ROOT_B, 'docker', 'registry', 'v2', 'repositories', repo), { recursive: true, force: true })
   rmSync(join(HOST_STATE_ROOT, APP), { recursive: true, force: true })
   cleanApp(APP, ['lonely'])
@@ -234,14 +237,19 @@ describe('target: swarm, on a real one-node swarm with a registry', () => {
     expect(siblingStarts()).toEqual(sibling)
   }, 180_000)
 
-  it("promotes staging's release to production by its digests, building nothing", async () => {
+  it("promotes staging's release to production by its recorded digests, building nothing, with the tag's images gone from the engine", async () => {
     const tag = activeTag('staging') as string
-    const imagesBefore = dockerB('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort()
+    // As on a manager that never built it: the engine keeps only what its tasks were pulled by (digests).
+    for (const service of ['web', 'store', 'migrate']) dockerB('image', 'rm', '--force', `127.0.0.1:5000/${APP}-${service}:${tag}`)
+    expect(dockerB('image', 'ls', '--quiet', `127.0.0.1:5000/${APP}-web:${tag}`)).toBe('')
+    // Nothing is built: no tagged image appears (a task may pull an image back by digest, untagged).
+    const imageIds = () => dockerB('image', 'ls', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').filter((l) => !l.endsWith(':<none>')).sort()
+    const imagesBefore = imageIds()
     const r = berth(dir, ['deploy', 'production', '--tag', tag])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).not.toMatch(/\bbuild\b/)
     expect(stackImages(`${APP}-production`)).toEqual(stackImages(`${APP}-staging`))
-    expect(dockerB('image', 'ls', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}').split('\n').sort()).toEqual(imagesBefore)
+    expect(imageIds()).toEqual(imagesBefore)
     expect(await body('production', '/version')).toBe(`v${version}`)
     expect(siblingStarts()).toEqual(sibling)
   }, 120_000)
@@ -301,6 +309,34 @@ describe('target: swarm, on a real one-node swarm with a registry', () => {
     expect(stackImages(`${APP}-staging`).web).toBe(webBefore)
     expect(activeTag('staging')).toBe(before)
     expect(await body('staging', '/version')).toBe('v1')
+    expect(siblingStarts()).toEqual(sibling)
+  }, 180_000)
+
+  it("drops staging's old releases and deletes their tags from the registry, never a digest a kept release of any environment runs", async () => {
+    const promoted = activeTag('production') as string
+    const before = releases('staging').map((r) => r.tag)
+    const deployYml = join(dir, 'deploy.yml')
+    const text = readFileSync(deployYml, 'utf8')
+    writeFileSync(deployYml, text.replace(/^  staging:\n/m, '  staging:\n    keep: 2\n'))
+    bumpVersion()
+    const r = berth(dir, ['deploy', 'staging'])
+    writeFileSync(deployYml, text)
+    expect(r.code, r.stderr).toBe(0)
+    const kept = releases('staging').map((x) => x.tag)
+    // The newest two (the new one and the failed one before it) and the previous one, which production runs too.
+    expect(kept).toEqual([activeTag('staging'), before[0], promoted])
+    const dropped = before.filter((tag) => !kept.includes(tag) && tag !== promoted)
+    expect(dropped.length).toBeGreaterThan(1)
+    expect(r.stderr).toMatch(new RegExp(`retention: deleted from 127\\.0\\.0\\.1:5000: .*${APP}-web@sha256:`))
+    const tagged = (service: string, tag: string) => existsSync(join(REGISTRY_ROOT_B, 'docker', 'registry', 'v2', 'repositories', `${APP}-${service}`, '_manifests', 'tags', tag, 'current', 'link'))
+    // Each release's images differ (berth labels them with their release): the dropped ones' tags are gone,
+    // failed releases' included (recorded unpinned, their digests asked of the registry).
+    for (const service of ['web', 'store', 'migrate']) {
+      for (const tag of dropped) expect(tagged(service, tag), `${service}:${tag}`).toBe(false)
+      // What staging keeps and what production runs (promoted from staging) stay.
+      for (const tag of [...kept, promoted]) expect(tagged(service, tag), `${service}:${tag}`).toBe(true)
+    }
+    expect(await body('production', '/version')).toBe('v1')
     expect(siblingStarts()).toEqual(sibling)
   }, 180_000)
 

@@ -15,7 +15,7 @@ import { localFiles } from '../../target/files.js'
 import type { Applied, ApplyOptions } from '../strategy.js'
 import { shortName, type SwarmService } from './converge.js'
 import { readStack, type StackWait, waitConverged } from './gate.js'
-import { pushAndPin } from './images.js'
+import { pushAndPin, recordedPins } from './images.js'
 import { type ComposeConfig, stackFile, type StackFile, type Waits, waitsOf, waves, withServices } from './stackFile.js'
 
 /** The stack file's own record of what waits on what (an extension field docker's loader accepts). */
@@ -40,7 +40,8 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
   const text = await recordedConfig(e, release)
   if (release.configFile.endsWith('.stack.yaml')) return { stack: parse(text) as StackFile['stack'], configFile: release.configFile, images: release.images }
   const model = parse(text) as ComposeConfig
-  const images = await deps.reporter.step(`push ${release.tag} to ${e.env.registry ?? 'the registry'}`, (update) => pushAndPin(deps, release.images, release.builtImages, update))
+  const known = await recordedPins(deps, release.tag)
+  const images = await deps.reporter.step(`push ${release.tag} to ${e.env.registry ?? 'the registry'}`, (update) => pushAndPin(deps, release.images, release.builtImages, known, update))
   const { stack, ignored } = stackFile(model, {
     app: e.config.app,
     env: e.env.name,

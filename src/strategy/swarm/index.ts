@@ -7,6 +7,10 @@ import type { Deps } from '../../run/context.js'
 import { UsageError } from '../../errors.js'
 import type { Strategy } from '../strategy.js'
 import { applySwarm } from './apply.js'
+import { recordedPins } from './images.js'
+import { pruneRegistry } from './registry.js'
+import { readOrDamaged } from '../../state/damage.js'
+import { readReleases, type ReleaseRecord } from '../../state/releases.js'
 import { readStack } from './gate.js'
 import { runningTaskContainers, stackDrift, stackStatus } from './inspect.js'
 import { swarmPlan } from './preflight.js'
@@ -42,6 +46,35 @@ export const swarm: Strategy = {
   projects: (env) => [env.project],
   beforeChange: async () => {},
   preflight: swarmPlan,
+  runsWithoutLocalImages: async (deps, _e, tag, refs) => {
+    const pins = await recordedPins(deps, tag)
+    return refs.filter((ref) => pins.has(ref))
+  },
+
+  /**
+   * The registry's tags of dropped releases, never a digest that a kept release of any environment using that
+   * registry runs: the records of those on other hosts are read there too; one that cannot be read keeps them all.
+   */
+  async pruneBeyondEngine(deps, e, dropped, kept) {
+    const { registry } = e.env
+    if (registry === undefined) return
+    const tags = dropped.map((r) => r.tag).join(', ')
+    const here = JSON.stringify(e.env.location)
+    const elsewhere = [...e.config.environments.values()].filter((o) => o.registry === registry && JSON.stringify(o.location) !== here)
+    const others: ReleaseRecord[] = []
+    for (const o of elsewhere) {
+      const target = deps.targetOf(o)
+      const read = await readOrDamaged(readReleases(target.state, o.name)).catch((error: unknown) => ({ ok: false as const, why: error instanceof Error ? error.message : String(error) }))
+      if (!read.ok) {
+        deps.reporter.warn(`retention: ${registry} keeps the tags of ${tags}: the records of ${o.name} on ${target.description} could not be read, so what it runs there is unknown`)
+        return
+      }
+      others.push(...read.value)
+    }
+    const result = await pruneRegistry(deps, registry, dropped, [...kept, ...others])
+    if (result.deleted.length > 0) deps.reporter.info(`retention: deleted from ${registry}: ${result.deleted.join(', ')}`)
+    if (result.kept) deps.reporter.warn(`retention: ${registry} keeps tags of ${tags}: ${result.kept}`)
+  },
   apply: applySwarm,
   serving: async (_deps, _config, env) => [env.project],
   composeProject: async (_deps, e) => {

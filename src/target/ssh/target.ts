@@ -2,7 +2,7 @@ import { join } from 'node:path'
 
 import type { SshLocation } from '../../config/types.js'
 import { runPinned, type Runner } from '../../docker/runner.js'
-import { probeHttp } from '../../health/probe.js'
+import { httpRequest, probeHttp } from '../../health/probe.js'
 import { COMPOSE_SCHEME } from '../../names.js'
 import { localFiles } from '../files.js'
 import { localRuns } from '../local.js'
@@ -72,6 +72,7 @@ export function sshTarget(location: SshLocation, options: { app: string; localSt
     engine: { host: `unix://${connection.engineSocket}` },
     run,
     probe: (p) => probeHttp(p, { socketPath: (hostPort) => connection.forward(hostPort) }),
+    request: (r) => httpRequest(r, { socketPath: (hostPort) => connection.forward(hostPort) }),
     labels: COMPOSE_SCHEME,
     host,
     state: hostState(`${HOST_STATE_ROOT}/${options.app}`, files, workDir),

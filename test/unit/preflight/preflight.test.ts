@@ -7,6 +7,7 @@ import type { Env } from '../../../src/health/gate.js'
 import { refuseFixedNames, refuseMissingImages, refuseModel, refusePortClashes } from '../../../src/preflight/preflight.js'
 import type { ComposeModel } from '../../../src/release/model.js'
 import type { Deps } from '../../../src/run/context.js'
+import { recreate } from '../../../src/strategy/recreate.js'
 import { strategyOf } from '../../../src/strategy/strategy.js'
 import { localTarget } from '../../../src/target/local.js'
 import type { Target } from '../../../src/target/target.js'
@@ -123,7 +124,7 @@ describe('refuseMissingImages', () => {
   it("passes when the release's built images are on the host, in one image listing", async () => {
     const runner = fakeRunner().expect('docker image ls --format {{.Repository}}:{{.Tag}}', { stdout: 'shop-web:20261121-090000\ndocker.io/library/postgres:16\n' })
     const { deps } = flowDeps(app.config, runner.run)
-    await refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261121-090000')
+    await refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261121-090000', recreate)
     expect(runner.calls.map((c) => c.argv)).toEqual([['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']])
   })
 
@@ -133,7 +134,7 @@ describe('refuseMissingImages', () => {
       .expect('docker image ls --filter label=berth.app=shop', { stdout: ['20261120-090000', '20261121-090000', '<none>'].map((Tag) => JSON.stringify({ Repository: 'shop-web', Tag })).join('\n') })
     const { deps } = flowDeps(app.config, runner.run)
 
-    const error = await refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261122-080000').catch((e: unknown) => e)
+    const error = await refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261122-080000', recreate).catch((e: unknown) => e)
 
     expect(runner.calls.map((c) => c.argv)).toEqual([
       ['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'],
@@ -149,7 +150,7 @@ describe('refuseMissingImages', () => {
   it('says to deploy without --tag when no release of the app has images here', async () => {
     const runner = fakeRunner().expect('docker image ls --format', { stdout: '' }).expect('docker image ls --filter label=berth.app=shop', { stdout: '' })
     const { deps } = flowDeps(app.config, runner.run)
-    await expect(refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261122-080000')).rejects.toMatchObject({ hint: 'No release of shop has images here; deploy without --tag to build one.' })
+    await expect(refuseMissingImages(deps, envOf(deps, 'staging'), sourceModel(), '20261122-080000', recreate)).rejects.toMatchObject({ hint: 'No release of shop has images here; deploy without --tag to build one.' })
     expectSequence(runner, ['docker image ls --format', 'docker image ls --filter label=berth.app=shop'])
   })
 })
@@ -178,7 +179,7 @@ describe('refuseMissingImages across engines (SPEC §10)', () => {
       .expect('docker image ls --format', { stdout: `shop-web:${TAG}\nshop-worker:${TAG}\n` })
     const { deps, told, local, e } = engines(runner)
 
-    const source = await refuseMissingImages(deps, e, built, TAG)
+    const source = await refuseMissingImages(deps, e, built, TAG, recreate)
 
     expect(source).toEqual({ from: local, refs: [`shop-web:${TAG}`, `shop-worker:${TAG}`], missing: [`shop-web:${TAG}`, `shop-worker:${TAG}`] })
     expect(told.infos).toEqual([`${TAG}'s images are on the local engine: they are copied to ssh://root@b once production is locked`])
@@ -191,7 +192,7 @@ describe('refuseMissingImages across engines (SPEC §10)', () => {
       .expect('docker --host unix:///b.sock image ls --filter label=berth.app=shop', { stdout: JSON.stringify({ Repository: 'shop-web', Tag: '20261120-090000' }) })
     const { deps, told, e } = engines(runner)
 
-    const error = await refuseMissingImages(deps, e, built, TAG).catch((err: unknown) => err)
+    const error = await refuseMissingImages(deps, e, built, TAG, recreate).catch((err: unknown) => err)
 
     expect(error).toMatchObject({
       code: 'RELEASE_IMAGES_MISSING',
@@ -205,7 +206,7 @@ describe('refuseMissingImages across engines (SPEC §10)', () => {
   it('asks no other engine when this one has every image', async () => {
     const runner = fakeRunner().expect('docker --host unix:///b.sock image ls --format', { stdout: `shop-web:${TAG}\nshop-worker:${TAG}\n` })
     const { deps, e } = engines(runner)
-    expect(await refuseMissingImages(deps, e, built, TAG)).toBeUndefined()
+    expect(await refuseMissingImages(deps, e, built, TAG, recreate)).toBeUndefined()
     expectSequence(runner, ['docker --host unix:///b.sock image ls --format'])
   })
 })

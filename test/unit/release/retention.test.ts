@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
-import type { Config } from '../../../src/config/types.js'
+import type { Config, EnvironmentConfig } from '../../../src/config/types.js'
+import type { Env } from '../../../src/health/gate.js'
+import { recreate } from '../../../src/strategy/recreate.js'
 import type { Deps } from '../../../src/run/context.js'
 import { readReleases, type ReleaseRecord, releasesPath, writeReleases } from '../../../src/state/releases.js'
 import { allReleaseTags, pruneReleases } from '../../../src/release/retention.js'
@@ -31,6 +33,9 @@ let dir: string
 let config: Config
 const staging = () => ({ ...environmentConfig('staging', dir), keep: 1 })
 
+/** The environment as retention gets it from a deploy. */
+const envOf = (env: EnvironmentConfig): Env => ({ config, env, target: localTarget({ stateDir: config.stateDir }), vars: {} })
+
 function fakeDeps() {
   const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
   const warn = vi.fn<(message: string) => void>()
@@ -53,7 +58,7 @@ afterEach(async () => {
 describe('pruneReleases', () => {
   it("drops what is beyond keep, and keeps an image another environment's release uses", async () => {
     const { deps, run } = fakeDeps()
-    expect(await pruneReleases(deps, staging())).toEqual([])
+    expect(await pruneReleases(deps, envOf(staging()), recreate)).toEqual([])
     expect((await readReleases(localState(config.stateDir), 'staging')).map((r) => r.tag)).toEqual(['C', 'B'])
     expect(run).not.toHaveBeenCalled() // shop-web:A is production's
   })
@@ -69,7 +74,7 @@ describe('pruneReleases', () => {
     const { deps, run, warn } = fakeDeps()
     const before = await readFile(releasesPath(config.stateDir, 'staging'), 'utf8')
 
-    expect(await pruneReleases(deps, staging())).toEqual([])
+    expect(await pruneReleases(deps, envOf(staging()), recreate)).toEqual([])
     expect(run).not.toHaveBeenCalled()
     expect(await readFile(releasesPath(config.stateDir, 'staging'), 'utf8')).toBe(before)
     expect(await readFile(path, 'utf8')).toBe(damaged)
@@ -78,7 +83,7 @@ describe('pruneReleases', () => {
     // Once repaired, the next deploy's retention does what was skipped.
     await writeFile(path, await readFile(`${path}.last-good`, 'utf8'))
     await writeReleases(localState(config.stateDir), 'production', [record('D', 30, 'active')])
-    expect(await pruneReleases(fakeDeps().deps, staging())).toEqual(['shop-web:A'])
+    expect(await pruneReleases(fakeDeps().deps, envOf(staging()), recreate)).toEqual(['shop-web:A'])
   })
 })
 
@@ -104,14 +109,14 @@ describe('pruneReleases when one tag has images on two engines (SPEC §10 promot
 
     // Staging's retention on this machine: production's A on host B does not keep this engine's copy.
     const local = fakeDeps()
-    expect(await pruneReleases(local.deps, staging())).toEqual(['shop-web:A'])
+    expect(await pruneReleases(local.deps, envOf(staging()), recreate)).toEqual(['shop-web:A'])
     expect(local.run.mock.calls.map(([argv]) => argv)).toEqual([['docker', 'image', 'rm', 'shop-web:A']])
 
     // Production's retention on host B: only host B's copy, through host B's engine.
     const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
     const target = localTarget({ stateDir: hostBState, engine: { host: B }, run })
     const onB: Deps = { ...fakeDeps().deps, target, targetOf: () => target, run }
-    expect(await pruneReleases(onB, production)).toEqual(['shop-web:A'])
+    expect(await pruneReleases(onB, envOf(production), recreate)).toEqual(['shop-web:A'])
     expect(run.mock.calls.map(([argv]) => argv)).toEqual([['docker', '--host', B, 'image', 'rm', 'shop-web:A']])
   })
 
@@ -123,7 +128,7 @@ describe('pruneReleases when one tag has images on two engines (SPEC §10 promot
     const run = vi.fn(async (_argv: readonly string[]): Promise<RunResult> => ({ stdout: '', stderr: '', exitCode: 0 }))
     const target = localTarget({ stateDir: hostBState, engine: { host: B }, run })
     const onB: Deps = { ...fakeDeps().deps, target, targetOf: () => target, run }
-    expect(await pruneReleases(onB, { ...environmentConfig('qa', dir), keep: 1 })).toEqual([])
+    expect(await pruneReleases(onB, envOf({ ...environmentConfig('qa', dir), keep: 1 }), recreate)).toEqual([])
     expect(run).not.toHaveBeenCalled()
   })
 })

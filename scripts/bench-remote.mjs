@@ -135,16 +135,17 @@ export function remoteBench({ shell, table, runs, workDir }) {
   }
 
   /** What the web of production on the host serves as its version (untimed check that a switch happened). */
-  function servedVersion() {
-    const r = sh(['curl', '-fsS', '--max-time', '5', `http://${host.addr}:${PORTS.production}/version`], { allowFail: true, quiet: true })
+  function servedVersion(port = PORTS.production) {
+    const r = sh(['curl', '-fsS', '--max-time', '5', `http://${host.addr}:${port}/version`], { allowFail: true, quiet: true })
     return r.code === 0 ? r.stdout.trim() : `(curl exited ${r.code})`
   }
 
-  async function deployFigure(dir, berth) {
+  /** Two releases of production, A (previous) and B (active), serving the versions `names`: tag → version. */
+  function twoReleases(dir, berth, names, where) {
     const versions = {}
-    for (const v of ['bench-remote-A', 'bench-remote-B']) {
+    for (const v of names) {
       writeFileSync(join(dir, 'web', 'www', 'version'), `${v}\n`)
-      log(`remote: berth deploy production (${v}, built on ${host.url})`)
+      log(`berth deploy production (${v}, ${where})`)
       sh(berth('deploy', 'production', '--yes'))
       const active = JSON.parse(sh(berth('releases', 'production', '--json')).stdout).releases.find((r) => r.status === 'active')
       versions[active.tag] = v
@@ -153,17 +154,63 @@ export function remoteBench({ shell, table, runs, workDir }) {
     const B = releases.find((r) => r.status === 'active')
     const A = releases.find((r) => r.status === 'previous')
     if (!A || !B) throw new Error(`expected an active and a previous release of production, got ${releases.map((r) => `${r.tag}:${r.status}`).join(' ')}`)
-    log(`remote: releases on ${host.url}: A=${A.tag} B=${B.tag}`)
+    log(`releases on ${host.url}: A=${A.tag} B=${B.tag}`)
+    return { A, B, versions }
+  }
 
-    // The baseline applies the very file berth recorded for each release, copied here from the host once.
+  /** The files berth recorded for `records` on the host, copied here once: tag → path (what a baseline applies). */
+  async function recordedFiles(app, records, name) {
     const { configPath } = await import('../dist/state/paths.js')
-    const rawDir = join(workDir(), 'remote-raw')
+    const rawDir = join(workDir(), name)
     mkdirSync(rawDir, { recursive: true })
     const rawFile = {}
-    for (const r of [A, B]) {
-      rawFile[r.tag] = join(rawDir, `${r.tag}.compose.yaml`)
-      writeFileSync(rawFile[r.tag], onHost(`cat ${configPath(`/var/lib/berth/${REMOTE_APP}`, 'production', r.configFile)}`, { quiet: true }).stdout)
+    for (const r of records) {
+      rawFile[r.tag] = join(rawDir, r.configFile)
+      writeFileSync(rawFile[r.tag], onHost(`cat ${configPath(`/var/lib/berth/${app}`, 'production', r.configFile)}`, { quiet: true }).stdout)
     }
+    return rawFile
+  }
+
+  /**
+   * As the local figure: each timed switch changes the running release; `recorded` is berth's active release,
+   * `running` what the engine runs; the order alternates so each side switches both ways. `raw(tag)` and
+   * `berth(tag)` make the switch and return its time; `check(tag, who)` proves it happened.
+   */
+  async function pairedSwitches({ A, B, label, raw, berth, resync, check }) {
+    let recorded = B.tag
+    let running = B.tag
+    const other = (tag) => (tag === A.tag ? B.tag : A.tag)
+    const berthMs = []
+    const rawMs = []
+    log(`${label}: deploy --tag switches A↔B on ${host.url} (${runs} runs each side)`)
+    for (let i = 0; i < runs; i++) {
+      for (const side of i % 2 === 0 ? ['berth', 'raw'] : ['raw', 'berth']) {
+        if (side === 'raw') {
+          const target = other(running)
+          rawMs.push(raw(target))
+          running = target
+          await check(target, 'the baseline')
+        } else {
+          const target = other(recorded)
+          if (target === running) {
+            resync(recorded) // untimed: bring the engine back to what berth recorded
+            running = recorded
+          }
+          berthMs.push(berth(target))
+          recorded = running = target
+          await check(target, 'berth')
+        }
+      }
+      log(`  ${label} deploy run ${i + 1}/${runs}: berth ${fmtMs(berthMs.at(-1))}, baseline ${fmtMs(rawMs.at(-1))}`)
+    }
+    if (running !== recorded) resync(recorded) // untimed: leave production as berth recorded it (no drift afterwards)
+    return { berthMs, rawMs }
+  }
+
+  async function deployFigure(dir, berth) {
+    const { A, B, versions } = twoReleases(dir, berth, ['bench-remote-A', 'bench-remote-B'], `built on ${host.url}`)
+    // The baseline applies the very file berth recorded for each release.
+    const rawFile = await recordedFiles(REMOTE_APP, [A, B], 'remote-raw')
     const project = `${REMOTE_APP}-production`
     const envFile = join(dir, 'env', 'production.env')
     const rawEnv = childEnv({ DOCKER_HOST: host.url })
@@ -173,38 +220,20 @@ export function remoteBench({ shell, table, runs, workDir }) {
       if (served !== versions[tag]) throw new Error(`remote: after ${who} switched to ${tag}, production on ${host.url} serves "${served}", not "${versions[tag]}"`)
     }
 
-    // As the local figure: each timed switch changes the running release; `recorded` is berth's active
-    // release, `running` what the containers run; the order alternates so each side switches both ways.
-    let recorded = B.tag
-    let running = B.tag
-    const other = (tag) => (tag === A.tag ? B.tag : A.tag)
-    const berthMs = []
-    const rawMs = []
     const procs = new Set()
-    log(`remote: deploy --tag switches A↔B on ${host.url} (${runs} runs each side)`)
-    for (let i = 0; i < runs; i++) {
-      for (const side of i % 2 === 0 ? ['berth', 'raw'] : ['raw', 'berth']) {
-        if (side === 'raw') {
-          const target = other(running)
-          rawMs.push(timed(rawSwitch(target), { env: rawEnv }).ms)
-          running = target
-          check(target, 'raw compose')
-        } else {
-          const target = other(recorded)
-          if (target === running) {
-            sh(rawSwitch(recorded), { env: rawEnv }) // untimed: bring the containers back to what berth recorded
-            running = recorded
-          }
-          const r = timed(berth('deploy', 'production', '--tag', target, '--yes'), { env: childEnv({ BERTH_TRACE: '1' }) })
-          berthMs.push(r.ms)
-          procs.add(traceCount(r.stderr))
-          recorded = running = target
-          check(target, 'berth')
-        }
-      }
-      log(`  remote deploy run ${i + 1}/${runs}: berth ${fmtMs(berthMs.at(-1))}, raw compose over ssh:// ${fmtMs(rawMs.at(-1))}`)
-    }
-    if (running !== recorded) sh(rawSwitch(recorded), { env: rawEnv }) // untimed: leave production as berth recorded it (no drift for the status figure)
+    const { berthMs, rawMs } = await pairedSwitches({
+      A,
+      B,
+      label: 'remote',
+      raw: (tag) => timed(rawSwitch(tag), { env: rawEnv }).ms,
+      berth: (tag) => {
+        const r = timed(berth('deploy', 'production', '--tag', tag, '--yes'), { env: childEnv({ BERTH_TRACE: '1' }) })
+        procs.add(traceCount(r.stderr))
+        return r.ms
+      },
+      resync: (tag) => sh(rawSwitch(tag), { env: rawEnv }),
+      check,
+    })
     ratioRow(FIGURES.deploy, berthMs, 'ssh:// compose up -d --wait', rawMs, TARGETS.deploy)
     notes.push(
       `remote deploy --tag: berth reaches ${host.url} over one SSH connection per run; the baseline is DOCKER_HOST=${host.url} docker compose (the docker CLI's own ssh:// transport: an ssh process for each engine connection, no ControlMaster). docker/compose processes berth starts per switch: ${[...procs].join(', ')} (BERTH_TRACE); each switch checked by the version production serves on ${host.addr}:${PORTS.production}`,
@@ -247,31 +276,10 @@ export function remoteBench({ shell, table, runs, workDir }) {
   async function swarmFigure() {
     const dir = setUpSwarmApp()
     const berth = (...args) => berthArgv(...args, '--config', join(dir, 'deploy.yml'))
-    const served = () => {
-      const r = sh(['curl', '-fsS', '--max-time', '5', `http://${host.addr}:${SWARM_PORT}/version`], { allowFail: true, quiet: true })
-      return r.code === 0 ? r.stdout.trim() : `(curl exited ${r.code})`
-    }
-    const versions = {}
-    for (const v of ['bench-swarm-A', 'bench-swarm-B']) {
-      writeFileSync(join(dir, 'web', 'www', 'version'), `${v}\n`)
-      log(`swarm: berth deploy production (${v}, built on ${host.url}, pushed to ${REGISTRY})`)
-      sh(berth('deploy', 'production', '--yes'))
-      const active = JSON.parse(sh(berth('releases', 'production', '--json')).stdout).releases.find((r) => r.status === 'active')
-      versions[active.tag] = v
-    }
-    const releases = JSON.parse(sh(berth('releases', 'production', '--json')).stdout).releases
-    const B = releases.find((r) => r.status === 'active')
-    const A = releases.find((r) => r.status === 'previous')
-    if (!A || !B) throw new Error(`expected an active and a previous release of production, got ${releases.map((r) => `${r.tag}:${r.status}`).join(' ')}`)
-    // The baseline deploys the very stack file berth recorded for each release (pinned by digest), copied here once.
-    const { configPath } = await import('../dist/state/paths.js')
-    const rawDir = join(workDir(), 'swarm-raw')
-    mkdirSync(rawDir, { recursive: true })
-    const rawFile = {}
-    for (const r of [A, B]) {
-      rawFile[r.tag] = join(rawDir, `${r.tag}.stack.yaml`)
-      writeFileSync(rawFile[r.tag], onHost(`cat ${configPath(`/var/lib/berth/${SWARM_APP}`, 'production', r.configFile)}`, { quiet: true }).stdout)
-    }
+    const served = () => servedVersion(SWARM_PORT)
+    const { A, B, versions } = twoReleases(dir, berth, ['bench-swarm-A', 'bench-swarm-B'], `swarm on ${host.url}, pushed to ${REGISTRY}`)
+    // The baseline deploys the very stack file berth recorded for each release (pinned by digest).
+    const rawFile = await recordedFiles(SWARM_APP, [A, B], 'swarm-raw')
     const rawEnv = childEnv({ DOCKER_HOST: host.url })
     const rawSwitch = (tag) => ['docker', 'stack', 'deploy', '--detach=false', '--resolve-image', 'never', '--with-registry-auth', '-c', rawFile[tag], SWARM_STACK]
     const check = async (tag, who) => {
@@ -283,32 +291,15 @@ export function remoteBench({ shell, table, runs, workDir }) {
       }
       if (now !== versions[tag]) throw new Error(`swarm: after ${who} switched to ${tag}, production serves "${now}", not "${versions[tag]}"`)
     }
-    let recorded = B.tag
-    let running = B.tag
-    const other = (tag) => (tag === A.tag ? B.tag : A.tag)
-    const berthMs = []
-    const rawMs = []
-    log(`swarm: deploy --tag switches A↔B on ${host.url}'s swarm (${runs} runs each side)`)
-    for (let i = 0; i < runs; i++) {
-      for (const side of i % 2 === 0 ? ['berth', 'raw'] : ['raw', 'berth']) {
-        if (side === 'raw') {
-          const target = other(running)
-          rawMs.push(timed(rawSwitch(target), { env: rawEnv }).ms)
-          running = target
-          await check(target, 'raw stack deploy')
-        } else {
-          const target = other(recorded)
-          if (target === running) {
-            sh(rawSwitch(recorded), { env: rawEnv, quiet: true }) // untimed: back to what berth recorded
-            running = recorded
-          }
-          berthMs.push(timed(berth('deploy', 'production', '--tag', target, '--yes')).ms)
-          recorded = running = target
-          await check(target, 'berth')
-        }
-      }
-      log(`  swarm deploy run ${i + 1}/${runs}: berth ${fmtMs(berthMs.at(-1))}, raw stack deploy --detach=false ${fmtMs(rawMs.at(-1))}`)
-    }
+    const { berthMs, rawMs } = await pairedSwitches({
+      A,
+      B,
+      label: 'swarm',
+      raw: (tag) => timed(rawSwitch(tag), { env: rawEnv }).ms,
+      berth: (tag) => timed(berth('deploy', 'production', '--tag', tag, '--yes')).ms,
+      resync: (tag) => sh(rawSwitch(tag), { env: rawEnv, quiet: true }),
+      check,
+    })
     ratioRow(FIGURES.swarm, berthMs, 'ssh:// stack deploy --detach=false', rawMs, TARGETS.swarm)
     notes.push(
       `swarm deploy --tag: berth's switch includes its preflight (swarm manager, registry, ports), the lock, waiting for every task to run and be healthy, reading each service's UpdateStatus, its HTTP probe and the record; the baseline is docker stack deploy --detach=false of the same recorded stack file, which waits for the update to converge and checks nothing else. Each switch checked by the version ${host.addr}:${SWARM_PORT} serves`,

@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   SWARM_UNSUPPORTED_KEY: { exit: usage, hint: REFUSED },
   REGISTRY_MISSING: { exit: usage, hint: 'Name where release images go with registry: in the environment (as its engine sees it, like 127.0.0.1:5000).' },
   REGISTRY_UNREACHABLE: { exit: usage, hint: "Check the registry from the engine's host: curl http://REGISTRY/v2/" },
+  REGISTRY_LOGIN_UNSET: { exit: usage, hint: REFUSED },
   COMPOSE_NOT_FOR_SWARM: { exit: usage },
   // State files (release records, colour state, lock) and the edge's state: exit 2 before a run, 1 during it.
   STATE_DAMAGED: { exit: usage },

@@ -158,6 +158,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     location: engineLocation(env),
     target: env.target,
     ...(env.registry === undefined ? {} : { registry: env.registry }),
+    ...(env.registry_login === undefined ? {} : { registryLogin: env.registry_login }),
     project: projectName(raw.app, name),
     envFile: resolve(dir, env.env_file ?? join('environments', `${name}.env`)),
     composeFiles,
@@ -232,6 +233,10 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
     if (project === EDGE_PROJECT) issues.push({ path: at(), message: `compose project ${project} is the edge proxy's; rename the environment` })
 
     if (env.target !== 'swarm' && env.registry !== undefined) issues.push({ path: at('registry'), message: 'only with target: swarm' })
+    if (env.registry_login !== undefined && env.registry === undefined) issues.push({ path: at('registry_login'), message: 'only with registry:' })
+    if (env.registry_login !== undefined && !(env.secrets ?? []).includes(env.registry_login.password)) {
+      issues.push({ path: at('registry_login', 'password'), message: `list ${env.registry_login.password} under secrets: too, so its value is masked in every output` })
+    }
     if (env.target === 'swarm' && env.strategy === 'blue-green') {
       issues.push({
         path: at('strategy'),

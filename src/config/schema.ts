@@ -121,6 +121,16 @@ const environment = z.strictObject({
       'target: swarm only: where release images are pushed, as that engine sees it (images <registry>/<app>-<service>:<tag>). ' +
         'Needed when a service has build:.',
     ),
+  registry_login: z
+    .strictObject({
+      username: z.string().regex(ENV_VAR_PATTERN, 'expected a variable name like REGISTRY_USER'),
+      password: z.string().regex(ENV_VAR_PATTERN, 'expected a variable name like REGISTRY_PASSWORD'),
+    })
+    .optional()
+    .describe(
+      'target: swarm only: the env file variables holding the registry\'s user name and password (the password listed under secrets:). ' +
+        'berth logs in with docker login --password-stdin before it pushes; without it, the operator\'s own docker login is used.',
+    ),
   env_file: path.optional().describe('Env file of this environment, relative to deploy.yml (default environments/<env>.env).'),
   compose: files.optional().describe('Compose files appended after the top-level ones.'),
   required: envVarNames.optional().describe('Variables that must be set and non-empty in the env file.'),

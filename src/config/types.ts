@@ -61,6 +61,8 @@ export interface EnvironmentConfig {
   target: TargetKind
   /** swarm: where release images are pushed, as the engine sees it. */
   registry?: string
+  /** swarm: the env file variables of the registry's user name and password (SPEC §10); else the operator's docker login. */
+  registryLogin?: { username: string; password: string }
   /** Compose project name: <app>-<env> (a swarm environment's stack name). */
   project: string
   /** Absolute path. */

@@ -73,6 +73,14 @@ export function imagePush(engine: Engine, ref: string): string[] {
   return [...dockerCli(engine), 'image', 'push', '--quiet', ref]
 }
 
+/**
+ * `docker login` to a registry with the password on stdin (never in argv): the credentials go to the docker
+ * client's own store, as the operator's `docker login` would put them, and reach the nodes with --with-registry-auth.
+ */
+export function registryLogin(engine: Engine, registryHost: string, username: string): string[] {
+  return [...dockerCli(engine), 'login', '--username', username, '--password-stdin', registryHost]
+}
+
 /** The repository digests an image is known by (`registry/repo@sha256:…`), as a JSON array. */
 export function imageRepoDigests(engine: Engine, ref: string): string[] {
   return [...dockerCli(engine), 'image', 'inspect', '--format', '{{json .RepoDigests}}', ref]

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -16,10 +17,13 @@ import { dockerB, engineStateB, HOST_B, HOST_B_ADDR, HOST_B_SOCKET, HOST_STATE_R
  */
 
 const APP = 'berthswarm'
-const ENVS = ['staging', 'production', 'noreg', 'deadreg', 'clash', 'lonely']
+const ENVS = ['staging', 'production', 'noreg', 'deadreg', 'clash', 'lonely', 'nologin']
 const PORTS = { staging: 18961, production: 18962 }
 const SIBLING = 'berthsibling'
 const SIBLING_PORT = 18963
+const REGISTRY_PASSWORD = 'fixture-registry-password-93c1'
+/** Where `docker login` keeps what it is given: restored after the file, as it was. */
+const DOCKER_CONFIG_FILE = join(homedir(), '.docker', 'config.json')
 let dir: string
 let version = 0
 
@@ -126,7 +130,7 @@ function swarmFixture(): string {
   let text = readFileSync(deployYml, 'utf8')
     .replace(/^compose: \[compose.yaml\]$/m, 'compose: [compose.yaml, migrate.yaml]')
     .replace(/^  staging:\n/m, `  staging:\n${swarm('    registry: 127.0.0.1:5000\n')}`)
-    .replace(/^  production:\n/m, `  production:\n${swarm('    registry: 127.0.0.1:5000\n')}`)
+    .replace(/^  production:\n/m, `  production:\n${swarm(`    registry: 127.0.0.1:5000\n    registry_login: { username: REGISTRY_USER, password: REGISTRY_PASSWORD }\n    secrets: [REGISTRY_PASSWORD]\n`)}`)
   text += [
     '  noreg:',
     swarm('    env_file: env/noreg.env'),
@@ -134,6 +138,8 @@ function swarmFixture(): string {
     swarm('    registry: 127.0.0.1:5999\n    env_file: env/deadreg.env'),
     '  clash:',
     swarm('    registry: 127.0.0.1:5000\n    env_file: env/clash.env'),
+    '  nologin:',
+    swarm('    registry: 127.0.0.1:5000\n    registry_login: { username: NOPE_USER, password: NOPE_PASSWORD }\n    secrets: [NOPE_PASSWORD]\n    env_file: env/nologin.env'),
     '  lonely:',
     '    target: swarm',
     '    registry: 127.0.0.1:5000',
@@ -142,10 +148,13 @@ function swarmFixture(): string {
   ].join('\n')
   writeFileSync(deployYml, text)
   const envFile = (port: number, name: string) => `WEB_PORT=${port}\nAPP_ENV=${name}\nSECRET_TOKEN=fixture-${name}-token-51e0\n`
+  // production logs in to the registry with the env file's credentials (this registry takes any: it asks for none).
+  appendFileSync(join(copy, 'env', 'production.env'), `REGISTRY_USER=berth-deployer\nREGISTRY_PASSWORD=${REGISTRY_PASSWORD}\n`)
   writeFileSync(join(copy, 'env', 'noreg.env'), envFile(18964, 'noreg'))
   writeFileSync(join(copy, 'env', 'deadreg.env'), envFile(18965, 'deadreg'))
   writeFileSync(join(copy, 'env', 'clash.env'), envFile(SIBLING_PORT, 'clash'))
   writeFileSync(join(copy, 'env', 'lonely.env'), envFile(18966, 'lonely'))
+  writeFileSync(join(copy, 'env', 'nologin.env'), envFile(18967, 'nologin'))
   writeFileSync(
     join(copy, 'migrate.yaml'),
     [
@@ -190,9 +199,12 @@ function deploySibling(): void {
 describe('target: swarm, on a real one-node swarm with a registry', () => {
   let sibling: string[]
 
+  let dockerConfig: string | undefined
+
   beforeAll(async () => {
     requireEngine()
     requireHostB()
+    dockerConfig = existsSync(DOCKER_CONFIG_FILE) ? readFileSync(DOCKER_CONFIG_FILE, 'utf8') : undefined
     dir = swarmFixture()
     cleanSwarm()
     deploySibling()
@@ -203,6 +215,8 @@ describe('target: swarm, on a real one-node swarm with a registry', () => {
 
   afterAll(() => {
     cleanSwarm()
+    if (dockerConfig === undefined) rmSync(DOCKER_CONFIG_FILE, { force: true })
+    else writeFileSync(DOCKER_CONFIG_FILE, dockerConfig)
   }, 120_000)
 
   it('deploys staging and production as stacks side by side, each image pushed and pinned by digest', async () => {
@@ -214,6 +228,10 @@ describe('target: swarm, on a real one-node swarm with a registry', () => {
     expect(staging.stderr).toMatch(/to stack berthswarm-staging \(migrate, store\)[\s\S]*to stack berthswarm-staging \(web\)/)
     const production = berth(dir, ['deploy', 'production'])
     expect(production.code, production.stderr).toBe(0)
+    // registry_login: docker login with the env file's user, the password on stdin, never in any output.
+    expect(production.stderr).toContain('log in to 127.0.0.1:5000 as berth-deployer')
+    expect(`${production.stdout}${production.stderr}`).not.toContain(REGISTRY_PASSWORD)
+    expect(readFileSync(DOCKER_CONFIG_FILE, 'utf8')).toContain('"127.0.0.1:5000"')
 
     for (const env of ['staging', 'production'] as const) {
       const images = stackImages(`${APP}-${env}`)
@@ -344,6 +362,7 @@ describe('target: swarm, on a real one-node swarm with a registry', () => {
     expectSwarmRefused(['deploy', 'lonely'], /lonely has target: swarm, but the local engine is not in a swarm/)
     expectSwarmRefused(['deploy', 'noreg'], /noreg runs on Swarm and builds .*but names no registry/)
     expectSwarmRefused(['deploy', 'deadreg'], /registry 127\.0\.0\.1:5999 of deadreg does not answer from ssh:\/\/root@10\.231\.0\.2/)
+    expectSwarmRefused(['deploy', 'nologin'], /registry_login of nologin names NOPE_USER and NOPE_PASSWORD, which are not set in/)
     expectSwarmRefused(['deploy', 'clash'], new RegExp(`host port ${SIBLING_PORT}/tcp \\(service web\\) is already published by`))
     expect(siblingStarts()).toEqual(sibling)
   }, 120_000)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 
 import { parse, stringify } from 'yaml'
 
-import { serviceLogs, serviceRemove, stackDeploy } from '../../docker/swarm.js'
+import { registryLogin, serviceLogs, serviceRemove, stackDeploy } from '../../docker/swarm.js'
 import { NeedsPersonError, RolledBackError } from '../../errors.js'
 import { type Env, envProbes, recordedConfig } from '../../health/gate.js'
 import type { HealthFailure } from '../../health/wait.js'
@@ -40,6 +40,7 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
   const text = await recordedConfig(e, release)
   if (release.configFile.endsWith('.stack.yaml')) return { stack: parse(text) as StackFile['stack'], configFile: release.configFile, images: release.images }
   const model = parse(text) as ComposeConfig
+  await logIn(deps, e)
   const known = await recordedPins(deps, release.tag)
   const images = await deps.reporter.step(`push ${release.tag} to ${e.env.registry ?? 'the registry'}`, (update) => pushAndPin(deps, release.images, release.builtImages, known, update))
   const { stack, ignored } = stackFile(model, {
@@ -56,6 +57,17 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
   const { state } = deps.target
   await state.files.writeAtomic(configPath(state.dir, e.env.name, configFile), `# berth release ${release.tag} of ${e.config.app}/${e.env.name}: the stack file applied\n${stringify(stack)}`)
   return { stack, configFile, images }
+}
+
+/** registry_login: docker login with the env file's credentials, the password on stdin only. */
+async function logIn(deps: Deps, e: Env): Promise<void> {
+  const login = e.env.registryLogin
+  const { registry } = e.env
+  if (!login || !registry) return
+  const host = registry.split('/')[0] as string
+  await deps.reporter.step(`log in to ${host} as ${e.vars[login.username]}`, async () => {
+    await deps.run(registryLogin(deps.target.engine, host, e.vars[login.username] as string), { input: e.vars[login.password] as string })
+  })
 }
 
 /** SPEC §10: Swarm's routing mesh needs IPVS on the engine's host; without it ports are published in host mode. */

@@ -65,10 +65,24 @@ async function refuseRegistry(deps: Deps, e: Env, model: ComposeModel): Promise<
       'REGISTRY_MISSING',
     )
   }
+  refuseLoginUnset(e)
   const why = await registryUnreachable(deps, registry)
   if (why !== undefined) {
     throw new PreflightError(`registry ${registry} of ${e.env.name} does not answer from ${deps.target.description}: ${why}`, undefined, 'REGISTRY_UNREACHABLE')
   }
+}
+
+/** registry_login names env file variables: both must be set, or the push would fail half-way. */
+export function refuseLoginUnset(e: Env): void {
+  const login = e.env.registryLogin
+  if (!login) return
+  const unset = [login.username, login.password].filter((name) => !e.vars[name])
+  if (unset.length === 0) return
+  throw new PreflightError(
+    `registry_login of ${e.env.name} names ${unset.join(' and ')}, which ${unset.length === 1 ? 'is' : 'are'} not set in ${e.env.envFile}`,
+    `Set ${unset.join(' and ')} in ${e.env.envFile}, or remove registry_login to use your own docker login.`,
+    'REGISTRY_LOGIN_UNSET',
+  )
 }
 
 /**

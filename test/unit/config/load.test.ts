@@ -276,7 +276,12 @@ describe('loadConfig: where environments run (SPEC §10)', () => {
     const config = await loadConfig({ cwd: join(fixtures, 'hosts'), env: {} })
     expect(config.environments.get('staging')).toMatchObject({ target: 'compose' })
     expect(config.environments.get('staging')).not.toHaveProperty('registry')
-    expect(config.environments.get('swarm')).toMatchObject({ target: 'swarm', registry: '127.0.0.1:5000/team', strategy: 'recreate' })
+    expect(config.environments.get('swarm')).toMatchObject({
+      target: 'swarm',
+      registry: '127.0.0.1:5000/team',
+      registryLogin: { username: 'REGISTRY_USER', password: 'REGISTRY_PASSWORD' },
+      strategy: 'recreate',
+    })
   })
 
   it('refuses a registry without target: swarm, blue-green on Swarm, a registry with a scheme and an unknown target', async () => {
@@ -289,6 +294,8 @@ describe('loadConfig: where environments run (SPEC §10)', () => {
     const keys = (await loadError(join(bad, 'swarm-keys.yml'))).message
     expect(keys).toContain('swarm-keys.yml:4 environments.staging.registry: only with target: swarm')
     expect(keys).toContain("swarm-keys.yml:7 environments.production.strategy: blue-green is berth's edge for compose projects")
+    expect(keys).toContain('swarm-keys.yml:12 environments.preview.registry_login: only with registry:')
+    expect(keys).toContain('swarm-keys.yml:16 environments.qa.registry_login.password: list REGISTRY_PASSWORD under secrets: too, so its value is masked in every output')
   })
 
   it('reads host: as its parts, context: by name, and the shell engine without either', async () => {

@@ -20,10 +20,13 @@ import { localFiles } from '../../target/files.js'
 import { environmentsWithState } from '../../state/paths.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import type { Applied } from '../strategy.js'
-import { allocateUpstreams, colourModel, probesForColour, statefulModel, upstreamKey } from './colours.js'
+import { allocateUpstreams, colourModel, probesForColour, statefulModel, upstreamKey, upstreamRange } from './colours.js'
 import { splitRelease, statefulFile, statefulProject, writeColourFile } from './files.js'
 import { keepUnchangedStateful } from './stateful.js'
 import { parsePublished } from '../../inspect/hostPorts.js'
+
+/** The engine host's ephemeral port range: upstream ports are allocated outside it. */
+const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range'
 
 /**
  * SPEC §9 blue-green, for deploy and rollback alike: bring the release up in the idle colour beside the
@@ -66,10 +69,12 @@ async function settleUpstreams(deps: Deps, e: Env, state: ColourState, colour: C
   const { config, env } = e
   const other = otherColour(colour)
   const allocated = env.routes.every((r) => state.upstreams.blue[upstreamKey(r)] !== undefined && state.upstreams.green[upstreamKey(r)] !== undefined)
-  const taken = allocated ? new Set<number>() : await takenPorts(deps, env)
-  const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], new Set([...taken, ...Object.values(state.upstreams[other])]))
+  if (allocated) return
+  const [taken, ephemeral] = await Promise.all([takenPorts(deps, env), deps.target.host.files.read(EPHEMERAL_RANGE_FILE)])
+  const range = upstreamRange(ephemeral)
+  const upstreams = allocateUpstreams(config.app, env, colour, state.upstreams[colour], new Set([...taken, ...Object.values(state.upstreams[other])]), range)
   state.upstreams[colour] = upstreams
-  state.upstreams[other] = allocateUpstreams(config.app, env, other, state.upstreams[other], new Set([...taken, ...Object.values(upstreams)]))
+  state.upstreams[other] = allocateUpstreams(config.app, env, other, state.upstreams[other], new Set([...taken, ...Object.values(upstreams)]), range)
 }
 
 /** Updates the shared stateful project in place; a stateful service unchanged but for the release tag keeps running. */

@@ -15,13 +15,43 @@ import { type Colour, COLOUR_LABEL } from '../../names.js'
 
 export const upstreamKey = (r: Pick<Route, 'service' | 'port'>): string => `${r.service}:${r.port}`
 
-const UPSTREAM_RANGE = { first: 30000, size: 10000 }
+export interface PortRange {
+  first: number
+  size: number
+}
+
+/** Linux's default ephemeral range, assumed when the host's cannot be read. */
+const DEFAULT_EPHEMERAL = { low: 32768, high: 60999 }
+const LOWEST = 1024
+const WIDEST = 10000
 
 /**
- * Loopback ports the colour publishes its routed services on. Stable per app/env/colour/service so an
- * engine restart brings the same ports back; a port taken by anything else moves to the next free one.
+ * Where upstream ports come from: outside the host's ephemeral range (`net.ipv4.ip_local_port_range`, the
+ * contents of /proc/sys/net/ipv4/ip_local_port_range), where an outgoing connection could hold the very port a
+ * colour is about to publish. Up to 10,000 ports just below the range, else just above it.
  */
-export function allocateUpstreams(app: string, env: EnvironmentConfig, colour: Colour, current: Record<string, number>, taken: ReadonlySet<number>): Record<string, number> {
+export function upstreamRange(ephemeral: string | undefined): PortRange {
+  const [low, high] = (ephemeral ?? '').trim().split(/\s+/).map(Number)
+  const lo = Number.isInteger(low) && Number.isInteger(high) && (low as number) <= (high as number) ? (low as number) : DEFAULT_EPHEMERAL.low
+  const hi = lo === low ? (high as number) : DEFAULT_EPHEMERAL.high
+  const below = { first: Math.max(LOWEST, lo - WIDEST), size: Math.max(0, lo - Math.max(LOWEST, lo - WIDEST)) }
+  const above = { first: hi + 1, size: Math.max(0, Math.min(WIDEST, 65535 - hi)) }
+  return below.size >= above.size ? below : above
+}
+
+/**
+ * Loopback ports the colour publishes its routed services on, in `range` (upstreamRange). Stable per
+ * app/env/colour/service so an engine restart brings the same ports back; a port taken by anything else moves
+ * to the next free one. Ports already allocated are kept, wherever they are.
+ */
+export function allocateUpstreams(
+  app: string,
+  env: EnvironmentConfig,
+  colour: Colour,
+  current: Record<string, number>,
+  taken: ReadonlySet<number>,
+  range: PortRange = upstreamRange(undefined),
+): Record<string, number> {
   const out: Record<string, number> = {}
   const used = new Set(taken)
   for (const route of env.routes) {
@@ -34,8 +64,8 @@ export function allocateUpstreams(app: string, env: EnvironmentConfig, colour: C
       continue
     }
     const seed = createHash('sha256').update(`${app}/${env.name}/${colour}/${key}`).digest().readUInt32BE(0)
-    let port = UPSTREAM_RANGE.first + (seed % UPSTREAM_RANGE.size)
-    while (used.has(port)) port = UPSTREAM_RANGE.first + ((port - UPSTREAM_RANGE.first + 1) % UPSTREAM_RANGE.size)
+    let port = range.first + (seed % range.size)
+    while (used.has(port)) port = range.first + ((port - range.first + 1) % range.size)
     out[key] = port
     used.add(port)
   }

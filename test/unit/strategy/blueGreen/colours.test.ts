@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { EnvironmentConfig } from '../../../../src/config/types.js'
 import {
   allocateUpstreams,
+  upstreamRange,
   colourModel,
   probesForColour,
   splitConfig,
@@ -93,8 +94,22 @@ describe('allocateUpstreams', () => {
     const a = allocateUpstreams('shop', env, 'blue', {}, new Set())
     expect(Object.keys(a)).toEqual(['web:8080'])
     expect(allocateUpstreams('shop', env, 'blue', {}, new Set())).toEqual(a)
-    expect(a['web:8080']).toBeGreaterThanOrEqual(30000)
-    expect(a['web:8080']).toBeLessThan(40000)
+    // Below Linux's default ephemeral range (32768–60999).
+    expect(a['web:8080']).toBeGreaterThanOrEqual(22768)
+    expect(a['web:8080']).toBeLessThan(32768)
+  })
+
+  it("allocates outside the host's ephemeral range, below it when there is room, else above it", () => {
+    expect(upstreamRange('32768\t60999\n')).toEqual({ first: 22768, size: 10000 })
+    expect(upstreamRange('15000 60999')).toEqual({ first: 5000, size: 10000 })
+    expect(upstreamRange('2000 50000')).toEqual({ first: 50001, size: 10000 })
+    expect(upstreamRange('1024 65000')).toEqual({ first: 65001, size: 535 })
+    expect(upstreamRange(undefined)).toEqual({ first: 22768, size: 10000 })
+    expect(upstreamRange('garbage')).toEqual({ first: 22768, size: 10000 })
+    const range = upstreamRange('40000 60999')
+    const port = allocateUpstreams('shop', env, 'blue', {}, new Set(), range)['web:8080'] as number
+    expect(port).toBeGreaterThanOrEqual(30000)
+    expect(port).toBeLessThan(40000)
   })
 
   it('differs between colours, keeps what was allocated, and skips taken ports', () => {
@@ -102,7 +117,7 @@ describe('allocateUpstreams', () => {
     const port = blue['web:8080'] as number
     expect(allocateUpstreams('shop', env, 'green', {}, new Set([port]))['web:8080']).not.toBe(port)
     expect(allocateUpstreams('shop', env, 'blue', { 'web:8080': 35000 }, new Set())).toEqual({ 'web:8080': 35000 })
-    expect(allocateUpstreams('shop', env, 'blue', {}, new Set([port]))['web:8080']).toBe(port + 1 < 40000 ? port + 1 : 30000)
+    expect(allocateUpstreams('shop', env, 'blue', {}, new Set([port]))['web:8080']).toBe(port + 1 < 32768 ? port + 1 : 22768)
   })
 })
 

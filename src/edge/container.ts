@@ -60,9 +60,11 @@ export async function edgeMounts(deps: EngineDeps, id: string): Promise<EdgeMoun
 export async function startFailure(deps: EngineDeps, container: Container, state: ContainerState): Promise<EdgeStartError> {
   const logs = await deps.run(containerLogs(deps.target.engine, container.id, LOG_LINES), { allowFailure: true })
   const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter((l) => l.trim() !== '').slice(-LOG_LINES)
+  // Caught running between two restarts, the state's exit code is the current run's (0): only a restarting one tells the last.
+  const exit = state.status === 'restarting' ? `exit code ${state.exitCode}, ` : ''
   const what =
     state.status === 'restarting' || state.status === 'running'
-      ? `keeps restarting (exit code ${state.exitCode}, restarted ${state.restarts} time${state.restarts === 1 ? '' : 's'})`
+      ? `keeps restarting (${exit}restarted ${state.restarts} time${state.restarts === 1 ? '' : 's'})`
       : state.status === 'exited'
         ? `exited with code ${state.exitCode}`
         : `is ${state.status}`

@@ -407,7 +407,7 @@ describe('the edge proxy on a real engine', () => {
       expect(Date.now() - started).toBeLessThan(8000)
       expect(error).toBeInstanceOf(EdgeStartError)
       expect(error.code).toBe('EDGE_NOT_STARTING')
-      expect(error.message).toMatch(new RegExp(`container berth-edge-caddy-1 \\(${BROKEN_IMAGE}\\) (keeps restarting \\(exit code 1|exited with code 1)`))
+      expect(error.message).toMatch(new RegExp(`container berth-edge-caddy-1 \\(${BROKEN_IMAGE}\\) (keeps restarting \\((exit code 1, )?restarted \\d+ times?\\)|exited with code 1)`))
       expect(error.message).toContain('caddy: cannot start (test image) with key ****')
       expect(error.message).not.toContain('edge-secret-4711')
       expect(error.hint).toMatch(/caddy run --resume --config/)

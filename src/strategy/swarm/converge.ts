@@ -71,12 +71,16 @@ export function isJob(s: SwarmService): boolean {
 /** Tasks made from the service's current spec (a job's: of its current iteration). */
 export function currentTasks(s: SwarmService, tasks: readonly SwarmTask[]): SwarmTask[] {
   const spec = canonical(identity(s.Spec.TaskTemplate?.ContainerSpec))
-  // Every update of a job runs it again, with the same spec: its current run's tasks are those made since.
-  const since = isJob(s) && s.UpdatedAt ? Date.parse(s.UpdatedAt) - 1 : undefined
+  // Every update of a job runs it again, with the same spec: its current run's tasks are those of the service's
+  // job iteration. Without iterations (an older engine), those made since its last update — a guess, as Swarm
+  // may write the service again as it starts the run.
+  const iteration = isJob(s) ? s.JobStatus?.JobIteration?.Index : undefined
+  const since = isJob(s) && iteration === undefined && s.UpdatedAt ? Date.parse(s.UpdatedAt) - 1 : undefined
   return tasks.filter(
     (t) =>
       t.ServiceID === s.ID &&
       canonical(identity(t.Spec?.ContainerSpec)) === spec &&
+      (iteration === undefined || t.JobIteration?.Index === iteration) &&
       (since === undefined || t.CreatedAt === undefined || Date.parse(t.CreatedAt) >= since),
   )
 }

@@ -74,13 +74,14 @@ export function currentTasks(s: SwarmService, tasks: readonly SwarmTask[]): Swar
   // Every update of a job runs it again, with the same spec: its current run's tasks are those of the service's
   // job iteration. Without iterations (an older engine), those made since its last update — a guess, as Swarm
   // may write the service again as it starts the run.
-  const iteration = isJob(s) ? s.JobStatus?.JobIteration?.Index : undefined
+  // An iteration's Index 0 is left out of the engine's JSON ({"JobIteration":{}}).
+  const iteration = isJob(s) && s.JobStatus?.JobIteration ? (s.JobStatus.JobIteration.Index ?? 0) : undefined
   const since = isJob(s) && iteration === undefined && s.UpdatedAt ? Date.parse(s.UpdatedAt) - 1 : undefined
   return tasks.filter(
     (t) =>
       t.ServiceID === s.ID &&
       canonical(identity(t.Spec?.ContainerSpec)) === spec &&
-      (iteration === undefined || t.JobIteration?.Index === iteration) &&
+      (iteration === undefined || (t.JobIteration?.Index ?? 0) === iteration) &&
       (since === undefined || t.CreatedAt === undefined || Date.parse(t.CreatedAt) >= since),
   )
 }

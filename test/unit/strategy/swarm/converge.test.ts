@@ -32,6 +32,13 @@ describe("a job's current run", () => {
     expect(judgeService(STACK, job(12), [task('now', 'failed', 12)])).toMatchObject({ state: 'failed', why: 'its job did not complete' })
   })
 
+  it('reads an iteration the engine left out of its JSON as index 0 (the first run)', () => {
+    const first: SwarmService = { ...job(undefined), JobStatus: { JobIteration: {} } }
+    const t = { ...task('first', 'complete', undefined, '2026-12-02T10:00:04.000Z'), JobIteration: {} }
+    expect(judgeService(STACK, first, [t])).toEqual({ state: 'converged', service: 'migrate' })
+    expect(judgeService(STACK, first, [task('later', 'complete', 5)])).toEqual({ state: 'waiting', service: 'migrate', why: 'job 0/1 completed' })
+  })
+
   it('falls back to the tasks made since the last update on an engine without job iterations', () => {
     const s = job(undefined)
     expect(currentTasks(s, [task('old', 'complete', undefined, '2026-12-02T09:00:00.000Z'), task('now', 'complete', undefined, '2026-12-02T10:00:06.000Z')]).map((t) => t.ID)).toEqual(['now'])

@@ -1,0 +1,53 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { afterAll, describe, expect, it } from 'vitest'
+
+import { repoRoot, requireEngine } from './engine.js'
+
+/**
+ * SPEC §11's "install it anywhere", first part: `npm pack` gives a package that `npm install -g` installs in
+ * a prefix that never saw the repository, and the berth it installs runs there. The pack skips its prepack
+ * (`npm run build`) here: the suite has built dist/ already, and a build now would rewrite it under the files
+ * that run beside this one. That prepack is the build is checked on its own.
+ */
+const work = mkdtempSync(join(tmpdir(), 'berth-install-'))
+const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...env } })
+
+describe('the npm package', () => {
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  it('builds itself when packed (prepack is the build)', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; files: string[] }
+    expect(pkg.scripts.prepack).toBe('npm run build')
+    expect(pkg.files).toEqual(expect.arrayContaining(['bin', 'dist', 'oclif.manifest.json']))
+  })
+
+  it('installs with npm install -g into an empty prefix and runs berth --version, --help and status there', () => {
+    requireEngine()
+    const pack = run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], repoRoot)
+    expect(pack.status, pack.stderr).toBe(0)
+    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))
+    expect(tarball).toBeDefined()
+    const prefix = join(work, 'prefix')
+    const install = run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball as string)], work)
+    expect(install.status, install.stderr).toBe(0)
+    const bin = join(prefix, 'bin', 'berth')
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }
+
+    // From a directory that is not the repository, with only the installed berth on PATH.
+    const app = join(work, 'app')
+    mkdirSync(join(app, 'environments'), { recursive: true })
+    writeFileSync(join(app, 'compose.yaml'), 'services:\n  web:\n    image: busybox:missing\n')
+    writeFileSync(join(app, 'deploy.yml'), 'app: berthpack\nenvironments:\n  staging: {}\n')
+    writeFileSync(join(app, 'environments', 'staging.env'), 'GREETING=hello\n')
+    const env = { PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin` }
+    expect(execFileSync(bin, ['--version'], { cwd: app, encoding: 'utf8', env: { ...process.env, ...env } })).toContain(`berth/${version}`)
+    expect(run(bin, ['--help'], app, env).stdout).toMatch(/deploy\s+/)
+    const status = run(bin, ['status'], app, env)
+    expect(status.status, status.stderr).toBe(0)
+    expect(status.stdout).toMatch(/^staging \(berthpack-staging\).*no release deployed/m)
+  }, 180_000)
+})

@@ -181,6 +181,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
       ...(host === undefined ? {} : { host: host.toLowerCase() }),
     })),
     drainMs: env.drain ?? DEFAULT_DRAIN_MS,
+    idle: env.idle ?? 'running',
     sharedNetworks: env.shared_networks ?? [],
   }
 }
@@ -245,7 +246,7 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
     }
 
     if (env.strategy !== 'blue-green') {
-      for (const key of ['routes', 'stateful', 'drain'] as const) {
+      for (const key of ['routes', 'stateful', 'drain', 'idle'] as const) {
         if (env[key] !== undefined) issues.push({ path: at(key), message: 'only with strategy: blue-green' })
       }
       continue

@@ -170,6 +170,13 @@ const environment = z.strictObject({
   drain: durationSchema({ allowZero: true })
     .optional()
     .describe('blue-green only: how long the old colour keeps serving in-flight requests before it is stopped (default 10s; 0s allowed).'),
+  idle: z
+    .enum(['running', 'stopped'], { error: 'expected running or stopped' })
+    .optional()
+    .describe(
+      'blue-green only: what the previous colour does after a switch. running (default): its routed services keep running, ' +
+        'so a rollback to it is a switch; its other services (workers) are stopped. stopped: all of it is stopped, as before.',
+    ),
 })
 
 const edge = z

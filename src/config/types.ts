@@ -83,6 +83,11 @@ export interface EnvironmentConfig {
   /** blue-green: how long the old colour keeps serving in-flight requests before it is stopped. */
   drainMs: number
   /**
+   * blue-green: after a switch, the previous colour's routed services keep running (`running`, so a rollback to
+   * it is a switch) and its others are stopped, or all of it is stopped (`stopped`).
+   */
+  idle: 'running' | 'stopped'
+  /**
    * Networks beyond the environment's own project (external ones) on which its services may answer to the same
    * names as another environment's: accepted knowingly, warned about by status and doctor (SPEC §7).
    */

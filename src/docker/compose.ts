@@ -62,8 +62,9 @@ export function composeVersion(engine: Engine): string[] {
 }
 
 /** Stops without removing: blue-green keeps the old colour stopped-warm for an instant rollback. */
-export function composeStop(t: ComposeProject): string[] {
-  return [...base(t), 'stop']
+/** Stops the project's containers, or only those of `services`. */
+export function composeStop(t: ComposeProject, services: readonly string[] = []): string[] {
+  return [...base(t), 'stop', ...services]
 }
 
 export function composeStart(t: ComposeProject): string[] {

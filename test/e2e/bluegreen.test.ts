@@ -16,10 +16,11 @@ import { asNobody, berth, cleanApp, containerStarts, copyFixtures, docker, expec
  */
 
 const APP = 'berthbg'
-const ENVS = ['staging', 'production', 'preview']
+const ENVS = ['staging', 'production', 'preview', 'canary']
 const EDGE = 'http://127.0.0.1:19281'
 const PREVIEW = 'http://127.0.0.1:19282'
 const STAGING = 'http://127.0.0.1:19280'
+const CANARY = 'http://127.0.0.1:19283'
 let root: string
 let dir: string
 /** The edge's directory (BERTH_EDGE_DIR) for this suite: live markers, admin socket, compose file. */
@@ -188,6 +189,36 @@ describe('blue-green behind the edge', () => {
     expect(releases('production')[0]?.status).toBe('failed')
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v1' })
   })
+
+  it('idle: running keeps the previous colour\'s web running and stops its worker; a rollback to it is a switch', async () => {
+    const states = (colour: string) =>
+      docker('ps', '--all', '--filter', `label=com.docker.compose.project=berthbg-canary-${colour}`, '--format', '{{.Label "com.docker.compose.service"}} {{.State}}').split('\n').sort()
+    setVersion('canary-1')
+    expect(berth(dir, ['deploy', 'canary']).code).toBe(0)
+    setVersion('canary-2')
+    const second = berth(dir, ['deploy', 'canary'])
+    expect(second.code, second.stderr).toBe(0)
+    expect(second.stderr).toMatch(/stop worker of the blue colour of canary/)
+    expect(await httpGet(`${CANARY}/version`)).toEqual({ status: 200, body: 'canary-2' })
+    // Old code never consumes jobs: blue's worker is stopped; its web, which only the edge reaches, keeps running.
+    expect(states('blue')).toEqual(['web running', 'worker exited'])
+    expect(states('green')).toEqual(['web running', 'worker running'])
+    expect(statusOf('canary')?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue' } })
+    const blueWebStarted = () => docker('inspect', '--format', '{{.State.StartedAt}}', 'berthbg-canary-blue-web-1')
+    const webBefore = blueWebStarted()
+
+    const back = berth(dir, ['rollback', 'canary'])
+    expect(back.code, back.stderr).toBe(0)
+    expect(back.stderr).toMatch(/start the warm blue colour of canary/)
+    expect(await httpGet(`${CANARY}/version`)).toEqual({ status: 200, body: 'canary-1' })
+    expect(states('blue')).toEqual(['web running', 'worker running'])
+    expect(states('green')).toEqual(['web running', 'worker exited'])
+    // blue's web was never restarted: the rollback switched to it as it ran.
+    expect(blueWebStarted()).toBe(webBefore)
+    const doctor = JSON.parse(berth(dir, ['doctor', '--json']).stdout) as { checks: { id: string; status: string; details: string[] }[] }
+    expect(doctor.checks.find((c) => c.id === 'drift')).toMatchObject({ status: 'ok' })
+    expect(berth(dir, ['down', 'canary']).code).toBe(0)
+  }, 180_000)
 
   it('brings the edge and its routes back after an engine restart', async () => {
     const pidFile = '/var/run/docker.pid'

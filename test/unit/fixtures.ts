@@ -20,6 +20,7 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
     stateful: [],
     routes: [],
     drainMs: 10_000,
+    idle: 'running',
     sharedNetworks: [],
   }
 }

@@ -144,14 +144,31 @@ async function switchToColour(deps: Deps, e: Env, state: ColourState, colour: Co
   throw new RolledBackError(`${env.name} ${tag} did not answer through the edge (${throughEdge}); routes switched back to ${live}`, `Check the routes in deploy.yml: berth status ${env.name}`)
 }
 
-/** Lets the old colour drain, then stops it (kept for an instant rollback). A failure here is a warning: the switch is done and recorded. */
+/**
+ * Lets the old colour drain, then stops it, kept for a rollback: with `idle: running` only its services no route
+ * reaches (workers, schedulers: old code must not consume jobs), so that its routed ones can serve again at
+ * once; with `idle: stopped` all of it. A failure here is a warning: the switch is done and recorded.
+ */
 async function stopOldColour(deps: Deps, e: Env, state: ColourState, old: Colour): Promise<void> {
   const project = colourProject(e.env, old)
-  await deps.reporter.step(`drain and stop the ${old} colour of ${e.env.name}`, async (update) => {
-    await deps.sleep(e.env.drainMs)
-    const slot = state[old]
+  const slot = state[old]
+  const split = slot ? await splitRelease(e, slot, old, state.upstreams[old]) : undefined
+  const routed = new Set(e.env.routes.map((r) => r.service))
+  const services = Object.keys((parse(split?.colour ?? '') as { services?: Record<string, unknown> } | null)?.services ?? {})
+  const toStop = e.env.idle === 'running' ? services.filter((s) => !routed.has(s)) : services
+  if (slot && e.env.idle === 'running' && toStop.length === 0) {
+    deps.reporter.info(`${project} stays running, idle: a rollback to ${slot.tag} is a switch`)
+    return
+  }
+  // Its routed services keep running with idle: running: nothing drains, the workers just stop.
+  const what = e.env.idle === 'running' ? `stop ${toStop.join(', ')} of` : 'drain and stop'
+  await deps.reporter.step(`${what} the ${old} colour of ${e.env.name}`, async (update) => {
+    if (e.env.idle === 'stopped') await deps.sleep(e.env.drainMs)
     try {
-      if (slot) await deps.run(composeStop(await writeColourFile(e, old, slot.tag, (await splitRelease(e, slot, old, state.upstreams[old])).colour)))
+      if (slot && split) {
+        const target = await writeColourFile(e, old, slot.tag, split.colour)
+        await deps.run(composeStop(target, e.env.idle === 'running' ? toStop : []))
+      }
     } catch (error) {
       // An old colour left running costs memory, not availability.
       update(`could not stop ${project}: ${error instanceof Error ? error.message : String(error)}`)

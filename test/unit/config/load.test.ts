@@ -89,7 +89,8 @@ describe('loadConfig: invalid deploy.yml', () => {
       'bg-recreate-keys.yml:4 environments.staging.stateful: only with strategy: blue-green\n' +
         'bg-recreate-keys.yml:5 environments.staging.routes: only with strategy: blue-green\n' +
         'bg-recreate-keys.yml:9 environments.production.routes: only with strategy: blue-green\n' +
-        'bg-recreate-keys.yml:10 environments.production.drain: only with strategy: blue-green',
+        'bg-recreate-keys.yml:10 environments.production.drain: only with strategy: blue-green\n' +
+        'bg-recreate-keys.yml:11 environments.production.idle: only with strategy: blue-green',
     ],
     [
       // Without routes: the line of the environment; with an empty list: the line of routes.
@@ -193,6 +194,7 @@ describe('loadConfig: resolution', () => {
             stateful: [],
             routes: [],
             drainMs: 10_000,
+            idle: 'running',
             sharedNetworks: [],
           },
         ],
@@ -224,6 +226,7 @@ describe('loadConfig: resolution', () => {
       stateful: [],
       routes: [],
       drainMs: 10_000,
+      idle: 'running',
       sharedNetworks: [],
     })
     expect(config.environments.get('production')).toMatchObject({

@@ -5,7 +5,7 @@ import { startFailure } from '../../../src/edge/container.js'
 import { localTarget } from '../../../src/target/local.js'
 import { fakeRunner } from '../support/fakeRunner.js'
 
-const container: Container = { id: 'c1', name: 'berth-edge-caddy-1', image: 'caddy:broken', state: 'running', health: '', status: 'Up 1 second', ports: '', labels: {} }
+const container: Container = { id: 'c1', name: 'berth-edge-caddy-1', image: 'caddy:broken', state: 'running', health: '', status: 'Up 1 second', ports: '', labels: {}, createdAt: '2026-12-02 10:00:00 +0000 UTC' }
 
 async function failure(state: { status: string; exitCode: number; restarts: number }): Promise<string> {
   const runner = fakeRunner().always('docker logs', { stdout: 'caddy: cannot start\n' })

@@ -77,8 +77,8 @@ async function release(tag: string) {
   return record!
 }
 
-function envOf(deps: Deps): Env {
-  return { config: app.config, env: environmentOf(app.config, 'production'), target: deps.target, vars: {} }
+function envOf(deps: Deps, over: Partial<Env['env']> = {}): Env {
+  return { config: app.config, env: { ...environmentOf(app.config, 'production'), ...over }, target: deps.target, vars: {} }
 }
 
 const probeUpstream = (colour: 'blue' | 'green') => `probe http://127.0.0.1:${UPSTREAMS[colour]['web:80']}/health`
@@ -126,7 +126,7 @@ describe('applyBlueGreen', () => {
     })
   })
 
-  it('next deploy: brings the idle colour up beside the live one, switches, then lets the old colour drain and stops it without removing it', async () => {
+  it('next deploy, idle: stopped: brings the idle colour up beside the live one, switches, then lets the old colour drain and stops it without removing it', async () => {
     const previous = await release(PREVIOUS)
     const record = await release(NEW)
     await givenLive({ live: 'blue', blue: { tag: PREVIOUS, configFile: previous.configFile }, upstreams: UPSTREAMS })
@@ -144,7 +144,7 @@ describe('applyBlueGreen', () => {
       slept.push(ms)
     }
 
-    await applyBlueGreen(deps, envOf(deps), record)
+    await applyBlueGreen(deps, envOf(deps, { idle: 'stopped' }), record)
 
     // Upstreams allocated before: the host's ports are not read again.
     expectSequence(runner, [
@@ -164,7 +164,7 @@ describe('applyBlueGreen', () => {
     expect(await coloursOf(app.config, 'production')).toEqual({ live: 'green', blue: { tag: PREVIOUS, configFile: previous.configFile }, green: { tag: NEW, configFile: record.configFile }, upstreams: UPSTREAMS })
   })
 
-  it('warm rollback: starts the stopped colour that still holds the release — no up, no stateful change — and switches to it', async () => {
+  it('warm rollback, idle: stopped: starts the stopped colour that still holds the release — no up, no stateful change — and switches to it', async () => {
     const previous = await release(PREVIOUS)
     const current = await release(NEW)
     await givenLive({ live: 'green', blue: { tag: PREVIOUS, configFile: previous.configFile }, green: { tag: NEW, configFile: current.configFile }, upstreams: UPSTREAMS })
@@ -177,7 +177,7 @@ describe('applyBlueGreen', () => {
     const { deps } = flowDeps(app.config, runner.run)
     deps.probe = scriptedProbe(runner)
 
-    await applyBlueGreen(deps, envOf(deps), previous)
+    await applyBlueGreen(deps, envOf(deps, { idle: 'stopped' }), previous)
 
     expectSequence(runner, [
       // Does blue still have its containers? Then it is warm.
@@ -194,6 +194,31 @@ describe('applyBlueGreen', () => {
     expect(runner.calls.some((c) => c.argv.includes('up'))).toBe(false)
     expect((await coloursOf(app.config, 'production')).live).toBe('blue')
     expect(await liveOnEdge()).toBe('blue')
+  })
+
+  it('next deploy, idle: running (the default): the old colour, routed services only, keeps running: no drain, no stop', async () => {
+    const previous = await release(PREVIOUS)
+    const record = await release(NEW)
+    await givenLive({ live: 'blue', blue: { tag: PREVIOUS, configFile: previous.configFile }, upstreams: UPSTREAMS })
+    const runner = edgeRunner()
+      .expect(`docker compose -p ${stateful} up`)
+      .expect(psOf(stateful), dbHealthy)
+      .expect(`docker compose -p ${green} up`)
+      .expect(psOf(green), containers(green, { web: 'running' }))
+      .expect(psOf(stateful), dbHealthy)
+    const { deps } = flowDeps(app.config, runner.run)
+    deps.probe = scriptedProbe(runner)
+    const slept: number[] = []
+    deps.sleep = async (ms) => {
+      slept.push(ms)
+    }
+
+    await applyBlueGreen(deps, envOf(deps), record)
+
+    expect(runner.calls.some((c) => c.argv.includes('stop'))).toBe(false)
+    expect(slept).toEqual([])
+    expect(await liveOnEdge()).toBe('green')
+    expect(await coloursOf(app.config, 'production')).toMatchObject({ live: 'green', blue: { tag: PREVIOUS } })
   })
 
   it('a colour that is not healthy is removed and RolledBackError thrown (exit 3): the routes never change', async () => {

@@ -84,6 +84,30 @@ function envOf(deps: Deps, over: Partial<Env['env']> = {}): Env {
 const probeUpstream = (colour: 'blue' | 'green') => `probe http://127.0.0.1:${UPSTREAMS[colour]['web:80']}/health`
 const PROBE_THROUGH_EDGE = 'probe http://127.0.0.1:8080/health'
 
+/**
+ * A next deploy of NEW over PREVIOUS live in blue: the runner scripted up to green's health check, then
+ * `andThen` (the old colour's stop, when there is one) and the stateful project's read for the record.
+ */
+async function nextDeploy(andThen: (r: FakeRunner) => FakeRunner = (r) => r) {
+  const previous = await release(PREVIOUS)
+  const record = await release(NEW)
+  await givenLive({ live: 'blue', blue: { tag: PREVIOUS, configFile: previous.configFile }, upstreams: UPSTREAMS })
+  const runner = andThen(
+    edgeRunner()
+      .expect(`docker compose -p ${stateful} up`)
+      .expect(psOf(stateful), dbHealthy)
+      .expect(`docker compose -p ${green} up`)
+      .expect(psOf(green), containers(green, { web: 'running' })),
+  ).expect(psOf(stateful), dbHealthy)
+  const { deps } = flowDeps(app.config, runner.run)
+  deps.probe = scriptedProbe(runner)
+  const slept: number[] = []
+  deps.sleep = async (ms) => {
+    slept.push(ms)
+  }
+  return { previous, record, runner, deps, slept }
+}
+
 describe('applyBlueGreen', () => {
   it('first deploy: allocates upstreams, ups the stateful project, then blue, waits for it on its upstream, switches the routes and checks through the edge', async () => {
     const record = await release(NEW)
@@ -127,22 +151,7 @@ describe('applyBlueGreen', () => {
   })
 
   it('next deploy, idle: stopped: brings the idle colour up beside the live one, switches, then lets the old colour drain and stops it without removing it', async () => {
-    const previous = await release(PREVIOUS)
-    const record = await release(NEW)
-    await givenLive({ live: 'blue', blue: { tag: PREVIOUS, configFile: previous.configFile }, upstreams: UPSTREAMS })
-    const runner = edgeRunner()
-      .expect(`docker compose -p ${stateful} up`)
-      .expect(psOf(stateful), dbHealthy)
-      .expect(`docker compose -p ${green} up`)
-      .expect(psOf(green), containers(green, { web: 'running' }))
-      .expect(`docker compose -p ${blue} stop`)
-      .expect(psOf(stateful), dbHealthy)
-    const { deps } = flowDeps(app.config, runner.run)
-    deps.probe = scriptedProbe(runner)
-    const slept: number[] = []
-    deps.sleep = async (ms) => {
-      slept.push(ms)
-    }
+    const { previous, record, runner, deps, slept } = await nextDeploy((r) => r.expect(`docker compose -p ${blue} stop`))
 
     await applyBlueGreen(deps, envOf(deps, { idle: 'stopped' }), record)
 
@@ -197,21 +206,7 @@ describe('applyBlueGreen', () => {
   })
 
   it('next deploy, idle: running (the default): the old colour, routed services only, keeps running: no drain, no stop', async () => {
-    const previous = await release(PREVIOUS)
-    const record = await release(NEW)
-    await givenLive({ live: 'blue', blue: { tag: PREVIOUS, configFile: previous.configFile }, upstreams: UPSTREAMS })
-    const runner = edgeRunner()
-      .expect(`docker compose -p ${stateful} up`)
-      .expect(psOf(stateful), dbHealthy)
-      .expect(`docker compose -p ${green} up`)
-      .expect(psOf(green), containers(green, { web: 'running' }))
-      .expect(psOf(stateful), dbHealthy)
-    const { deps } = flowDeps(app.config, runner.run)
-    deps.probe = scriptedProbe(runner)
-    const slept: number[] = []
-    deps.sleep = async (ms) => {
-      slept.push(ms)
-    }
+    const { record, runner, deps, slept } = await nextDeploy()
 
     await applyBlueGreen(deps, envOf(deps), record)
 

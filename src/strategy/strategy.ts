@@ -104,7 +104,8 @@ export type ColourChoice = Colour | 'live' | 'idle'
 /** What status shows of a blue-green environment, from berth's own records (no call to the edge). */
 export interface ColourStatus {
   live?: Colour
-  idle?: { colour: Colour; release: string }
+  /** The colour a rollback switches to, and what it does meanwhile (the environment's `idle`). */
+  idle?: { colour: Colour; release: string; mode: EnvironmentConfig['idle'] }
   routes: { listen: number; host?: string; service: string; port: number; upstream?: string }[]
 }
 

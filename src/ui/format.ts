@@ -49,7 +49,7 @@ function formatStack(services: readonly StackServiceStatus[]): string[] {
 }
 
 function formatColours(c: ColourStatus): string[] {
-  const out = [`  blue-green: live ${c.live ?? 'none'}${c.idle ? `, idle ${c.idle.colour} (release ${c.idle.release}, stopped-warm)` : ''}`]
+  const out = [`  blue-green: live ${c.live ?? 'none'}${c.idle ? `, idle ${c.idle.colour} (release ${c.idle.release}, ${c.idle.mode === 'running' ? 'its routed services running' : 'stopped-warm'})` : ''}`]
   for (const r of c.routes) out.push(`  route :${r.listen}${r.host ? ` (${r.host})` : ''} -> ${r.service}:${r.port}${r.upstream ? ` on ${r.upstream}` : ' (not routed yet)'}`)
   return out
 }

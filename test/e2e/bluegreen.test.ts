@@ -112,7 +112,7 @@ describe('blue-green behind the edge', () => {
     tags.v2 = releases('production')[0]?.tag ?? ''
     expect(await httpGet(`${EDGE}/version`)).toEqual({ status: 200, body: 'v2' })
     const status = statusOf('production')
-    expect(status?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue', release: tags.v1 } })
+    expect(status?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue', release: tags.v1, mode: 'stopped' } })
     // The old colour is stopped, not removed: an instant rollback target.
     expect(docker('ps', '--all', '--filter', 'label=com.docker.compose.project=berthbg-production-blue', '--format', '{{.State}}')).toBe('exited')
     expect(containerStarts('berthbg-staging')).toEqual(stagingBefore)
@@ -203,7 +203,8 @@ describe('blue-green behind the edge', () => {
     // Old code never consumes jobs: blue's worker is stopped; its web, which only the edge reaches, keeps running.
     expect(states('blue')).toEqual(['web running', 'worker exited'])
     expect(states('green')).toEqual(['web running', 'worker running'])
-    expect(statusOf('canary')?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue' } })
+    expect(statusOf('canary')?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue', mode: 'running' } })
+    expect(berth(dir, ['status', 'canary']).stdout).toMatch(/blue-green: live green, idle blue \(release \S+, its routed services running\)/)
     const blueWebStarted = () => docker('inspect', '--format', '{{.State.StartedAt}}', 'berthbg-canary-blue-web-1')
     const webBefore = blueWebStarted()
 

@@ -38,7 +38,7 @@ export async function colourStatus(deps: Deps, _config: Config, env: Environment
   const idleSlot = idleColour ? state[idleColour] : undefined
   return {
     ...(state.live ? { live: state.live } : {}),
-    ...(idleColour && idleSlot ? { idle: { colour: idleColour, release: idleSlot.tag } } : {}),
+    ...(idleColour && idleSlot ? { idle: { colour: idleColour, release: idleSlot.tag, mode: env.idle } } : {}),
     routes: env.routes.map((r) => {
       const port = state.live ? state.upstreams[state.live][upstreamKey(r)] : undefined
       return { listen: r.listen, ...(r.host ? { host: r.host } : {}), service: r.service, port: r.port, ...(port ? { upstream: `${state.live} 127.0.0.1:${port}` } : {}) }
@@ -46,7 +46,7 @@ export async function colourStatus(deps: Deps, _config: Config, env: Environment
   }
 }
 
-/** The stateful project and the live colour; the idle colour is stopped on purpose. Damaged colour state: the stateful project alone. */
+/** The stateful project and the live colour; the idle colour is idle on purpose (stopped, or its routed services running). Damaged colour state: the stateful project alone. */
 export async function servingProjects(deps: Deps, _config: Config, env: EnvironmentConfig): Promise<string[]> {
   const live = (await readOrDamaged(readColours(deps.target.state, env.name))).value?.live
   return [env.project, ...(live ? [colourProject(env, live)] : [])]

@@ -34,6 +34,10 @@ finish() {
 trap finish EXIT
 
 BERTH_ENGINE_STARTED=$engine_started bash scripts/engine.sh
+# Tests that restart the engine (crash, bluegreen) run engine.sh again: when this run started the engine, the
+# one they start is this run's to stop, so its pid replaces the first. An engine that was already running is
+# someone else's: what replaces it is left running too.
+if [ -s "$engine_started" ]; then export BERTH_ENGINE_STARTED=$engine_started; fi
 bash scripts/edge-image.sh
 bash scripts/prepare-contexts.sh test/fixtures examples >/dev/null
 # The remote-engine tests' second host (SPEC §10): a network namespace with its own dockerd and sshd.

@@ -61,8 +61,7 @@ export function composeVersion(engine: Engine): string[] {
   return [...dockerCli(engine), 'compose', 'version', '--format', 'json']
 }
 
-/** Stops without removing: blue-green keeps the old colour stopped-warm for an instant rollback. */
-/** Stops the project's containers, or only those of `services`. */
+/** Stops without removing (blue-green keeps the old colour for a rollback): all of the project, or only `services`. */
 export function composeStop(t: ComposeProject, services: readonly string[] = []): string[] {
   return [...base(t), 'stop', ...services]
 }

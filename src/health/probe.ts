@@ -49,6 +49,12 @@ export async function httpRequest(req: HttpRequest, options: ProbeOptions = {}):
   }
 }
 
+/** What a request that got no answer ran into, as people read it (ECONNREFUSED, a timeout, …). */
+export function requestFailure(error: unknown): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } }
+  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(error)
+}
+
 /** One HTTP GET from the host; never throws, so the health loop can retry. */
 export async function probeHttp(probe: HttpProbe, options: ProbeOptions = {}): Promise<ProbeResult> {
   try {
@@ -61,8 +67,7 @@ export async function probeHttp(probe: HttpProbe, options: ProbeOptions = {}): P
     }
     return { ok: true, detail: `HTTP ${res.status}` }
   } catch (error) {
-    const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } }
-    return { ok: false, detail: e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(error) }
+    return { ok: false, detail: requestFailure(error) }
   }
 }
 

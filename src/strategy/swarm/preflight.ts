@@ -6,6 +6,7 @@ import { builtServices, type ComposeModel, publishedPorts } from '../../release/
 import type { Deps } from '../../run/context.js'
 import type { Plan } from '../strategy.js'
 import { noRoutingMesh } from './apply.js'
+import { registryBase } from './registry.js'
 
 /**
  * SPEC §10's refusals for a Swarm environment, before anything changes (exit 2): the engine must be a swarm
@@ -66,9 +67,9 @@ async function refuseRegistry(deps: Deps, e: Env, model: ComposeModel): Promise<
     )
   }
   refuseLoginUnset(e)
-  const why = await registryUnreachable(deps, registry)
-  if (why !== undefined) {
-    throw new PreflightError(`registry ${registry} of ${e.env.name} does not answer from ${deps.target.description}: ${why}`, undefined, 'REGISTRY_UNREACHABLE')
+  const found = await registryBase(deps, registry)
+  if ('why' in found) {
+    throw new PreflightError(`registry ${registry} of ${e.env.name} does not answer from ${deps.target.description}: ${found.why}`, undefined, 'REGISTRY_UNREACHABLE')
   }
 }
 
@@ -83,21 +84,6 @@ export function refuseLoginUnset(e: Env): void {
     `Set ${unset.join(' and ')} in ${e.env.envFile}, or remove registry_login to use your own docker login.`,
     'REGISTRY_LOGIN_UNSET',
   )
-}
-
-/**
- * The registry's API root, asked from the engine's host (through its connection): any HTTP answer, 401
- * included, is a registry that is there. HTTPS first, as docker does, then plain HTTP (an insecure registry).
- */
-export async function registryUnreachable(deps: Pick<Deps, 'probe'>, registry: string): Promise<string | undefined> {
-  const host = registry.split('/')[0] as string
-  let last = ''
-  for (const scheme of ['https', 'http']) {
-    const result = await deps.probe({ url: `${scheme}://${host}/v2/` })
-    if (result.ok || /^HTTP \d+/.test(result.detail)) return undefined
-    last = result.detail
-  }
-  return last
 }
 
 /** Ports published by another stack's services (ingress or host mode): Swarm would refuse them midway. */

@@ -1,3 +1,4 @@
+import { requestFailure } from '../../health/probe.js'
 import type { Deps } from '../../run/context.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import { isPinned } from './images.js'
@@ -54,23 +55,31 @@ export function deletableDigests(registry: string, dropped: readonly ReleaseReco
   return [...out].sort()
 }
 
-/** The registry's base URL as the engine's host reaches it: HTTPS first, as docker does, then plain HTTP. */
-async function baseUrl(deps: Pick<Deps, 'target'>, host: string): Promise<string | undefined> {
+/**
+ * The registry's API base as the engine's host reaches it (through its connection): any HTTP answer to
+ * `/v2/`, 401 included, is a registry that is there. HTTPS first, as docker does, then plain HTTP (an insecure
+ * registry). Else why neither answered.
+ */
+export async function registryBase(deps: Pick<Deps, 'target'>, registry: string): Promise<{ base: string } | { why: string }> {
+  const host = registry.split('/')[0] as string
+  let why = ''
   for (const scheme of ['https', 'http']) {
-    const ok = await deps.target.request({ method: 'GET', url: `${scheme}://${host}/v2/` }).then(
-      () => true,
-      () => false,
-    )
-    if (ok) return `${scheme}://${host}`
+    try {
+      await deps.target.request({ method: 'GET', url: `${scheme}://${host}/v2/` })
+      return { base: `${scheme}://${host}` }
+    } catch (error) {
+      why = requestFailure(error)
+    }
   }
-  return undefined
+  return { why }
 }
 
 export async function pruneRegistry(deps: Pick<Deps, 'target'>, registry: string, dropped: readonly ReleaseRecord[], kept: readonly ReleaseRecord[]): Promise<RegistryPrune> {
   if (!dropped.some((r) => Object.values(r.images).some((ref) => inRegistry(registry, ref)))) return { deleted: [] }
   const host = registry.split('/')[0] as string
-  const base = await baseUrl(deps, host)
-  if (!base) return { deleted: [], kept: `registry ${host} does not answer from ${deps.target.description}` }
+  const found = await registryBase(deps, registry)
+  if ('why' in found) return { deleted: [], kept: `registry ${host} does not answer from ${deps.target.description}: ${found.why}` }
+  const { base } = found
   const prefix = registry.slice(host.length + 1)
   const url = (repository: string, reference: string) => `${base}/v2/${prefix ? `${prefix}/` : ''}${repository}/manifests/${reference}`
   // Unpinned tags of dropped or kept releases: what the registry holds under them now.

@@ -129,7 +129,7 @@ const environment = z.strictObject({
     .optional()
     .describe(
       'target: swarm only: the env file variables holding the registry\'s user name and password (the password listed under secrets:). ' +
-        'berth logs in with docker login --password-stdin before it pushes; without it, the operator\'s own docker login is used.',
+        'berth logs in with docker login --password-stdin before each deploy or rollback; without it, the operator\'s own docker login is used.',
     ),
   env_file: path.optional().describe('Env file of this environment, relative to deploy.yml (default environments/<env>.env).'),
   compose: files.optional().describe('Compose files appended after the top-level ones.'),

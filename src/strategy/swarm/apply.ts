@@ -40,7 +40,6 @@ export async function swarmRelease(deps: Deps, e: Env, release: ReleaseRecord): 
   const text = await recordedConfig(e, release)
   if (release.configFile.endsWith('.stack.yaml')) return { stack: parse(text) as StackFile['stack'], configFile: release.configFile, images: release.images }
   const model = parse(text) as ComposeConfig
-  await logIn(deps, e)
   const known = await recordedPins(deps, release.tag)
   const images = await deps.reporter.step(`push ${release.tag} to ${e.env.registry ?? 'the registry'}`, (update) => pushAndPin(deps, release.images, release.builtImages, known, update))
   const { stack, ignored } = stackFile(model, {
@@ -76,6 +75,8 @@ export async function noRoutingMesh(deps: Pick<Deps, 'target'>): Promise<boolean
 }
 
 export async function applySwarm(deps: Deps, e: Env, release: ReleaseRecord, options: ApplyOptions): Promise<Applied> {
+  // Before a push and before a rollback's stack deploy alike: the nodes pull with these credentials.
+  await logIn(deps, e)
   const applying = await swarmRelease(deps, e, release)
   const result = await deployAndWait(deps, e, release.tag, applying.stack)
   const record = { configFile: applying.configFile, images: applying.images }

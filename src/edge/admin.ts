@@ -65,7 +65,7 @@ export class CaddyAdmin {
 
   private async request(method: Dispatcher.HttpMethod, path: string, body?: unknown, ifMatch?: string): Promise<{ text: string; etag?: string }> {
     // Imported on first use, as the HTTP probe does: most commands never talk to the edge.
-    const { Agent, request } = await import('undici')
+    const { Agent, request } = await import('../http/undici.js')
     let res: Awaited<ReturnType<typeof request>>
     let text: string
     try {

@@ -31,6 +31,28 @@ export async function edgeContainer(deps: EngineDeps): Promise<Container | undef
   return containers.find((c) => c.state === 'running') ?? containers[0]
 }
 
+/** How long a run takes the edge it found running, and its mounts, as still so (see runningEdge). */
+const SEEN_MS = 2000
+const seen = new WeakMap<object, { at: number; container: Container; mounts: EdgeMounts }>()
+
+/**
+ * The edge's container and mounts, read once for the checks before a change and the switch that follows
+ * within SEEN_MS (an instant rollback must not read them twice). Only a running edge is remembered, and
+ * forgetEdge drops it once berth starts or recreates the edge.
+ */
+export async function runningEdge(deps: EngineDeps): Promise<{ container: Container | undefined; mounts: EdgeMounts }> {
+  const hit = seen.get(deps.target)
+  if (hit && performance.now() - hit.at < SEEN_MS) return hit
+  const container = await edgeContainer(deps)
+  const mounts = container?.state === 'running' ? await edgeMounts(deps, container.id) : {}
+  if (container?.state === 'running') seen.set(deps.target, { at: performance.now(), container, mounts })
+  return { container, mounts }
+}
+
+export function forgetEdge(deps: EngineDeps): void {
+  seen.delete(deps.target)
+}
+
 /** Host directories a container mounts at the live and admin roots. */
 export interface EdgeMounts {
   live?: string

@@ -12,7 +12,7 @@ import { localFiles } from '../target/files.js'
 import { CaddyAdmin } from './admin.js'
 import { LIVE_ROOT } from './caddy.js'
 import { edgeComposeFile, edgeTarget, removeLegacyEdgeFiles } from './composeFile.js'
-import { edgeContainer, type EdgeMounts, edgeMounts, type EngineDeps, mountDamage, savedConfig, startFailure } from './container.js'
+import { edgeContainer, type EdgeMounts, edgeMounts, type EngineDeps, forgetEdge, runningEdge, mountDamage, savedConfig, startFailure } from './container.js'
 import { EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { readLive } from './live.js'
 import { type EdgePaths, hostEdgePaths } from './paths.js'
@@ -39,8 +39,7 @@ export interface Edge {
 export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<Edge> {
   const paths = await hostEdgePaths(deps.target.host)
   await removeLegacyEdgeFiles(stateDir)
-  let container = await edgeContainer(deps)
-  let mounts = container?.state === 'running' ? await edgeMounts(deps, container.id) : {}
+  let { container, mounts } = await runningEdge(deps)
   if (!container || container.state !== 'running' || !mounts.live || !mounts.admin) {
     if (container?.state === 'running') {
       deps.reporter.warn(
@@ -56,6 +55,7 @@ export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string)
     await localFiles.writeAtomic(paths.composeFile, edgeComposeFile(edge, paths))
     // Given explicitly and empty, so compose never reads a .env it happens to find.
     await localFiles.writeAtomic(paths.envFile, '')
+    forgetEdge(deps)
     await deps.run(composeUp(target))
     container = await edgeContainer(deps)
     mounts = container ? await edgeMounts(deps, container.id) : {}
@@ -127,14 +127,13 @@ export function adminDirProblems(dir: string, st: { uid: number; mode: number })
  */
 export async function refuseDamagedEdge(deps: EngineDeps, app: string, env: string): Promise<void> {
   const { files } = deps.target.host
-  const c = await edgeContainer(deps)
+  const { container: c, mounts } = await runningEdge(deps)
   if (!c || c.state !== 'running') {
     // The edge will be started with this directory: it must be root's alone already.
     const { admin } = await hostEdgePaths(deps.target.host)
     if (await files.stat(admin)) await refuseOpenAdminDir(files, admin)
     return
   }
-  const mounts = await edgeMounts(deps, c.id)
   await refuseGoneMounts(files, mounts)
   if (mounts.admin) await refuseOpenAdminDir(files, mounts.admin)
   // An edge that does not answer on the socket (an earlier berth's) resumes its saved config when it is moved.

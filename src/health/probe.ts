@@ -32,7 +32,7 @@ export interface HttpAnswer {
 export async function httpRequest(req: HttpRequest, options: ProbeOptions = {}): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? 5000
   // Imported on first use: only deploys and rollbacks send requests.
-  const { request, Agent } = await import('undici')
+  const { request, Agent } = await import('../http/undici.js')
   const socketPath = options.socketPath ? await options.socketPath(hostPort(new URL(req.url))) : undefined
   const dispatcher = socketPath ? new Agent({ connect: { socketPath } }) : undefined
   try {

@@ -38,7 +38,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   const started = deps.now()
   const env = selectEnvironment(req.config, req.envName)
   const strategy = strategyOf(env)
-  const { e, active, target } = await preflight(req, deps, strategy)
+  const { e, active, target, reapplyChecks } = await preflight(req, deps, strategy)
   const currentModel = req.imagesOnly ? await imagesOnlyModel(deps, e, target) : undefined
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
@@ -48,7 +48,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
     const current = await readReleases(deps.target.state, env.name)
     const applying = await releaseToApply(deps, e, target, currentModel)
     describeRun(progress, e, target, active)
-    const applied = await strategy.apply(deps, e, applying, { previous: active, failed: async () => {} })
+    const applied = await strategy.apply(deps, e, applying, { previous: active, failed: async () => {}, ...(reapplyChecks ? { beforeReapply: reapplyChecks } : {}) })
     const now = deps.now()
     await writeReleases(deps.target.state, env.name, activate(current.map((r) => (r.tag === applying.tag ? recordApplied(applying, applied) : r)), target.tag, now.toISOString(), 'rolled-back'))
     return {
@@ -67,20 +67,28 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
  * the target's checks run at once; the engine's verdict is still the first one reported (exit 6 before an
  * unknown release).
  */
-async function preflight(req: RollbackRequest, deps: Deps, strategy: Strategy): Promise<{ e: Env; active: ReleaseRecord | undefined; target: ReleaseRecord }> {
+async function preflight(req: RollbackRequest, deps: Deps, strategy: Strategy): Promise<Preflighted> {
   const env = selectEnvironment(req.config, req.envName)
   const engine = checkEngine(deps)
   const checked = (async () => {
     await refuseDamagedState(deps, req.config, env, strategy)
     const e: Env = { config: req.config, env, target: deps.target, vars: await readEnvFile(env) }
     const releases = await readReleases(deps.target.state, env.name)
-    return { e, releases, target: chooseTarget(deps, e, releases, req.to, strategy) }
+    return { e, releases, target: chooseTarget(deps, e, releases, req, strategy) }
   })()
   checked.then(({ target }) => target).catch(() => undefined)
   await engine
   const { e, releases } = await checked
-  const target = await deps.reporter.step(`check rollback target for ${env.name} on ${deps.target.description}`, async () => (await checked).target)
-  return { e, active: findActive(releases), target }
+  const chosen = await deps.reporter.step(`check rollback target for ${env.name} on ${deps.target.description}`, async () => (await checked).target)
+  return { e, active: findActive(releases), ...chosen }
+}
+
+interface Preflighted {
+  e: Env
+  active: ReleaseRecord | undefined
+  target: ReleaseRecord
+  /** The checks a re-apply needs, left for the strategy when the rollback is expected to be a switch. */
+  reapplyChecks?: () => Promise<void>
 }
 
 /** With --images-only, the release's record now describes what is applied: its images with today's config. */
@@ -112,8 +120,21 @@ async function imagesOnlyModel(deps: Deps, e: Env, target: ReleaseRecord): Promi
   return model
 }
 
-/** Refuses before anything changes when the target is unknown, already active, or its images are gone. */
-async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord[], to: string | undefined, strategy: Strategy): Promise<ReleaseRecord> {
+/**
+ * Refuses before anything changes when the target is unknown or already active, and, unless the rollback
+ * is a switch to what the strategy still runs (blue-green, `idle: running`: SPEC §9, traffic moves within
+ * half a second), when its images are gone or the host has no room for it. Those checks then wait for the
+ * strategy, in case it has to re-apply after all.
+ */
+async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord[], req: Pick<RollbackRequest, 'to' | 'imagesOnly'>, strategy: Strategy): Promise<Omit<Preflighted, 'e' | 'active'>> {
+  const target = findTarget(e, releases, req.to)
+  const reapplyChecks = () => refuseReapply(deps, e, releases, target, strategy)
+  if (!req.imagesOnly && (await strategy.switchesTo?.(deps, e, target))) return { target, reapplyChecks }
+  await reapplyChecks()
+  return { target }
+}
+
+function findTarget(e: Env, releases: readonly ReleaseRecord[], to: string | undefined): ReleaseRecord {
   const available = releases.filter((r) => r.status !== 'active')
   const list = available.length ? available.map((r) => `${r.tag} (${r.status})`).join(', ') : 'none'
   const target = to === undefined ? findPrevious(releases) : releases.find((r) => r.tag === to)
@@ -131,6 +152,12 @@ async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord
       'ALREADY_ACTIVE',
     )
   }
+  return target
+}
+
+/** A re-apply of `target` needs its built images here and room on the host for it. */
+async function refuseReapply(deps: Deps, e: Env, releases: readonly ReleaseRecord[], target: ReleaseRecord, strategy: Strategy): Promise<void> {
+  const available = releases.filter((r) => r.status !== 'active')
   const built = (r: ReleaseRecord) => Object.values(r.images).filter((img) => r.builtImages.includes(img))
   const missing = await missingImages(deps, built(target))
   if (missing.length > 0) {
@@ -147,5 +174,4 @@ async function chooseTarget(deps: Deps, e: Env, releases: readonly ReleaseRecord
     )
   }
   await refuseModel(deps, e, await recordedModel(e, target), strategy)
-  return target
 }

@@ -41,6 +41,11 @@ export interface Strategy {
    */
   runsWithoutLocalImages?(deps: Deps, e: Env, tag: string, refs: readonly string[]): Promise<string[]>
   /**
+   * rollback: whether, by its records alone, a rollback to `release` is a switch to what it still runs
+   * (blue-green, `idle: running`), so the checks of a re-apply can wait for ApplyOptions.beforeReapply.
+   */
+  switchesTo?(deps: Deps, e: Env, release: ReleaseRecord): Promise<boolean>
+  /**
    * Retention's part beyond the engine's images (Swarm: the registry's tags): `dropped` are the environment's
    * releases retention dropped, `kept` every record still kept on the target, of every environment.
    */
@@ -90,6 +95,12 @@ export interface ApplyOptions {
   previous: ReleaseRecord | undefined
   /** Called once the release is known not to be healthy, before anything is restored. */
   failed(): Promise<void>
+  /**
+   * A rollback that expected a switch (`switchesTo`) skipped the checks a re-apply needs (its images, the
+   * host's room): the strategy calls this, and a refusal it throws still changes nothing, when it finds it
+   * must re-apply after all.
+   */
+  beforeReapply?(): Promise<void>
 }
 
 export interface Applied {

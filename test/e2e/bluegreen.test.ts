@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import http from 'node:http'
+import { performance } from 'node:perf_hooks'
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +53,53 @@ function releases(env: string): { tag: string; status: string; colour?: string }
 
 function statusOf(env: string) {
   return (JSON.parse(berth(dir, ['status', env, '--json']).stdout) as { environments: { colours: { live: string; idle?: { colour: string; release: string } }; services: { container: string; state: string }[] }[] }).environments[0]
+}
+
+/**
+ * Runs `run` while a keep-alive client GETs `url` every 20 ms; each answer is timed from when `run` started.
+ * A request fails on a non-200 answer, a connection error or a 2 s timeout.
+ */
+async function underLoad<T>(url: string, run: () => Promise<T>): Promise<{ result: T; answers: { at: number; body: string }[]; failed: string[]; failures: { at: number; why: string }[] }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
+  const answers: { at: number; body: string }[] = []
+  const failures: { at: number; why: string }[] = []
+  const started = performance.now()
+  let stop = false
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const sent = performance.now() - started
+      const req = http.get(url, { agent, timeout: 2000 }, (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (body += d))
+        res.on('end', () => {
+          if (res.statusCode === 200) answers.push({ at: sent, body: body.trim() })
+          else failures.push({ at: sent, why: `HTTP ${res.statusCode}` })
+          resolve()
+        })
+      })
+      req.on('timeout', () => req.destroy(new Error('timeout')))
+      req.on('error', (e) => {
+        failures.push({ at: sent, why: e.message })
+        resolve()
+      })
+    })
+  const load = (async () => {
+    const inflight: Promise<void>[] = []
+    while (!stop) {
+      inflight.push(one())
+      await sleep(20)
+    }
+    await Promise.all(inflight)
+  })()
+  try {
+    const result = await run()
+    return { result, answers, failures, failed: failures.map((f) => f.why) }
+  } finally {
+    stop = true
+    await load
+    agent.destroy()
+  }
 }
 
 describe('blue-green behind the edge', () => {
@@ -208,9 +257,19 @@ describe('blue-green behind the edge', () => {
     const blueWebStarted = () => docker('inspect', '--format', '{{.State.StartedAt}}', 'berthbg-canary-blue-web-1')
     const webBefore = blueWebStarted()
 
-    const back = berth(dir, ['rollback', 'canary'])
+    // Under a keep-alive client polling every 20 ms: no request fails, and traffic moves within a second.
+    const polled = await underLoad(`${CANARY}/version`, () => startBerth(dir, ['rollback', 'canary']).done)
+    const back = polled.result
     expect(back.code, back.stderr).toBe(0)
-    expect(back.stderr).toMatch(/start the warm blue colour of canary/)
+    expect(polled.failed, JSON.stringify(polled.failures.slice(0, 5))).toEqual([])
+    // The instant path: routes switch first, then the rest of the colour (its worker) starts.
+    expect(back.stderr).not.toMatch(/start the warm blue colour/)
+    expect(back.stderr.indexOf('switch canary routes to blue')).toBeLessThan(back.stderr.indexOf('start the rest of the blue colour of canary'))
+    const moved = polled.answers.find((a) => a.body === 'canary-1')
+    expect(moved, 'canary-1 never answered during the rollback').toBeDefined()
+    expect(polled.answers.filter((a) => a.at > (moved?.at ?? 0)).every((a) => a.body === 'canary-1')).toBe(true)
+    console.log(`instant rollback: traffic on canary-1 ${Math.round(moved?.at ?? 0)} ms after berth started, ${polled.answers.length} requests, 0 failed`)
+    expect(moved?.at).toBeLessThan(1500)
     expect(await httpGet(`${CANARY}/version`)).toEqual({ status: 200, body: 'canary-1' })
     expect(states('blue')).toEqual(['web running', 'worker running'])
     expect(states('green')).toEqual(['web running', 'worker exited'])

@@ -5,7 +5,7 @@ import { parse } from 'yaml'
 import type { EnvironmentConfig } from '../../config/types.js'
 import { type ComposeProject, composeDown, composeStart, composeStop, composeUp } from '../../docker/compose.js'
 import { psByLabels } from '../../docker/docker.js'
-import { parsePs } from '../../docker/parse.js'
+import { type Container, parsePs } from '../../docker/parse.js'
 import type { EdgeRoute } from '../../edge/caddy.js'
 import { type Edge, ensureEdge } from '../../edge/lifecycle.js'
 import { switchRoutes } from '../../edge/routes.js'
@@ -19,7 +19,7 @@ import { readOrDamaged } from '../../state/damage.js'
 import { localFiles } from '../../target/files.js'
 import { environmentsWithState } from '../../state/paths.js'
 import type { ReleaseRecord } from '../../state/releases.js'
-import type { Applied } from '../strategy.js'
+import type { Applied, ApplyOptions } from '../strategy.js'
 import { allocateUpstreams, colourModel, probesForColour, statefulModel, upstreamKey, upstreamRange } from './colours.js'
 import { splitRelease, statefulFile, statefulProject, writeColourFile } from './files.js'
 import { keepUnchangedStateful } from './stateful.js'
@@ -36,7 +36,7 @@ const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range'
  * live one never stopped serving. Throws RolledBackError (exit 3) or NeedsPersonError (exit 4) when the new
  * colour does not take over.
  */
-export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>): Promise<Applied> {
+export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>, options: Pick<ApplyOptions, 'beforeReapply'> = {}): Promise<Applied> {
   const state = await readColours(e.target.state, e.env.name)
   const live = state.live
   const colour: Colour = live ? otherColour(live) : 'blue'
@@ -47,7 +47,13 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
 
   // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
   // Same recorded config, not just the same tag: `rollback --images-only` must apply today's config.
-  const warm = state[colour]?.configFile === record.configFile && (await projectContainers(deps, colourProject(e.env, colour))).length > 0
+  const idle = state[colour]?.configFile === record.configFile ? await projectContainers(deps, colourProject(e.env, colour)) : []
+  const warm = idle.length > 0
+  if (warm && live && e.env.idle === 'running') {
+    const switched = await switchToRunning(deps, e, { record, model, state, colour, target: colourTarget, warm }, live, idle)
+    if (switched) return switched
+  }
+  await options.beforeReapply?.()
   if (split.stateful && !warm) await applyStateful(deps, e, record, model, split.stateful)
   const hashes = await bringUpColour(deps, e, { record, model, state, colour, target: colourTarget, warm })
   await switchToColour(deps, e, state, colour, colourTarget, record.tag)
@@ -58,6 +64,69 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   if (live) await stopOldColour(deps, e, state, live)
   const stateful = await statefulFacts(deps, e)
   return { configHashes: { ...stateful.hashes, ...hashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
+}
+
+/**
+ * SPEC §9 instant rollback (`idle: running`): the idle colour's routed services still run the release, so
+ * they are checked from the one read of its containers the caller made (`idle`: each routed service's
+ * containers running, and healthy where they have a healthcheck), probed on its own upstreams, and switched
+ * to. Only then are its other services (stopped while idle) started, and the whole colour waited for; if
+ * they do not become healthy, the routes go back to the previous colour, whose routed services never
+ * stopped, and its own others are started again (exit 3). Undefined, with nothing changed, when the colour
+ * cannot take traffic as it runs: the caller then starts it as a warm colour.
+ */
+async function switchToRunning(deps: Deps, e: Env, up: ColourUp, live: Colour, idle: readonly Container[]): Promise<Applied | undefined> {
+  const { env } = e
+  const { record, state, colour, target } = up
+  const routed = [...new Set(env.routes.map((r) => r.service))]
+  const notReady = routed.flatMap((service) => {
+    const mine = idle.filter((c) => c.service === service)
+    if (mine.length === 0) return [`${service} has no container`]
+    return mine.filter((c) => c.state !== 'running' || (c.health !== '' && c.health !== 'healthy')).map((c) => `${c.name} is ${c.state}${c.health ? ` (${c.health})` : ''}`)
+  })
+  const probes = probesForColour(envProbes(e), env, state.upstreams[colour])
+  const probed = notReady.length ? [] : await Promise.all(probes.map(async (p) => ({ url: p.url, result: await deps.probe(p) })))
+  const failing = [...notReady, ...probed.filter((p) => !p.result.ok).map((p) => `${p.url}: ${p.result.ok ? '' : p.result.detail}`)]
+  if (failing.length) {
+    deps.reporter.info(`${env.name}: the idle ${colour} colour cannot take traffic as it runs (${failing.join('; ')}): starting it first`)
+    return undefined
+  }
+  await switchToColour(deps, e, state, colour, target, record.tag)
+  state.live = colour
+  state[colour] = { tag: record.tag, configFile: record.configFile }
+  await writeColours(e.target.state, env.name, state)
+
+  // Traffic is on the release: now its workers, then the whole colour's health, as any deploy waits for it.
+  await deps.reporter.step(`start the rest of the ${colour} colour of ${env.name} (${record.tag})`, () => deps.run(composeStart(target)))
+  const plan = healthPlan(e, colourModel(up.model, env), probes)
+  const ready = await waitFor(deps, record.tag, colourProject(env, colour), plan)
+  if (!ready.ok) {
+    await reportFailure(deps, e, record, ready.failure, target)
+    await switchBack(deps, e, state, live)
+    throw new RolledBackError(
+      `${env.name} ${record.tag} is not healthy once all of it runs (${ready.failure.check}: ${ready.failure.lastError}); routes switched back to ${live}, which serves ${state[live]?.tag ?? ''} again`.trimEnd(),
+      `The ${colour} colour is left as it is for a look: berth logs ${env.name} --colour ${colour}`,
+    )
+  }
+  await stopOldColour(deps, e, state, live)
+  const stateful = await statefulFacts(deps, e)
+  return { configHashes: { ...stateful.hashes, ...ready.configHashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
+}
+
+/** Routes back to `to`, whose routed services kept running, and its other services started again; recorded live. */
+async function switchBack(deps: Deps, e: Env, state: ColourState, to: Colour): Promise<void> {
+  const { config, env } = e
+  await deps.reporter.step(`switch ${env.name} routes back to ${to}`, async () => {
+    const edge = await ensureEdge(deps, config.edge, config.stateDir)
+    await switchRoutes(deps, edge, config.app, env.name, to, routesTo(e, state.upstreams))
+  })
+  state.live = to
+  await writeColours(e.target.state, env.name, state)
+  const slot = state[to]
+  if (!slot) return
+  const split = await splitRelease(e, slot, to, state.upstreams[to])
+  const target = await writeColourFile(e, to, slot.tag, split.colour)
+  await deps.reporter.step(`start the rest of the ${to} colour of ${env.name} again`, () => deps.run(composeStart(target)))
 }
 
 /**

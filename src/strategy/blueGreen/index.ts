@@ -1,4 +1,5 @@
-import { COLOURS, colourProject } from '../../names.js'
+import { COLOURS, colourProject, otherColour } from '../../names.js'
+import { readColours } from '../../state/colours.js'
 import { composeDrift } from '../composeDrift.js'
 import type { Strategy } from '../strategy.js'
 import { applyBlueGreen } from './apply.js'
@@ -17,7 +18,13 @@ export const blueGreen: Strategy = {
   beforeChange,
   preflight: (_deps, e, model) => plan(e, model),
   // A failure has already left the live colour serving (or nothing live): there is nothing more to restore.
-  apply: (deps, e, release) => applyBlueGreen(deps, e, release),
+  switchesTo: async (_deps, e, release) => {
+    if (e.env.idle !== 'running') return false
+    const state = await readColours(e.target.state, e.env.name)
+    const idle = state.live ? otherColour(state.live) : undefined
+    return idle !== undefined && state[idle]?.configFile === release.configFile
+  },
+  apply: (deps, e, release, options) => applyBlueGreen(deps, e, release, options),
   serving: servingProjects,
   composeProject: (_deps, e, colour) => composeProject(e, colour),
   logProjects: (_deps, e, _running, service) => logProjects(e, service),

@@ -54,6 +54,9 @@ export const ERROR_CODES = {
   RELEASE_IMAGES_MISSING: { exit: usage, hint: REFUSED },
   UNKNOWN_RELEASE: { exit: usage, hint: REFUSED },
   ALREADY_ACTIVE: { exit: usage, hint: REFUSED },
+  // berth maintenance (SPEC §9): exit 2, nothing changed.
+  MAINTENANCE_UNSUPPORTED: { exit: usage },
+  NOT_ROUTED: { exit: usage },
   // Swarm environments (SPEC §10): exit 2, nothing changed.
   NOT_A_SWARM_MANAGER: { exit: usage, hint: 'Deploy from a manager: docker swarm init on a one-node swarm, or point host:/context: at a manager.' },
   SWARM_UNSUPPORTED_KEY: { exit: usage, hint: REFUSED },
@@ -67,6 +70,7 @@ export const ERROR_CODES = {
   EDGE_STATE_DAMAGED: { exit: usage },
   EDGE_ADMIN_DIR_OPEN: { exit: usage },
   EDGE_MOUNT_GONE: { exit: usage },
+  EDGE_ROUTES_OUTDATED: { exit: usage },
   EDGE_ROOT_ONLY: { exit: usage, hint: "The edge's admin API is reachable by root only (SPEC §9): run berth as root (sudo berth …)." },
   // The edge proxy at work: exit 1.
   EDGE_UNAVAILABLE: { exit: unexpected, hint: 'Is the edge running? See: docker compose -p berth-edge ps; berth doctor' },

@@ -7,8 +7,11 @@
  * file (see live.ts): the route sends to blue while `<live root>/<app>/<env>/blue` exists and to green
  * otherwise. A switch is then one rename(2) of that file and never a config change: every config change
  * makes Caddy 2 reload its servers, and a reload closes idle keep-alive connections, which a client
- * reusing one at that moment sees fail.
+ * reusing one at that moment sees fail. Maintenance (SPEC §9) is a marker of the same kind: while the
+ * environment's page `<live root>/<app>/<env>/maintenance.html` exists, the route answers it with 503.
  */
+
+import { isDeepStrictEqual } from 'node:util'
 
 import { EdgeRouteConflictError, EdgeStateError } from './errors.js'
 
@@ -21,6 +24,17 @@ export const LIVE_ROOT = '/berth/live'
 export function liveMarker(app: string, env: string): string {
   return `${app}/${env}/blue`
 }
+
+/**
+ * The maintenance page, relative to the live root: while it exists, the environment's routes answer it with
+ * 503 (see edge/maintenance.ts). Named .html so Caddy's file server gives it its content type.
+ */
+export function maintenanceMarker(app: string, env: string): string {
+  return `${app}/${env}/maintenance.html`
+}
+
+/** Seconds a client is told to wait before it asks again (Retry-After), while an environment is in maintenance. */
+export const MAINTENANCE_RETRY_AFTER_S = 120
 
 /** One route of one environment: a public listen port (optionally one Host) to its upstream in each colour. */
 export interface EdgeRoute {
@@ -81,7 +95,36 @@ export function serverName(listen: number): string {
 
 const proxyTo = (dial: string) => ({ handler: 'reverse_proxy', upstreams: [{ dial }] })
 
-/** The route: to blue while the environment's marker file exists (Caddy's file matcher stats it per request), else to green. */
+/** Request headers that would make the file server answer 304, 206 or 412 instead of the page: Caddy would turn each into a 503 without it. */
+const CONDITIONAL_HEADERS = ['Range', 'If-Range', 'If-Match', 'If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since']
+
+/**
+ * The first branch of an environment's route: while its maintenance page exists, every request (any method)
+ * gets the page with 503, Retry-After and no-store. Caddy 2.6's file server has `status_code`; the page is
+ * served as a file, never run as a template, so nothing in the operator's message can do more than show.
+ */
+export function maintenanceBranch(app: string, env: string): CaddyRoute {
+  const page = maintenanceMarker(app, env)
+  return {
+    match: [{ file: { root: LIVE_ROOT, try_files: [page] } }],
+    handle: [
+      {
+        handler: 'headers',
+        request: { delete: CONDITIONAL_HEADERS },
+        // Deferred: applied when the file server writes its answer, so its validators go too.
+        response: { set: { 'Retry-After': [String(MAINTENANCE_RETRY_AFTER_S)], 'Cache-Control': ['no-store'] }, delete: ['Etag', 'Last-Modified', 'Accept-Ranges'], deferred: true },
+      },
+      { handler: 'rewrite', uri: `/${page}` },
+      { handler: 'file_server', root: LIVE_ROOT, status_code: 503 },
+    ],
+    terminal: true,
+  }
+}
+
+/**
+ * The route: the maintenance page while it exists, else to blue while the environment's marker file exists
+ * (Caddy's file matcher stats both per request), else to green.
+ */
 export function edgeRouteJson(app: string, env: string, route: EdgeRoute): CaddyRoute {
   return {
     '@id': routeId(app, env, route),
@@ -90,6 +133,7 @@ export function edgeRouteJson(app: string, env: string, route: EdgeRoute): Caddy
       {
         handler: 'subroute',
         routes: [
+          maintenanceBranch(app, env),
           { match: [{ file: { root: LIVE_ROOT, try_files: [liveMarker(app, env)] } }], handle: [proxyTo(route.upstreams.blue)], terminal: true },
           { handle: [proxyTo(route.upstreams.green)], terminal: true },
         ],
@@ -176,12 +220,18 @@ function dialOf(handlers: unknown): string | undefined {
   return isObject(first) && typeof first.dial === 'string' ? first.dial : undefined
 }
 
-/** Each colour's upstream of a route as edgeRouteJson builds it: the marker-matched branch is blue, the other green. */
-function upstreamsOf(route: CaddyRoute): Partial<Record<EdgeColour, string>> {
+function branchesOf(route: CaddyRoute): CaddyRoute[] {
   const sub = Array.isArray(route.handle) ? route.handle.find((h) => isObject(h) && h.handler === 'subroute') : undefined
-  const branches = isObject(sub) && Array.isArray(sub.routes) ? sub.routes.filter(isObject) : []
+  return isObject(sub) && Array.isArray(sub.routes) ? (sub.routes.filter(isObject) as CaddyRoute[]) : []
+}
+
+/**
+ * Each colour's upstream of a route as edgeRouteJson builds it, or as berth built it before maintenance (no
+ * maintenance branch, which proxies nowhere and so is passed over): the marker-matched proxy is blue, the other green.
+ */
+function upstreamsOf(route: CaddyRoute): Partial<Record<EdgeColour, string>> {
   const out: Partial<Record<EdgeColour, string>> = {}
-  for (const branch of branches) {
+  for (const branch of branchesOf(route)) {
     const dial = dialOf(branch.handle)
     if (dial) out[Array.isArray(branch.match) && branch.match.length > 0 ? 'blue' : 'green'] ??= dial
   }
@@ -199,11 +249,16 @@ function describeUpstreams(route: CaddyRoute): string {
  * route with that listen port and host. A prefix test would also take `prod-2`'s routes for `prod`'s.
  */
 function ownedBy(app: string, env: string, ports: readonly number[], route: CaddyRoute): boolean {
+  return ownedListen(app, env, ports, route) !== undefined
+}
+
+/** The listen port of the environment's route that this one is (ownedBy), else undefined. */
+function ownedListen(app: string, env: string, ports: readonly number[], route: CaddyRoute): number | undefined {
   const id = route['@id']
-  if (typeof id !== 'string') return false
+  if (typeof id !== 'string') return undefined
   const host = routeHost(route)
-  if (host === undefined && !isCatchAll(route)) return false
-  return ports.some((listen) => id === routeId(app, env, { listen, ...(host ? { host } : {}) }))
+  if (host === undefined && !isCatchAll(route)) return undefined
+  return ports.find((listen) => id === routeId(app, env, { listen, ...(host ? { host } : {}) }))
 }
 
 function routeKey(route: { listen: number; host?: string }): string {
@@ -290,6 +345,55 @@ export function berthRoutesOfServers(servers: CaddyServers): BerthRoute[] {
     }
   }
   return out
+}
+
+/** Whether a route answers its environment's maintenance page first; routes written by a berth before maintenance do not. */
+export function servesMaintenance(route: CaddyRoute, app: string, env: string): boolean {
+  const first = branchesOf(route)[0]
+  return first !== undefined && isDeepStrictEqual(first, maintenanceBranch(app, env))
+}
+
+/** This environment's routes in the servers, as the edge holds them, each with the listen port its id names. */
+function ownRoutes(servers: CaddyServers, app: string, env: string): { route: CaddyRoute; listen: number }[] {
+  const out: { route: CaddyRoute; listen: number }[] = []
+  for (const server of Object.values(servers)) {
+    if (!isObject(server) || !Array.isArray(server.routes)) continue
+    const ports = serverPorts(server)
+    for (const route of server.routes) {
+      const listen = isObject(route) ? ownedListen(app, env, ports, route) : undefined
+      if (listen !== undefined) out.push({ route, listen })
+    }
+  }
+  return out
+}
+
+/** What `berth maintenance ENV on` finds of the environment on the edge: its route ids, and those of an older shape, without the maintenance branch. */
+export function maintenanceRoutes(servers: CaddyServers | null | undefined, app: string, env: string): { ids: string[]; outdated: string[] } {
+  const own = ownRoutes(servers ?? {}, app, env)
+  return { ids: own.map((r) => r.route['@id'] as string), outdated: own.filter((r) => !servesMaintenance(r.route, app, env)).map((r) => r.route['@id'] as string) }
+}
+
+/**
+ * The servers with this environment's routes rewritten as edgeRouteJson builds them today, from what each holds
+ * (listen port, host, both colours' upstreams): a route of a berth before maintenance gains its maintenance
+ * branch, and nothing else changes. A route whose colours berth cannot both read (an earlier berth's
+ * one-upstream route) is refused, EdgeStateError: its next deploy writes it whole.
+ */
+export function withMaintenanceBranch(current: CaddyServers | null | undefined, app: string, env: string): CaddyServers {
+  refuseDamagedServers(current ?? {}, app, env)
+  const routes = ownRoutes(current ?? {}, app, env).map(({ route, listen }): EdgeRoute => {
+    const { blue, green } = upstreamsOf(route)
+    if (!blue || !green) {
+      throw new EdgeStateError(
+        `route ${String(route['@id'])} on the edge was written by an earlier berth with one upstream: berth cannot rewrite it for maintenance`,
+        `Deploy ${env} once (berth deploy ${env} --tag <its active release>, see berth status ${env}): its routes are then written whole. Nothing was changed.`,
+        'EDGE_ROUTES_OUTDATED',
+      )
+    }
+    const host = routeHost(route)
+    return { listen, ...(host ? { host } : {}), upstreams: { blue, green } }
+  })
+  return nextServers(current, app, env, routes)
 }
 
 /** The routes of one environment among berth's routes. */

@@ -142,6 +142,25 @@ export async function refuseDamagedEdge(deps: EngineDeps, app: string, env: stri
   if (mounts.live) await readLive(files, mounts.live, app, env)
 }
 
+/**
+ * The edge's config now, changing nothing: read over its socket when it runs and answers there, else the
+ * config it resumes at its next start; undefined when there is no edge container or it saved nothing yet.
+ */
+export async function edgeConfigNow(deps: EngineDeps): Promise<unknown> {
+  const c = await edgeContainer(deps)
+  if (!c) return undefined
+  const mounts = c.state === 'running' ? await edgeMounts(deps, c.id) : {}
+  const answered = mounts.admin ? await (await adminOf(deps, mounts.admin)).get('/config/').then((r) => r.value, () => undefined) : undefined
+  return answered ?? (await savedConfig(deps, c.id))
+}
+
+/** The host directory the edge reads its live markers from: the running edge's, else the one it will be started with. */
+export async function edgeLiveDir(deps: EngineDeps): Promise<string> {
+  const c = await edgeContainer(deps)
+  const mounts = c?.state === 'running' ? await edgeMounts(deps, c.id) : {}
+  return mounts.live ?? (await hostEdgePaths(deps.target.host)).live
+}
+
 /** The admin API on the socket in the edge's admin directory, reached from this machine. */
 export async function adminOf(deps: EngineDeps, adminDir: string): Promise<CaddyAdmin> {
   return new CaddyAdmin({ socket: await deps.target.host.socket(join(adminDir, ADMIN_SOCKET)) })

@@ -1,6 +1,7 @@
 import type { EdgeConfig } from '../config/types.js'
 import type { Deps } from '../run/context.js'
-import { type BerthRoute, berthRoutes, type EdgeColour, type EdgeRoute, nextServers } from './caddy.js'
+import { PreflightError } from '../errors.js'
+import { type BerthRoute, berthRoutes, type CaddyServers, type EdgeColour, type EdgeRoute, maintenanceRoutes, nextServers, SERVERS_PATH, withMaintenanceBranch } from './caddy.js'
 import { type Edge, ensureEdge } from './lifecycle.js'
 import { clearLive, readLive, setLive } from './live.js'
 
@@ -38,4 +39,30 @@ export async function removeRoutes(deps: Deps, edgeConfig: EdgeConfig, stateDir:
 /** Every berth route the edge holds now, with its upstream. */
 export async function edgeRoutes(edge: Edge): Promise<BerthRoute[]> {
   return berthRoutes((await edge.admin.get('/config/')).value)
+}
+
+/**
+ * Makes this environment's routes answer its maintenance page (SPEC §9): routes written by a berth before
+ * maintenance lack the branch that does, and are rewritten once, in one change of the servers (which reloads
+ * the edge, so it is said on screen); routes that have it are left alone, and nothing reloads. Returns the
+ * ids of its routes and of those rewritten. An environment with no routes on the edge is refused (exit 2).
+ */
+export async function routesForMaintenance(deps: Deps, edge: Edge, app: string, env: string): Promise<{ routes: string[]; rewritten: string[] }> {
+  const { ids, outdated } = maintenanceRoutes((await edge.admin.get(SERVERS_PATH)).value as CaddyServers | null, app, env)
+  if (ids.length === 0) throw notRouted(env)
+  if (outdated.length === 0) return { routes: ids, rewritten: [] }
+  deps.reporter.warn(
+    `${env}: ${outdated.join(', ')} ${outdated.length === 1 ? 'was' : 'were'} written by an earlier berth, without the maintenance page: rewriting ${outdated.length === 1 ? 'it' : 'them'} once. ` +
+      "That one config change reloads the edge, which closes the idle keep-alive connections of every route on it; later switches reload nothing",
+  )
+  await edge.admin.updateServers((current) => withMaintenanceBranch(current, app, env), deps.sleep)
+  return { routes: ids, rewritten: outdated }
+}
+
+export function notRouted(env: string): PreflightError {
+  return new PreflightError(
+    `${env} has no routes on the edge: it was never deployed, or it was taken down`,
+    `Maintenance answers an environment's routes: deploy it first (berth deploy ${env}). Nothing was changed.`,
+    'NOT_ROUTED',
+  )
 }

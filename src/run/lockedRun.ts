@@ -10,6 +10,8 @@ import { acquireLock, LEASE_MS } from '../state/lock.js'
 export interface RunProgress {
   tag?: string
   from?: string
+  /** What else the audit line says of the run, whatever its outcome (maintenance: on or off, the page's message). */
+  audit?: Pick<AuditEntry, 'maintenance' | 'pageMessage'>
   /** Records what an interruption leaves behind and returns the sentence telling the operator. */
   onInterrupt?: (signal: NodeJS.Signals) => Promise<string>
 }
@@ -41,6 +43,7 @@ export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress)
       at: started.toISOString(),
       ...(progress.tag ? { tag: progress.tag } : {}),
       ...(progress.from ? { from: progress.from } : {}),
+      ...progress.audit,
       result,
       durationMs: deps.now().getTime() - started.getTime(),
       ...(message ? { message } : {}),

@@ -6,7 +6,7 @@ import { parseState, unlessMissing } from './files.js'
 import { environmentPaths } from './paths.js'
 
 export interface AuditEntry {
-  action: 'deploy' | 'rollback' | 'down' | 'lock' | 'unlock'
+  action: 'deploy' | 'rollback' | 'down' | 'lock' | 'unlock' | 'maintenance'
   by: string
   at: string
   /** Release tags involved: `tag` applied, `from` the one it replaced. */
@@ -16,10 +16,13 @@ export interface AuditEntry {
   result: string
   durationMs?: number
   message?: string
+  /** berth maintenance: turned on or off, and the page's message. */
+  maintenance?: 'on' | 'off'
+  pageMessage?: string
 }
 
 const auditEntrySchema: z.ZodType<AuditEntry> = z.looseObject({
-  action: z.enum(['deploy', 'rollback', 'down', 'lock', 'unlock'], unlessMissing('expected deploy, rollback, down, lock or unlock')),
+  action: z.enum(['deploy', 'rollback', 'down', 'lock', 'unlock', 'maintenance'], unlessMissing('expected deploy, rollback, down, lock, unlock or maintenance')),
   by: z.string(),
   at: z.string(),
   tag: z.string().optional(),
@@ -27,6 +30,8 @@ const auditEntrySchema: z.ZodType<AuditEntry> = z.looseObject({
   result: z.string(),
   durationMs: z.number().optional(),
   message: z.string().optional(),
+  maintenance: z.enum(['on', 'off']).optional(),
+  pageMessage: z.string().optional(),
 })
 
 export function auditPath(stateDir: string, env: string): string {

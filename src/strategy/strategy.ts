@@ -80,6 +80,30 @@ export interface Strategy {
   describe(deps: Deps, config: Config, env: EnvironmentConfig): Promise<StrategyStatus>
   /** What `berth doctor` checks on the host for the environments of this strategy. */
   hostChecks(deps: Deps, config: Config, envs: readonly EnvironmentConfig[]): Promise<Check[]>
+  /** SPEC §9 `berth maintenance`: only a strategy whose routes berth answers (blue-green, through the edge) has it. */
+  readonly maintenance?: MaintenanceSwitch
+}
+
+/** `berth maintenance ENV on|off`: the environment's routes answer a 503 page until it is turned off. */
+export interface MaintenanceSwitch {
+  /** Before the lock, changing nothing: refuses (exit 2) what cannot be done, such as `on` for an environment with no routes. */
+  check(deps: Deps, config: Config, env: EnvironmentConfig, change: MaintenanceChange): Promise<void>
+  /** Under the environment's lock: puts the page in place (or changes its message), or takes it away. */
+  set(deps: Deps, config: Config, env: EnvironmentConfig, change: MaintenanceChange): Promise<MaintenanceApplied>
+}
+
+/** `at`: when the run turning it on started, its `since` unless it is on already. */
+export type MaintenanceChange = { on: true; at: string; message?: string } | { on: false }
+
+export interface MaintenanceApplied {
+  /** Whether anything changed: `off` when it was off, or `on` again with the same page, changes nothing. */
+  changed: boolean
+  /** While on: since when, and the page's message. */
+  since?: string
+  message?: string
+  /** Ids of the environment's routes on the edge (`on`), and of those rewritten first because an earlier berth wrote them. */
+  routes: string[]
+  rewritten: string[]
 }
 
 /** What the common preflight checks of the host for a strategy. */
@@ -115,6 +139,8 @@ export type ColourChoice = Colour | 'live' | 'idle'
 /** What status shows of a blue-green environment, from berth's own records (no call to the edge). */
 export interface ColourStatus {
   live?: Colour
+  /** `berth maintenance ENV on`: since when, and the page's message (none: the default text). From the page's file on the edge's host. */
+  maintenance?: { since: string; message?: string }
   /** The colour a rollback switches to, and what it does meanwhile (the environment's `idle`). */
   idle?: { colour: Colour; release: string; mode: EnvironmentConfig['idle'] }
   routes: { listen: number; host?: string; service: string; port: number; upstream?: string }[]

@@ -26,7 +26,7 @@ export function formatStatus(report: StatusReport): string {
       : `${name}: no release deployed`
     out.push(head)
     if (env.damaged) out.push(...formatDamaged(env.damaged))
-    if (env.colours) out.push(...formatColours(env.colours))
+    if (env.colours) out.push(...formatColours(env.environment, env.colours))
     if (env.stack) out.push(...formatStack(env.stack))
     if (env.services.length === 0) {
       out.push('  no containers')
@@ -48,8 +48,9 @@ function formatStack(services: readonly StackServiceStatus[]): string[] {
   return [table(rows)]
 }
 
-function formatColours(c: ColourStatus): string[] {
+function formatColours(name: string, c: ColourStatus): string[] {
   const out = [`  blue-green: live ${c.live ?? 'none'}${c.idle ? `, idle ${c.idle.colour} (release ${c.idle.release}, ${c.idle.mode === 'running' ? 'its routed services running' : 'stopped-warm'})` : ''}`]
+  if (c.maintenance) out.push(`  maintenance: ON since ${c.maintenance.since}, its routes answer 503 with ${c.maintenance.message !== undefined ? `"${c.maintenance.message}"` : 'the default page'} (berth maintenance ${name} off ends it)`)
   for (const r of c.routes) out.push(`  route :${r.listen}${r.host ? ` (${r.host})` : ''} -> ${r.service}:${r.port}${r.upstream ? ` on ${r.upstream}` : ' (not routed yet)'}`)
   return out
 }

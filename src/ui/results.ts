@@ -2,6 +2,7 @@ import type { InitResult } from '../config/init.js'
 import type { DeployResult } from '../run/deploy.js'
 import type { DownResult } from '../run/down.js'
 import type { LockStatus } from '../run/hold.js'
+import type { MaintenanceResult } from '../run/maintenance.js'
 import type { RollbackResult } from '../run/rollback.js'
 
 /** Human summaries of what a command did, each ending with what undoes it when something does. */
@@ -40,4 +41,16 @@ export function formatInit(result: InitResult): string {
     ...(result.compose.exists ? [] : [`note: ${result.compose.file} does not exist yet; write it, or name your compose files under compose: in deploy.yml`]),
     'next: cp environments/staging.env.example environments/staging.env, fill it in, then: berth deploy staging',
   ].join('\n')
+}
+
+export function formatMaintenance(result: MaintenanceResult): string {
+  const env = result.environment
+  if (result.maintenance === 'off') {
+    return result.changed ? `${env} serves again: its maintenance page is off\nto undo: berth maintenance ${env} on` : `${env} was not in maintenance; nothing was changed`
+  }
+  const routes = `${result.routes.length} route${result.routes.length === 1 ? '' : 's'}`
+  const rewritten = result.rewrittenRoutes.length ? ` (${result.rewrittenRoutes.length} rewritten first: one reload of the edge)` : ''
+  const page = result.message !== undefined ? `"${result.message}"` : 'the default page'
+  const answer = result.routes.length === 1 ? 'answers' : 'answer'
+  return `${env} is in maintenance since ${result.since ?? '?'}: its ${routes}${rewritten} ${answer} 503 with ${page}${result.changed ? '' : ' (as before; nothing was changed)'}\nto undo: berth maintenance ${env} off`
 }

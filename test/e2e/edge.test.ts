@@ -273,7 +273,7 @@ describe('the edge proxy on a real engine', () => {
 
   it('lets no user but root reach the admin API: nobody neither reads the routes nor rewrites one, on the socket or on any TCP port', async () => {
     const config = await edgeConfigText()
-    const blueDial = `/id/${routeId(APP, 'a', { listen: LISTEN_A })}/handle/0/routes/0/handle/0/upstreams/0/dial`
+    const blueDial = `/id/${routeId(APP, 'a', { listen: LISTEN_A })}/handle/0/routes/1/handle/0/upstreams/0/dial`
     const write = ['-X', 'PATCH', '-H', 'Content-Type: application/json', '-d', '"127.0.0.1:1"']
     // Root reads it over the socket: the command is right, and the refusals below are the directory's.
     const root = curlSocket('root', 'http://berth/config/')

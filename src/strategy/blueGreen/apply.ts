@@ -8,6 +8,7 @@ import { psByLabels } from '../../docker/docker.js'
 import { type Container, parsePs } from '../../docker/parse.js'
 import type { EdgeRoute } from '../../edge/caddy.js'
 import { type Edge, ensureEdge } from '../../edge/lifecycle.js'
+import { readMaintenance } from '../../edge/maintenance.js'
 import { switchRoutes } from '../../edge/routes.js'
 import { NeedsPersonError, RolledBackError } from '../../errors.js'
 import { type Env, envProbes, healthPlan, recordedModel, reportFailure, waitFor } from '../../health/gate.js'
@@ -201,6 +202,11 @@ async function switchToColour(deps: Deps, e: Env, state: ColourState, colour: Co
     await switchRoutes(deps, running, config.app, env.name, colour, routes)
     return running
   })
+  // In maintenance every route answers the page: probes through the edge would fail a healthy colour.
+  if (await readMaintenance(edge.files, edge.liveDir, config.app, env.name)) {
+    deps.reporter.info(`${env.name} is in maintenance: its routes answer the maintenance page, so the probes through the edge are skipped; ${tag} serves once it is off (berth maintenance ${env.name} off)`)
+    return
+  }
   const throughEdge = await verifyThroughEdge(deps, e)
   if (!throughEdge) return
   deps.reporter.warn(`${env.name}: ${throughEdge}`)

@@ -4,6 +4,7 @@ import { environmentRoutes } from '../../edge/caddy.js'
 import { edgeStatus } from '../../edge/status.js'
 import { EdgeStateError } from '../../edge/errors.js'
 import { readLive } from '../../edge/live.js'
+import { readMaintenance } from '../../edge/maintenance.js'
 import { EDGE_PROJECT } from '../../names.js'
 import type { Deps } from '../../run/context.js'
 import { readColours } from '../../state/colours.js'
@@ -19,6 +20,8 @@ import { upstreamKey } from './colours.js'
 export async function edgeCheck(deps: Deps, config: Config, envs: readonly EnvironmentConfig[]): Promise<Check> {
   const edge = await edgeStatus(deps)
   const details: string[] = []
+  /** Environments in maintenance: not a problem, said in the summary. */
+  const paused: string[] = []
   if (!edge.running) details.push(`the edge (compose project ${EDGE_PROJECT}) is not running`)
   details.push(...edge.problems)
   for (const env of envs) {
@@ -34,6 +37,7 @@ export async function edgeCheck(deps: Deps, config: Config, envs: readonly Envir
           return 'damaged' as const
         })
       : undefined
+    if (edge.liveDir && (await readMaintenance(deps.target.host.files, edge.liveDir, config.app, env.name).catch(() => undefined))) paused.push(env.name)
     if (edge.running && live !== 'damaged' && live !== state.live) details.push(`${env.name}: the edge sends its routes to ${live ?? 'no colour'} (live marker), not to the recorded live colour ${state.live}`)
     for (const route of env.routes) {
       const want = `127.0.0.1:${state.upstreams[state.live][upstreamKey(route)]}`
@@ -43,11 +47,12 @@ export async function edgeCheck(deps: Deps, config: Config, envs: readonly Envir
       }
     }
   }
-  if (details.length === 0) return { id: 'edge', status: 'ok', summary: 'the edge runs, admin API on a root-only socket, routes as recorded', details: [] }
+  const maintenance = paused.length ? `; in maintenance (routes answer 503): ${paused.join(', ')}` : ''
+  if (details.length === 0) return { id: 'edge', status: 'ok', summary: `the edge runs, admin API on a root-only socket, routes as recorded${maintenance}`, details: [] }
   return {
     id: 'edge',
     status: 'fail',
-    summary: `${details.length} edge problem${plural(details.length)}`,
+    summary: `${details.length} edge problem${plural(details.length)}${maintenance}`,
     details,
     hint: 'berth deploy ENV --tag <active release> switches the routes again and moves an earlier berth\'s edge to the root-only admin socket; the edge is compose project berth-edge',
   }

@@ -5,6 +5,7 @@ import type { Strategy } from '../strategy.js'
 import { applyBlueGreen } from './apply.js'
 import { edgeCheck } from './doctor.js'
 import { colourStatus, composeProject, downBlueGreen, logProjects, servingProjects } from './operate.js'
+import { maintenance } from './maintenance.js'
 import { beforeChange, plan } from './preflight.js'
 
 /**
@@ -33,4 +34,5 @@ export const blueGreen: Strategy = {
   shown: (containers) => [...containers],
   describe: async (deps, config, env) => ({ colours: await colourStatus(deps, config, env) }),
   hostChecks: async (deps, config, envs) => [await edgeCheck(deps, config, envs)],
+  maintenance,
 }

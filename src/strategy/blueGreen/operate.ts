@@ -4,6 +4,8 @@ import { parse } from 'yaml'
 
 import type { Config, EnvironmentConfig } from '../../config/types.js'
 import { type ComposeProject, composeDown } from '../../docker/compose.js'
+import { readMaintenance } from '../../edge/maintenance.js'
+import { hostEdgePaths } from '../../edge/paths.js'
 import { removeRoutes } from '../../edge/routes.js'
 import { UsageError } from '../../errors.js'
 import type { Env } from '../../health/gate.js'
@@ -32,12 +34,20 @@ export async function downBlueGreen(deps: Deps, e: Env, running: ComposeProject,
   await deps.run(composeDown(running, { volumes }))
 }
 
-export async function colourStatus(deps: Deps, _config: Config, env: EnvironmentConfig): Promise<ColourStatus> {
-  const state = await readColours(deps.target.state, env.name)
+/**
+ * What status shows: the colour state, and the maintenance page from the edge's directory on the host (a file
+ * read: status asks the edge nothing). A page that cannot be read is not shown.
+ */
+export async function colourStatus(deps: Deps, config: Config, env: EnvironmentConfig): Promise<ColourStatus> {
+  const [state, maintenance] = await Promise.all([
+    readColours(deps.target.state, env.name),
+    hostEdgePaths(deps.target.host).then(({ live }) => readMaintenance(deps.target.host.files, live, config.app, env.name)).catch(() => undefined),
+  ])
   const idleColour = state.live ? otherColour(state.live) : undefined
   const idleSlot = idleColour ? state[idleColour] : undefined
   return {
     ...(state.live ? { live: state.live } : {}),
+    ...(maintenance ? { maintenance } : {}),
     ...(idleColour && idleSlot ? { idle: { colour: idleColour, release: idleSlot.tag, mode: env.idle } } : {}),
     routes: env.routes.map((r) => {
       const port = state.live ? state.upstreams[state.live][upstreamKey(r)] : undefined

@@ -60,7 +60,7 @@ describe('edge config berth cannot make sense of', () => {
   const oneBranch = (): CaddyServers => {
     const route = production()
     const sub = (route.handle as { routes: unknown[] }[])[0] as { routes: unknown[] }
-    sub.routes = sub.routes.slice(0, 1)
+    sub.routes = sub.routes.slice(0, -1)
     return { 'berth-80': { listen: [':80'], routes: [route] } }
   }
 

@@ -15,6 +15,8 @@ import type { Target } from '../../../src/target/target.js'
 import { localTarget } from '../../../src/target/local.js'
 import { coloursPath, writeColours } from '../../../src/state/colours.js'
 import { localState } from '../../../src/target/local.js'
+import { maintenancePage, writeMaintenance } from '../../../src/edge/maintenance.js'
+import { localFiles } from '../../../src/target/files.js'
 
 const TAG = '20261122-093000'
 const record: ReleaseRecord = { tag: TAG, deployedAt: '2026-11-22T09:30:00.000Z', activeSince: '2026-11-22T09:31:00.000Z', by: 'a@b', status: 'active', images: { web: `shop-web:${TAG}` }, builtImages: [`shop-web:${TAG}`], envHash: 'x', configFile: `${TAG}.x.compose.yaml`, configHashes: { web: 'a'.repeat(64) } }
@@ -88,6 +90,29 @@ describe('status with damaged state', () => {
     const production = (await status(config, 'production', deps)).environments[0]
     expect(production).toMatchObject({ release: TAG, damaged: [{ file: coloursPath(config.stateDir, 'production'), problem: 'live: expected blue or green; upstreams.blue: is required; upstreams.green: is required' }] })
     expect(production?.colours).toBeUndefined()
+  })
+})
+
+describe('status of a blue-green environment in maintenance', () => {
+  const saved = process.env.BERTH_EDGE_DIR
+  afterEach(() => {
+    if (saved === undefined) delete process.env.BERTH_EDGE_DIR
+    else process.env.BERTH_EDGE_DIR = saved
+  })
+
+  it("shows since when and the page's message, read from the page's file in the edge's directory", async () => {
+    process.env.BERTH_EDGE_DIR = join(dir, 'edge')
+    const live = join(dir, 'edge', 'live')
+    expect((await status(config, 'production', deps)).environments[0]?.colours?.maintenance).toBeUndefined()
+    await writeMaintenance(localFiles, live, 'shop', 'production', maintenancePage({ since: '2026-11-22T10:00:00.000Z', message: 'back soon' }))
+    const report = await status(config, undefined, deps)
+    const [staging, production] = report.environments
+    expect(production?.colours?.maintenance).toEqual({ since: '2026-11-22T10:00:00.000Z', message: 'back soon' })
+    expect(staging?.colours).toBeUndefined()
+    const text = formatStatus(report)
+    expect(text).toContain('  maintenance: ON since 2026-11-22T10:00:00.000Z, its routes answer 503 with "back soon" (berth maintenance production off ends it)')
+    await writeMaintenance(localFiles, live, 'shop', 'production', maintenancePage({ since: '2026-11-22T10:00:00.000Z' }))
+    expect(formatStatus(await status(config, 'production', deps))).toContain('its routes answer 503 with the default page')
   })
 })
 

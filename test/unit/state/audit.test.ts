@@ -66,7 +66,7 @@ describe('auditDamage', () => {
       file: path,
       lines: [
         { line: 2, problem: 'not valid JSON: it ends before the JSON does (cut short)' },
-        { line: 4, problem: 'action: expected deploy, rollback, down, lock or unlock; by: expected a string, got number' },
+        { line: 4, problem: 'action: expected deploy, rollback, down, lock, unlock or maintenance; by: expected a string, got number' },
         { line: 5, problem: 'not valid JSON: it ends before the JSON does (cut short)' },
       ],
     })

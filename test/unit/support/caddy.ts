@@ -1,4 +1,4 @@
-import { type CaddyServers, edgeRouteJson } from '../../../src/edge/caddy.js'
+import { type CaddyRoute, type CaddyServers, edgeRouteJson, type EdgeRoute } from '../../../src/edge/caddy.js'
 
 /** Upstreams of a route: blue on `port`, green 1000 above. */
 export const up = (port: number) => ({ blue: `127.0.0.1:${port}`, green: `127.0.0.1:${port + 1000}` })
@@ -21,4 +21,12 @@ export function servers(): CaddyServers {
     },
     mine: { listen: [':9000'], routes: [{ handle: [{ handler: 'static_response', body: 'hi' }] }] },
   }
+}
+
+/** A route as a berth before maintenance wrote it: today's without its first branch, the maintenance page's. */
+export function olderRoute(app: string, env: string, route: EdgeRoute): CaddyRoute {
+  const today = edgeRouteJson(app, env, route)
+  const sub = (today.handle as { routes: unknown[] }[])[0] as { routes: unknown[] }
+  sub.routes = sub.routes.slice(1)
+  return today
 }

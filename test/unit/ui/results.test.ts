@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { formatDeployed, formatDown, formatInit, formatLock, formatRolledBack, formatUnlock } from '../../../src/ui/results.js'
+import { formatDeployed, formatDown, formatInit, formatLock, formatMaintenance, formatRolledBack, formatUnlock } from '../../../src/ui/results.js'
 
 describe('result summaries', () => {
   it('end a deploy or rollback with the command that undoes it, when there is one', () => {
@@ -15,6 +15,19 @@ describe('result summaries', () => {
       'preview (shop-preview) is down: 1 container removed, volumes deleted (0.5s)\nto bring it back: berth rollback preview --to A',
     )
     expect(formatDown({ environment: 'preview', project: 'shop-preview', containers: [], volumes: false, durationMs: 500 })).toBe('preview (shop-preview) is down: 0 containers removed, volumes kept (0.5s)')
+  })
+
+  it('say what maintenance answers, whether anything changed, and how to undo it', () => {
+    const on = { environment: 'production', maintenance: 'on' as const, changed: true, since: 'T', message: 'back soon', routes: ['r1'], rewrittenRoutes: [], durationMs: 10 }
+    expect(formatMaintenance(on)).toBe('production is in maintenance since T: its 1 route answers 503 with "back soon"\nto undo: berth maintenance production off')
+    const { message: _message, ...withoutMessage } = on
+    expect(formatMaintenance({ ...withoutMessage, routes: ['r1', 'r2'], rewrittenRoutes: ['r1'] })).toBe(
+      'production is in maintenance since T: its 2 routes (1 rewritten first: one reload of the edge) answer 503 with the default page\nto undo: berth maintenance production off',
+    )
+    expect(formatMaintenance({ ...on, changed: false })).toContain('answers 503 with "back soon" (as before; nothing was changed)')
+    const off = { environment: 'production', maintenance: 'off' as const, changed: true, routes: [], rewrittenRoutes: [], durationMs: 10 }
+    expect(formatMaintenance(off)).toBe('production serves again: its maintenance page is off\nto undo: berth maintenance production on')
+    expect(formatMaintenance({ ...off, changed: false })).toBe('production was not in maintenance; nothing was changed')
   })
 
   it('tell a lock held, a stale one and none apart', () => {

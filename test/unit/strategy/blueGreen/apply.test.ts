@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { berthRoutesOfServers, type CaddyServers } from '../../../../src/edge/caddy.js'
 import { readLive, setLive } from '../../../../src/edge/live.js'
+import { maintenancePage, writeMaintenance } from '../../../../src/edge/maintenance.js'
 import { localFiles } from '../../../../src/target/files.js'
 import { NeedsPersonError, RolledBackError } from '../../../../src/errors.js'
 import type { Env } from '../../../../src/health/gate.js'
@@ -10,7 +11,7 @@ import type { Deps } from '../../../../src/run/context.js'
 import type { ColourState } from '../../../../src/state/colours.js'
 import { applyBlueGreen } from '../../../../src/strategy/blueGreen/apply.js'
 import { environmentOf, releaseRecord, useTestApp } from '../../support/config.js'
-import { flowDeps, scriptedProbe } from '../../support/deps.js'
+import { flowDeps, recordingReporter, scriptedProbe } from '../../support/deps.js'
 import { callsTo, containers, expectSequence, type FakeRunner, fakeRunner, filesOf, psOf } from '../../support/fakeRunner.js'
 import { coloursOf, givenColours, givenConfigs } from '../../support/state.js'
 
@@ -203,6 +204,28 @@ describe('applyBlueGreen', () => {
     expect(runner.calls.some((c) => c.argv.includes('up'))).toBe(false)
     expect((await coloursOf(app.config, 'production')).live).toBe('blue')
     expect(await liveOnEdge()).toBe('blue')
+  })
+
+  it('next deploy in maintenance: switches behind the page, and sends no probe through the edge (it would get the 503 page)', async () => {
+    const { record, runner, deps } = await nextDeploy()
+    await writeMaintenance(localFiles, edge.liveDir, 'shop', 'production', maintenancePage({ since: '2026-11-22T09:00:00.000Z' }))
+    const told = recordingReporter()
+    deps.reporter = told.reporter
+
+    await applyBlueGreen(deps, envOf(deps), record)
+
+    expectSequence(runner, [
+      `docker compose -p ${stateful} up`,
+      psOf(stateful),
+      `docker compose -p ${green} up`,
+      psOf(green),
+      probeUpstream('green'),
+      'edge: ensure it runs',
+      'edge: update servers',
+      psOf(stateful),
+    ])
+    expect(told.told.infos.join('\n')).toMatch(/production is in maintenance: its routes answer the maintenance page, so the probes through the edge are skipped; 20261122-100000 serves once it is off \(berth maintenance production off\)/)
+    expect(await liveOnEdge()).toBe('green')
   })
 
   it('next deploy, idle: running (the default): the old colour, routed services only, keeps running: no drain, no stop', async () => {

@@ -147,17 +147,15 @@ export async function refuseDamagedEdge(deps: EngineDeps, app: string, env: stri
  * config it resumes at its next start; undefined when there is no edge container or it saved nothing yet.
  */
 export async function edgeConfigNow(deps: EngineDeps): Promise<unknown> {
-  const c = await edgeContainer(deps)
+  const { container: c, mounts } = await runningEdge(deps)
   if (!c) return undefined
-  const mounts = c.state === 'running' ? await edgeMounts(deps, c.id) : {}
   const answered = mounts.admin ? await (await adminOf(deps, mounts.admin)).get('/config/').then((r) => r.value, () => undefined) : undefined
   return answered ?? (await savedConfig(deps, c.id))
 }
 
 /** The host directory the edge reads its live markers from: the running edge's, else the one it will be started with. */
 export async function edgeLiveDir(deps: EngineDeps): Promise<string> {
-  const c = await edgeContainer(deps)
-  const mounts = c?.state === 'running' ? await edgeMounts(deps, c.id) : {}
+  const { mounts } = await runningEdge(deps)
   return mounts.live ?? (await hostEdgePaths(deps.target.host)).live
 }
 

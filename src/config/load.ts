@@ -182,6 +182,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     })),
     drainMs: env.drain ?? DEFAULT_DRAIN_MS,
     idle: env.idle ?? 'running',
+    watchMs: env.watch ?? 0,
     sharedNetworks: env.shared_networks ?? [],
   }
 }
@@ -246,7 +247,7 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
     }
 
     if (env.strategy !== 'blue-green') {
-      for (const key of ['routes', 'stateful', 'drain', 'idle'] as const) {
+      for (const key of ['routes', 'stateful', 'drain', 'idle', 'watch'] as const) {
         if (env[key] !== undefined) issues.push({ path: at(key), message: 'only with strategy: blue-green' })
       }
       continue

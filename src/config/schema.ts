@@ -170,6 +170,12 @@ const environment = z.strictObject({
   drain: durationSchema({ allowZero: true })
     .optional()
     .describe('blue-green only: how long the old colour keeps serving in-flight requests before it is stopped (default 10s; 0s allowed).'),
+  watch: durationSchema({ allowZero: true })
+    .optional()
+    .describe(
+      'blue-green only: after the switch, how long deploy stays and watches the new colour (its containers, and the health.http ' +
+        'probes through the edge); a failure in that window switches back to the previous colour by itself (exit 3). Default 0s.',
+    ),
   idle: z
     .enum(['running', 'stopped'], { error: 'expected running or stopped' })
     .optional()

@@ -87,6 +87,8 @@ export interface EnvironmentConfig {
    * it is a switch) and its others are stopped, or all of it is stopped (`stopped`).
    */
   idle: 'running' | 'stopped'
+  /** blue-green: how long deploy watches the new colour after the switch, switching back by itself on a failure (0: not at all). */
+  watchMs: number
   /**
    * Networks beyond the environment's own project (external ones) on which its services may answer to the same
    * names as another environment's: accepted knowingly, warned about by status and doctor (SPEC §7).

@@ -1,7 +1,7 @@
 import { hashEnvFile, readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
-import { PreflightError, UsageError } from '../errors.js'
+import { PreflightError, RolledBackError, UsageError } from '../errors.js'
 import type { Env } from '../health/gate.js'
 import { refuseMissingImages, refuseModel } from '../preflight/preflight.js'
 import { type ComposeModel } from '../release/model.js'
@@ -25,6 +25,8 @@ export interface DeployRequest {
   confirm: (question: string) => Promise<boolean>
   /** The command line, recorded in the lock. */
   command: string
+  /** --watch: the watch window for this run instead of the environment's `watch:` (blue-green only). */
+  watchMs?: number
 }
 
 export interface DeployResult {
@@ -46,6 +48,10 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     throw new UsageError(`--tag ${req.tag} is not a release tag (expected YYYYMMDD-HHMMSS)`, `List releases with: berth releases ${env.name}`, 'BAD_TAG')
   }
   const strategy = strategyOf(env)
+  const watchMs = req.watchMs ?? env.watchMs
+  if (req.watchMs !== undefined && req.watchMs > 0 && !strategy.watch) {
+    throw new UsageError(`--watch is for blue-green environments; ${env.name} is ${strategy.name}`, `Deploy without --watch: berth deploy ${env.name}`, 'USAGE')
+  }
   // Read-only and needed only once locked: started now so the deploy never waits for it.
   const git = gitVersion(deps, req.config.dir).catch(() => undefined)
   const { e, model, source } = await preflight(req, deps, env, strategy)
@@ -56,8 +62,10 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     const run = await startRun(req, deps, e, model, started, await git, progress)
     await copyImages(deps, source, run)
     await build(deps, e, model, run)
-    const applied = await applyOrRecordFailed(strategy, deps, e, run)
-    return recordSuccess(deps, e, run, applied, progress)
+    const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
+    if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
+    const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
+    return recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
   })
 }
 
@@ -169,23 +177,56 @@ async function build(deps: Deps, e: Env, model: ComposeModel, run: DeployRun): P
 }
 
 /** The strategy applies the release; whatever ends it early, the release is recorded as failed. */
-async function applyOrRecordFailed(strategy: Strategy, deps: Deps, e: Env, run: DeployRun) {
+async function applyOrRecordFailed(strategy: Strategy, deps: Deps, e: Env, run: DeployRun, watching: boolean) {
   try {
-    return await strategy.apply(deps, e, run.record, { previous: run.previous, failed: run.recordFailed })
+    return await strategy.apply(deps, e, run.record, { previous: run.previous, failed: run.recordFailed, ...(watching ? { watching } : {}) })
   } catch (error) {
     await recordFailedOrWarn(deps, run)
     throw error
   }
 }
 
-/** The release becomes active, the one it replaced previous; then retention. */
-async function recordSuccess(deps: Deps, e: Env, run: DeployRun, applied: Applied, progress: RunProgress): Promise<DeployResult> {
+/**
+ * SPEC §9 watch: the release is live and recorded active while the strategy watches it. A failure inside the
+ * window has switched back to `previous` by itself: recorded here (the release rolled-back, with the reason)
+ * and exit 3. A signal ends the watch only, not the release; a second one interrupts the run as usual.
+ */
+async function watchRelease(deps: Deps, e: Env, release: ReleaseRecord, previous: ReleaseRecord, progress: RunProgress, watchMs: number): Promise<void> {
+  const { env } = e
+  const strategy = strategyOf(env)
+  if (!strategy.watch) return
+  const controller = new AbortController()
+  progress.intercept = (signal) => {
+    progress.intercept = undefined
+    controller.abort(signal)
+    return true
+  }
+  progress.onInterrupt = async () => `release ${release.tag} is active and recorded so; its watch was cut short, and ${previous.tag} may still be running beside it: berth status ${env.name}`
+  const outcome = await strategy.watch(deps, e, release, watchMs, controller.signal).finally(() => (progress.intercept = undefined))
+  if (outcome.ended === 'interrupted') {
+    deps.reporter.warn(`${outcome.signal} ended the watch of ${env.name}, not the release: ${release.tag} stays live and is recorded active; nothing was switched back`)
+    return
+  }
+  if (outcome.ended === 'over') return
+  const releases = await readReleases(deps.target.state, env.name)
+  const now = deps.now().toISOString()
+  const back = activate(releases, previous.tag, now, 'rolled-back').map((r) => (r.tag === release.tag ? { ...r, reason: `watch: ${outcome.reason}` } : r))
+  await writeReleases(deps.target.state, env.name, back)
+  throw new RolledBackError(
+    `${env.name} ${release.tag} failed inside its ${Math.round(watchMs / 1000)}s watch window (${outcome.reason}); the routes were switched back to ${previous.tag}, which serves again`,
+    `The release is recorded rolled-back with the reason: berth releases ${env.name}`,
+  )
+}
+
+/** The release becomes active, the one it replaced previous; then its watch window, if any; then retention. */
+async function recordSuccess(deps: Deps, e: Env, run: DeployRun, applied: Applied, progress: RunProgress, watchMs: number): Promise<DeployResult> {
   const { env } = e
   const { record, previous } = run
   const now = deps.now()
   const durationMs = now.getTime() - run.started.getTime()
   const done: ReleaseRecord = { ...recordApplied(record, applied), durationMs }
   await writeReleases(deps.target.state, env.name, activate(withRecord(run.releases, done), record.tag, now.toISOString()))
+  if (watchMs > 0 && previous) await watchRelease(deps, e, done, previous, progress, watchMs)
   progress.onInterrupt = async () => `release ${record.tag} is active; retention was cut short, which the next deploy finishes`
   const removedImages = await pruneReleases(deps, e, strategyOf(env))
   return {

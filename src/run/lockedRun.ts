@@ -14,6 +14,8 @@ export interface RunProgress {
   audit?: Pick<AuditEntry, 'maintenance' | 'pageMessage'>
   /** Records what an interruption leaves behind and returns the sentence telling the operator. */
   onInterrupt?: (signal: NodeJS.Signals) => Promise<string>
+  /** Set while the run ends a phase of its own on a signal (a deploy's watch): true when it took the signal. */
+  intercept?: (signal: NodeJS.Signals) => boolean
 }
 
 export interface LockedRun {
@@ -53,7 +55,7 @@ export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress)
     await audit('INTERRUPTED', signal)
     await unlock()
     deps.reporter.warn(`${run.action} of ${env.name} interrupted by ${signal}: ${left}; the lock is released. Check with: berth status ${env.name}`)
-  })
+  }, (signal) => progress.intercept?.(signal) ?? false)
   const unrecorded = (what: string) => (error: unknown) =>
     deps.reporter.warn(`${what} on ${deps.target.description} failed (${error instanceof Error ? error.message : String(error)})`)
   try {

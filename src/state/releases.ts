@@ -35,6 +35,8 @@ export interface ReleaseRecord {
   /** blue-green: stateful services left running from an earlier release (unchanged), service → that release. */
   serviceReleases?: Record<string, string>
   durationMs?: number
+  /** Why it was rolled back, when berth did it by itself (a deploy's watch window, SPEC §9). */
+  reason?: string
 }
 
 export interface ReleaseFile {
@@ -65,6 +67,7 @@ const releaseRecordSchema = z.looseObject({
   colour: z.enum(['blue', 'green'], unlessMissing('expected blue or green')).optional(),
   serviceReleases: names.optional(),
   durationMs: z.number().optional(),
+  reason: z.string().optional(),
 })
 
 const releaseFileSchema: z.ZodType<ReleaseFile> = z

@@ -56,6 +56,12 @@ export interface Strategy {
    * not be done and NeedsPersonError is thrown (exit 4).
    */
   apply(deps: Deps, e: Env, release: ReleaseRecord, options: ApplyOptions): Promise<Applied>
+  /**
+   * SPEC §9 watch, after an apply with `watching`: watches the release for `windowMs` and then lets what served
+   * before go idle. A failure inside the window switches back to it by itself and ends `reverted`; `signal`
+   * aborting ends the watch, not the release (`interrupted`).
+   */
+  watch?(deps: Deps, e: Env, release: ReleaseRecord, windowMs: number, signal: AbortSignal): Promise<WatchOutcome>
   /** The projects whose containers serve now: drift is judged on these. A damaged state file counts as none. */
   serving(deps: Deps, config: Config, env: EnvironmentConfig): Promise<string[]>
   /** What `berth compose` addresses; a colour only where the strategy has colours (the caller checks). */
@@ -125,7 +131,12 @@ export interface ApplyOptions {
    * must re-apply after all.
    */
   beforeReapply?(): Promise<void>
+  /** A deploy's watch follows (SPEC §9): what served before must keep running until it ends (see Strategy.watch). */
+  watching?: boolean
 }
+
+/** How a watch window ended: over, ended early by the operator (the release stays), or switched back by itself. */
+export type WatchOutcome = { ended: 'over' } | { ended: 'interrupted'; signal: string } | { ended: 'reverted'; reason: string }
 
 export interface Applied {
   /** The drift baseline: each service's compose config hash once healthy. */

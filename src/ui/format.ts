@@ -112,7 +112,9 @@ function releaseTable(env: string, releases: readonly ReleaseRecord[]): string {
     ['TAG', 'STATUS', 'DEPLOYED', 'BY', 'GIT'],
     ...releases.map((r) => [r.status === 'active' ? `${r.tag} *` : r.tag, r.status, r.deployedAt, r.by, r.git ?? '-']),
   ]
-  return table(rows)
+  // Why berth rolled a release back by itself (a deploy's watch window), under the table: too long for a column.
+  const reasons = releases.flatMap((r) => (r.reason ? [`${r.tag} ${r.status}: ${r.reason}`] : []))
+  return reasons.length ? `${table(rows)}\n\n${reasons.join('\n')}` : table(rows)
 }
 
 function formatDamaged(damaged: readonly DamagedFile[]): string[] {

@@ -280,6 +280,62 @@ describe('blue-green behind the edge', () => {
     expect(berth(dir, ['down', 'canary']).code).toBe(0)
   }, 180_000)
 
+  it('watch: a release that turns bad inside the window is switched back by itself (exit 3); Ctrl-C ends a watch, not the release', async () => {
+    const states = (colour: string) =>
+      docker('ps', '--all', '--filter', `label=com.docker.compose.project=berthbg-canary-${colour}`, '--format', '{{.Label "com.docker.compose.service"}} {{.State}}').split('\n').sort()
+    setVersion('canary-w1')
+    const first = berth(dir, ['deploy', 'canary'])
+    expect(first.code, first.stderr).toBe(0)
+    const good = releases('canary')[0]?.tag ?? ''
+    // w2 serves for 12 s after it starts (its switch comes a few seconds later), then answers 404 to everything.
+    const sicken = join(root, 'app', 'web', 'www', 'sicken')
+    setVersion('canary-w2')
+    writeFileSync(sicken, '12\n')
+    let polled: Awaited<ReturnType<typeof underLoad<Awaited<ReturnType<typeof startBerth>['done']>>>>
+    try {
+      polled = await underLoad(`${CANARY}/version`, () => startBerth(dir, ['deploy', 'canary', '--watch', '30s']).done)
+    } finally {
+      rmSync(sicken)
+    }
+    const r = polled.result
+    expect(r.code, r.stderr).toBe(3)
+    expect(r.stderr).toMatch(/watch canary \S+ for 30s/)
+    expect(r.stderr).toMatch(/failed inside its 30s watch window .*switched back to/)
+    expect(r.stderr).toMatch(/web: turning unhealthy as www\/sicken asks/)
+    // The keep-alive client lost nothing but the bad release's own answers, and those for about a second.
+    expect(polled.failed.filter((why) => why !== 'HTTP 404')).toEqual([])
+    const bad = polled.failures.map((f) => f.at)
+    expect(bad.length).toBeGreaterThan(0)
+    const span = Math.max(...bad) - Math.min(...bad)
+    console.log(`watch revert: ${bad.length} requests answered 404 by the bad release over ${Math.round(span)} ms before the switch back; ${polled.answers.length} answered 200`)
+    expect(span).toBeLessThan(2000)
+    expect(await httpGet(`${CANARY}/version`)).toEqual({ status: 200, body: 'canary-w1' })
+    const after = releases('canary') as { tag: string; status: string; reason?: string }[]
+    expect(after[0]).toMatchObject({ status: 'rolled-back', reason: expect.stringMatching(/^watch: .*through the edge/) })
+    expect(after.find((x) => x.status === 'active')?.tag).toBe(good)
+    const audit = readFileSync(join(dir, '.berth', 'canary', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; result: string; tag?: string })
+    expect(audit.at(-1)).toMatchObject({ action: 'deploy', result: 'ROLLED_BACK', tag: after[0]?.tag })
+    // The previous colour serves with its worker again; the bad colour is gone.
+    const live = statusOf('canary')?.colours.live ?? ''
+    expect(states(live)).toEqual(['web running', 'worker running'])
+    expect(states(live === 'blue' ? 'green' : 'blue')).toEqual([''])
+
+    // Ctrl-C during a watch: the watch ends, the release stays live and recorded so, the lock is released.
+    setVersion('canary-w3')
+    const run = startBerth(dir, ['deploy', 'canary', '--watch', '60s'])
+    await run.waitFor(/watch canary \S+ for 60s/, 120_000)
+    run.kill('SIGINT')
+    const done = await run.done
+    expect(done.code, done.stderr).toBe(0)
+    expect(done.stderr).toMatch(/SIGINT ended the watch of canary, not the release: \S+ stays live and is recorded active/)
+    expect(await httpGet(`${CANARY}/version`)).toEqual({ status: 200, body: 'canary-w3' })
+    expect(releases('canary')[0]).toMatchObject({ status: 'active' })
+    const old = statusOf('canary')?.colours.live === 'blue' ? 'green' : 'blue'
+    expect(states(old)).toEqual(['web running', 'worker exited'])
+    expect(existsSync(join(dir, '.berth', 'canary', 'lock'))).toBe(false)
+    expect(berth(dir, ['down', 'canary']).code).toBe(0)
+  }, 240_000)
+
   it('brings the edge and its routes back after an engine restart', async () => {
     const pidFile = '/var/run/docker.pid'
     expect(existsSync(pidFile)).toBe(true)

@@ -21,6 +21,7 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
     routes: [],
     drainMs: 10_000,
     idle: 'running',
+    watchMs: 0,
     sharedNetworks: [],
   }
 }

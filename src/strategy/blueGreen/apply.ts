@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 
 import { parse } from 'yaml'
 
-import type { EnvironmentConfig } from '../../config/types.js'
+import type { EnvironmentConfig, HttpProbe } from '../../config/types.js'
 import { type ComposeProject, composeDown, composeStart, composeStop, composeUp } from '../../docker/compose.js'
 import { psByLabels } from '../../docker/docker.js'
 import { type Container, parsePs } from '../../docker/parse.js'
@@ -37,7 +37,7 @@ const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range'
  * live one never stopped serving. Throws RolledBackError (exit 3) or NeedsPersonError (exit 4) when the new
  * colour does not take over.
  */
-export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>, options: Pick<ApplyOptions, 'beforeReapply'> = {}): Promise<Applied> {
+export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag' | 'configFile'>, options: Pick<ApplyOptions, 'beforeReapply' | 'watching'> = {}): Promise<Applied> {
   const state = await readColours(e.target.state, e.env.name)
   const live = state.live
   const colour: Colour = live ? otherColour(live) : 'blue'
@@ -51,7 +51,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   const idle = state[colour]?.configFile === record.configFile ? await projectContainers(deps, colourProject(e.env, colour)) : []
   const warm = idle.length > 0
   if (warm && live && e.env.idle === 'running') {
-    const switched = await switchToRunning(deps, e, { record, model, state, colour, target: colourTarget, warm }, live, idle)
+    const switched = await switchToRunning(deps, e, { record, model, state, colour, target: colourTarget, warm }, live, idle, options.watching === true)
     if (switched) return switched
   }
   await options.beforeReapply?.()
@@ -62,7 +62,8 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   state.live = colour
   state[colour] = { tag: record.tag, configFile: record.configFile }
   await writeColours(e.target.state, e.env.name, state)
-  if (live) await stopOldColour(deps, e, state, live)
+  // A watch that follows keeps it as it is until its window ends: it may have to serve again at once.
+  if (live && !options.watching) await stopOldColour(deps, e, state, live)
   const stateful = await statefulFacts(deps, e)
   return { configHashes: { ...stateful.hashes, ...hashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
 }
@@ -76,7 +77,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
  * stopped, and its own others are started again (exit 3). Undefined, with nothing changed, when the colour
  * cannot take traffic as it runs: the caller then starts it as a warm colour.
  */
-async function switchToRunning(deps: Deps, e: Env, up: ColourUp, live: Colour, idle: readonly Container[]): Promise<Applied | undefined> {
+async function switchToRunning(deps: Deps, e: Env, up: ColourUp, live: Colour, idle: readonly Container[], watching: boolean): Promise<Applied | undefined> {
   const { env } = e
   const { record, state, colour, target } = up
   const routed = [...new Set(env.routes.map((r) => r.service))]
@@ -109,13 +110,13 @@ async function switchToRunning(deps: Deps, e: Env, up: ColourUp, live: Colour, i
       `The ${colour} colour is left as it is for a look: berth logs ${env.name} --colour ${colour}`,
     )
   }
-  await stopOldColour(deps, e, state, live)
+  if (!watching) await stopOldColour(deps, e, state, live)
   const stateful = await statefulFacts(deps, e)
   return { configHashes: { ...stateful.hashes, ...ready.configHashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
 }
 
 /** Routes back to `to`, whose routed services kept running, and its other services started again; recorded live. */
-async function switchBack(deps: Deps, e: Env, state: ColourState, to: Colour): Promise<void> {
+export async function switchBack(deps: Deps, e: Env, state: ColourState, to: Colour): Promise<void> {
   const { config, env } = e
   await deps.reporter.step(`switch ${env.name} routes back to ${to}`, async () => {
     const edge = await ensureEdge(deps, config.edge, config.stateDir)
@@ -224,7 +225,7 @@ async function switchToColour(deps: Deps, e: Env, state: ColourState, colour: Co
  * reaches (workers, schedulers: old code must not consume jobs), so that its routed ones can serve again at
  * once; with `idle: stopped` all of it. A failure here is a warning: the switch is done and recorded.
  */
-async function stopOldColour(deps: Deps, e: Env, state: ColourState, old: Colour): Promise<void> {
+export async function stopOldColour(deps: Deps, e: Env, state: ColourState, old: Colour): Promise<void> {
   const project = colourProject(e.env, old)
   const slot = state[old]
   const split = slot ? await splitRelease(e, slot, old, state.upstreams[old]) : undefined
@@ -277,15 +278,22 @@ function routesTo(e: Env, upstreams: Record<Colour, Record<string, number>>): Ed
   return e.env.routes.map((r) => ({ listen: r.listen, ...(r.host ? { host: r.host } : {}), upstreams: { blue: dial('blue', r), green: dial('green', r) } }))
 }
 
-/** The probes of routed ports, sent through the edge now that it points at the new colour; undefined when all answer. */
-async function verifyThroughEdge(deps: Deps, e: Env): Promise<string | undefined> {
-  for (const probe of envProbes(e)) {
+/** The probes of routed ports, as sent through the edge (with the route's Host). */
+export function edgeProbes(e: Env): HttpProbe[] {
+  return envProbes(e).flatMap((probe) => {
     const port = new URL(probe.url).port
     const route = e.env.routes.find((r) => String(r.listen) === port)
-    if (!route) continue
+    if (!route) return []
+    return [route.host ? { ...probe, host: route.host } : probe]
+  })
+}
+
+/** The probes of routed ports, sent through the edge now that it points at the new colour; undefined when all answer. */
+async function verifyThroughEdge(deps: Deps, e: Env): Promise<string | undefined> {
+  for (const probe of edgeProbes(e)) {
     let last = ''
     for (let attempt = 0; attempt < 5; attempt++) {
-      const result = await deps.probe(route.host ? { ...probe, host: route.host } : probe)
+      const result = await deps.probe(probe)
       if (result.ok) {
         last = ''
         break
@@ -298,7 +306,7 @@ async function verifyThroughEdge(deps: Deps, e: Env): Promise<string | undefined
   return undefined
 }
 
-async function removeColour(deps: Deps, target: ComposeProject): Promise<void> {
+export async function removeColour(deps: Deps, target: ComposeProject): Promise<void> {
   await deps.run(composeDown(target, { volumes: false }), { allowFailure: true })
 }
 

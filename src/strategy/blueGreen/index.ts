@@ -7,6 +7,7 @@ import { edgeCheck } from './doctor.js'
 import { colourStatus, composeProject, downBlueGreen, logProjects, servingProjects } from './operate.js'
 import { maintenance } from './maintenance.js'
 import { beforeChange, plan } from './preflight.js'
+import { watchBlueGreen } from './watch.js'
 
 /**
  * `strategy: blue-green` (SPEC §9): the stateless services run as two colour projects, <app>-<env>-blue and
@@ -26,6 +27,7 @@ export const blueGreen: Strategy = {
     return idle !== undefined && state[idle]?.configFile === release.configFile
   },
   apply: (deps, e, release, options) => applyBlueGreen(deps, e, release, options),
+  watch: (deps, e, release, windowMs, signal) => watchBlueGreen(deps, e, release, windowMs, signal),
   serving: servingProjects,
   composeProject: (_deps, e, colour) => composeProject(e, colour),
   logProjects: (_deps, e, _running, service) => logProjects(e, service),

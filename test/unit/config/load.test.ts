@@ -90,7 +90,8 @@ describe('loadConfig: invalid deploy.yml', () => {
         'bg-recreate-keys.yml:5 environments.staging.routes: only with strategy: blue-green\n' +
         'bg-recreate-keys.yml:9 environments.production.routes: only with strategy: blue-green\n' +
         'bg-recreate-keys.yml:10 environments.production.drain: only with strategy: blue-green\n' +
-        'bg-recreate-keys.yml:11 environments.production.idle: only with strategy: blue-green',
+        'bg-recreate-keys.yml:11 environments.production.idle: only with strategy: blue-green\n' +
+        'bg-recreate-keys.yml:12 environments.production.watch: only with strategy: blue-green',
     ],
     [
       // Without routes: the line of the environment; with an empty list: the line of routes.
@@ -195,6 +196,7 @@ describe('loadConfig: resolution', () => {
             routes: [],
             drainMs: 10_000,
             idle: 'running',
+            watchMs: 0,
             sharedNetworks: [],
           },
         ],
@@ -227,6 +229,7 @@ describe('loadConfig: resolution', () => {
       routes: [],
       drainMs: 10_000,
       idle: 'running',
+      watchMs: 0,
       sharedNetworks: [],
     })
     expect(config.environments.get('production')).toMatchObject({

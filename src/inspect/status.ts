@@ -112,9 +112,9 @@ async function engineReport(base: Deps, config: Config, target: Target, envs: re
 /** One environment of the host listing: its containers, what its strategy shows, its drift (unless its state is damaged). */
 async function environmentReport(deps: Deps, config: Config, env: EnvironmentConfig, containers: readonly Container[], composeVersion: string): Promise<EnvironmentStatus & EnvironmentDrift> {
   const strategy = strategyOf(env)
-  const [releases, extras] = await Promise.all([readOrDamaged(readReleases(deps.target.state, env.name)), readOrDamaged(strategy.describe(deps, config, env))])
   const projects = strategy.projects(env)
   const own = containers.filter((c) => projects.includes(c.project ?? ''))
+  const [releases, extras] = await Promise.all([readOrDamaged(readReleases(deps.target.state, env.name)), readOrDamaged(strategy.describe(deps, config, env, own))])
   const shared = sharedNameFindings([env], containers)
   const shown = {
     ...environmentStatus(env, releases.ok ? releases.value : [], strategy.shown(own)),

@@ -82,8 +82,8 @@ export interface Strategy {
   drift(deps: Deps, config: Config, env: EnvironmentConfig, active: ReleaseRecord | undefined, containers: readonly Container[], composeVersion: string): Promise<EnvironmentDrift>
   /** Of its containers, those `berth status` lists (Swarm keeps its tasks' exited containers as history). */
   shown(containers: readonly Container[]): Container[]
-  /** What `berth status` shows of it besides its containers. May throw StateDamagedError. */
-  describe(deps: Deps, config: Config, env: EnvironmentConfig): Promise<StrategyStatus>
+  /** What `berth status` shows of it besides its containers (`containers`: those of its projects). May throw StateDamagedError. */
+  describe(deps: Deps, config: Config, env: EnvironmentConfig, containers: readonly Container[]): Promise<StrategyStatus>
   /** What `berth doctor` checks on the host for the environments of this strategy. */
   hostChecks(deps: Deps, config: Config, envs: readonly EnvironmentConfig[]): Promise<Check[]>
   /** SPEC §9 `berth maintenance`: only a strategy whose routes berth answers (blue-green, through the edge) has it. */
@@ -153,7 +153,13 @@ export interface ColourStatus {
   /** `berth maintenance ENV on`: since when, and the page's message (none: the default text). From the page's file on the edge's host. */
   maintenance?: { since: string; message?: string }
   /** The colour a rollback switches to, and what it does meanwhile (the environment's `idle`). */
-  idle?: { colour: Colour; release: string; mode: EnvironmentConfig['idle'] }
+  idle?: {
+    colour: Colour
+    release: string
+    mode: EnvironmentConfig['idle']
+    /** What its running containers use now (bytes, as docker stats counts it): what idle: running costs. */
+    memoryBytes?: number
+  }
   routes: { listen: number; host?: string; service: string; port: number; upstream?: string }[]
 }
 

@@ -1,3 +1,4 @@
+import { formatBytes } from '../inspect/memory.js'
 import type { ColourStatus } from '../strategy/strategy.js'
 import type { StackServiceStatus } from '../strategy/swarm/inspect.js'
 import type { DoctorReport } from '../doctor/doctor.js'
@@ -49,7 +50,7 @@ function formatStack(services: readonly StackServiceStatus[]): string[] {
 }
 
 function formatColours(name: string, c: ColourStatus): string[] {
-  const out = [`  blue-green: live ${c.live ?? 'none'}${c.idle ? `, idle ${c.idle.colour} (release ${c.idle.release}, ${c.idle.mode === 'running' ? 'its routed services running' : 'stopped-warm'})` : ''}`]
+  const out = [`  blue-green: live ${c.live ?? 'none'}${c.idle ? `, idle ${c.idle.colour} (release ${c.idle.release}, ${c.idle.mode === 'running' ? `its routed services running${c.idle.memoryBytes !== undefined ? `, ${formatBytes(c.idle.memoryBytes)}` : ''}` : 'stopped-warm'})` : ''}`]
   if (c.maintenance) out.push(`  maintenance: ON since ${c.maintenance.since}, its routes answer 503 with ${c.maintenance.message !== undefined ? `"${c.maintenance.message}"` : 'the default page'} (berth maintenance ${name} off ends it)`)
   for (const r of c.routes) out.push(`  route :${r.listen}${r.host ? ` (${r.host})` : ''} -> ${r.service}:${r.port}${r.upstream ? ` on ${r.upstream}` : ' (not routed yet)'}`)
   return out

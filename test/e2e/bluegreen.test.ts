@@ -52,7 +52,7 @@ function releases(env: string): { tag: string; status: string; colour?: string }
 }
 
 function statusOf(env: string) {
-  return (JSON.parse(berth(dir, ['status', env, '--json']).stdout) as { environments: { colours: { live: string; idle?: { colour: string; release: string } }; services: { container: string; state: string }[] }[] }).environments[0]
+  return (JSON.parse(berth(dir, ['status', env, '--json']).stdout) as { environments: { colours: { live: string; idle?: { colour: string; release: string; memoryBytes?: number } }; services: { container: string; state: string }[] }[] }).environments[0]
 }
 
 /**
@@ -253,7 +253,9 @@ describe('blue-green behind the edge', () => {
     expect(states('blue')).toEqual(['web running', 'worker exited'])
     expect(states('green')).toEqual(['web running', 'worker running'])
     expect(statusOf('canary')?.colours).toMatchObject({ live: 'green', idle: { colour: 'blue', mode: 'running' } })
-    expect(berth(dir, ['status', 'canary']).stdout).toMatch(/blue-green: live green, idle blue \(release \S+, its routed services running\)/)
+    // What idle: running costs is shown: the memory of blue's running web, read from its cgroup.
+    expect(berth(dir, ['status', 'canary']).stdout).toMatch(/blue-green: live green, idle blue \(release \S+, its routed services running, [\d.]+ (KiB|MiB)\)/)
+    expect(statusOf('canary')?.colours.idle?.memoryBytes).toBeGreaterThan(0)
     const blueWebStarted = () => docker('inspect', '--format', '{{.State.StartedAt}}', 'berthbg-canary-blue-web-1')
     const webBefore = blueWebStarted()
 

@@ -34,7 +34,7 @@ export const blueGreen: Strategy = {
   down: downBlueGreen,
   drift: (deps, config, env, active, containers, version) => composeDrift(blueGreen, deps, config, env, active, containers, version),
   shown: (containers) => [...containers],
-  describe: async (deps, config, env) => ({ colours: await colourStatus(deps, config, env) }),
+  describe: async (deps, config, env, containers) => ({ colours: await colourStatus(deps, config, env, containers) }),
   hostChecks: async (deps, config, envs) => [await edgeCheck(deps, config, envs)],
   maintenance,
 }

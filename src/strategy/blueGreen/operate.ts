@@ -1,3 +1,5 @@
+import type { Container } from '../../docker/parse.js'
+import { containerMemory } from '../../inspect/memory.js'
 import { access, readFile } from 'node:fs/promises'
 
 import { parse } from 'yaml'
@@ -38,22 +40,30 @@ export async function downBlueGreen(deps: Deps, e: Env, running: ComposeProject,
  * What status shows: the colour state, and the maintenance page from the edge's directory on the host (a file
  * read: status asks the edge nothing). A page that cannot be read is not shown.
  */
-export async function colourStatus(deps: Deps, config: Config, env: EnvironmentConfig): Promise<ColourStatus> {
+export async function colourStatus(deps: Deps, config: Config, env: EnvironmentConfig, containers: readonly Container[] = []): Promise<ColourStatus> {
   const [state, maintenance] = await Promise.all([
     readColours(deps.target.state, env.name),
     hostEdgePaths(deps.target.host).then(({ live }) => readMaintenance(deps.target.host.files, live, config.app, env.name)).catch(() => undefined),
   ])
   const idleColour = state.live ? otherColour(state.live) : undefined
   const idleSlot = idleColour ? state[idleColour] : undefined
+  const memoryBytes = idleColour ? await idleMemory(deps, containers.filter((c) => c.project === colourProject(env, idleColour) && c.state === 'running')) : undefined
   return {
     ...(state.live ? { live: state.live } : {}),
     ...(maintenance ? { maintenance } : {}),
-    ...(idleColour && idleSlot ? { idle: { colour: idleColour, release: idleSlot.tag, mode: env.idle } } : {}),
+    ...(idleColour && idleSlot ? { idle: { colour: idleColour, release: idleSlot.tag, mode: env.idle, ...(memoryBytes !== undefined ? { memoryBytes } : {}) } } : {}),
     routes: env.routes.map((r) => {
       const port = state.live ? state.upstreams[state.live][upstreamKey(r)] : undefined
       return { listen: r.listen, ...(r.host ? { host: r.host } : {}), service: r.service, port: r.port, ...(port ? { upstream: `${state.live} 127.0.0.1:${port}` } : {}) }
     }),
   }
+}
+
+/** The memory the idle colour's running containers use, read from their cgroups; undefined when none runs or it cannot be read. */
+async function idleMemory(deps: Deps, running: readonly Container[]): Promise<number | undefined> {
+  if (running.length === 0) return undefined
+  const each = await Promise.all(running.map((c) => containerMemory(deps.target.host.files, c.id)))
+  return each.every((b) => b !== undefined) ? each.reduce((a, b) => a + b, 0) : undefined
 }
 
 /** The stateful project and the live colour; the idle colour is idle on purpose (stopped, or its routed services running). Damaged colour state: the stateful project alone. */

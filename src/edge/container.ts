@@ -49,6 +49,12 @@ export async function runningEdge(deps: EngineDeps): Promise<{ container: Contai
   return { container, mounts }
 }
 
+/** Whether runningEdge would answer from what this run read a moment ago. */
+export function rememberedEdge(deps: EngineDeps): boolean {
+  const hit = seen.get(deps.target)
+  return hit !== undefined && performance.now() - hit.at < SEEN_MS
+}
+
 export function forgetEdge(deps: EngineDeps): void {
   seen.delete(deps.target)
 }

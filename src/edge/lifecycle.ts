@@ -12,8 +12,8 @@ import { localFiles } from '../target/files.js'
 import { CaddyAdmin } from './admin.js'
 import { LIVE_ROOT } from './caddy.js'
 import { edgeComposeFile, edgeTarget, removeLegacyEdgeFiles } from './composeFile.js'
-import { edgeContainer, type EdgeMounts, edgeMounts, type EngineDeps, forgetEdge, runningEdge, mountDamage, savedConfig, startFailure } from './container.js'
-import { EdgeStateError, EdgeUnavailableError } from './errors.js'
+import { edgeContainer, type EdgeMounts, edgeMounts, type EngineDeps, forgetEdge, rememberedEdge, runningEdge, mountDamage, savedConfig, startFailure } from './container.js'
+import { EdgeStartError, EdgeStateError, EdgeUnavailableError } from './errors.js'
 import { readLive } from './live.js'
 import { type EdgePaths, hostEdgePaths } from './paths.js'
 import { ADMIN_ROOT, ADMIN_SOCKET, adminConfig, adminListen, adminToSocket, httpAppSetup, refuseDamagedConfig, tcpAddress } from './config.js'
@@ -37,6 +37,18 @@ export interface Edge {
  * changed image takes effect only after the operator takes it down (its routes stay on its volume).
  */
 export async function ensureEdge(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<Edge> {
+  const remembered = rememberedEdge(deps)
+  try {
+    return await ensureEdgeOnce(deps, edge, stateDir)
+  } catch (error) {
+    // The edge this run saw running a moment ago (runningEdge) may have gone since: look again, once.
+    if (!remembered || !(error instanceof EdgeUnavailableError || error instanceof EdgeStartError)) throw error
+    forgetEdge(deps)
+    return ensureEdgeOnce(deps, edge, stateDir)
+  }
+}
+
+async function ensureEdgeOnce(deps: Deps, edge: EdgeConfig, stateDir: string): Promise<Edge> {
   const paths = await hostEdgePaths(deps.target.host)
   await removeLegacyEdgeFiles(stateDir)
   let { container, mounts } = await runningEdge(deps)

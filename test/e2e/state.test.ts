@@ -241,7 +241,7 @@ describe('damaged state files', () => {
     it('a line of the wrong shape is named by doctor; an empty log is a log without entries', () => {
       appendFileSync(audit(), '{"action": 5}\n')
       const line = readFileSync(audit(), 'utf8').trimEnd().split('\n').length
-      expect(stateCheck()).toMatchObject({ status: 'warn', details: [expect.stringContaining(`line ${line}: action: expected deploy, rollback, down, lock or unlock`)] })
+      expect(stateCheck()).toMatchObject({ status: 'warn', details: [expect.stringContaining(`line ${line}: action: expected deploy, rollback, down, lock, unlock or maintenance`)] })
       writeFileSync(audit(), '')
       expect(stateCheck()?.status).toBe('ok')
       holdAndRelease()

@@ -2,6 +2,7 @@ import { hashEnvFile, readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
 import { PreflightError, RolledBackError, UsageError } from '../errors.js'
+import { mask } from '../secrets.js'
 import type { Env } from '../health/gate.js'
 import { refuseMissingImages, refuseModel } from '../preflight/preflight.js'
 import { type ComposeModel } from '../release/model.js'
@@ -210,7 +211,7 @@ async function watchRelease(deps: Deps, e: Env, release: ReleaseRecord, previous
   if (outcome.ended === 'over') return
   const releases = await readReleases(deps.target.state, env.name)
   const now = deps.now().toISOString()
-  const back = activate(releases, previous.tag, now, 'rolled-back').map((r) => (r.tag === release.tag ? { ...r, reason: `watch: ${outcome.reason}` } : r))
+  const back = activate(releases, previous.tag, now, 'rolled-back').map((r) => (r.tag === release.tag ? { ...r, reason: mask(`watch: ${outcome.reason}`) } : r))
   await writeReleases(deps.target.state, env.name, back)
   throw new RolledBackError(
     `${env.name} ${release.tag} failed inside its ${Math.round(watchMs / 1000)}s watch window (${outcome.reason}); the routes were switched back to ${previous.tag}, which serves again`,

@@ -131,7 +131,7 @@ export interface ApplyOptions {
    * must re-apply after all.
    */
   beforeReapply?(): Promise<void>
-  /** A deploy's watch follows (SPEC §9): what served before must keep running until it ends (see Strategy.watch). */
+  /** A deploy's watch follows (SPEC §9): what served before must stay able to serve again at once until it ends (see Strategy.watch). */
   watching?: boolean
 }
 

@@ -62,8 +62,7 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   state.live = colour
   state[colour] = { tag: record.tag, configFile: record.configFile }
   await writeColours(e.target.state, e.env.name, state)
-  // A watch that follows keeps it as it is until its window ends: it may have to serve again at once.
-  if (live && !options.watching) await stopOldColour(deps, e, state, live)
+  if (live && !keptForWatch(e, options.watching === true)) await stopOldColour(deps, e, state, live)
   const stateful = await statefulFacts(deps, e)
   return { configHashes: { ...stateful.hashes, ...hashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
 }
@@ -110,9 +109,18 @@ async function switchToRunning(deps: Deps, e: Env, up: ColourUp, live: Colour, i
       `The ${colour} colour is left as it is for a look: berth logs ${env.name} --colour ${colour}`,
     )
   }
-  if (!watching) await stopOldColour(deps, e, state, live)
+  if (!keptForWatch(e, watching)) await stopOldColour(deps, e, state, live)
   const stateful = await statefulFacts(deps, e)
   return { configHashes: { ...stateful.hashes, ...ready.configHashes }, record: { colour, images: stateful.images, serviceReleases: stateful.releases } }
+}
+
+/**
+ * Whether the old colour is left as it is after the switch, for the watch that follows: with `idle: stopped` it
+ * would stop its routed services too, which a switch back needs at once. With `idle: running` it stops only its
+ * workers, as always (old code never consumes jobs, not even inside the window); a switch back starts them.
+ */
+export function keptForWatch(e: Env, watching: boolean): boolean {
+  return watching && e.env.idle === 'stopped'
 }
 
 /** Routes back to `to`, whose routed services kept running, and its other services started again; recorded live. */

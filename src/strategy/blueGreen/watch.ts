@@ -8,7 +8,7 @@ import { type Deps, projectContainers } from '../../run/context.js'
 import { readColours, writeColours } from '../../state/colours.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import type { WatchOutcome } from '../strategy.js'
-import { edgeProbes, removeColour, stopOldColour, switchBack } from './apply.js'
+import { edgeProbes, keptForWatch, removeColour, stopOldColour, switchBack } from './apply.js'
 import { colourFileProject } from './files.js'
 
 /** How often the watch reads the new colour's containers and sends its probes through the edge. */
@@ -100,8 +100,9 @@ export function containerFailures(containers: readonly Container[], oneOff: Read
   })
 }
 
-/** The previous colour, kept as it was through the watch, goes idle now. */
+/** The previous colour, if the watch kept it as it was (keptForWatch), goes idle now. */
 async function goIdle(deps: Deps, e: Env, previous: ReturnType<typeof otherColour>): Promise<void> {
+  if (!keptForWatch(e, true)) return
   const state = await readColours(e.target.state, e.env.name)
   await stopOldColour(deps, e, state, previous)
 }

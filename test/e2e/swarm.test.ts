@@ -82,11 +82,9 @@ function cleanSwarm(): void {
     if (ids.length) spawnSync('docker', ['rm', '--force', '--volumes', ...ids], { stdio: 'ignore', env: env0 })
   }
   for (let i = 0; i < 60; i++) {
-    const left = dockerB('network', 'ls', '--quiet', '--filter', `label=com.docker.stack.namespace`).split('\n').filter(Boolean)
-    const ours = left.filter((id) => {
-      const name = dockerB('network', 'inspect', id, '--format', '{{index .Labels "com.docker.stack.namespace"}}')
-      return name.startsWith(`${APP}-`) || name === SIBLING
-    })
+    // One listing with the label: a network inspected by ID after `ls` may already be gone (Swarm removes them meanwhile).
+    const left = dockerB('network', 'ls', '--filter', 'label=com.docker.stack.namespace', '--format', '{{.Label "com.docker.stack.namespace"}}').split('\n').filter(Boolean)
+    const ours = left.filter((name) => name.startsWith(`${APP}-`) || name === SIBLING)
     if (ours.length === 0) break
     spawnSync('sleep', ['0.5'])
   }

@@ -14,7 +14,7 @@ import type { ReleaseRecord } from '../../state/releases.js'
 import { localFiles } from '../../target/files.js'
 import type { Applied, ApplyOptions } from '../strategy.js'
 import { shortName, type SwarmService } from './converge.js'
-import { readStack, type StackWait, waitConverged } from './gate.js'
+import { readStack, type StackWait, waitConverged, waitSwarmRollbacks } from './gate.js'
 import { pushAndPin, recordedPins } from './images.js'
 import { type ComposeConfig, stackFile, type StackFile, type Waits, waitsOf, waves, withServices } from './stackFile.js'
 
@@ -159,6 +159,10 @@ async function restorePrevious(deps: Deps, e: Env, failedTag: string, failure: H
     )
   }
   deps.reporter.info(`rolling ${e.env.name} back to ${previous.tag}: its recorded stack file`)
+  // Swarm may still be rolling the failed service back by itself: deploying over that races it.
+  await deps.reporter.step(`let Swarm end its own rollback of ${e.env.project}`, (update) =>
+    waitSwarmRollbacks(deps, e.env.project, { timeoutMs: e.env.health.timeoutMs, pollMs: STACK_POLL_MS }, update),
+  )
   const back = await deployAndWait(deps, e, previous.tag, (await swarmRelease(deps, e, previous)).stack)
   if (!back.ok) {
     await reportStackFailure(deps, e, previous.tag, back)

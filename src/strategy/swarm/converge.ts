@@ -121,8 +121,22 @@ export function judgeService(stack: string, s: SwarmService, tasks: readonly Swa
   const running = current.filter((t) => t.DesiredState === 'running' && t.Status?.State === 'running').length
   const stale = tasks.filter((t) => t.ServiceID === s.ID && !current.includes(t) && t.DesiredState === 'running' && !ENDED.has(t.Status?.State ?? '')).length
   if (running >= want && stale === 0) return { state: 'converged', service }
-  const states = current.filter((t) => t.DesiredState === 'running').map((t) => t.Status?.State ?? 'unknown')
+  // Every task of the current spec still on its way (a task Swarm holds back is desired `ready`, not `running`),
+  // with what holds it back: "pending: no suitable node (host-mode port already in use on 1 node)".
+  const states = current
+    .filter((t) => !ENDED.has(t.DesiredState ?? '') && !ENDED.has(t.Status?.State ?? ''))
+    .filter((t) => !(t.DesiredState === 'running' && t.Status?.State === 'running'))
+    .map((t) => `${t.Status?.State ?? 'unknown'}${t.Status?.State === 'pending' && t.Status.Err ? `: ${t.Status.Err}` : ''}`)
   return { state: 'waiting', service, why: `${running}/${want} running${states.length ? ` (${[...new Set(states)].join(', ')})` : ''}` }
+}
+
+/**
+ * The services Swarm is still rolling back by itself (failure_action: rollback). A stack deploy now would race
+ * that rollback: on host-mode ports, the task it starts waits for a port the task being stopped still holds,
+ * and Swarm may leave it pending long after.
+ */
+export function rollingBack(stack: string, services: readonly SwarmService[]): string[] {
+  return services.filter((s) => s.UpdateStatus?.State === 'rollback_started').map((s) => shortName(stack, s.Spec.Name))
 }
 
 /** The tasks that made Swarm roll back: those its message names, and the service's latest failed ones. */

@@ -5,12 +5,40 @@ import { DockerCommandError } from '../../errors.js'
 import type { HealthFailure } from '../../health/wait.js'
 import { mask } from '../../secrets.js'
 import type { Deps } from '../../run/context.js'
-import { judgeService, shortName, type SwarmService, type SwarmTask } from './converge.js'
+import { judgeService, rollingBack, shortName, type SwarmService, type SwarmTask } from './converge.js'
 
 /** What the engine says of a stack now: its services and their tasks (three reads). */
 export interface StackState {
   services: SwarmService[]
   tasks: SwarmTask[]
+}
+
+/** The stack's services alone (two reads), without their tasks. */
+async function readServices(deps: Pick<Deps, 'run' | 'target'>, stack: string): Promise<SwarmService[]> {
+  const { engine } = deps.target
+  const listed = parseJsonLines((await deps.run(stackServices(engine, stack))).stdout).map((r) => String(r.ID ?? ''))
+  if (listed.length === 0) return []
+  return JSON.parse((await deps.run(serviceInspect(engine, listed))).stdout) as SwarmService[]
+}
+
+/**
+ * Waits, within `timeoutMs`, until Swarm has ended its own rollback of every service of the stack (see
+ * rollingBack), so that what berth deploys next does not race it. Gives up quietly at the deadline: the gate
+ * that follows judges what runs then.
+ */
+export async function waitSwarmRollbacks(
+  deps: Pick<Deps, 'run' | 'target' | 'sleep' | 'now'>,
+  stack: string,
+  o: { timeoutMs: number; pollMs: number },
+  update: (m: string) => void,
+): Promise<void> {
+  const deadline = deps.now().getTime() + o.timeoutMs
+  for (;;) {
+    const busy = rollingBack(stack, await readServices(deps, stack))
+    if (busy.length === 0 || deps.now().getTime() + o.pollMs > deadline) return
+    update(`Swarm is still rolling ${busy.join(', ')} back by itself`)
+    await deps.sleep(o.pollMs)
+  }
 }
 
 export async function readStack(deps: Pick<Deps, 'run' | 'target'>, stack: string): Promise<StackState> {

@@ -4,7 +4,8 @@ import { containerRemove, inspectMounts, psByLabels } from '../../docker/docker.
 import { parsePs } from '../../docker/parse.js'
 import { SWARM_LABEL } from '../../names.js'
 import type { Deps } from '../../run/context.js'
-import { UsageError } from '../../errors.js'
+import { DockerCommandError, UsageError } from '../../errors.js'
+import { mask } from '../../secrets.js'
 import type { Strategy } from '../strategy.js'
 import { applySwarm } from './apply.js'
 import { recordedPins } from './images.js'
@@ -91,7 +92,25 @@ export const swarm: Strategy = {
     const { services } = await readStack(deps, e.env.project)
     const names = services.map((s) => s.Spec.Name).filter((name) => request.service === undefined || name === `${e.env.project}_${request.service}`)
     await Promise.all(
-      names.map((name) => deps.run(serviceLogs(deps.target.engine, name, { ...(request.tail !== undefined ? { tail: request.tail } : {}), follow: request.follow }), { onLine })),
+      names.map(async (name) => {
+        const argv = serviceLogs(deps.target.engine, name, { ...(request.tail !== undefined ? { tail: request.tail } : {}), follow: request.follow })
+        const errors: string[] = []
+        const read = await deps.run(argv, {
+          onLine: (line, stream) => {
+            if (stream === 'stderr') errors.push(line)
+            onLine(line, stream)
+          },
+          allowFailure: true,
+        })
+        if (read.exitCode === 0) return
+        // docker exits 1 when a task of the service has no logs to give (not scheduled yet, or its node is gone),
+        // after printing every other task's: those are the logs there are.
+        if (errors.some((line) => /incomplete log stream/.test(line))) {
+          deps.reporter.warn(`not every task of ${name} had logs to read (docker's reason is above); the rest are shown`)
+          return
+        }
+        throw new DockerCommandError(argv, read.exitCode, mask(errors.join('\n')))
+      }),
     )
     return names.length
   },

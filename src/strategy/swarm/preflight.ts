@@ -15,7 +15,12 @@ import { registryBase } from './registry.js'
  */
 export async function swarmPlan(deps: Deps, e: Env, model: ComposeModel): Promise<Plan> {
   refuseUnsupportedKeys(e, model)
-  const [, , , noMesh] = await Promise.all([refuseNotManager(deps, e), refuseRegistry(deps, e, model), refuseStackPorts(deps, e, model), noRoutingMesh(deps)])
+  const manager = refuseNotManager(deps, e)
+  const rest = Promise.all([refuseRegistry(deps, e, model), refuseStackPorts(deps, e, model), noRoutingMesh(deps)])
+  rest.catch(() => undefined)
+  // On an engine that is no manager the other reads fail too (docker service ls): that refusal is the one to give.
+  await manager
+  const [, , noMesh] = await rest
   if (noMesh && publishedPorts(model).length > 0) {
     deps.reporter.info(`${deps.target.description} has no routing mesh (no IPVS): ${e.env.name}'s ports are published in host mode, on the node that runs each task`)
   }

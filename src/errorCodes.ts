@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   PORT_IN_USE: { exit: usage, hint: REFUSED },
   SHARED_NETWORK_NAME: { exit: usage, hint: REFUSED },
   NETWORK_POOLS_FULL: { exit: usage, hint: REFUSED },
+  NETWORK_POOL_FULL: { exit: usage, hint: REFUSED },
   COLOUR_PUBLISHES_PORT: { exit: usage, hint: REFUSED },
   RELEASE_IMAGES_MISSING: { exit: usage, hint: REFUSED },
   UNKNOWN_RELEASE: { exit: usage, hint: REFUSED },

@@ -128,6 +128,7 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
     stateDir: resolve(dir, raw.state_dir ?? '.berth'),
     environments,
     edge: { image: raw.edge.image },
+    ...(raw.network_pool ? { networkPool: { base: raw.network_pool.base, size: raw.network_pool.size } } : {}),
   }
 }
 

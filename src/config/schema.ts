@@ -195,6 +195,28 @@ const edge = z
   })
   .default({ image: DEFAULT_EDGE.image })
 
+/** An IPv4 network in CIDR notation, like 10.240.0.0/12. */
+const CIDR_PATTERN = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(\d|[12]\d|3[0-2])$/
+
+const networkPool = z
+  .strictObject({
+    base: z.string().regex(CIDR_PATTERN, 'expected an IPv4 network like 10.240.0.0/12').describe('The range the subnets are taken from.'),
+    size: z
+      .int('expected a prefix length from 16 to 29')
+      .min(16, 'expected a prefix length from 16 to 29')
+      .max(29, 'expected a prefix length from 16 to 29')
+      .default(26)
+      .describe('Prefix length of each network\'s subnet (default 26: 64 addresses, 61 containers).'),
+  })
+  .refine((pool) => !CIDR_PATTERN.test(pool.base) || Number(pool.base.split('/')[1]) <= pool.size, {
+    path: ['size'],
+    message: 'must be at least the prefix length of base (a subnet fits inside the range)',
+  })
+  .describe(
+    "Gives each network berth's environments create a subnet of its own from this range, instead of the engine's default " +
+      "address pools (which stop a host at about 30 networks). Pick a range no route of the host and none of the engine's pools use: berth doctor checks.",
+  )
+
 export const deployFileSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors.'),
@@ -206,6 +228,7 @@ export const deployFileSchema = z
       .default({ keep: 5 }),
     edge: edge.describe('The edge proxy of blue-green environments: one per host (compose project berth-edge), shared by every app.'),
     state_dir: path.optional().describe('Directory of berth\'s state, relative to deploy.yml (default .berth).'),
+    network_pool: networkPool.optional(),
     environments: z
       .record(
         name,

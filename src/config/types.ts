@@ -111,4 +111,12 @@ export interface Config {
   stateDir: string
   environments: Map<string, EnvironmentConfig>
   edge: EdgeConfig
+  /** Where the networks of this app's environments take their subnets from, when not the engine's pools. */
+  networkPool?: NetworkPool
+}
+
+/** deploy.yml's network_pool: subnets of `size` bits carved out of `base`. */
+export interface NetworkPool {
+  base: string
+  size: number
 }

@@ -4,6 +4,7 @@ import { parsePs } from '../docker/parse.js'
 import { BerthError } from '../errors.js'
 import { findUnmanaged, type UnmanagedContainer } from '../inspect/unmanaged.js'
 import { addressPoolUsage } from '../preflight/addressPools.js'
+import { readAddressSpace } from '../preflight/networkPool.js'
 import { sharedNameFindings } from '../preflight/sharedNetworks.js'
 import type { Deps } from '../run/context.js'
 import { strategyOf } from '../strategy/strategy.js'
@@ -13,7 +14,7 @@ import { diskCheck } from './checks/disk.js'
 import { driftCheck, type NamedDrift, readDrift } from './checks/drift.js'
 import { engineChecks, engineDown, hostUnreachable, readEngine, unreachableCheck } from './checks/engine.js'
 import { lockCheck, readLocks } from './checks/locks.js'
-import { networkPoolCheck } from './checks/networkPools.js'
+import { configuredPoolCheck, networkPoolCheck } from './checks/networkPools.js'
 import { portCheck } from './checks/ports.js'
 import { readRestartPolicies, restartCheck } from './checks/restartPolicies.js'
 import { sharedNetworkCheck } from './checks/sharedNetworks.js'
@@ -77,7 +78,7 @@ export async function engineDoctor(deps: Deps, config: Config, scope: EngineScop
     driftCheck(drift, actives),
     portCheck(actives, containers),
     sharedNetworkCheck(sharedNameFindings(envs, containers)),
-    networkPoolCheck(await addressPoolUsage(deps)),
+    config.networkPool ? configuredPoolCheck(config.networkPool, await readAddressSpace(deps)) : networkPoolCheck(await addressPoolUsage(deps)),
     locks,
     state,
     await diskCheck(deps),

@@ -1,8 +1,10 @@
+import type { NetworkPool } from '../config/types.js'
 import { defaultAddressPools, networkNames, networkSubnets } from '../docker/docker.js'
 import { parseJsonLines } from '../docker/parse.js'
 import { PreflightError } from '../errors.js'
 import type { ComposeModel } from '../release/model.js'
 import type { Deps } from '../run/context.js'
+import { readAddressSpace, refuseFullPool } from './networkPool.js'
 
 /**
  * Every compose network (an environment's default network, each blue-green colour's) takes one subnet from the
@@ -113,18 +115,29 @@ function hexToIp(hex: string): string | undefined {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24].join('.')
 }
 
+/** A network compose creates for a project: its key in the compose file and the name the engine knows it by. */
+export interface ProjectNetwork {
+  key: string
+  name: string
+}
+
 /**
- * Names of the networks compose would create for a document applied as `project`: those its services use that
- * are not external and take their subnet from the pools (no ipam subnet of their own). Resolved configs list
- * every service's networks (`default` included); a service without any has a network_mode of its own.
+ * The networks compose would create for a document applied as `project`: those its services use that are not
+ * external and take their subnet from the pools (no ipam subnet of their own). Resolved configs list every
+ * service's networks (`default` included); a service without any has a network_mode of its own.
  */
-export function poolNetworks(doc: ComposeModel, project: string): string[] {
+export function projectNetworks(doc: ComposeModel, project: string): ProjectNetwork[] {
   const keys = new Set(Object.values(doc.services).flatMap((s) => Object.keys(s.networks ?? {})))
-  return [...keys].flatMap((key) => {
+  return [...keys].sort().flatMap((key) => {
     const spec = doc.networks?.[key]
     if (spec?.external || spec?.ipam?.config?.some((c) => c.subnet)) return []
-    return [spec?.name ?? `${project}_${key}`]
+    return [{ key, name: spec?.name ?? `${project}_${key}` }]
   })
+}
+
+/** Names of the networks compose would create for a document applied as `project` (see projectNetworks). */
+export function poolNetworks(doc: ComposeModel, project: string): string[] {
+  return projectNetworks(doc, project).map((n) => n.name)
 }
 
 /** The engine's pools and what takes from them now: one `info`, one `network ls`, one `network inspect`, the host's routes. */
@@ -144,12 +157,16 @@ export async function addressPoolUsage(deps: Pick<Deps, 'run' | 'target'>): Prom
 /** Where to widen the pools: one /16 split into /24s gives 256 networks (it replaces Docker's built-in pools). */
 export const POOL_SNIPPET = '{"default-address-pools": [{"base": "10.200.0.0/16", "size": 24}]}'
 
-/** Preflight: refuse a deploy that needs more new networks than the engine's address pools have left. */
-export async function refuseNetworkCeiling(deps: Pick<Deps, 'run' | 'target'>, envName: string, wanted: readonly string[]): Promise<void> {
+/**
+ * Preflight: refuse a deploy that needs more new networks than the engine's address pools have left, or, with
+ * deploy.yml's network_pool, than that pool has left.
+ */
+export async function refuseNetworkCeiling(deps: Pick<Deps, 'run' | 'target'>, envName: string, wanted: readonly string[], pool?: NetworkPool): Promise<void> {
   if (wanted.length === 0) return
   const existing = new Set((await deps.run(networkNames(deps.target.engine))).stdout.split('\n').map((n) => n.trim()))
   const needed = [...new Set(wanted)].filter((n) => !existing.has(n))
   if (needed.length === 0) return
+  if (pool) return refuseFullPool(await readAddressSpace(deps), pool, envName, needed)
   const usage = await addressPoolUsage(deps)
   if (needed.length <= usage.free) return
   throw new PreflightError(

@@ -50,7 +50,7 @@ export async function refuseModel(deps: Deps, e: Env, model: ComposeModel, strat
   await Promise.all([
     refusePortClashes(deps, plan.published, e.env, strategy.projects(e.env)),
     refuseSharedNames(deps, model, e.env),
-    refuseNetworkCeiling(deps, e.env.name, plan.networks),
+    refuseNetworkCeiling(deps, e.env.name, plan.networks, e.config.networkPool),
   ])
 }
 

@@ -3,6 +3,7 @@ import { NeedsPersonError, RolledBackError } from '../errors.js'
 import { type Env, healthPlan, recordedModel, reportFailure, waitFor, type WaitResult } from '../health/gate.js'
 import type { HealthFailure } from '../health/wait.js'
 import { poolNetworks } from '../preflight/addressPools.js'
+import { withNetworkPool } from '../preflight/networkPool.js'
 import { type Deps, releaseProject, sourceProject } from '../run/context.js'
 import type { ReleaseRecord } from '../state/releases.js'
 import { composeDrift } from './composeDrift.js'
@@ -48,7 +49,7 @@ async function applyAndWait(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'tag
   const model = await recordedModel(e, record)
   const target = await releaseProject(deps, e.env, record.configFile)
   await deps.reporter.step(`apply ${record.tag} to ${e.env.project}`, async () => {
-    await deps.run(composeUp(target))
+    await deps.run(composeUp(await withNetworkPool(deps, e.config.networkPool, e.env.name, target)))
   })
   return waitFor(deps, record.tag, e.env.project, healthPlan(e, model))
 }

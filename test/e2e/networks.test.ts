@@ -125,4 +125,27 @@ describe('networks on a real engine', () => {
     for (let i = 0; i < 3; i++) docker('network', 'create', '--label', LABEL, `berthnet-refill-${i}`)
     expect(spawnSync('docker', ['network', 'create', '--label', LABEL, 'berthnet-refill-3']).status).not.toBe(0)
   })
+
+  it('goes past full pools with network_pool: a subnet of its own for each network, kept on the next deploy', () => {
+    // The engine's pools are still full (the test before filled them).
+    expect(spawnSync('docker', ['network', 'create', '--label', LABEL, 'berthnet-still-full']).status).not.toBe(0)
+    const file = join(dir, 'deploy.yml')
+    const yml = readFileSync(file, 'utf8')
+    // A pool that overlaps the engine's own pools is what doctor fails.
+    writeFileSync(file, `${yml}network_pool:\n  base: 172.16.0.0/12\n  size: 26\n`)
+    expect(doctorCheck('network-pools')).toMatchObject({ status: 'fail', details: expect.arrayContaining([expect.stringMatching(/^overlaps 172\.\d+\.0\.0\/\d+ \(an address pool of the engine\)$/)]) })
+
+    writeFileSync(file, `${yml}network_pool:\n  base: 10.240.0.0/16\n  size: 26\n`)
+    expect(doctorCheck('network-pools')).toMatchObject({ status: 'ok', summary: 'network_pool 10.240.0.0/16 in /26s has room for 1024 more networks' })
+    const r = berth(dir, ['deploy', 'qa'])
+    expect(r.code, r.stderr).toBe(0)
+    const subnet = () => docker('network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', `${APP}-qa_default`)
+    const first = subnet()
+    expect(first).toMatch(/^10\.240\.\d+\.(0|64|128|192)\/26$/)
+    expect(ipOf(`${APP}-qa`, `${APP}-qa_default`).startsWith(first.split('.').slice(0, 3).join('.'))).toBe(true)
+    expect(doctorCheck('network-pools').summary).toBe('network_pool 10.240.0.0/16 in /26s has room for 1023 more networks')
+
+    expect(berth(dir, ['deploy', 'qa']).code).toBe(0)
+    expect(subnet()).toBe(first)
+  }, 120_000)
 })

@@ -25,6 +25,7 @@ import { allocateUpstreams, colourModel, probesForColour, statefulModel, upstrea
 import { splitRelease, statefulFile, statefulProject, writeColourFile } from './files.js'
 import { keepUnchangedStateful } from './stateful.js'
 import { parsePublished } from '../../inspect/hostPorts.js'
+import { withNetworkPool } from '../../preflight/networkPool.js'
 
 /** The engine host's ephemeral port range: upstream ports are allocated outside it. */
 const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range'
@@ -163,7 +164,7 @@ async function applyStateful(deps: Deps, e: Env, record: Pick<ReleaseRecord, 'ta
   const stateful = await keepUnchangedStateful(deps, yaml, current)
   if (stateful.kept.length) deps.reporter.info(`${env.name}: ${stateful.kept.join(', ')} unchanged: left running as they are`)
   await localFiles.writeAtomic(statefulFile(e), `# berth ${env.name} stateful services (applied with release ${record.tag})\n${stateful.yaml}`)
-  await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, () => deps.run(composeUp(statefulProject(e))))
+  await deps.reporter.step(`apply ${record.tag} stateful services to ${env.project}`, async () => deps.run(composeUp(await withNetworkPool(deps, e.config.networkPool, env.name, statefulProject(e)))))
   const ready = await waitFor(deps, record.tag, env.project, healthPlan(e, statefulModel(model, env), []))
   if (ready.ok) return
   await reportFailure(deps, e, record, ready.failure, statefulProject(e))
@@ -186,7 +187,9 @@ interface ColourUp {
 async function bringUpColour(deps: Deps, e: Env, up: ColourUp): Promise<Record<string, string>> {
   const { env } = e
   const { record, state, colour, target } = up
-  await deps.reporter.step(`${up.warm ? 'start the warm' : 'apply'} ${colour} colour of ${env.name} (${record.tag})`, () => deps.run(up.warm ? composeStart(target) : composeUp(target)))
+  await deps.reporter.step(`${up.warm ? 'start the warm' : 'apply'} ${colour} colour of ${env.name} (${record.tag})`, async () =>
+    deps.run(up.warm ? composeStart(target) : composeUp(await withNetworkPool(deps, e.config.networkPool, env.name, target))),
+  )
   const plan = healthPlan(e, colourModel(up.model, env), probesForColour(envProbes(e), env, state.upstreams[colour]))
   const ready = await waitFor(deps, record.tag, colourProject(env, colour), plan)
   if (ready.ok) return ready.configHashes

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { networkPoolCheck } from '../../../../src/doctor/checks/networkPools.js'
+import { configuredPoolCheck, networkPoolCheck } from '../../../../src/doctor/checks/networkPools.js'
 import { POOL_SNIPPET } from '../../../../src/preflight/addressPools.js'
 
 describe('networkPoolCheck', () => {
@@ -12,5 +12,20 @@ describe('networkPoolCheck', () => {
     const check = networkPoolCheck({ capacity: 31, used: 30, free: 1 })
     expect(check).toMatchObject({ status: 'warn', summary: "1 more network fit in the engine's address pools (30 of 31 in use)" })
     expect(check.hint).toContain(POOL_SNIPPET)
+  })
+})
+
+describe("doctor's check of network_pool", () => {
+  const space = (pools: string[], routes: string[]) => ({ networks: new Map<string, string[]>(), routes, pools })
+
+  it('fails a pool that overlaps an address pool of the engine or a route of the host, naming them', () => {
+    const check = configuredPoolCheck({ base: '172.16.0.0/12', size: 24 }, space(['172.17.0.0/16', '10.0.0.0/8'], ['172.30.5.0/24']))
+    expect(check.status).toBe('fail')
+    expect(check.details).toEqual(['overlaps 172.17.0.0/16 (an address pool of the engine)', 'overlaps 172.30.5.0/24 (a route of the host)'])
+  })
+
+  it('is ok with room, and says how much', () => {
+    const check = configuredPoolCheck({ base: '10.240.0.0/12', size: 26 }, space(['172.17.0.0/16'], ['10.231.0.0/24']))
+    expect(check).toMatchObject({ status: 'ok', summary: 'network_pool 10.240.0.0/12 in /26s has room for 16384 more networks' })
   })
 })

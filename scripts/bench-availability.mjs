@@ -21,14 +21,16 @@
 // The copy's web serves with Caddy's file server (the binary of the berth-edge:local image, listen backlog
 // 4096) instead of the fixture's busybox httpd, whose listen backlog of 9 overflows under load: a dropped
 // SYN is sent again after 1 s, which measured the web server, not berth or the edge.
-// Every load runs in a process of its own (scripts/bench-load.mjs): berth's runs and docker calls cannot
-// starve it, and each row says the rate it achieved and how late it sent against its schedule.
+// The load runs in a process of its own (scripts/bench-load.mjs), at a higher priority: berth's runs, docker
+// calls and the machine's other work cannot starve it, and each row says the rate it achieved, how late it
+// sent against its schedule and its longest event-loop stall.
 // For each strategy: one deploy (warm-up, not measured), then for each client (an http.Agent with keep-alive
 // and 8 sockets; a new connection per request) deploy (new version) -> rollback -> deploy (another new
 // version) under an open-loop load of GET /version (2 s timeout each) on the environment's public port for
 // the whole step. Blue-green adds, per client: a "steady" step first (load, no berth command); in it and its
-// three berth steps a second load of the same client straight to the recreate environment's web
-// (127.0.0.1:19401, Docker's port publishing, no edge) at the same time, the baseline of the edge target;
+// three berth steps the same load process also sends, interleaved with the requests through the edge, as
+// many straight to the recreate environment's web (127.0.0.1:19401, Docker's port publishing, no edge): the
+// baseline of the edge target, with the same client and the same moments;
 // and last a deploy --watch of a release that turns bad (www/sicken) inside the window, which berth must
 // switch back by itself (exit 3). A request fails on a non-2xx answer, a connection error or the timeout.
 // Engine hygiene: only compose projects berthavail-{rc,bg,bg-blue,bg-green}, objects labelled
@@ -43,7 +45,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { benchShell, ROOT } from './bench-common.mjs'
-import { startLoadProcess } from './bench-load.mjs'
+import { LOAD_NICE, startLoadProcess } from './bench-load.mjs'
 
 const { log, childEnv, sh, prepare, elapsedS, benchEdge, cleanupOnce, runBench } = benchShell('bench-availability')
 const APP = 'berthavail'
@@ -237,6 +239,8 @@ const notes = []
 const pairs = []
 /** The watch-window reverts, one per client. */
 const watches = []
+/** The priorities the load processes ran at. */
+const niceSeen = new Set()
 
 function kindsOf(failures) {
   const counts = new Map()
@@ -270,12 +274,13 @@ const fmtMs = (v) => (v === undefined ? '-' : `${Math.round(v)} ms`)
 const latencies = (results) => results.filter((r) => r.ok).map((r) => r.doneAt - r.sentAt).sort((a, b) => a - b)
 
 /**
- * One measured step: a load on each of `targets` (each in a process of its own) from just before berth
- * starts until it exits (or, with no berth command, for holdMs), then the requests in flight finish.
+ * One measured step: one load process sending to every target (interleaved, so they share its stalls) from
+ * just before berth starts until it exits (or, with no berth command, for holdMs), then the requests in
+ * flight finish.
  */
 async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, holdMs, targets }) {
-  const loads = targets.map((t) => ({ ...t, load: startLoadProcess({ port: t.port, rps: RPS, client, timeoutMs: TIMEOUT_MS }) }))
-  await Promise.all(loads.map((l) => l.load.ready))
+  const load = startLoadProcess({ targets, rps: RPS, client, timeoutMs: TIMEOUT_MS })
+  await load.ready
   let run
   let error
   try {
@@ -289,21 +294,21 @@ async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, 
   } catch (e) {
     error = e
   }
-  const outs = await Promise.all(loads.map((l) => l.load.stop()))
+  const out = await load.stop()
   if (error) throw error
-  const measured = loads.map(({ via }, i) => {
-    const out = outs[i]
-    const failures = out.results.filter((r) => !r.ok).sort((a, b) => a.sentAt - b.sentAt)
-    const lat = latencies(out.results)
+  niceSeen.add(out.nice)
+  const measured = out.targets.map(({ via, sent, rate, results }) => {
+    const failures = results.filter((r) => !r.ok).sort((a, b) => a.sentAt - b.sentAt)
+    const lat = latencies(results)
     const row = {
       strategy,
       client,
       step: label,
       via,
-      sent: out.sent,
+      sent,
       failed: failures.length,
       wall: `${((run.t1 - run.t0) / 1000).toFixed(1)} s`,
-      rate: `${out.rate.toFixed(1)}/s`,
+      rate: `${rate.toFixed(1)}/s`,
       late: `${out.late.p99}/${out.late.max} ms`,
       stall: `${Math.round(out.loopDelay.max)} ms`,
       p50: fmtMs(pct(lat, 0.5)),
@@ -312,17 +317,17 @@ async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, 
       kinds: failures.length ? kindsOf(failures) : '-',
     }
     rows.push(row)
-    const served = servedBy(out.results)
-    log(`  ${strategy} ${client} ${label} via ${via}: sent ${out.sent} (${row.rate}), failed ${failures.length}${failures.length ? ` (${row.kinds})` : ''}, p99 ${row.p99}, ${row.wall}; served ${served}`)
+    const served = servedBy(results)
+    log(`  ${strategy} ${client} ${label} via ${via}: sent ${sent} (${row.rate}), failed ${failures.length}${failures.length ? ` (${row.kinds})` : ''}, p99 ${row.p99}, ${row.wall}; served ${served}`)
     timelines.push({ row, run, failures, loadStarted: out.startedAt, served })
     if (DUMP) {
       mkdirSync(DUMP, { recursive: true })
       const name = `${String(rows.length).padStart(2, '0')}-${env}-${client}-${label.replace(/[^\w.-]+/g, '_')}-${via.replace(/[^\w.-]+/g, '_')}.json`
       const rel = (t) => (t === undefined ? undefined : Math.round(t - run.t0))
-      const requests = out.results.map((r) => ({ ...r, scheduledAt: rel(r.scheduledAt), sentAt: rel(r.sentAt), doneAt: rel(r.doneAt) })).sort((x, y) => x.sentAt - y.sentAt)
+      const requests = results.map((r) => ({ ...r, scheduledAt: rel(r.scheduledAt), sentAt: rel(r.sentAt), doneAt: rel(r.doneAt) })).sort((x, y) => x.sentAt - y.sentAt)
       writeFileSync(join(DUMP, name), JSON.stringify({ row, berth: run.lines.map((l) => ({ t: rel(l.t), text: l.text })), exitAt: rel(run.t1), requests }, null, 1))
     }
-    return { via, out, failures, lat }
+    return { via, sent, results, failures, lat }
   })
   return { run, measured }
 }
@@ -339,8 +344,8 @@ function pairOf(client, step, { measured }) {
  * (from the first 404 a client got) berth said it saw the failure and the previous release answered again.
  */
 function watchFigures({ client, version, previous, run, measured }) {
-  const { out } = measured[0]
-  const rs = [...out.results].sort((a, b) => a.sentAt - b.sentAt)
+  const { sent, results } = measured[0]
+  const rs = [...results].sort((a, b) => a.sentAt - b.sentAt)
   const bad = rs.filter((r) => r.kind === 'HTTP 404')
   const other = rs.filter((r) => !r.ok && r.kind !== 'HTTP 404')
   const firstNew = rs.find((r) => r.ok && r.body === version)
@@ -355,7 +360,7 @@ function watchFigures({ client, version, previous, run, measured }) {
     previous,
     code: run.code,
     reverted,
-    sent: out.sent,
+    sent,
     okNew: rs.filter((r) => r.ok && r.body === version).length,
     okPrevious: rs.filter((r) => r.ok && r.body === previous).length,
     okOther: rs.filter((r) => r.ok && r.body !== version && r.body !== previous).length,
@@ -439,7 +444,7 @@ function edgeTargetText() {
   const head = { client: 'client', step: 'step', edge: 'edge p99', direct: 'direct p99', extra: 'edge − direct', edgeFailed: 'edge failed', directFailed: 'direct failed', result: 'result' }
   const overall = perClient.length === 2 ? (perClient.every((c) => c.pass) ? 'PASS' : 'MISS') : `${perClient.every((c) => c.pass) ? 'PASS' : 'MISS'} (only ${perClient.map((c) => c.client).join(', ')} measured)`
   return (
-    `\nthrough the edge against direct, blue-green steps (the edge load on :${ENVS.bg.port} and a direct load of the same client on the recreate environment's web :${ENVS.rc.port}, at the same time, each in its own process):\n` +
+    `\nthrough the edge against direct, blue-green steps (one load process sends, interleaved, ${RPS}/s through the edge on :${ENVS.bg.port} and ${RPS}/s straight to the recreate environment's web on :${ENVS.rc.port}, so both share the same client and moments):\n` +
     `target: through the edge, p99 ≤ ${EDGE_EXTRA_MS} ms more than direct, for both client kinds, and 0 failed — ${overall}` +
     `${perClient.length ? ` (${perClient.map((c) => `${c.client} ${c.pass ? 'PASS' : 'MISS'}`).join(', ')}; a client kind passes when each of its steps does)` : ''}\n\n` +
     `${table(head, list, new Set(['edge', 'direct', 'extra', 'edgeFailed', 'directFailed']))}\n`
@@ -483,7 +488,7 @@ function printTable() {
   const head = { strategy: 'strategy', client: 'client', step: 'step', via: 'via', sent: 'sent', failed: 'failed', wall: 'wall time', rate: 'load', late: 'late p99/max', stall: 'stall', p50: 'p50 ok', p99: 'p99 ok', max: 'max ok', kinds: 'failure kinds' }
   const load = `load average at start ${startLoad}, at end ${loadavg()[0].toFixed(1)}`
   process.stdout.write(
-    `\nberth availability benchmark — GET /version at ${RPS} req/s per load (open loop, ${TIMEOUT_MS / 1000} s timeout each, each load in a process of its own), web STARTUP_DELAY=2 s served by Caddy, node ${process.version}, ${new Date().toISOString()}, ${load}\n` +
+    `\nberth availability benchmark — GET /version at ${RPS} req/s per target (open loop, ${TIMEOUT_MS / 1000} s timeout each, the load in a process of its own), web STARTUP_DELAY=2 s served by Caddy, node ${process.version}, ${new Date().toISOString()}, ${load}\n` +
       'clients: keep-alive = http.Agent({ keepAlive: true, maxSockets: 8 }); new-conn = agent: false (a new TCP connection per request)\n\n' +
       `${table(head, rows, new Set(['sent', 'failed', 'wall', 'rate', 'late', 'stall', 'p50', 'p99', 'max']))}\n`,
   )
@@ -530,7 +535,7 @@ async function main() {
       }
       const began = elapsedS()
       const targets = env === 'bg' ? [{ via: 'edge', port: ENVS.bg.port }, { via: 'direct (rc)', port: ENVS.rc.port }] : [{ via: 'direct', port: ENVS.rc.port }]
-      log(`${strategy} (${APP}-${env}), ${client} client: ${env === 'bg' ? 'steady → ' : ''}deploy → rollback → deploy${env === 'bg' ? ' → deploy --watch' : ''} under ${RPS} req/s per load (${targets.map((t) => `${t.via} :${t.port}`).join(', ')})`)
+      log(`${strategy} (${APP}-${env}), ${client} client: ${env === 'bg' ? 'steady → ' : ''}deploy → rollback → deploy${env === 'bg' ? ' → deploy --watch' : ''} under ${RPS} req/s per target (${targets.map((t) => `${t.via} :${t.port}`).join(', ')})`)
       if (env === 'bg') {
         const steady = await measuredStep({ strategy, env, client, label: 'steady', holdMs: STEADY_S * 1000, targets })
         pairs.push(pairOf(client, 'steady', steady))
@@ -565,8 +570,8 @@ async function main() {
   }
   notes.push(
     'a step is one berth command, from spawn to exit ("steady": none, for BENCH_STEADY_S); the load runs from just before it starts until it exits, then in-flight requests finish (each within its 2 s timeout)',
-    'via: edge = the blue-green route on the shared Caddy edge; direct = the recreate environment\'s web on its published port (Docker\'s port publishing, no edge). In blue-green steps both run at the same time, each in a process of its own, so the machine is as loaded for one as for the other',
-    'load: requests sent per second while the step ran; late p99/max: how long after its scheduled time a request was sent; stall: the longest event-loop delay of the load process (a starved client shows here, not as server latency)',
+    'via: edge = the blue-green route on the shared Caddy edge; direct = the recreate environment\'s web on its published port (Docker\'s port publishing, no edge). In blue-green steps one load process sends to both, interleaved, so the client, its stalls and the machine\'s load are the same for each',
+    `load: requests sent per second while the step ran; late p99/max: how long after its scheduled time a request was sent; stall: the longest event-loop delay of the load process (a starved client shows here, not as server latency). The load processes ran at nice ${[...niceSeen].join('/')} (${LOAD_NICE} when permitted: they stand for clients on other machines, so the machine's other work delays the servers, not them)`,
     'p50/p99/max ok: latency of the requests that succeeded, from when each was sent (time queued for one of the 8 keep-alive sockets included)',
     'failure kinds: "socket hang up" and ECONNRESET are both resets (the first before any answer on a socket Node thought usable); "on reused sockets" counts requests handed an idle keep-alive connection when sent (Node\'s req.reusedSocket)',
     'the web of this benchmark serves with Caddy\'s file server (listen backlog 4096); the fixture\'s busybox httpd has a backlog of 9, whose overflow under load costs a SYN retransmit (1 s) and made the 1.07–1.14 s new-connection p99 measured before (issue 13)',

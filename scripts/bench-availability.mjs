@@ -272,6 +272,8 @@ function servedBy(results) {
 const pct = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : undefined)
 const fmtMs = (v) => (v === undefined ? '-' : `${Math.round(v)} ms`)
 const latencies = (results) => results.filter((r) => r.ok).map((r) => r.doneAt - r.sentAt).sort((a, b) => a - b)
+/** Latency on the wire: from when the request got its socket (after any wait in the keep-alive agent's queue). */
+const wireLatencies = (results) => results.filter((r) => r.ok && r.assignedAt !== undefined).map((r) => r.doneAt - r.assignedAt).sort((a, b) => a - b)
 
 /**
  * One measured step: one load process sending to every target (interleaved, so they share its stalls) from
@@ -300,6 +302,7 @@ async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, 
   const measured = out.targets.map(({ via, sent, rate, results }) => {
     const failures = results.filter((r) => !r.ok).sort((a, b) => a.sentAt - b.sentAt)
     const lat = latencies(results)
+    const wire = wireLatencies(results)
     const row = {
       strategy,
       client,
@@ -314,6 +317,7 @@ async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, 
       p50: fmtMs(pct(lat, 0.5)),
       p99: fmtMs(pct(lat, 0.99)),
       max: fmtMs(lat.at(-1)),
+      wire: fmtMs(pct(wire, 0.99)),
       kinds: failures.length ? kindsOf(failures) : '-',
     }
     rows.push(row)
@@ -327,7 +331,7 @@ async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, 
       const requests = results.map((r) => ({ ...r, scheduledAt: rel(r.scheduledAt), sentAt: rel(r.sentAt), doneAt: rel(r.doneAt) })).sort((x, y) => x.sentAt - y.sentAt)
       writeFileSync(join(DUMP, name), JSON.stringify({ row, berth: run.lines.map((l) => ({ t: rel(l.t), text: l.text })), exitAt: rel(run.t1), requests }, null, 1))
     }
-    return { via, sent, results, failures, lat }
+    return { via, sent, results, failures, lat, wire }
   })
   return { run, measured }
 }
@@ -336,7 +340,8 @@ async function measuredStep({ strategy, env, client, label, berthArgs, okCodes, 
 function pairOf(client, step, { measured }) {
   const edge = measured.find((m) => m.via === 'edge')
   const direct = measured.find((m) => m.via !== 'edge')
-  return { client, step, edge: { lat: edge.lat, failed: edge.failures.length }, direct: { lat: direct.lat, failed: direct.failures.length } }
+  const side = (m) => ({ lat: m.lat, wire: m.wire, failed: m.failures.length })
+  return { client, step, edge: side(edge), direct: side(direct) }
 }
 
 /**
@@ -430,18 +435,33 @@ function edgeTargetText() {
     if (!mine.length) continue
     for (const p of mine) {
       const v = verdict(p)
-      list.push({ client, step: p.step, edge: fmtMs(pct(p.edge.lat, 0.99)), direct: fmtMs(pct(p.direct.lat, 0.99)), extra: signed(v.extra), edgeFailed: p.edge.failed, directFailed: p.direct.failed, result: v.pass ? 'PASS' : 'MISS' })
+      const ew = pct(p.edge.wire, 0.99)
+      const dw = pct(p.direct.wire, 0.99)
+      list.push({ client, step: p.step, edge: fmtMs(pct(p.edge.lat, 0.99)), direct: fmtMs(pct(p.direct.lat, 0.99)), extra: signed(v.extra), edgeFailed: p.edge.failed, directFailed: p.direct.failed, result: v.pass ? 'PASS' : 'MISS', wire: `${fmtMs(ew)} / ${fmtMs(dw)} (${signed(ew !== undefined && dw !== undefined ? ew - dw : undefined)})` })
     }
     const all = (side) => mine.flatMap((p) => p[side].lat).sort((a, b) => a - b)
     const pass = mine.every((p) => verdict(p).pass)
     const failed = (side) => mine.reduce((n, p) => n + p[side].failed, 0)
+    const allWire = (s) => mine.flatMap((p) => p[s].wire).sort((a, b) => a - b)
     const e = pct(all('edge'), 0.99)
     const d = pct(all('direct'), 0.99)
-    list.push({ client, step: 'all steps', edge: fmtMs(e), direct: fmtMs(d), extra: signed(e !== undefined && d !== undefined ? e - d : undefined), edgeFailed: failed('edge'), directFailed: failed('direct'), result: pass ? 'PASS' : 'MISS' })
+    const ew = pct(allWire('edge'), 0.99)
+    const dw = pct(allWire('direct'), 0.99)
+    list.push({
+      client,
+      step: 'all steps',
+      edge: fmtMs(e),
+      direct: fmtMs(d),
+      extra: signed(e !== undefined && d !== undefined ? e - d : undefined),
+      edgeFailed: failed('edge'),
+      directFailed: failed('direct'),
+      result: pass ? 'PASS' : 'MISS',
+      wire: `${fmtMs(ew)} / ${fmtMs(dw)} (${signed(ew !== undefined && dw !== undefined ? ew - dw : undefined)})`,
+    })
     perClient.push({ client, pass })
   }
   if (!list.length) return ''
-  const head = { client: 'client', step: 'step', edge: 'edge p99', direct: 'direct p99', extra: 'edge − direct', edgeFailed: 'edge failed', directFailed: 'direct failed', result: 'result' }
+  const head = { client: 'client', step: 'step', edge: 'edge p99', direct: 'direct p99', extra: 'edge − direct', edgeFailed: 'edge failed', directFailed: 'direct failed', result: 'result', wire: 'on the wire p99: edge / direct (−)' }
   const overall = perClient.length === 2 ? (perClient.every((c) => c.pass) ? 'PASS' : 'MISS') : `${perClient.every((c) => c.pass) ? 'PASS' : 'MISS'} (only ${perClient.map((c) => c.client).join(', ')} measured)`
   return (
     `\nthrough the edge against direct, blue-green steps (one load process sends, interleaved, ${RPS}/s through the edge on :${ENVS.bg.port} and ${RPS}/s straight to the recreate environment's web on :${ENVS.rc.port}, so both share the same client and moments):\n` +
@@ -485,12 +505,12 @@ function watchText() {
 }
 
 function printTable() {
-  const head = { strategy: 'strategy', client: 'client', step: 'step', via: 'via', sent: 'sent', failed: 'failed', wall: 'wall time', rate: 'load', late: 'late p99/max', stall: 'stall', p50: 'p50 ok', p99: 'p99 ok', max: 'max ok', kinds: 'failure kinds' }
+  const head = { strategy: 'strategy', client: 'client', step: 'step', via: 'via', sent: 'sent', failed: 'failed', wall: 'wall time', rate: 'load', late: 'late p99/max', stall: 'stall', p50: 'p50 ok', p99: 'p99 ok', max: 'max ok', wire: 'wire p99', kinds: 'failure kinds' }
   const load = `load average at start ${startLoad}, at end ${loadavg()[0].toFixed(1)}`
   process.stdout.write(
     `\nberth availability benchmark — GET /version at ${RPS} req/s per target (open loop, ${TIMEOUT_MS / 1000} s timeout each, the load in a process of its own), web STARTUP_DELAY=2 s served by Caddy, node ${process.version}, ${new Date().toISOString()}, ${load}\n` +
       'clients: keep-alive = http.Agent({ keepAlive: true, maxSockets: 8 }); new-conn = agent: false (a new TCP connection per request)\n\n' +
-      `${table(head, rows, new Set(['sent', 'failed', 'wall', 'rate', 'late', 'stall', 'p50', 'p99', 'max']))}\n`,
+      `${table(head, rows, new Set(['sent', 'failed', 'wall', 'rate', 'late', 'stall', 'p50', 'p99', 'max', 'wire']))}\n`,
   )
   process.stdout.write(edgeTargetText())
   process.stdout.write(watchText())
@@ -572,7 +592,7 @@ async function main() {
     'a step is one berth command, from spawn to exit ("steady": none, for BENCH_STEADY_S); the load runs from just before it starts until it exits, then in-flight requests finish (each within its 2 s timeout)',
     'via: edge = the blue-green route on the shared Caddy edge; direct = the recreate environment\'s web on its published port (Docker\'s port publishing, no edge). In blue-green steps one load process sends to both, interleaved, so the client, its stalls and the machine\'s load are the same for each',
     `load: requests sent per second while the step ran; late p99/max: how long after its scheduled time a request was sent; stall: the longest event-loop delay of the load process (a starved client shows here, not as server latency). The load processes ran at nice ${[...niceSeen].join('/')} (${LOAD_NICE} when permitted: they stand for clients on other machines, so the machine's other work delays the servers, not them)`,
-    'p50/p99/max ok: latency of the requests that succeeded, from when each was sent (time queued for one of the 8 keep-alive sockets included)',
+    'p50/p99/max ok: latency of the requests that succeeded, from when each was sent (time queued for one of the 8 keep-alive sockets included; the target is on this one); wire p99: from when the request got its socket (a new connection: at once, connect included), which leaves out that queue',
     'failure kinds: "socket hang up" and ECONNRESET are both resets (the first before any answer on a socket Node thought usable); "on reused sockets" counts requests handed an idle keep-alive connection when sent (Node\'s req.reusedSocket)',
     'the web of this benchmark serves with Caddy\'s file server (listen backlog 4096); the fixture\'s busybox httpd has a backlog of 9, whose overflow under load costs a SYN retransmit (1 s) and made the 1.07–1.14 s new-connection p99 measured before (issue 13)',
   )

@@ -57,12 +57,13 @@ function startLoad({ host = '127.0.0.1', targets, path = '/version', rps, client
     let finished = false
     let timedOut = false
     let reused = false
+    let assignedAt
     const finish = (ok, kind, body) => {
       if (finished) return
       finished = true
       clearTimeout(deadline)
       inflight--
-      results[t].push({ scheduledAt, sentAt, doneAt: abs(), ok, kind, body, reused })
+      results[t].push({ scheduledAt, sentAt, assignedAt, doneAt: abs(), ok, kind, body, reused })
       if (stopped && inflight === 0) drained()
     }
     const req = http.get({ host, port: targets[t].port, path, agent: agents[t] }, (res) => {
@@ -75,7 +76,11 @@ function startLoad({ host = '127.0.0.1', targets, path = '/version', rps, client
       })
       res.on('error', (e) => finish(false, timedOut ? 'timeout' : errorKind(e)))
     })
-    req.on('socket', () => (reused = req.reusedSocket))
+    // When the request got its socket: a keep-alive request may wait in the agent for one of its 8 first.
+    req.on('socket', () => {
+      assignedAt = abs()
+      reused = req.reusedSocket
+    })
     req.on('error', (e) => finish(false, timedOut ? 'timeout' : errorKind(e)))
     // Checked after the next poll phase: an answer that arrived while this process was descheduled is read
     // first, so a late timer does not count it as a timeout.
@@ -180,7 +185,7 @@ export function startLoadProcess(options) {
       const r = await result
       const seconds = (r.stoppedAt - r.startedAt) / 1000
       const targets = options.targets.map((t, i) => {
-        const results = r.results[i].map((x) => ({ ...x, scheduledAt: local(x.scheduledAt), sentAt: local(x.sentAt), doneAt: local(x.doneAt) }))
+        const results = r.results[i].map((x) => ({ ...x, scheduledAt: local(x.scheduledAt), sentAt: local(x.sentAt), assignedAt: local(x.assignedAt), doneAt: local(x.doneAt) }))
         return { ...t, sent: results.length, rate: results.length / seconds, results }
       })
       const late = targets.flatMap((t) => t.results.map((x) => x.sentAt - x.scheduledAt)).sort((a, b) => a - b)

@@ -25,9 +25,11 @@ export function networkPoolCheck(usage: PoolUsage): Check {
  * containers); and how many more networks it has room for.
  */
 export function configuredPoolCheck(pool: NetworkPool, space: AddressSpace): Check {
+  const bridges = [...space.networks.values()].flat()
   const clashes = [
     ...space.pools.filter((p) => overlaps(p, pool.base)).map((p) => `${p} (an address pool of the engine)`),
-    ...space.routes.filter((r) => overlaps(r, pool.base)).map((r) => `${r} (a route of the host)`),
+    // The engine's own bridges are routes of the host too: those are networks, counted as taken, not clashes.
+    ...space.routes.filter((r) => overlaps(r, pool.base) && !bridges.some((n) => within(r, n))).map((r) => `${r} (a route of the host)`),
   ]
   const room = poolRoom(pool, takenSpace(space))
   const summary = `network_pool ${pool.base} in /${pool.size}s has room for ${room} more network${plural(room)}`
@@ -49,4 +51,12 @@ function overlaps(a: string, b: string): boolean {
   const y = parseCidr(b)
   if (!x || !y) return false
   return x.addr < y.addr + 2 ** (32 - y.prefix) && y.addr < x.addr + 2 ** (32 - x.prefix)
+}
+
+/** Whether range `a` lies inside range `b`. */
+function within(a: string, b: string): boolean {
+  const x = parseCidr(a)
+  const y = parseCidr(b)
+  if (!x || !y) return false
+  return x.prefix >= y.prefix && x.addr >= y.addr && x.addr + 2 ** (32 - x.prefix) <= y.addr + 2 ** (32 - y.prefix)
 }

@@ -24,6 +24,11 @@ describe("doctor's check of network_pool", () => {
     expect(check.details).toEqual(['overlaps 172.17.0.0/16 (an address pool of the engine)', 'overlaps 172.30.5.0/24 (a route of the host)'])
   })
 
+  it("does not count the route of one of the engine's own networks (a bridge) as a clash: that network is taken space", () => {
+    const taken = { networks: new Map([['shop-qa_default', ['10.240.100.128/26']]]), routes: ['10.240.100.128/26'], pools: ['172.17.0.0/16'] }
+    expect(configuredPoolCheck({ base: '10.240.0.0/16', size: 26 }, taken)).toMatchObject({ status: 'ok', summary: 'network_pool 10.240.0.0/16 in /26s has room for 1023 more networks' })
+  })
+
   it('is ok with room, and says how much', () => {
     const check = configuredPoolCheck({ base: '10.240.0.0/12', size: 26 }, space(['172.17.0.0/16'], ['10.231.0.0/24']))
     expect(check).toMatchObject({ status: 'ok', summary: 'network_pool 10.240.0.0/12 in /26s has room for 16384 more networks' })

@@ -174,12 +174,13 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     keep: env.keep ?? raw.releases.keep,
     strategy: env.strategy,
     stateful: env.stateful ?? [],
-    routes: (env.routes ?? []).map(({ listen, service, port, host }): Route => ({
+    routes: (env.routes ?? []).map(({ listen, service, port, host, tls }): Route => ({
       listen,
       service,
       port,
       // Host headers match case-insensitively; one spelling keeps the edge's routes and berth's records comparable.
       ...(host === undefined ? {} : { host: host.toLowerCase() }),
+      tls: tls ?? (host === undefined ? 'off' : 'auto'),
     })),
     drainMs: env.drain ?? DEFAULT_DRAIN_MS,
     idle: env.idle ?? 'running',
@@ -214,7 +215,9 @@ export function parseSshUrl(url: string, connectTimeoutMs: number): SshLocation 
 /** SPEC §9 rules that span keys: strategy-only keys, routes, stateful services, project names of the colours. */
 function checkEnvironments(raw: DeployFile): SchemaIssue[] {
   const issues: SchemaIssue[] = []
-  const claimed: { path: SchemaIssue['path']; listen: number; host?: string }[] = []
+  const claimed: { path: SchemaIssue['path']; listen: number; host?: string; tls: boolean }[] = []
+  /** Each host name's certificate, by the first route that asks for one: a name has one certificate on the edge. */
+  const certificates = new Map<string, { path: SchemaIssue['path']; tls: 'auto' | 'internal' }>()
 
   for (const [name, env] of Object.entries(raw.environments)) {
     const at = (...keys: SchemaIssue['path']): SchemaIssue['path'] => ['environments', name, ...keys]
@@ -270,13 +273,29 @@ function checkEnvironments(raw: DeployFile): SchemaIssue[] {
         })
       }
       const host = route.host?.toLowerCase()
+      const tls = route.tls ?? (host === undefined ? 'off' : 'auto')
       // Each route is compared with those before it in the file, so every clash is reported once, at its second claimant.
       const clash = claimed.find((other) => other.listen === route.listen && (other.host === undefined || host === undefined || other.host === host))
       if (clash) {
         const how = host !== undefined && clash.host === host ? `with the same host ${host}` : 'without a distinct host'
         issues.push({ path: at('routes', i), message: `listen ${route.listen} is also claimed by ${formatPath(clash.path)} ${how}` })
       }
-      claimed.push({ path: at('routes', i), listen: route.listen, ...(host === undefined ? {} : { host }) })
+      // One listen port is one server on the edge: HTTPS or plain HTTP, for every host on it.
+      const mixed = clash ? undefined : claimed.find((other) => other.listen === route.listen && other.tls !== (tls !== 'off'))
+      if (mixed) {
+        issues.push({
+          path: at('routes', i, 'tls'),
+          message: `listen ${route.listen} is ${mixed.tls ? 'HTTPS' : 'plain HTTP'} for ${formatPath(mixed.path)}, and one port cannot be both: give this route another listen port, or the same tls`,
+        })
+      }
+      if (host !== undefined && tls !== 'off') {
+        const cert = certificates.get(host)
+        if (cert && cert.tls !== tls) {
+          issues.push({ path: at('routes', i, 'tls'), message: `host ${host} has tls: ${cert.tls} at ${formatPath(cert.path)}: one name has one certificate on the edge, so give both the same tls` })
+        }
+        if (!cert) certificates.set(host, { path: at('routes', i), tls })
+      }
+      claimed.push({ path: at('routes', i), listen: route.listen, ...(host === undefined ? {} : { host }), tls: tls !== 'off' })
     })
   }
   return issues

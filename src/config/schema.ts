@@ -62,6 +62,21 @@ const route = z.strictObject({
     .regex(HOST_PATTERN, 'expected a host name like shop.example.com')
     .optional()
     .describe('Only requests with this Host header; lets environments share one listen port.'),
+  tls: z
+    .enum(['auto', 'internal', 'off'], { error: 'expected auto, internal or off' })
+    .optional()
+    .describe(
+      'HTTPS on the listen port for host: (SPEC §9). auto (the default with host:): Caddy\'s automatic HTTPS, a certificate from a public CA for that name. ' +
+        'internal: a certificate of the edge\'s own local CA (private networks, tests). off (the default, and the only choice, without host:): plain HTTP. ' +
+        'With listen: 443, port 80 answers that host with a redirect to https.',
+    ),
+}).superRefine((route, ctx) => {
+  if (route.tls === undefined || route.tls === 'off') return
+  if (route.host === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: `tls: ${route.tls} needs host: a certificate is issued for a name, and a route without host: answers every name (add host:, or remove tls:)` })
+  } else if (route.listen === 80) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'port 80 is plain HTTP (it carries the redirect to https of listen: 443 routes): use listen: 443, or tls: off' })
+  }
 })
 
 const httpProbe = z.strictObject({

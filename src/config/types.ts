@@ -24,7 +24,14 @@ export interface Route {
   port: number
   /** Share one listen port between environments by Host header. */
   host?: string
+  /**
+   * HTTPS on the listen port (SPEC §9): `auto` (the default with a host) is Caddy's automatic HTTPS for the
+   * host, `internal` a certificate of Caddy's own local CA, `off` (the only choice without a host) plain HTTP.
+   */
+  tls: TlsMode
 }
+
+export type TlsMode = 'auto' | 'internal' | 'off'
 
 export type Strategy = 'recreate' | 'blue-green'
 

@@ -113,6 +113,20 @@ describe('loadConfig: invalid deploy.yml', () => {
         'bg-listen-clash.yml:15 environments.production.routes[3]: listen 9001 is also claimed by environments.production.routes[2] without a distinct host',
     ],
     [
+      // SPEC §9 tls: a name for the certificate, HTTPS not on port 80, one kind of server per port, one certificate per name.
+      'bg-tls.yml',
+      'bg-tls.yml:6 environments.staging.routes[0].tls: tls: internal needs host: a certificate is issued for a name, and a route without host: answers every name (add host:, or remove tls:)\n' +
+        'bg-tls.yml:7 environments.staging.routes[1].tls: port 80 is plain HTTP (it carries the redirect to https of listen: 443 routes): use listen: 443, or tls: off\n' +
+        'bg-tls.yml:8 environments.staging.routes[2].tls: expected auto, internal or off',
+    ],
+    [
+      // Across environments, which share the edge: production's 8080 route with a host is plain HTTP as staging's catch-all is, but told apart only by host.
+      'bg-tls-shared.yml',
+      'bg-tls-shared.yml:11 environments.production.routes[0].tls: listen 443 is HTTPS for environments.staging.routes[0], and one port cannot be both: give this route another listen port, or the same tls\n' +
+        'bg-tls-shared.yml:12 environments.production.routes[1].tls: host a.example has tls: internal at environments.staging.routes[0]: one name has one certificate on the edge, so give both the same tls\n' +
+        'bg-tls-shared.yml:13 environments.production.routes[2]: listen 8080 is also claimed by environments.staging.routes[1] without a distinct host',
+    ],
+    [
       // An earlier berth's admin port: the edge's admin API is a root-only socket now, and 8080 is free for a route.
       'bg-admin-port.yml',
       `bg-admin-port.yml:3 edge.admin_port: ${ADMIN_PORT_RETIRED}`,
@@ -269,9 +283,10 @@ describe('loadConfig: blue-green', () => {
     const production = config.environments.get('production')
     expect(production).toMatchObject({ strategy: 'blue-green', stateful: ['db', 'queue'], drainMs: 30_000 })
     // A route without host has no host key at all.
+    // tls: auto is the default with a host, off without one.
     expect(production?.routes).toStrictEqual([
-      { listen: 8080, service: 'web', port: 80, host: 'shop.example' },
-      { listen: 8081, service: 'api', port: 3000 },
+      { listen: 8080, service: 'web', port: 80, host: 'shop.example', tls: 'auto' },
+      { listen: 8081, service: 'api', port: 3000, tls: 'off' },
     ])
     expect(config.environments.get('preview')).toMatchObject({ strategy: 'recreate', stateful: [], routes: [], drainMs: 10_000 })
   })

@@ -52,7 +52,7 @@ let dir: string
 let config: Config
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-status-'))
-  const production = { ...environmentConfig('production', dir), strategy: 'blue-green' as const, routes: [{ listen: 8080, service: 'web', port: 8080 }] }
+  const production = { ...environmentConfig('production', dir), strategy: 'blue-green' as const, routes: [{ listen: 8080, service: 'web', port: 8080, tls: 'off' as const }] }
   config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', environmentConfig('staging', dir)], ['production', production]]) }
   await writeReleases(localState(config.stateDir), 'staging', [record])
   await writeReleases(localState(config.stateDir), 'production', [record])

@@ -19,7 +19,7 @@ let blueGreen: EnvironmentConfig
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-damage-'))
   recreate = environmentConfig('staging', dir)
-  blueGreen = { ...environmentConfig('production', dir), strategy: 'blue-green', routes: [{ listen: 8080, service: 'web', port: 8080 }] }
+  blueGreen = { ...environmentConfig('production', dir), strategy: 'blue-green', routes: [{ listen: 8080, service: 'web', port: 8080, tls: 'off' }] }
   config = { app: 'shop', file: join(dir, 'deploy.yml'), dir, stateDir: join(dir, '.berth'), edge: { image: 'caddy:2' }, environments: new Map([['staging', recreate], ['production', blueGreen]]) }
   for (const env of ['staging', 'production']) await writeReleases(localState(config.stateDir), env, [])
   await writeColours(localState(config.stateDir), 'production', { upstreams: { blue: {}, green: {} } })

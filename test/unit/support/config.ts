@@ -34,7 +34,7 @@ export async function makeApp(): Promise<TestApp> {
     strategy: 'blue-green',
     health: { ...health, http: [{ url: 'http://127.0.0.1:8080/health' }] },
     stateful: ['db'],
-    routes: [{ listen: 8080, service: 'web', port: 80 }],
+    routes: [{ listen: 8080, service: 'web', port: 80, tls: 'off' }],
     drainMs: 5000,
   }
   const config: Config = {

@@ -18,8 +18,8 @@ const env: EnvironmentConfig = {
   strategy: 'blue-green',
   stateful: ['db'],
   routes: [
-    { listen: 443, service: 'web', port: 8080 },
-    { listen: 8443, service: 'web', port: 8080, host: 'admin.example.com' },
+    { listen: 443, service: 'web', port: 8080, tls: 'off' },
+    { listen: 8443, service: 'web', port: 8080, host: 'admin.example.com', tls: 'off' },
   ],
 }
 

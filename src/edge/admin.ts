@@ -1,8 +1,8 @@
 import { defaultHint } from '../errorCodes.js'
 import type { Dispatcher } from 'undici'
 
-import type { AdminWrite, CaddyServers } from './caddy.js'
-import { SERVERS_PATH } from './caddy.js'
+import type { AdminWrite, CaddyApps, CaddyServers } from './caddy.js'
+import { APPS_PATH, SERVERS_PATH } from './caddy.js'
 import { ADMIN_ORIGIN } from './config.js'
 import { EdgeAdminError, EdgeUnavailableError } from './errors.js'
 
@@ -48,13 +48,22 @@ export class CaddyAdmin {
    * between, Caddy answers 412 and the change is recomputed from a new read instead of undoing theirs.
    */
   async updateServers(change: (current: CaddyServers | null) => CaddyServers, sleep: (ms: number) => Promise<void>, attempts = 8): Promise<void> {
+    await this.update(SERVERS_PATH, change, sleep, attempts)
+  }
+
+  /** As updateServers, for the apps: routes and the tls policies of their hosts change together (SPEC §9 HTTPS). */
+  async updateApps(change: (current: CaddyApps | null) => CaddyApps, sleep: (ms: number) => Promise<void>, attempts = 8): Promise<void> {
+    await this.update(APPS_PATH, change, sleep, attempts)
+  }
+
+  private async update<T>(path: string, change: (current: T | null) => T, sleep: (ms: number) => Promise<void>, attempts: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const { value, etag } = await this.get(SERVERS_PATH)
-      const next = change(value as CaddyServers | null)
+      const { value, etag } = await this.get(path)
+      const next = change(value as T | null)
       // Caddy answers objects with sorted keys: compare canonically, or every unchanged switch would reload it.
       if (canonicalJson(next) === canonicalJson(value)) return
       try {
-        await this.write({ method: 'POST', path: SERVERS_PATH, body: next }, etag)
+        await this.write({ method: 'POST', path, body: next }, etag)
         return
       } catch (error) {
         if (!(error instanceof EdgeAdminError && error.status === 412) || attempt >= attempts) throw error

@@ -36,13 +36,22 @@ export function maintenanceMarker(app: string, env: string): string {
 /** Seconds a client is told to wait before it asks again (Retry-After), while an environment is in maintenance. */
 export const MAINTENANCE_RETRY_AFTER_S = 120
 
+/** How a route's host gets its certificate (SPEC §9): Caddy's automatic HTTPS from a public CA, or the edge's own local CA. */
+export type EdgeTls = 'auto' | 'internal'
+
 /** One route of one environment: a public listen port (optionally one Host) to its upstream in each colour. */
 export interface EdgeRoute {
   listen: number
   host?: string
+  /** HTTPS on the listen port for the host; absent: plain HTTP. Only with a host. */
+  tls?: EdgeTls
   /** Dial addresses of each colour's published port on loopback, e.g. 127.0.0.1:19321. */
   upstreams: Record<EdgeColour, string>
 }
+
+/** The HTTPS port: its routes' hosts are redirected to https on the HTTP port, which is plain HTTP only. */
+export const HTTPS_PORT = 443
+export const HTTP_PORT = 80
 
 /** A berth route as the edge holds it; an upstream berth cannot read from the route is absent. */
 export interface BerthRoute {
@@ -70,6 +79,13 @@ export interface CaddyServer {
 
 export type CaddyServers = Record<string, CaddyServer>
 
+/** The apps of a Caddy config that berth changes: the http servers, and the tls app's automation policies of its internal hosts. */
+export interface CaddyApps {
+  http?: { servers?: CaddyServers; [key: string]: unknown }
+  tls?: { automation?: { policies?: Record<string, unknown>[]; [key: string]: unknown }; [key: string]: unknown }
+  [key: string]: unknown
+}
+
 /** One write to Caddy's admin API. */
 export interface AdminWrite {
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -79,6 +95,8 @@ export interface AdminWrite {
 
 /** Where berth keeps the servers it changes: one request here replaces all of them at once. */
 export const SERVERS_PATH = '/config/apps/http/servers'
+/** The servers and the tls app together: one request here changes routes and their certificates' policies at once. */
+export const APPS_PATH = '/config/apps'
 
 /** Host names are case-insensitive; ids keep only [a-z0-9-] so they stay readable in URLs (/id/<id>). */
 function hostSlug(host: string): string {
@@ -91,6 +109,23 @@ export function routeId(app: string, env: string, route: { listen: number; host?
 
 export function serverName(listen: number): string {
   return `berth-${listen}`
+}
+
+/** Marks a redirect's id; no route id has it, since hostSlug keeps no dot. */
+const REDIRECT_SUFFIX = '.redirect'
+
+/** The id of the port-80 route that redirects a listen 443 route's host to https. */
+export function redirectId(app: string, env: string, host: string): string {
+  return `${routeId(app, env, { listen: HTTPS_PORT, host })}${REDIRECT_SUFFIX}`
+}
+
+function isRedirectId(id: unknown): boolean {
+  return typeof id === 'string' && id.startsWith('berth-') && id.endsWith(REDIRECT_SUFFIX)
+}
+
+/** The id of the tls automation policy that gives a host a certificate of the edge's local CA. */
+export function policyId(host: string): string {
+  return `berth-tls-${hostSlug(host)}`
 }
 
 const proxyTo = (dial: string) => ({ handler: 'reverse_proxy', upstreams: [{ dial }] })
@@ -143,9 +178,44 @@ export function edgeRouteJson(app: string, env: string, route: EdgeRoute): Caddy
   }
 }
 
-/** Public listen ports take plain HTTP: never ask for certificates (no redirect server on :80 either). */
-export function edgeServerJson(listen: number): CaddyServer {
-  return { listen: [`:${listen}`], automatic_https: { disable: true }, routes: [] }
+/**
+ * A listen port's server. Plain HTTP: never ask for certificates. HTTPS: Caddy's automatic HTTPS gets and renews
+ * a certificate for each host its routes match (from the CA the host's tls policy names), without its own
+ * redirect server: Caddy would take port 80 for every HTTPS port, while berth redirects only the hosts of
+ * listen 443 routes, as routes of its own on port 80 (redirectRouteJson), where another route may own the host.
+ */
+export function edgeServerJson(listen: number, tls = false): CaddyServer {
+  return { listen: [`:${listen}`], ...serverTlsJson(tls), routes: [] }
+}
+
+function serverTlsJson(tls: boolean): Pick<CaddyServer, 'automatic_https'> {
+  return { automatic_https: tls ? { disable_redirects: true } : { disable: true } }
+}
+
+/**
+ * Whether a server answers HTTPS, as Caddy decides it: it has TLS connection policies, or its automatic HTTPS
+ * is on, it listens on a port other than the HTTP port, and one of its routes matches a host.
+ */
+export function isTlsServer(server: CaddyServer): boolean {
+  if (Array.isArray(server.tls_connection_policies)) return true
+  const auto = server.automatic_https
+  if (isObject(auto) && auto.disable === true) return false
+  return serverPorts(server).some((p) => p !== HTTP_PORT) && (server.routes ?? []).some((r) => isObject(r) && routeHost(r) !== undefined)
+}
+
+/** Port 80's answer to a host whose listen 443 route is HTTPS: a permanent redirect to the same URL over https. */
+export function redirectRouteJson(app: string, env: string, host: string): CaddyRoute {
+  return {
+    '@id': redirectId(app, env, host),
+    match: [{ host: [host.toLowerCase()] }],
+    handle: [{ handler: 'static_response', status_code: 308, headers: { Location: ['https://{http.request.host}{http.request.uri}'] } }],
+    terminal: true,
+  }
+}
+
+/** The tls policy of a host with tls: internal: its certificate comes from the edge's local CA (root in Caddy's data dir, on the edge's volume). */
+export function internalPolicyJson(host: string): Record<string, unknown> {
+  return { '@id': policyId(host), subjects: [host.toLowerCase()], issuers: [{ module: 'internal' }] }
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -239,6 +309,7 @@ function upstreamsOf(route: CaddyRoute): Partial<Record<EdgeColour, string>> {
 }
 
 function describeUpstreams(route: CaddyRoute): string {
+  if (isRedirectId(route['@id'])) return 'a redirect to https'
   const u = upstreamsOf(route)
   const parts = (['blue', 'green'] as const).flatMap((c) => (u[c] ? [`${c} ${u[c]}`] : []))
   return parts.length ? parts.join(', ') : (dialOf(route.handle) ?? 'another handler')
@@ -250,6 +321,12 @@ function describeUpstreams(route: CaddyRoute): string {
  */
 function ownedBy(app: string, env: string, ports: readonly number[], route: CaddyRoute): boolean {
   return ownedListen(app, env, ports, route) !== undefined
+}
+
+/** Whether a route is this environment's redirect to https (on port 80). */
+function ownedRedirect(app: string, env: string, ports: readonly number[], route: CaddyRoute): boolean {
+  const host = routeHost(route)
+  return host !== undefined && ports.includes(HTTP_PORT) && route['@id'] === redirectId(app, env, host)
 }
 
 /** The listen port of the environment's route that this one is (ownedBy), else undefined. */
@@ -265,37 +342,71 @@ function routeKey(route: { listen: number; host?: string }): string {
   return `${route.listen} ${route.host?.toLowerCase() ?? '*'}`
 }
 
+/** A route berth writes for an environment: one of its routes, or the redirect to https of one. */
+interface WantedRoute {
+  listen: number
+  host?: string
+  tls: boolean
+  json: CaddyRoute
+}
+
 /**
- * The servers object after this environment's routes become `routes`: its routes elsewhere are removed,
- * existing ones are updated in place, new ones are added (host-matched routes before the server's first
- * catch-all, catch-alls last), and a berth server left without routes is removed. Every other route stays
- * exactly as it was. Throws EdgeRouteConflictError, changing nothing, when another route already answers
- * the same listen port and host.
+ * What this environment's routes put on the edge: each route, and for each HTTPS route on port 443 the
+ * redirect of its host on port 80, unless the environment routes that host on port 80 itself.
  */
-export function nextServers(current: CaddyServers | null | undefined, app: string, env: string, routes: readonly EdgeRoute[]): CaddyServers {
-  const wanted = new Map<string, EdgeRoute>()
+function wantedRoutes(app: string, env: string, routes: readonly EdgeRoute[]): Map<string, WantedRoute> {
+  const wanted = new Map<string, WantedRoute>()
   for (const route of routes) {
     if (!Number.isInteger(route.listen) || route.listen < 1 || route.listen > 65535) throw new RangeError(`invalid listen port ${route.listen}`)
     if ([...wanted.values()].some((r) => routeKey(r) === routeKey(route))) throw new RangeError(`route ${routeKey(route)} is given twice`)
-    wanted.set(routeId(app, env, route), route)
+    if (route.tls && (!route.host || route.listen === HTTP_PORT)) throw new RangeError(`route ${routeKey(route)}: tls needs a host, and a port other than ${HTTP_PORT}`)
+    wanted.set(routeId(app, env, route), { listen: route.listen, ...(route.host ? { host: route.host.toLowerCase() } : {}), tls: route.tls !== undefined, json: edgeRouteJson(app, env, route) })
   }
+  for (const route of routes) {
+    const host = route.host?.toLowerCase()
+    if (!route.tls || route.listen !== HTTPS_PORT || !host) continue
+    if (routes.some((r) => r.listen === HTTP_PORT && r.host?.toLowerCase() === host)) continue
+    wanted.set(redirectId(app, env, host), { listen: HTTP_PORT, host, tls: false, json: redirectRouteJson(app, env, host) })
+  }
+  return wanted
+}
+
+function tlsConflict(app: string, env: string, listen: number, tls: boolean, name: string, server: CaddyServer, other: CaddyRoute | undefined): EdgeRouteConflictError {
+  const holder = other ? `route ${other['@id'] ?? 'without an id'} of server ${name}` : `server ${name}`
+  return new EdgeRouteConflictError(
+    `${app}/${env} cannot route listen ${listen} as ${tls ? 'HTTPS' : 'plain HTTP'}: the edge serves that port as ${isTlsServer(server) ? 'HTTPS' : 'plain HTTP'} for ${holder}`,
+    'One listen port is HTTPS or plain HTTP for every route on it (routes[].tls): give this route another listen port. Nothing on the edge was changed. See: berth doctor',
+  )
+}
+
+/**
+ * The servers object after this environment's routes become `routes`: its routes elsewhere are removed,
+ * existing ones are updated in place, new ones are added (host-matched routes before the server's first
+ * catch-all, catch-alls last), and a berth server left without routes is removed. A berth server of this
+ * environment's routes alone takes their tls. Every other route stays exactly as it was. Throws
+ * EdgeRouteConflictError, changing nothing, when another route already answers the same listen port and host,
+ * or the port is HTTPS where this route is plain HTTP (or the other way round).
+ */
+export function nextServers(current: CaddyServers | null | undefined, app: string, env: string, routes: readonly EdgeRoute[]): CaddyServers {
+  const wanted = wantedRoutes(app, env, routes)
 
   // The whole servers object is written back: berth must be able to read all of it, and this environment's routes.
   refuseDamagedServers(current ?? {}, app, env)
   const servers: CaddyServers = structuredClone(current ?? {})
   const placed = new Set<string>()
   const emptied = new Set<string>()
+  const own = (ports: readonly number[], route: CaddyRoute) => ownedBy(app, env, ports, route) || ownedRedirect(app, env, ports, route)
   for (const [name, server] of Object.entries(servers)) {
     if (!Array.isArray(server.routes)) continue
     const ports = serverPorts(server)
     const before = server.routes.length
     server.routes = server.routes.flatMap((route) => {
-      if (!ownedBy(app, env, ports, route)) return [route]
+      if (!own(ports, route)) return [route]
       const id = route['@id'] as string
       const update = wanted.get(id)
       if (!update || placed.has(id)) return []
       placed.add(id)
-      return [edgeRouteJson(app, env, update)]
+      return [update.json]
     })
     if (server.routes.length < before) emptied.add(name)
   }
@@ -303,18 +414,40 @@ export function nextServers(current: CaddyServers | null | undefined, app: strin
   for (const [id, route] of wanted) {
     if (placed.has(id)) continue
     const name = Object.keys(servers).find((n) => serverPorts(servers[n] as CaddyServer).includes(route.listen)) ?? serverName(route.listen)
-    const server = (servers[name] ??= edgeServerJson(route.listen))
+    const server = (servers[name] ??= edgeServerJson(route.listen, route.tls))
     const list = (server.routes ??= [])
-    const host = route.host?.toLowerCase()
+    const host = route.host
     const rival = list.find((r) => (host ? routeHost(r) === host : isCatchAll(r)))
     if (rival) {
+      const what = isRedirectId(id) ? `redirect port ${HTTP_PORT} to https for host ${host}` : `route listen ${route.listen}${host ? ` for host ${host}` : ''}`
       throw new EdgeRouteConflictError(
-        `${app}/${env} cannot route listen ${route.listen}${host ? ` for host ${host}` : ''}: the edge already sends it to ${describeUpstreams(rival)} (route ${rival['@id'] ?? 'without an id'} of server ${name})`,
+        `${app}/${env} cannot ${what}: the edge already sends it to ${describeUpstreams(rival)} (route ${rival['@id'] ?? 'without an id'} of server ${name})`,
         'Two environments share a listen port only with distinct hosts (routes[].host); nothing on the edge was changed. See: berth doctor',
       )
     }
     const firstCatchAll = list.findIndex(isCatchAll)
-    list.splice(host && firstCatchAll >= 0 ? firstCatchAll : list.length, 0, edgeRouteJson(app, env, route))
+    list.splice(host && firstCatchAll >= 0 ? firstCatchAll : list.length, 0, route.json)
+    placed.add(id)
+  }
+
+  // One server per port is HTTPS or not for all its routes: one of this environment's alone follows them, any other must agree.
+  for (const [name, server] of Object.entries(servers)) {
+    const ports = serverPorts(server)
+    const mine = (server.routes ?? []).flatMap((r) => {
+      const w = own(ports, r) ? wanted.get(r['@id'] as string) : undefined
+      return w ? [w] : []
+    })
+    const first = mine[0]
+    if (first === undefined) continue
+    if (mine.some((w) => w.tls !== first.tls)) throw new RangeError(`listen ${first.listen} is given both as HTTPS and as plain HTTP`)
+    const others = (server.routes ?? []).filter((r) => !own(ports, r))
+    if (others.length === 0) {
+      if (name === serverName(first.listen)) Object.assign(server, serverTlsJson(first.tls))
+      continue
+    }
+    // What the port is for the routes already there: Caddy's answer without this environment's.
+    const rest = { ...server, routes: others }
+    if (isTlsServer(rest) !== first.tls) throw tlsConflict(app, env, first.listen, first.tls, name, rest, others.find((r) => routeHost(r) !== undefined) ?? others[0])
   }
 
   for (const name of emptied) {
@@ -322,6 +455,71 @@ export function nextServers(current: CaddyServers | null | undefined, app: strin
     if (server.routes?.length === 0 && serverPorts(server).some((p) => name === serverName(p))) delete servers[name]
   }
   return servers
+}
+
+/**
+ * The tls policies after this environment's routes become `routes`: one policy (policyId) for each host that an
+ * HTTPS route on the edge serves with tls: internal; hosts with tls: auto need none (Caddy's default issuers).
+ * A host's tls is one for the whole edge: another environment's HTTPS route of the same host with the other
+ * tls is EdgeRouteConflictError. Other policies stay as they are; berth's go before the first catch-all one,
+ * which Caddy would apply to every name after it.
+ */
+export function nextPolicies(current: readonly Record<string, unknown>[] | undefined, servers: CaddyServers, app: string, env: string, routes: readonly EdgeRoute[]): Record<string, unknown>[] {
+  const internal = new Set((current ?? []).flatMap((p) => (typeof p['@id'] === 'string' && p['@id'].startsWith('berth-tls-') && Array.isArray(p.subjects) ? p.subjects.filter((h): h is string => typeof h === 'string') : [])))
+  const mine = new Map(routes.flatMap((r) => (r.tls && r.host ? [[r.host.toLowerCase(), r.tls] as const] : [])))
+  const mineIds = new Set(routes.map((r) => routeId(app, env, r)))
+  const modes = new Map<string, EdgeTls>()
+  for (const [name, server] of Object.entries(servers)) {
+    if (!isTlsServer(server)) continue
+    for (const route of server.routes ?? []) {
+      const id = route['@id']
+      const host = routeHost(route)
+      if (typeof id !== 'string' || !id.startsWith('berth-') || mineIds.has(id) || host === undefined) continue
+      const tls: EdgeTls = internal.has(host) ? 'internal' : 'auto'
+      const want = mine.get(host)
+      if (want && want !== tls) {
+        throw new EdgeRouteConflictError(
+          `${app}/${env} cannot serve host ${host} with tls: ${want}: route ${id} of server ${name} serves it with tls: ${tls}, and one name has one certificate on the edge`,
+          'Give every route of that host the same tls (routes[].tls). Nothing on the edge was changed. See: berth doctor',
+        )
+      }
+      modes.set(host, tls)
+    }
+  }
+  for (const [host, tls] of mine) modes.set(host, tls)
+  const hosts = [...modes].filter(([, tls]) => tls === 'internal').map(([host]) => host)
+
+  const kept = (current ?? []).filter((p) => {
+    const id = p['@id']
+    if (typeof id !== 'string' || !id.startsWith('berth-tls-')) return true
+    return hosts.some((h) => policyId(h) === id)
+  })
+  const missing = hosts.filter((h) => !kept.some((p) => p['@id'] === policyId(h))).map(internalPolicyJson)
+  const firstCatchAll = kept.findIndex((p) => !Array.isArray(p.subjects) || p.subjects.length === 0)
+  kept.splice(firstCatchAll >= 0 ? firstCatchAll : kept.length, 0, ...missing)
+  return kept
+}
+
+/**
+ * The apps after this environment's routes become `routes` (SPEC §9): the servers (nextServers) and the tls
+ * policies of their hosts (nextPolicies), written together in one change. A tls app berth leaves without
+ * policies, and nothing else, is removed.
+ */
+export function nextApps(current: CaddyApps | null | undefined, app: string, env: string, routes: readonly EdgeRoute[]): CaddyApps {
+  const apps: CaddyApps = structuredClone(current ?? {})
+  const servers = nextServers(apps.http?.servers, app, env, routes)
+  apps.http = { ...(apps.http ?? {}), servers }
+  const policies = nextPolicies(apps.tls?.automation?.policies, servers, app, env, routes)
+  if (policies.length > 0) {
+    apps.tls = { ...(apps.tls ?? {}), automation: { ...(apps.tls?.automation ?? {}), policies } }
+  } else if (apps.tls) {
+    const { policies: _gone, ...automation } = apps.tls.automation ?? {}
+    const { automation: _was, ...tls } = apps.tls
+    if (Object.keys(automation).length > 0) apps.tls = { ...tls, automation }
+    else if (Object.keys(tls).length > 0) apps.tls = tls
+    else delete apps.tls
+  }
+  return apps
 }
 
 /** Every berth route in a whole Caddy config (GET /config/), in config order. */
@@ -338,7 +536,7 @@ export function berthRoutesOfServers(servers: CaddyServers): BerthRoute[] {
     if (listen === undefined) continue
     for (const route of server.routes) {
       const id = isObject(route) ? route['@id'] : undefined
-      if (typeof id !== 'string' || !id.startsWith('berth-')) continue
+      if (typeof id !== 'string' || !id.startsWith('berth-') || isRedirectId(id)) continue
       const host = routeHost(route)
       const damage = routeDamage(route)
       out.push({ id, listen, ...(host ? { host } : {}), upstreams: upstreamsOf(route), ...(damage ? { damage } : {}) })
@@ -354,14 +552,14 @@ export function servesMaintenance(route: CaddyRoute, app: string, env: string): 
 }
 
 /** This environment's routes in the servers, as the edge holds them, each with the listen port its id names. */
-function ownRoutes(servers: CaddyServers, app: string, env: string): { route: CaddyRoute; listen: number }[] {
-  const out: { route: CaddyRoute; listen: number }[] = []
+function ownRoutes(servers: CaddyServers, app: string, env: string): { route: CaddyRoute; listen: number; tls: boolean }[] {
+  const out: { route: CaddyRoute; listen: number; tls: boolean }[] = []
   for (const server of Object.values(servers)) {
     if (!isObject(server) || !Array.isArray(server.routes)) continue
     const ports = serverPorts(server)
     for (const route of server.routes) {
       const listen = isObject(route) ? ownedListen(app, env, ports, route) : undefined
-      if (listen !== undefined) out.push({ route, listen })
+      if (listen !== undefined) out.push({ route, listen, tls: isTlsServer(server) })
     }
   }
   return out
@@ -381,7 +579,7 @@ export function maintenanceRoutes(servers: CaddyServers | null | undefined, app:
  */
 export function withMaintenanceBranch(current: CaddyServers | null | undefined, app: string, env: string): CaddyServers {
   refuseDamagedServers(current ?? {}, app, env)
-  const routes = ownRoutes(current ?? {}, app, env).map(({ route, listen }): EdgeRoute => {
+  const routes = ownRoutes(current ?? {}, app, env).map(({ route, listen, tls }): EdgeRoute => {
     const { blue, green } = upstreamsOf(route)
     if (!blue || !green) {
       throw new EdgeStateError(
@@ -391,7 +589,8 @@ export function withMaintenanceBranch(current: CaddyServers | null | undefined, 
       )
     }
     const host = routeHost(route)
-    return { listen, ...(host ? { host } : {}), upstreams: { blue, green } }
+    // nextServers asks only whether a route is HTTPS; the host's tls policy is not in the servers, and stays as it is.
+    return { listen, ...(host ? { host } : {}), ...(tls ? { tls: 'auto' as const } : {}), upstreams: { blue, green } }
   })
   return nextServers(current, app, env, routes)
 }

@@ -1,14 +1,14 @@
 import type { EdgeConfig } from '../config/types.js'
 import type { Deps } from '../run/context.js'
 import { PreflightError } from '../errors.js'
-import { type BerthRoute, berthRoutes, type CaddyServers, type EdgeColour, type EdgeRoute, maintenanceRoutes, nextServers, SERVERS_PATH, withMaintenanceBranch } from './caddy.js'
+import { type BerthRoute, berthRoutes, type CaddyServers, type EdgeColour, type EdgeRoute, maintenanceRoutes, nextApps, SERVERS_PATH, withMaintenanceBranch } from './caddy.js'
 import { type Edge, ensureEdge } from './lifecycle.js'
 import { clearLive, readLive, setLive } from './live.js'
 
 /**
  * Sends this environment's routes to `colour`. The routes (both colours' upstreams) are written to the
  * edge only when they differ from what it holds, in one atomic change of its servers that touches no other
- * environment's route (CaddyAdmin.updateServers); the switch itself is the marker's rename, so a deploy
+ * environment's route, with the tls policies of its hosts (CaddyAdmin.updateApps); the switch itself is the marker's rename, so a deploy
  * whose routes did not change never reloads the edge. The marker comes first when there is none yet, so
  * new routes never send a request to the colour that is not live.
  */
@@ -17,7 +17,7 @@ export async function switchRoutes(deps: Deps, edge: Edge, app: string, env: str
   const first = !(await readLive(edge.files, edge.liveDir, app, env))
   if (first) await setLive(edge.files, edge.liveDir, app, env, colour)
   try {
-    await edge.admin.updateServers((current) => nextServers(current, app, env, routes), deps.sleep)
+    await edge.admin.updateApps((current) => nextApps(current, app, env, routes), deps.sleep)
   } catch (error) {
     // The edge refused the routes: a marker made just for them would be left pointing at nothing.
     if (first) await clearLive(edge.files, edge.liveDir, app, env)
@@ -32,7 +32,7 @@ export async function switchRoutes(deps: Deps, edge: Edge, app: string, env: str
  */
 export async function removeRoutes(deps: Deps, edgeConfig: EdgeConfig, stateDir: string, app: string, env: string): Promise<void> {
   const edge = await ensureEdge(deps, edgeConfig, stateDir)
-  await edge.admin.updateServers((current) => nextServers(current, app, env, []), deps.sleep)
+  await edge.admin.updateApps((current) => nextApps(current, app, env, []), deps.sleep)
   await clearLive(edge.files, edge.liveDir, app, env)
 }
 

@@ -286,7 +286,7 @@ async function statefulFacts(deps: Deps, e: Env) {
 /** The environment's routes as the edge holds them: each to its upstream in both colours. */
 function routesTo(e: Env, upstreams: Record<Colour, Record<string, number>>): EdgeRoute[] {
   const dial = (c: Colour, r: (typeof e.env.routes)[number]) => `127.0.0.1:${upstreams[c][upstreamKey(r)]}`
-  return e.env.routes.map((r) => ({ listen: r.listen, ...(r.host ? { host: r.host } : {}), upstreams: { blue: dial('blue', r), green: dial('green', r) } }))
+  return e.env.routes.map((r) => ({ listen: r.listen, ...(r.host ? { host: r.host } : {}), ...(r.tls !== 'off' ? { tls: r.tls } : {}), upstreams: { blue: dial('blue', r), green: dial('green', r) } }))
 }
 
 /** The probes of routed ports, as sent through the edge (with the route's Host). */

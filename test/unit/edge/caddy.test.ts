@@ -2,16 +2,22 @@ import { describe, expect, it } from 'vitest'
 
 import {
   berthRoutes,
+  type CaddyApps,
   type CaddyRoute,
   type CaddyServers,
   edgeRouteJson,
+  type EdgeRoute,
+  type EdgeTls,
   environmentRoutes,
+  internalPolicyJson,
   LIVE_ROOT,
   liveMarker,
   maintenanceBranch,
   maintenanceMarker,
   maintenanceRoutes,
+  nextApps,
   nextServers,
+  redirectRouteJson,
   routeId,
   serverName,
   servesMaintenance,
@@ -234,5 +240,105 @@ describe('berthRoutes', () => {
   it('reads an empty or partial config as no routes', () => {
     expect(berthRoutes(null)).toEqual([])
     expect(berthRoutes({ apps: {} })).toEqual([])
+  })
+})
+
+describe('HTTPS routes (routes[].tls)', () => {
+  const route = (tls: EdgeTls | undefined, listen = 443, host = 'Shop.test', port = 19601): EdgeRoute => ({ listen, host, ...(tls ? { tls } : {}), upstreams: up(port) })
+  const empty = (): CaddyApps => ({ http: { servers: {} } })
+  const redirect = {
+    '@id': 'berth-shop-production-443-shop_test.redirect',
+    match: [{ host: ['shop.test'] }],
+    handle: [{ handler: 'static_response', status_code: 308, headers: { Location: ['https://{http.request.host}{http.request.uri}'] } }],
+    terminal: true,
+  }
+
+  it('tls: internal on 443: an HTTPS server without Caddy\'s own redirects, the host\'s redirect on port 80, and a policy naming the local CA', () => {
+    expect(redirectRouteJson('shop', 'production', 'Shop.test')).toEqual(redirect)
+    expect(nextApps(empty(), 'shop', 'production', [route('internal')])).toEqual({
+      http: {
+        servers: {
+          'berth-443': { listen: [':443'], automatic_https: { disable_redirects: true }, routes: [edgeRouteJson('shop', 'production', route('internal'))] },
+          'berth-80': { listen: [':80'], automatic_https: { disable: true }, routes: [redirect] },
+        },
+      },
+      tls: { automation: { policies: [{ '@id': 'berth-tls-shop_test', subjects: ['shop.test'], issuers: [{ module: 'internal' }] }] } },
+    })
+  })
+
+  it('tls: auto on 443: the same servers and no policy (Caddy\'s default issuers); on another port no redirect and nothing on port 80', () => {
+    const auto = nextApps(empty(), 'shop', 'production', [route('auto')])
+    expect(auto).toEqual({ http: { servers: nextApps(empty(), 'shop', 'production', [route('internal')]).http?.servers } })
+    expect(nextApps(empty(), 'shop', 'production', [route('auto', 8443)])).toEqual({
+      http: { servers: { 'berth-8443': { listen: [':8443'], automatic_https: { disable_redirects: true }, routes: [edgeRouteJson('shop', 'production', route('auto', 8443))] } } },
+    })
+  })
+
+  it('tls: off (no tls) stays plain HTTP on any port, 443 too: no certificate, no redirect', () => {
+    expect(nextApps(empty(), 'shop', 'production', [route(undefined)])).toEqual({
+      http: { servers: { 'berth-443': { listen: [':443'], automatic_https: { disable: true }, routes: [edgeRouteJson('shop', 'production', route(undefined))] } } },
+    })
+  })
+
+  it('switches colours as plain routes do: the same route JSON, maintenance branch first, both upstreams readable; a second write is no change', () => {
+    const apps = nextApps(empty(), 'shop', 'production', [route('internal')])
+    const written = apps.http?.servers?.['berth-443']?.routes?.[0] as CaddyRoute
+    expect(written).toEqual(edgeRouteJson('shop', 'production', route(undefined)))
+    expect(servesMaintenance(written, 'shop', 'production')).toBe(true)
+    // The redirect is not a route of its own: status and doctor list the HTTPS route only.
+    expect(berthRoutes({ apps })).toEqual([{ id: 'berth-shop-production-443-shop_test', listen: 443, host: 'shop.test', upstreams: up(19601) }])
+    expect(nextApps(apps, 'shop', 'production', [route('internal')])).toEqual(apps)
+    expect(withMaintenanceBranch(apps.http?.servers, 'shop', 'production')).toEqual(apps.http?.servers)
+  })
+
+  it('takes its routes, redirect and policy away again, and only its own', () => {
+    const both = nextApps(nextApps(empty(), 'shop', 'production', [route('internal')]), 'blog', 'production', [route('internal', 443, 'blog.test', 19701)])
+    const blogOnly = nextApps(empty(), 'blog', 'production', [route('internal', 443, 'blog.test', 19701)])
+    expect(nextApps(both, 'shop', 'production', [])).toEqual(blogOnly)
+    expect(nextApps(blogOnly, 'blog', 'production', [])).toEqual({ http: { servers: {} } })
+  })
+
+  it("redirects on port 80 before another environment's catch-all there, and not a host the environment routes on port 80 itself", () => {
+    const withCatchAll: CaddyApps = { http: { servers: servers() } }
+    const after = nextApps(withCatchAll, 'shop', 'staging', [route('auto')])
+    expect(after.http?.servers?.['berth-80']?.routes?.map((r) => r['@id'])).toEqual(['berth-shop-staging-443-shop_test.redirect', 'berth-shop-production-80'])
+    const own = nextApps(empty(), 'shop', 'production', [route('auto'), { listen: 80, host: 'shop.test', upstreams: up(19602) }])
+    expect(own.http?.servers?.['berth-80']?.routes?.map((r) => r['@id'])).toEqual(['berth-shop-production-80-shop_test'])
+  })
+
+  it("refuses, changing nothing, a redirect of a host another environment routes on port 80, and a port another environment's routes serve the other way", () => {
+    const plain80 = nextApps(empty(), 'blog', 'production', [{ listen: 80, host: 'shop.test', upstreams: up(19801) }])
+    expect(() => nextApps(plain80, 'shop', 'production', [route('internal')])).toThrow(EdgeRouteConflictError)
+    expect(() => nextApps(plain80, 'shop', 'production', [route('internal')])).toThrow(
+      /shop\/production cannot redirect port 80 to https for host shop.test: the edge already sends it to blue 127.0.0.1:19801, green 127.0.0.1:20801/,
+    )
+    const https = nextApps(empty(), 'blog', 'production', [route('auto', 8443, 'blog.test')])
+    expect(() => nextApps(https, 'shop', 'production', [route(undefined, 8443)])).toThrow(
+      'shop/production cannot route listen 8443 as plain HTTP: the edge serves that port as HTTPS for route berth-blog-production-8443-blog_test of server berth-8443',
+    )
+    const plain = nextApps(empty(), 'blog', 'production', [route(undefined, 8443, 'blog.test')])
+    expect(() => nextApps(plain, 'shop', 'production', [route('internal', 8443)])).toThrow(/cannot route listen 8443 as HTTPS: the edge serves that port as plain HTTP/)
+    // A berth server of one environment alone follows its routes when they change.
+    expect(nextApps(plain, 'blog', 'production', [route('auto', 8443, 'blog.test')])).toEqual(nextApps(empty(), 'blog', 'production', [route('auto', 8443, 'blog.test')]))
+  })
+
+  it("keeps one tls per host across the edge, and berth's policies before an operator's catch-all policy", () => {
+    const internal = nextApps(empty(), 'shop', 'production', [route('internal')])
+    expect(() => nextApps(internal, 'shop', 'staging', [route('auto', 8443)])).toThrow(
+      /shop\/staging cannot serve host shop.test with tls: auto: route berth-shop-production-443-shop_test of server berth-443 serves it with tls: internal/,
+    )
+    const shared = nextApps(internal, 'shop', 'staging', [route('internal', 8443)])
+    expect(shared.tls?.automation?.policies).toEqual([{ '@id': 'berth-tls-shop_test', subjects: ['shop.test'], issuers: [{ module: 'internal' }] }])
+    // While staging still serves the host, production's going keeps the policy.
+    expect(nextApps(shared, 'shop', 'production', []).tls?.automation?.policies).toHaveLength(1)
+
+    const operator: CaddyApps = { http: { servers: {} }, tls: { automation: { policies: [{ issuers: [{ module: 'acme', email: 'ops@example.com' }] }] } } }
+    expect(nextApps(operator, 'shop', 'production', [route('internal')]).tls?.automation?.policies).toEqual([internalPolicyJson('shop.test'), { issuers: [{ module: 'acme', email: 'ops@example.com' }] }])
+    expect(nextApps(nextApps(operator, 'shop', 'production', [route('internal')]), 'shop', 'production', [])).toEqual(operator)
+  })
+
+  it('refuses tls on a route without a host or on port 80 (the config never gives one)', () => {
+    expect(() => nextApps(empty(), 'shop', 'production', [{ listen: 8443, tls: 'auto', upstreams: up(1) }])).toThrow(RangeError)
+    expect(() => nextApps(empty(), 'shop', 'production', [route('internal', 80)])).toThrow(RangeError)
   })
 })

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path'
 
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { type CaddyServers, edgeRouteJson } from '../../../src/edge/caddy.js'
+import { type CaddyApps, type CaddyServers, edgeRouteJson } from '../../../src/edge/caddy.js'
 import { readMaintenance } from '../../../src/edge/maintenance.js'
 import { setLive } from '../../../src/edge/live.js'
 import { maintenance, type MaintenanceRequest } from '../../../src/run/maintenance.js'
@@ -32,6 +32,12 @@ vi.mock('../../../src/edge/lifecycle.js', async (importOriginal) => ({
       get: async () => ({ value: edge.servers }),
       updateServers: async (change: (current: CaddyServers | null) => CaddyServers) => {
         const next = change(edge.servers)
+        if (JSON.stringify(next) === JSON.stringify(edge.servers)) return
+        edge.writes++
+        edge.servers = next
+      },
+      updateApps: async (change: (current: CaddyApps | null) => CaddyApps) => {
+        const next = change({ http: { servers: edge.servers ?? {} } }).http?.servers ?? null
         if (JSON.stringify(next) === JSON.stringify(edge.servers)) return
         edge.writes++
         edge.servers = next

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { berthRoutesOfServers, type CaddyServers } from '../../../../src/edge/caddy.js'
+import { berthRoutesOfServers, type CaddyApps, type CaddyServers } from '../../../../src/edge/caddy.js'
 import { readLive, setLive } from '../../../../src/edge/live.js'
 import { maintenancePage, writeMaintenance } from '../../../../src/edge/maintenance.js'
 import { localFiles } from '../../../../src/target/files.js'
@@ -32,6 +32,11 @@ vi.mock('../../../../src/edge/lifecycle.js', async (importOriginal) => ({
       updateServers: async (change: (current: CaddyServers | null) => CaddyServers) => {
         edge.note('edge: update servers')
         edge.servers = change(edge.servers)
+      },
+      // The apps as the edge holds them, with the servers only: these routes are plain HTTP, with no tls policy.
+      updateApps: async (change: (current: CaddyApps | null) => CaddyApps) => {
+        edge.note('edge: update servers')
+        edge.servers = change({ http: { servers: edge.servers ?? {} } }).http?.servers ?? null
       },
     }
     return { admin, liveDir: edge.liveDir, files: (await import('../../../../src/target/files.js')).localFiles }

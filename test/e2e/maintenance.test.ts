@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,8 @@ import { berth, cleanApp, copyFixtures, docker, expectRefused, httpGet, repoRoot
 /**
  * SPEC §9 `berth maintenance` on a real edge: one blue-green environment answers its maintenance page while
  * another's route on the same edge keeps serving a keep-alive client, and the edge never reloads for it.
+ * beta also has an HTTPS route (tls: internal, listen 443, so port 80 redirects its host): served with a
+ * certificate of the edge's own CA, switched and paged as its plain route is, and the CA survives a restart.
  */
 
 const APP = 'berthmaint'
@@ -22,6 +24,10 @@ const ENVS = ['alpha', 'beta', 'gamma', 'delta']
 const PORTS = { alpha: 19293, beta: 19294, gamma: 19295, delta: 19296 }
 const ALPHA = `http://127.0.0.1:${PORTS.alpha}`
 const BETA = `http://127.0.0.1:${PORTS.beta}`
+/** beta's HTTPS route's name: curl is told it is 127.0.0.1 (--resolve), and trusts the edge's root certificate only (--cacert). */
+const BETA_HOST = 'beta.berth.test'
+/** Where Caddy keeps its local CA's root (XDG_DATA_HOME=/data/data in the edge's compose file): on the edge's volume. */
+const ROOT_CRT = '/data/data/caddy/pki/authorities/local/root.crt'
 
 let root: string
 let dir: string
@@ -41,7 +47,12 @@ edge:
   image: berth-edge:local
 environments:
 ${['alpha', 'beta', 'delta']
-  .map((env) => `  ${env}:\n    env_file: env/${env}.env\n    strategy: blue-green\n    stateful: [store]\n    routes:\n      - { listen: ${PORTS[env as keyof typeof PORTS]}, service: web, port: 8080 }\n    drain: 0s\n`)
+  .map(
+    (env) =>
+      `  ${env}:\n    env_file: env/${env}.env\n    strategy: blue-green\n    stateful: [store]\n    routes:\n      - { listen: ${PORTS[env as keyof typeof PORTS]}, service: web, port: 8080 }\n` +
+      (env === 'beta' ? `      - { listen: 443, service: web, port: 8080, host: ${BETA_HOST}, tls: internal }\n` : '') +
+      '    drain: 0s\n',
+  )
   .join('')}  gamma:
     env_file: env/gamma.env
     compose: [compose.published.yaml]
@@ -154,6 +165,35 @@ async function waitFor(url: string, status: number): Promise<void> {
   throw new Error(`${url} answered ${last}, not ${status}, within 30 s`)
 }
 
+const edgeContainer = () => docker('ps', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge')
+
+/** The edge's root certificate, copied out of its container (so out of its data volume). */
+function rootCertificate(): string {
+  const file = join(root, 'root.crt')
+  docker('cp', `${edgeContainer()}:${ROOT_CRT}`, file)
+  return readFileSync(file, 'utf8')
+}
+
+/** curl of beta's HTTPS route, trusting only the edge's root certificate; its exit code, status and body. */
+function curlHttps(path: string, ca: string): { code: number; status: number; body: string; stderr: string } {
+  const caFile = join(root, 'ca.crt')
+  writeFileSync(caFile, ca)
+  const r = spawnSync('curl', ['-sS', '--max-time', '5', '--cacert', caFile, '--resolve', `${BETA_HOST}:443:127.0.0.1`, '-w', '\n%{http_code}', `https://${BETA_HOST}${path}`], { encoding: 'utf8' })
+  const lines = r.stdout.trimEnd().split('\n')
+  return { code: r.status ?? -1, status: Number(lines.pop()), body: lines.join('\n').trim(), stderr: r.stderr }
+}
+
+/** Waits until beta's HTTPS route answers 200 with `body` (the certificate is issued once the route is written, in the background). */
+async function waitHttps(body: string, ca: string): Promise<void> {
+  const deadline = Date.now() + 30_000
+  let last = curlHttps('/version', ca)
+  while (!(last.code === 0 && last.status === 200 && last.body === body) && Date.now() < deadline) {
+    await sleep(250)
+    last = curlHttps('/version', ca)
+  }
+  expect(last, 'https through the edge').toMatchObject({ code: 0, status: 200, body })
+}
+
 describe('maintenance pages on the edge', () => {
   beforeAll(() => {
     requireEngine()
@@ -227,6 +267,42 @@ describe('maintenance pages on the edge', () => {
     }
   }, 60_000)
 
+  it("serves beta's tls: internal route over HTTPS with the edge's own CA, redirects its host on port 80, switches and pages it like the plain route, and keeps the CA through a restart", async () => {
+    const ca = rootCertificate()
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/)
+    await waitHttps('v1', ca)
+    // The certificate is for the name, from the edge's CA: curl trusts nothing else here.
+    const untrusted = spawnSync('curl', ['-sS', '--max-time', '5', '--resolve', `${BETA_HOST}:443:127.0.0.1`, `https://${BETA_HOST}/version`], { encoding: 'utf8' })
+    expect(untrusted.status).not.toBe(0)
+    const redirect = spawnSync('curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--resolve', `${BETA_HOST}:80:127.0.0.1`, `http://${BETA_HOST}/version?x=1`], { encoding: 'utf8' })
+    expect(redirect.stdout).toBe(`308 https://${BETA_HOST}/version?x=1`)
+    // The plain route of the same environment is still plain HTTP.
+    expect(await httpGet(`${BETA}/version`)).toEqual({ status: 200, body: 'v1' })
+
+    // A switch is the live marker, for the HTTPS route as for the plain one: deploy v2, then the instant rollback to v1.
+    setVersion('v2')
+    const deploy = berth(dir, ['deploy', 'beta'])
+    expect(deploy.code, deploy.stderr).toBe(0)
+    expect(curlHttps('/version', ca)).toMatchObject({ code: 0, status: 200, body: 'v2' })
+    const rollback = berth(dir, ['rollback', 'beta', '--yes'])
+    expect(rollback.code, rollback.stderr).toBe(0)
+    expect(curlHttps('/version', ca)).toMatchObject({ code: 0, status: 200, body: 'v1' })
+    setVersion('v1')
+
+    maintenance('beta', 'on', '--message', 'tls too')
+    const paged = curlHttps('/version', ca)
+    expect(paged).toMatchObject({ code: 0, status: 503 })
+    expect(paged.body).toContain('<p>tls too</p>')
+    maintenance('beta', 'off')
+    expect(curlHttps('/version', ca)).toMatchObject({ code: 0, status: 200, body: 'v1' })
+
+    // The CA (and the certificate) are in Caddy's data dir on the edge's volume: a restart keeps them.
+    docker('restart', '--time', '1', edgeContainer())
+    await waitFor(`${BETA}/version`, 200)
+    expect(rootCertificate()).toBe(ca)
+    await waitHttps('v1', ca)
+  }, 90_000)
+
   it('rewrites routes an earlier berth wrote without the page once, keeps the page through an edge restart, and deploys behind it', async () => {
     // alpha's route as a berth before maintenance wrote it: no maintenance branch.
     const handle = `/id/berth-${APP}-alpha-${PORTS.alpha}/handle/0/routes`
@@ -250,8 +326,7 @@ describe('maintenance pages on the edge', () => {
     expect(statusOf('alpha')?.colours?.maintenance).toEqual({ since, message: 'still on' })
 
     // The page is a file on the host and the routes are autosaved: both are back after the edge restarts.
-    const edge = docker('ps', '--quiet', '--filter', 'label=com.docker.compose.project=berth-edge')
-    docker('restart', '--time', '1', edge)
+    docker('restart', '--time', '1', edgeContainer())
     await waitFor(`${BETA}/version`, 200)
     const after = await request(`${ALPHA}/version`)
     expect(after.status).toBe(503)

@@ -362,12 +362,7 @@ function wantedRoutes(app: string, env: string, routes: readonly EdgeRoute[]): M
     if (route.tls && (!route.host || route.listen === HTTP_PORT)) throw new RangeError(`route ${routeKey(route)}: tls needs a host, and a port other than ${HTTP_PORT}`)
     wanted.set(routeId(app, env, route), { listen: route.listen, ...(route.host ? { host: route.host.toLowerCase() } : {}), tls: route.tls !== undefined, json: edgeRouteJson(app, env, route) })
   }
-  for (const route of routes) {
-    const host = route.host?.toLowerCase()
-    if (!route.tls || route.listen !== HTTPS_PORT || !host) continue
-    if (routes.some((r) => r.listen === HTTP_PORT && r.host?.toLowerCase() === host)) continue
-    wanted.set(redirectId(app, env, host), { listen: HTTP_PORT, host, tls: false, json: redirectRouteJson(app, env, host) })
-  }
+  for (const host of redirectedHosts(routes)) wanted.set(redirectId(app, env, host), { listen: HTTP_PORT, host, tls: false, json: redirectRouteJson(app, env, host) })
   return wanted
 }
 
@@ -520,6 +515,21 @@ export function nextApps(current: CaddyApps | null | undefined, app: string, env
     else delete apps.tls
   }
   return apps
+}
+
+/** The ports the http servers of a whole Caddy config listen on. */
+export function listenPorts(config: unknown): number[] {
+  const servers = isObject(config) && isObject(config.apps) && isObject(config.apps.http) ? config.apps.http.servers : undefined
+  return isObject(servers) ? Object.values(servers).flatMap((s) => (isObject(s) ? serverPorts(s as CaddyServer) : [])) : []
+}
+
+/**
+ * The hosts of routes whose port-80 redirect to https berth writes (nextServers): HTTPS routes on 443 whose
+ * environment does not route the host on port 80 itself.
+ */
+export function redirectedHosts(routes: readonly { listen: number; host?: string; tls?: string }[]): string[] {
+  const https = routes.filter((r) => r.listen === HTTPS_PORT && r.host !== undefined && r.tls !== undefined && r.tls !== 'off')
+  return https.map((r) => (r.host as string).toLowerCase()).filter((h) => !routes.some((r) => r.listen === HTTP_PORT && r.host?.toLowerCase() === h))
 }
 
 /** Every berth route in a whole Caddy config (GET /config/), in config order. */

@@ -32,6 +32,17 @@ export function expandPorts(p: { port: string; hostIp: string; protocol: string 
   return Array.from({ length: end - first + 1 }, (_, i) => ({ port: first + i, protocol: p.protocol, hostIp: p.hostIp }))
 }
 
+/** The TCP ports something listens on, from /proc/net/tcp and /proc/net/tcp6 text: local address `…:0050`, state 0A (LISTEN). */
+export function listeningPorts(procNetTcp: string): Set<number> {
+  const out = new Set<number>()
+  for (const line of procNetTcp.split('\n')) {
+    const [, local, , state] = line.trim().split(/\s+/)
+    const port = local ? /:([0-9A-Fa-f]{4})$/.exec(local)?.[1] : undefined
+    if (state === '0A' && port) out.add(Number.parseInt(port, 16))
+  }
+  return out
+}
+
 /** Two bindings collide when port and protocol match and either listens on every address or both on the same. */
 export function sameSocket(a: HostPort, b: HostPort): boolean {
   const any = (ip: string) => ip === '' || ip === '0.0.0.0' || ip === '::'

@@ -30,6 +30,11 @@ const localHost: HostFiles = {
   socket: async (path) => path,
   // This machine's routes are the engine host's only while the shell's engine is this machine's.
   routes: async () => (shellEngineIsRemote() ? '' : readFile('/proc/net/route', 'utf8').catch(() => '')),
+  tcpSockets: async () => {
+    if (shellEngineIsRemote()) return ''
+    const read = (path: string) => readFile(path, 'utf8').catch(() => '')
+    return (await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')])).join('')
+  },
   freeBytes: async (dir) => {
     if (shellEngineIsRemote()) return undefined
     const fs = await statfs(dir)

@@ -43,6 +43,8 @@ export interface HostFiles {
   socket(path: string): Promise<string>
   /** The host's IPv4 routes, as /proc/net/route shows them ('' when they cannot be read). */
   routes(): Promise<string>
+  /** The host's TCP sockets, as /proc/net/tcp and /proc/net/tcp6 show them, one after the other ('' when they cannot be read). */
+  tcpSockets(): Promise<string>
   /** Free bytes for an unprivileged user under a directory of the host; undefined when its disk cannot be seen from here. */
   freeBytes(dir: string): Promise<number | undefined>
   /** The edge's directory on the host (its BERTH_EDGE_DIR, else /var/lib/berth-edge): its live markers and admin socket. */

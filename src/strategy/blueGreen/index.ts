@@ -18,7 +18,7 @@ export const blueGreen: Strategy = {
   colours: COLOURS,
   projects: (env) => [env.project, ...COLOURS.map((c) => colourProject(env, c))],
   beforeChange,
-  preflight: (_deps, e, model) => plan(e, model),
+  preflight: (deps, e, model) => plan(deps, e, model),
   // A failure has already left the live colour serving (or nothing live): there is nothing more to restore.
   switchesTo: async (_deps, e, release) => {
     if (e.env.idle !== 'running') return false

@@ -1,10 +1,12 @@
 import { parse, stringify } from 'yaml'
 
 import type { Config, EnvironmentConfig } from '../../config/types.js'
-import { refuseDamagedEdge, refuseNotRoot } from '../../edge/lifecycle.js'
+import { HTTP_PORT, listenPorts, redirectedHosts } from '../../edge/caddy.js'
+import { edgeConfigNow, refuseDamagedEdge, refuseNotRoot } from '../../edge/lifecycle.js'
 import { PreflightError } from '../../errors.js'
 import type { Env } from '../../health/gate.js'
 import { type Colour, colourProject, otherColour } from '../../names.js'
+import { listeningPorts } from '../../inspect/hostPorts.js'
 import { poolNetworks } from '../../preflight/addressPools.js'
 import { type ComposeModel, publishedPorts } from '../../release/model.js'
 import type { Deps } from '../../run/context.js'
@@ -51,11 +53,36 @@ export async function beforeChange(deps: Deps, config: Config, env: EnvironmentC
   await refuseDamagedEdge(deps, config.app, env.name)
 }
 
-/** The model's refusals, and what the host must have room for: the networks and the edge's listen ports. */
-export async function plan(e: Env, model: ComposeModel): Promise<Plan> {
+/**
+ * The model's refusals, and what the host must have room for: the networks and the edge's listen ports,
+ * port 80 too when an HTTPS route on 443 has its host redirected there (no container may publish it, and
+ * no other process of the host may listen on it, unless the edge already does).
+ */
+export async function plan(deps: Deps, e: Env, model: ComposeModel): Promise<Plan> {
   refuseBlueGreenModel(model, e.env)
-  const published: ComposeModel = { services: { ...model.services, 'edge route': { ports: e.env.routes.map((r) => ({ target: r.port, published: String(r.listen) })) } } }
+  await refuseRedirectPortTaken(deps, e.env)
+  const redirect = redirectedHosts(e.env.routes).length > 0 ? [{ target: HTTP_PORT, published: String(HTTP_PORT) }] : []
+  const published: ComposeModel = {
+    services: { ...model.services, 'edge route': { ports: [...e.env.routes.map((r) => ({ target: r.port, published: String(r.listen) })), ...redirect] } },
+  }
   return { networks: await plannedNetworks(e, model), published }
+}
+
+/**
+ * The edge redirects the hosts of HTTPS routes on 443 to https on port 80, which it then listens on: refused
+ * (exit 2, nothing changed) when something else on the edge's host listens there. Caddy would refuse the
+ * whole config at the switch, after the new colour is up. The edge's own listener is not something else.
+ */
+async function refuseRedirectPortTaken(deps: Deps, env: EnvironmentConfig): Promise<void> {
+  const hosts = redirectedHosts(env.routes)
+  if (hosts.length === 0) return
+  if (listenPorts(await edgeConfigNow(deps)).includes(HTTP_PORT)) return
+  if (!listeningPorts(await deps.target.host.tcpSockets()).has(HTTP_PORT)) return
+  throw new PreflightError(
+    `${env.name}: port ${HTTP_PORT} is taken on the edge's host by something other than the edge, and the edge needs it to redirect ${hosts.join(', ')} to https (routes with tls on listen 443)`,
+    `Stop what listens on port ${HTTP_PORT} there (ss -ltnp 'sport = :${HTTP_PORT}' names it), or give those routes another listen port than 443 (they are then not redirected from port 80). Nothing was changed.`,
+    'PORT_IN_USE',
+  )
 }
 
 /**

@@ -56,6 +56,7 @@ export function sshTarget(location: SshLocation, options: { app: string; localSt
     files,
     socket: (path) => connection.forward(path),
     routes: async () => (await shell()).exec('cat /proc/net/route').then((r) => (r.code === 0 ? r.output : '')),
+    tcpSockets: async () => (await shell()).exec('cat /proc/net/tcp /proc/net/tcp6 2>/dev/null').then((r) => r.output),
     freeBytes: async (dir) => {
       const result = await (await shell()).exec(`df -Pk ${shq(dir)} | tail -n 1`)
       const available = Number(result.output.trim().split(/\s+/)[3])

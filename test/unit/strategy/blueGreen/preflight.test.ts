@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 
 import { localTarget } from '../../../../src/target/local.js'
 import type { Target } from '../../../../src/target/target.js'
-import { beforeChange } from '../../../../src/strategy/blueGreen/preflight.js'
+import type { EnvironmentConfig } from '../../../../src/config/types.js'
+import { beforeChange, plan } from '../../../../src/strategy/blueGreen/preflight.js'
 import { environmentOf, useTestApp } from '../../support/config.js'
 import { testDeps } from '../../support/deps.js'
 import { fakeRunner } from '../../support/fakeRunner.js'
@@ -60,5 +61,42 @@ describe('blue-green beforeChange', () => {
     const error = await beforeChange(testDeps({ run: runner.run, target }), app.config, environmentOf(app.config, 'production')).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'EDGE_ROOT_ONLY', hint: 'Run berth as root (sudo berth …). Nothing was changed.' })
     expect((error as Error).message).toMatch(/and berth runs as uid 1000$/)
+  })
+})
+
+describe('blue-green plan: port 80 for the redirect to https', () => {
+  /** /proc/net/tcp with one socket listening on 0.0.0.0:`port`. */
+  const listening = (port: number) =>
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+    `   0: 00000000:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0\n` +
+    '   1: 0100007F:9C40 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 20 4 30 10 -1\n'
+  const https = { listen: 443, service: 'web', port: 8080, host: 'shop.test', tls: 'internal' as const }
+  const model = { services: { web: { image: 'shop-web' } } }
+
+  function planWith(sockets: string, routes: EnvironmentConfig['routes']) {
+    // No edge container: the edge would be started, so it listens on nothing yet.
+    const runner = fakeRunner().expect('docker ps', { stdout: '' })
+    const local = localTarget({ stateDir: app.config.stateDir, run: runner.run })
+    const target: Target = { ...local, host: { ...local.host, tcpSockets: async () => sockets } }
+    const env = { ...environmentOf(app.config, 'production'), stateful: [], routes }
+    return plan(testDeps({ run: runner.run, target }), { config: app.config, env, target, vars: {} }, model)
+  }
+
+  it("refuses (exit 2) an HTTPS route on 443 when another process of the host listens on port 80, naming the host it would redirect", async () => {
+    const error = await planWith(listening(80), [https]).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'PORT_IN_USE', exitCode: 2 })
+    expect((error as Error).message).toBe(
+      "production: port 80 is taken on the edge's host by something other than the edge, and the edge needs it to redirect shop.test to https (routes with tls on listen 443)",
+    )
+  })
+
+  it('asks for port 80 among the published ports when it is free, and not at all without a redirect', async () => {
+    const free = await planWith(listening(8080), [https])
+    expect(free.published.services['edge route']?.ports).toEqual([{ target: 8080, published: '443' }, { target: 80, published: '80' }])
+    // tls on another port, or the host routed on 80 by the environment itself: nothing is redirected, and only the routes' ports are asked for.
+    for (const routes of [[{ ...https, listen: 8443 }], [https, { ...https, listen: 80, tls: 'off' as const }]]) {
+      const other = await planWith(listening(80), routes)
+      expect(other.published.services['edge route']?.ports?.map((p) => p.published)).toEqual(routes.map((r) => String(r.listen)))
+    }
   })
 })

@@ -8,6 +8,12 @@ export interface HttpProbe {
   contains?: string
   /** Host header to send (set by berth when a probe goes through an edge route shared by host). */
   host?: string
+  /**
+   * Set by berth for a probe through an HTTPS route of the edge (tls: internal): the name sent in the TLS
+   * handshake (SNI), so the edge answers with that host's certificate. The certificate is not verified: it
+   * is the edge's own CA's, and what the probe checks is the route to the new colour.
+   */
+  servername?: string
 }
 
 export interface HealthConfig {

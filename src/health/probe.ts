@@ -20,6 +20,8 @@ export interface HttpRequest {
   method: 'GET' | 'HEAD' | 'DELETE'
   url: string
   headers?: Record<string, string>
+  /** https: the TLS server name to send; the certificate is then not verified (HttpProbe.servername). */
+  servername?: string
 }
 
 export interface HttpAnswer {
@@ -34,7 +36,8 @@ export async function httpRequest(req: HttpRequest, options: ProbeOptions = {}):
   // Imported on first use: only deploys and rollbacks send requests.
   const { request, Agent } = await import('../http/undici.js')
   const socketPath = options.socketPath ? await options.socketPath(hostPort(new URL(req.url))) : undefined
-  const dispatcher = socketPath ? new Agent({ connect: { socketPath } }) : undefined
+  const tls = req.servername ? { servername: req.servername, rejectUnauthorized: false } : {}
+  const dispatcher = socketPath || req.servername ? new Agent({ connect: { ...(socketPath ? { socketPath } : {}), ...tls } }) : undefined
   try {
     const res = await request(req.url, {
       method: req.method,
@@ -58,7 +61,7 @@ export function requestFailure(error: unknown): string {
 /** One HTTP GET from the host; never throws, so the health loop can retry. */
 export async function probeHttp(probe: HttpProbe, options: ProbeOptions = {}): Promise<ProbeResult> {
   try {
-    const res = await httpRequest({ method: 'GET', url: probe.url, ...(probe.host ? { headers: { host: probe.host } } : {}) }, options)
+    const res = await httpRequest({ method: 'GET', url: probe.url, ...(probe.host ? { headers: { host: probe.host } } : {}), ...(probe.servername ? { servername: probe.servername } : {}) }, options)
     const { body } = res
     const statusOk = probe.status !== undefined ? res.status === probe.status : res.status >= 200 && res.status < 300
     if (!statusOk) return { ok: false, detail: `HTTP ${res.status} (expected ${probe.status ?? '2xx'}): ${excerpt(body)}` }

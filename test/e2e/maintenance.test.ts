@@ -50,7 +50,11 @@ ${['alpha', 'beta', 'delta']
   .map(
     (env) =>
       `  ${env}:\n    env_file: env/${env}.env\n    strategy: blue-green\n    stateful: [store]\n    routes:\n      - { listen: ${PORTS[env as keyof typeof PORTS]}, service: web, port: 8080 }\n` +
-      (env === 'beta' ? `      - { listen: 443, service: web, port: 8080, host: ${BETA_HOST}, tls: internal }\n` : '') +
+      (env === 'beta'
+        ? `      - { listen: 443, service: web, port: 8080, host: ${BETA_HOST}, tls: internal }\n` +
+          // Its https probe is sent to each new colour's own port over plain HTTP, then through the edge over HTTPS.
+          `    health:\n      http:\n        - { url: "http://127.0.0.1:\${WEB_PORT}/health", contains: ok }\n        - { url: "https://${BETA_HOST}/health", contains: ok }\n`
+        : '') +
       '    drain: 0s\n',
   )
   .join('')}  gamma:

@@ -292,10 +292,17 @@ function routesTo(e: Env, upstreams: Record<Colour, Record<string, number>>): Ed
 /** The probes of routed ports, as sent through the edge (with the route's Host). */
 export function edgeProbes(e: Env): HttpProbe[] {
   return envProbes(e).flatMap((probe) => {
-    const port = new URL(probe.url).port
-    const route = e.env.routes.find((r) => String(r.listen) === port)
+    const url = new URL(probe.url)
+    const route = e.env.routes.find((r) => String(r.listen) === url.port || (url.port === '' && r.tls !== 'off' && r.listen === 443 && url.protocol === 'https:'))
     if (!route) return []
-    return [route.host ? { ...probe, host: route.host } : probe]
+    if (route.tls === 'off') return [route.host ? { ...probe, host: route.host } : probe]
+    // tls: auto's certificate comes from a public CA, maybe minutes after the route is written: the edge cannot be asked before it has one.
+    if (route.tls === 'auto' || !route.host) return []
+    // The edge on the engine's host, over HTTPS with the route's host as SNI and Host, whatever name the URL gives.
+    url.protocol = 'https:'
+    url.hostname = '127.0.0.1'
+    url.port = String(route.listen)
+    return [{ ...probe, url: url.toString(), host: route.host, servername: route.host }]
   })
 }
 

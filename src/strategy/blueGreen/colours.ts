@@ -165,13 +165,15 @@ export function splitConfig(resolvedYaml: string, env: EnvironmentConfig, colour
 
 /**
  * A probe of a public route port is sent to the colour's own upstream instead (SPEC §9: the new colour is
- * checked directly, never through the edge); other probes are left as they are.
+ * checked directly, never through the edge), over plain HTTP as the edge reaches it, also when the route is
+ * HTTPS on the edge (an https:// probe); other probes are left as they are.
  */
 export function probesForColour(probes: readonly HttpProbe[], env: EnvironmentConfig, upstreams: Record<string, number>): HttpProbe[] {
   return probes.map((p) => {
     const url = new URL(p.url)
     const route = env.routes.find((r) => String(r.listen) === (url.port || (url.protocol === 'https:' ? '443' : '80')))
     if (!route) return p
+    url.protocol = 'http:'
     url.hostname = '127.0.0.1'
     url.port = String(upstreams[upstreamKey(route)])
     return { ...p, url: url.toString() }

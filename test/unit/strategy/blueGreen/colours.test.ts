@@ -133,6 +133,11 @@ describe('probesForColour', () => {
     )
     expect(probes).toEqual([{ url: 'http://127.0.0.1:31234/health', contains: 'ok' }, { url: 'http://localhost:9000/metrics' }])
   })
+
+  it('sends an https probe of an HTTPS route to the upstream over plain HTTP, as the edge reaches it', () => {
+    const https = { ...env, routes: [{ listen: 443, service: 'web', port: 8080, host: 'shop.test', tls: 'internal' as const }] }
+    expect(probesForColour([{ url: 'https://shop.test/health' }], https, { 'web:8080': 31234 })).toEqual([{ url: 'http://127.0.0.1:31234/health' }])
+  })
 })
 
 describe('colour helpers', () => {

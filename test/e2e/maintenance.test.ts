@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -199,7 +200,7 @@ async function waitHttps(body: string, ca: string): Promise<void> {
 }
 
 describe('maintenance pages on the edge', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     requireEngine()
     edgeDir = mkdtempSync(join(tmpdir(), 'berth-e2e-maint-edgedir-'))
     process.env.BERTH_EDGE_DIR = edgeDir
@@ -212,10 +213,23 @@ describe('maintenance pages on the edge', () => {
       writeFileSync(join(dir, 'env', `${env}.env`), `WEB_PORT=${port}\nAPP_ENV=${env}\nSECRET_TOKEN=fixture-maint-${env}-token-7f21\n`)
     }
     setVersion('v1')
-    for (const env of ['alpha', 'beta']) {
-      const r = berth(dir, ['deploy', env])
-      expect(r.code, r.stderr).toBe(0)
+    const alpha = berth(dir, ['deploy', 'alpha'])
+    expect(alpha.code, alpha.stderr).toBe(0)
+    // beta's HTTPS route on 443 needs port 80 for its redirect: held by another process, the deploy is refused before anything changes.
+    const holder = net.createServer()
+    await new Promise<void>((resolve, reject) => holder.once('error', reject).listen(80, '0.0.0.0', resolve))
+    try {
+      const config = await edgeConfig()
+      const refused = berth(dir, ['deploy', 'beta'])
+      expect(refused.code, refused.stderr).toBe(2)
+      expect(refused.stderr).toMatch(/beta: port 80 is taken on the edge's host by something other than the edge, and the edge needs it to redirect beta\.berth\.test to https/)
+      expect(await edgeConfig()).toBe(config)
+      expect(docker('ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${APP}-beta-blue`)).toBe('')
+    } finally {
+      await new Promise((resolve) => holder.close(resolve))
     }
+    const beta = berth(dir, ['deploy', 'beta'])
+    expect(beta.code, beta.stderr).toBe(0)
   }, 180_000)
 
   afterAll(() => {

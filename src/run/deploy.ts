@@ -66,15 +66,26 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     return checked
   })
   return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
-    await preview?.deployed(started)
-    const run = await startRun(req, deps, e, model, started, await git, progress)
-    await copyImages(deps, source, run)
-    await build(deps, e, model, run)
-    const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
-    if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
-    const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
-    return recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
+    // A preview's ttl counts from the end of its last deploy, whatever the outcome (SPEC §11).
+    return renewsPreview(preview, deps, async () => {
+      const run = await startRun(req, deps, e, model, started, await git, progress)
+      await copyImages(deps, source, run)
+      await build(deps, e, model, run)
+      const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
+      if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
+      const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
+      return recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
+    })
   })
+}
+
+async function renewsPreview<T>(preview: OpenedPreview | undefined, deps: Deps, body: () => Promise<T>): Promise<T> {
+  if (!preview) return body()
+  try {
+    return await body()
+  } finally {
+    await preview.deployed(deps.now()).catch((error: unknown) => deps.reporter.warn(`the last deploy of this preview could not be recorded: ${error instanceof Error ? error.message : String(error)}`))
+  }
 }
 
 /** A refused deploy of a preview it made leaves nothing of the preview behind (SPEC §5: nothing changed). */

@@ -21,7 +21,7 @@ export interface OpenedPreview {
   created: boolean
   /** A refused deploy of a preview it made leaves nothing of it: the env file and the state directory go. */
   undo(): Promise<void>
-  /** Under the lock: the deploy starts now, and the preview's ttl counts from here. */
+  /** Under the lock, as the deploy ends (whatever its outcome): the preview's ttl counts from here. */
   deployed(at: Date): Promise<void>
 }
 

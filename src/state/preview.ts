@@ -10,7 +10,7 @@ export interface PreviewRecord {
   pattern: string
   /** When its first deploy made it (ISO). */
   createdAt: string
-  /** When its last deploy started (ISO): its ttl counts from here. */
+  /** When its last deploy ended (ISO), whatever its outcome: its ttl counts from here. */
   lastDeployAt: string
   /** The host ports allocated to it: ${BERTH_PORT_1} is ports[0]. Kept for as long as the preview is. */
   ports: number[]

@@ -150,7 +150,7 @@ describe('preview environments on a real engine (SPEC §11)', () => {
     expect(text.stdout).toMatch(/staging \(berthprev-staging\).*\n  age \d+[sm].*, no expiry/)
   })
 
-  it('refuses a name that matches no pattern, as before, and every command but deploy refuses a preview never deployed', () => {
+  it('refuses a name that matches no pattern, as before; every command but deploy refuses a preview never deployed; a refused first deploy leaves nothing', () => {
     const before = appStateHere(stateDir, APP)
     const unknown = berth(dir, ['deploy', 'feature-1'])
     expect(unknown.code).toBe(2)
@@ -158,8 +158,12 @@ describe('preview environments on a real engine (SPEC §11)', () => {
     const notMade = berth(dir, ['status', 'preview-3'])
     expect(notMade.code).toBe(2)
     expect(notMade.stderr).toContain('berth deploy preview-3')
+    // A first deploy that preflight refuses (a release whose images are gone) leaves nothing of the preview.
+    const refused = berth(dir, ['deploy', 'preview-3', '--tag', '20000101-000000'])
+    expect(refused.code, refused.stderr).toBe(2)
     expect(appStateHere(stateDir, APP)).toEqual(before)
     expect(existsSync(envFile('preview-3'))).toBe(false)
+    expect(existsSync(join(stateDir, 'preview-3'))).toBe(false)
   })
 
   it('lists the expired previews with --dry-run and changes nothing', async () => {

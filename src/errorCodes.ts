@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   INVALID_APP: { exit: usage },
   INVALID_ENVIRONMENT: { exit: usage },
   UNKNOWN_ENVIRONMENT: { exit: usage },
+  AMBIGUOUS_ENVIRONMENT: { exit: usage },
   UNKNOWN_SERVICE: { exit: usage },
   UNKNOWN_VARIABLE: { exit: usage },
   BAD_TAG: { exit: usage },
@@ -40,6 +41,9 @@ export const ERROR_CODES = {
   INIT_EXISTS: { exit: usage },
   CONFIRMATION_REQUIRED: { exit: usage, hint: 'Run it again with --yes.' },
   NOT_CONFIRMED: { exit: usage },
+  // Preview environments (SPEC §11): exit 2, nothing changed.
+  PREVIEW_ENV_FILE_EXISTS: { exit: usage, hint: REFUSED },
+  PREVIEW_PORTS_EXHAUSTED: { exit: usage, hint: REFUSED },
   // Env files: exit 2.
   ENV_FILE_MISSING: { exit: usage },
   REQUIRED_MISSING: { exit: usage },

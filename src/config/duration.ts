@@ -1,10 +1,10 @@
 /**
- * A duration in deploy.yml: "90s", "2m", "1m30s", "500ms", "1h", or a plain number of seconds ("90", 90, 1.5).
+ * A duration in deploy.yml: "90s", "2m", "1m30s", "500ms", "1h", "3d" (a preview's ttl), or a plain number of seconds ("90", 90, 1.5).
  * Units come largest first, each at most once, so "30s1m" is refused rather than guessed at.
  */
-export const DURATION_PATTERN = /^(?:(\d+(?:\.\d+)?)|(?=\d)(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?)$/
+export const DURATION_PATTERN = /^(?:(\d+(?:\.\d+)?)|(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?)$/
 
-const UNIT_MS = [3_600_000, 60_000, 1_000, 1] as const
+const UNIT_MS = [86_400_000, 3_600_000, 60_000, 1_000, 1] as const
 
 /** Milliseconds, or undefined when value is not a duration. */
 export function parseDuration(value: unknown): number | undefined {

@@ -18,7 +18,9 @@ export async function readEnvFile(env: EnvironmentConfig): Promise<Record<string
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ConfigError(
         `env file ${env.envFile} of environment ${env.name} does not exist`,
-        `create it from environments/${env.name}.env.example and fill in the values`,
+        env.preview
+          ? `berth wrote it from ${env.preview.template} when ${env.name} was first deployed and never writes it again: restore it (its ports are in the state directory's ${env.name}/preview.json)`
+          : `create it from environments/${env.name}.env.example and fill in the values`,
         'ENV_FILE_MISSING',
       )
     }

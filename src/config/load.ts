@@ -1,10 +1,13 @@
-import { readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { ConfigError, UsageError } from '../errors.js'
 import { formatPath, NAME_PATTERN, NAME_RULE, SSH_URL_PATTERN, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
-import type { Config, EngineLocation, EnvironmentConfig, HealthConfig, Route, SshLocation } from './types.js'
+import type { Config, EngineLocation, EnvironmentConfig, EnvironmentPattern, HealthConfig, Route, SshLocation } from './types.js'
 import { EDGE_PROJECT, projectName } from '../names.js'
+import { fillStar, isPattern, matchPattern, patternsMatching } from '../preview/pattern.js'
+import { templateUse } from '../preview/template.js'
+import { environmentPaths } from '../state/paths.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -31,21 +34,34 @@ export async function loadConfig({ file, cwd, env = process.env }: LoadOptions):
   return resolveConfig(validation.value, source)
 }
 
-/** The configured environment called name; the name is checked first because it ends up in paths. */
-export function selectEnvironment(config: Config, name: string): EnvironmentConfig {
+/**
+ * The configured environment called name; the name is checked first because it ends up in paths. A preview
+ * (SPEC §11) that has state is one of them; `fromPattern` (deploy only) also makes the environment of a name
+ * that matches a pattern of deploy.yml and is not deployed yet.
+ */
+export function selectEnvironment(config: Config, name: string, options: { fromPattern?: boolean } = {}): EnvironmentConfig {
   if (!NAME_PATTERN.test(name)) {
     throw new UsageError(`invalid environment name ${JSON.stringify(name)}: names ${NAME_RULE}`, undefined, 'INVALID_ENVIRONMENT')
   }
   const environment = config.environments.get(name)
-  if (!environment) {
-    const known = [...config.environments.keys()].join(', ')
+  if (environment) return environment
+  const patterns = config.patterns ?? []
+  const matching = patternsMatching(patterns.map((p) => p.pattern), name)
+  if (matching.length > 1) {
     throw new UsageError(
-      `unknown environment "${name}"; ${basename(config.file)} defines: ${known}`,
-      `add it under environments: in ${config.file}`,
-      'UNKNOWN_ENVIRONMENT',
+      `environment "${name}" matches more than one pattern of ${basename(config.file)}: ${matching.join(', ')}`,
+      `make the patterns under environments: in ${config.file} not overlap`,
+      'AMBIGUOUS_ENVIRONMENT',
     )
   }
-  return environment
+  const pattern = patterns.find((p) => p.pattern === matching[0])
+  if (pattern && options.fromPattern) return pattern.environment(name)
+  const known = [...config.environments.keys(), ...patterns.map((p) => `${p.pattern} (pattern)`)].join(', ')
+  throw new UsageError(
+    `unknown environment "${name}"; ${basename(config.file)} defines: ${known}`,
+    pattern ? `${name} matches ${pattern.pattern} but has not been deployed: create it with berth deploy ${name}` : `add it under environments: in ${config.file}`,
+    'UNKNOWN_ENVIRONMENT',
+  )
 }
 
 async function readConfig(file: string, given: boolean): Promise<string> {
@@ -112,24 +128,120 @@ class Source {
 async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
   const dir = dirname(source.file)
   // Missing files and rules that span keys, reported together after the schema's own checks passed.
-  const missing: SchemaIssue[] = checkEnvironments(raw)
+  const missing: SchemaIssue[] = [...checkEnvironments(raw), ...checkPatterns(raw)]
   const files = composeFileResolver(dir, missing)
   const baseCompose = raw.compose !== undefined ? await files(raw.compose, ['compose']) : await defaultComposeFile(dir, missing)
   const environments = new Map<string, EnvironmentConfig>()
+  const patterns: EnvironmentPattern[] = []
   for (const [name, env] of Object.entries(raw.environments)) {
     const own = env.compose === undefined ? [] : await files(env.compose, ['environments', name, 'compose'])
-    environments.set(name, environmentConfig(raw, dir, name, env, [...baseCompose, ...own]))
+    if (isPattern(name)) patterns.push(await environmentPattern(raw, dir, name, env, [...baseCompose, ...own], missing))
+    else environments.set(name, environmentConfig(raw, dir, name, env, [...baseCompose, ...own]))
   }
   if (missing.length > 0) throw source.error(missing)
+  const stateDir = resolve(dir, raw.state_dir ?? '.berth')
+  for (const [name, pattern] of await previewsInState(stateDir, environments, patterns)) environments.set(name, pattern.environment(name))
   return {
     app: raw.app,
     file: source.file,
     dir,
-    stateDir: resolve(dir, raw.state_dir ?? '.berth'),
+    stateDir,
     environments,
     edge: { image: raw.edge.image },
     ...(raw.network_pool ? { networkPool: { base: raw.network_pool.base, size: raw.network_pool.size } } : {}),
+    ...(patterns.length > 0 ? { patterns } : {}),
   }
+}
+
+// --- Preview environments (SPEC §11) ---
+
+/**
+ * A pattern of deploy.yml (`preview-*`): its template is read now, so that a variable berth cannot fill, or a
+ * port range too small for it, is a configuration error like any other, before anything runs.
+ */
+async function environmentPattern(
+  raw: DeployFile,
+  dir: string,
+  pattern: string,
+  env: DeployFile['environments'][string],
+  composeFiles: string[],
+  missing: SchemaIssue[],
+): Promise<EnvironmentPattern> {
+  const at = (key: string): SchemaIssue['path'] => ['environments', pattern, key]
+  const template = env.env_template === undefined ? undefined : resolve(dir, env.env_template)
+  let portCount = 0
+  if (template !== undefined) {
+    const text = await readFile(template, 'utf8').catch(() => undefined)
+    if (text === undefined) missing.push({ path: at('env_template'), message: `${template} does not exist` })
+    else {
+      const use = templateUse(text)
+      portCount = use.portCount
+      if (use.unknown.length > 0) {
+        missing.push({ path: at('env_template'), message: `${template} uses ${use.unknown.map((v) => `\${${v}}`).join(', ')}, which berth does not fill (it fills \${BERTH_ENV}, \${BERTH_APP} and \${BERTH_PORT_1}, \${BERTH_PORT_2}…)` })
+      }
+      const size = env.ports ? env.ports.last - env.ports.first + 1 : 0
+      if (portCount > 0 && !env.ports) missing.push({ path: at('ports'), message: `${template} uses \${BERTH_PORT_${portCount}}: give the range its ports come from, like ports: 41000-41999` })
+      else if (portCount > size) missing.push({ path: at('ports'), message: `has ${size} ports, fewer than the ${portCount} ${template} uses` })
+    }
+  }
+  return {
+    pattern,
+    environment(name) {
+      const part = matchPattern(pattern, name) ?? name
+      const own = env.env_file === undefined ? env : { ...env, env_file: fillStar(env.env_file, part) }
+      return {
+        ...environmentConfig(raw, dir, name, own, composeFiles),
+        preview: {
+          pattern,
+          template: template ?? '',
+          portCount,
+          ...(env.ports ? { ports: env.ports } : {}),
+          ...(env.ttl !== undefined ? { ttlMs: env.ttl } : {}),
+        },
+      }
+    },
+  }
+}
+
+/**
+ * The previews made earlier (SPEC §11): every directory of the state directory with a preview record whose name
+ * deploy.yml does not define and exactly one pattern matches. Their names, sorted, with their pattern.
+ */
+async function previewsInState(stateDir: string, environments: ReadonlyMap<string, EnvironmentConfig>, patterns: readonly EnvironmentPattern[]): Promise<[string, EnvironmentPattern][]> {
+  if (patterns.length === 0) return []
+  const entries = await readdir(stateDir, { withFileTypes: true }).catch(() => [])
+  const found: [string, EnvironmentPattern][] = []
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const { name } = entry
+    if (environments.has(name) || !NAME_PATTERN.test(name)) continue
+    const matching = patterns.filter((p) => matchPattern(p.pattern, name) !== undefined)
+    if (matching.length !== 1 || !(await isFile(environmentPaths(stateDir, name).preview))) continue
+    found.push([name, matching[0] as EnvironmentPattern])
+  }
+  return found
+}
+
+/** SPEC §11 rules of patterns: the keys only a pattern takes, what a pattern needs, and where its previews run. */
+function checkPatterns(raw: DeployFile): SchemaIssue[] {
+  const issues: SchemaIssue[] = []
+  for (const [name, env] of Object.entries(raw.environments)) {
+    const at = (...keys: SchemaIssue['path']): SchemaIssue['path'] => ['environments', name, ...keys]
+    if (!isPattern(name)) {
+      for (const key of ['env_template', 'ttl', 'ports'] as const) {
+        if (env[key] !== undefined) issues.push({ path: at(key), message: 'only on an environment pattern (a name with a *, like preview-*)' })
+      }
+      continue
+    }
+    if (env.env_template === undefined) issues.push({ path: at('env_template'), message: "a pattern needs the template of its previews' env files, like env_template: environments/preview.env.template" })
+    if (env.env_file !== undefined && env.env_file.split('*').length !== 2) {
+      issues.push({ path: at('env_file'), message: 'a pattern\'s env_file needs one * (each preview its own file, like environments/preview-*.env)' })
+    }
+    for (const key of ['host', 'context'] as const) {
+      if (env[key] !== undefined) issues.push({ path: at(key), message: 'previews run on the local engine: berth allocates their ports on this host' })
+    }
+    if (env.target === 'swarm') issues.push({ path: at('target'), message: 'previews are compose projects on the local engine: remove target: swarm' })
+  }
+  return issues
 }
 
 /** Absolute paths of the compose files at a key path, each checked to exist (a missing one is added to `missing`). */

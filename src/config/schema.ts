@@ -106,6 +106,52 @@ export const REGISTRY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\
 /** SPEC §10: ssh://[user@]host[:port], as docker's own DOCKER_HOST=ssh://… takes it (no path). */
 export const SSH_URL_PATTERN = /^ssh:\/\/(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
 
+// --- Preview environments (SPEC §11): the keys of an environment pattern, kept in one block ---
+
+/**
+ * An environment name with one `*` is a pattern (`preview-*`): a concrete name puts one or more lowercase letters,
+ * digits or "-" where the `*` is, and must still be a valid name (NAME_PATTERN), so a pattern is written as a
+ * name would be, with one `*` somewhere after its first letter (or first of all).
+ */
+export const ENVIRONMENT_KEY_PATTERN = /^(?=.{1,31}$)(?:[a-z][a-z0-9-]*)?(?:\*[a-z0-9-]*)?$/
+export const PATTERN_PART = /^[a-z0-9-]+$/
+const environmentKey = z
+  .string()
+  .regex(ENVIRONMENT_KEY_PATTERN, `${NAME_RULE}; or a pattern of preview environments with one "*" in it, like preview-*`)
+
+/** A port range written "41000-41999" (both ends included). */
+export const PORT_RANGE_PATTERN = /^(\d{1,5})-(\d{1,5})$/
+const PORT_RANGE_MESSAGE = 'expected a port range like 41000-41999 (ports from 1024 to 65535, the first not above the last)'
+const portRange = z
+  .string({ error: (issue) => (issue.input === undefined ? undefined : PORT_RANGE_MESSAGE) })
+  .transform((value, ctx) => {
+    const [, first, last] = PORT_RANGE_PATTERN.exec(value) ?? []
+    const range = { first: Number(first), last: Number(last) }
+    if (first !== undefined && range.first >= 1024 && range.last <= 65535 && range.first <= range.last) return range
+    ctx.addIssue({ code: 'custom', message: PORT_RANGE_MESSAGE })
+    return z.NEVER
+  })
+  .meta({ pattern: PORT_RANGE_PATTERN.source })
+
+/** Only on a pattern (load.ts checks it): how each preview made from it starts, expires and gets its ports. */
+const previewKeys = {
+  env_template: path
+    .optional()
+    .describe(
+      'Pattern only (and required there): the file, relative to deploy.yml, each preview\'s env file is written from when it is first deployed, ' +
+        'with ${BERTH_ENV} (its name), ${BERTH_APP} and ${BERTH_PORT_1}, ${BERTH_PORT_2}… (host ports berth allocates from ports:) filled in.',
+    ),
+  ttl: duration
+    .optional()
+    .describe('Pattern only: a preview expires this long after its last deploy (like 3d, 12h), and berth prune --expired takes it down. Default: never.'),
+  ports: portRange
+    .optional()
+    .describe(
+      'Pattern only: the host ports ${BERTH_PORT_n} are allocated from, like 41000-41999; each preview keeps its own, never one another ' +
+        'environment has or anything on the host uses. Required when env_template uses ${BERTH_PORT_n}.',
+    ),
+}
+
 const environment = z.strictObject({
   host: z
     .string()
@@ -198,6 +244,7 @@ const environment = z.strictObject({
       'blue-green only: what the previous colour does after a switch. running (default): its routed services keep running, ' +
         'so a rollback to it is a switch; its other services (workers) are stopped. stopped: all of it is stopped, as before.',
     ),
+  ...previewKeys,
 })
 
 const edge = z
@@ -246,7 +293,7 @@ export const deployFileSchema = z
     network_pool: networkPool.optional(),
     environments: z
       .record(
-        name,
+        environmentKey,
         environment
           .nullable()
           // `preview:` with nothing under it is an environment that takes every default.
@@ -254,7 +301,7 @@ export const deployFileSchema = z
           .describe('An environment, by name.'),
       )
       .refine((environments) => Object.keys(environments).length > 0, 'define at least one environment')
-      .meta({ minProperties: 1, description: 'Environments deployed side by side on this host, by name.' }),
+      .meta({ minProperties: 1, description: 'Environments deployed side by side on this host, by name; a name with a * (preview-*) is a pattern of preview environments.' }),
   })
   .meta({ title: 'berth deploy.yml', description: 'Environments of one compose application, deployed side by side by berth.' })
 

@@ -107,6 +107,27 @@ export interface EnvironmentConfig {
    * names as another environment's: accepted knowingly, warned about by status and doctor (SPEC §7).
    */
   sharedNetworks: string[]
+  /** SPEC §11: set on an environment made from a pattern (a preview): how it was made and when it expires. */
+  preview?: PreviewSettings
+}
+
+/** SPEC §11: what a pattern (`preview-*`) gives each preview environment made from it. */
+export interface PreviewSettings {
+  /** The pattern's key in deploy.yml, like preview-*. */
+  pattern: string
+  /** Absolute path of env_template. */
+  template: string
+  /** How many host ports the template uses: the highest n of its ${BERTH_PORT_n}. */
+  portCount: number
+  /** Where those ports come from (both ends included); set whenever portCount > 0. */
+  ports?: PortRange
+  /** Expires this long after its last deploy; undefined: never. */
+  ttlMs?: number
+}
+
+export interface PortRange {
+  first: number
+  last: number
 }
 
 /** The managed edge proxy of the host (compose project berth-edge), shared by every app and environment. */
@@ -126,6 +147,18 @@ export interface Config {
   edge: EdgeConfig
   /** Where the networks of this app's environments take their subnets from, when not the engine's pools. */
   networkPool?: NetworkPool
+  /**
+   * SPEC §11: the patterns of deploy.yml (`preview-*`), for names not yet deployed; each preview that has state is
+   * in `environments` already. Undefined or empty: deploy.yml has none.
+   */
+  patterns?: EnvironmentPattern[]
+}
+
+/** A pattern of deploy.yml: makes the environment of a name that matches it. */
+export interface EnvironmentPattern {
+  pattern: string
+  /** The environment of a concrete name matching the pattern (matched beforehand). */
+  environment(name: string): EnvironmentConfig
 }
 
 /** deploy.yml's network_pool: subnets of `size` bits carved out of `base`. */

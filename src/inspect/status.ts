@@ -16,6 +16,7 @@ import { type DamagedFile, readOrDamaged } from '../state/damage.js'
 import { readStateFile } from '../state/files.js'
 import { LABEL } from '../names.js'
 import { lastGoodPath } from '../state/paths.js'
+import { expiresAt, type PreviewRecord, readPreview } from '../state/preview.js'
 import { findUnmanaged, type UnmanagedContainer } from './unmanaged.js'
 
 export interface ServiceStatus {
@@ -48,6 +49,25 @@ export interface EnvironmentStatus {
   engine?: string
   /** Its engine could not be reached: why. Nothing else of it is known. */
   unreachable?: string
+  /** SPEC §11: how old it is (since its first deploy) and, for a preview with a ttl, when it expires. */
+  age?: EnvironmentAge
+}
+
+/**
+ * SPEC §11 age and expiry. A preview's come from its record (made at its first deploy, renewed by each deploy);
+ * a literal environment's from its release records (the oldest kept and the newest), and it never expires.
+ */
+export interface EnvironmentAge {
+  /** First deploy (ISO): a preview's creation, else the oldest kept release's deploy. */
+  createdAt: string
+  ageMs: number
+  /** Last deploy (ISO): what a preview's ttl counts from. */
+  lastDeployAt: string
+  /** A preview only: the pattern it was made from. */
+  pattern?: string
+  /** A preview with a ttl only: when it expires (ISO), and whether it has (berth prune --expired takes it down). */
+  expiresAt?: string
+  expired?: boolean
 }
 
 export interface StatusReport {
@@ -114,19 +134,41 @@ async function environmentReport(deps: Deps, config: Config, env: EnvironmentCon
   const strategy = strategyOf(env)
   const projects = strategy.projects(env)
   const own = containers.filter((c) => projects.includes(c.project ?? ''))
-  const [releases, extras] = await Promise.all([readOrDamaged(readReleases(deps.target.state, env.name)), readOrDamaged(strategy.describe(deps, config, env, own))])
+  const [releases, extras, preview] = await Promise.all([
+    readOrDamaged(readReleases(deps.target.state, env.name)),
+    readOrDamaged(strategy.describe(deps, config, env, own)),
+    env.preview ? readOrDamaged(readPreview(deps.target.state, env.name)) : undefined,
+  ])
   const shared = sharedNameFindings([env], containers)
+  const age = environmentAge(env, releases.ok ? releases.value : [], preview?.ok ? preview.value : undefined, deps.now())
   const shown = {
     ...environmentStatus(env, releases.ok ? releases.value : [], strategy.shown(own)),
+    ...(age ? { age } : {}),
     ...(extras.ok ? extras.value : {}),
     ...(shared.length ? { sharedNames: shared } : {}),
   }
-  if (!releases.ok || !extras.ok) {
+  if (!releases.ok || !extras.ok || preview?.ok === false) {
     // What the containers show is still listed; what they should be is unknown.
-    const damaged = [releases, extras].flatMap((r) => (r.ok ? [] : [r.damaged]))
+    const damaged = [releases, extras, ...(preview ? [preview] : [])].flatMap((r) => (r.ok ? [] : [r.damaged]))
     return { ...shown, damaged, drift: [], driftNote: `drift not checked: ${damaged.length === 1 ? 'a state file is' : 'state files are'} damaged` }
   }
   return { ...shown, ...(await strategy.drift(deps, config, env, findActive(releases.value), own, composeVersion)) }
+}
+
+/** SPEC §11: an environment's age and expiry (EnvironmentAge); undefined when it was never deployed. */
+export function environmentAge(env: EnvironmentConfig, releases: readonly ReleaseRecord[], preview: PreviewRecord | undefined, now: Date): EnvironmentAge | undefined {
+  const deploys = releases.map((r) => r.deployedAt).sort()
+  const createdAt = preview?.createdAt ?? deploys[0]
+  const lastDeployAt = preview?.lastDeployAt ?? deploys.at(-1)
+  if (createdAt === undefined || lastDeployAt === undefined) return undefined
+  const expires = preview ? expiresAt(preview, env.preview?.ttlMs) : undefined
+  return {
+    createdAt,
+    ageMs: Math.max(0, now.getTime() - Date.parse(createdAt)),
+    lastDeployAt,
+    ...(preview ? { pattern: preview.pattern } : {}),
+    ...(expires ? { expiresAt: expires.toISOString(), expired: expires.getTime() <= now.getTime() } : {}),
+  }
 }
 
 export function environmentStatus(env: EnvironmentConfig, releases: readonly ReleaseRecord[], containers: readonly Container[]): EnvironmentStatus {

@@ -16,6 +16,7 @@ import { checkEngine } from '../target/engine.js'
 import { type Deps, operator } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
+import { type OpenedPreview, openPreview } from './preview.js'
 
 export interface DeployRequest {
   config: Config
@@ -44,7 +45,7 @@ export interface DeployResult {
 /** SPEC §4 deploy: preflight, lock, build (or reuse --tag), apply, wait healthy, record; roll back on failure. */
 export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResult> {
   const started = deps.now()
-  const env = selectEnvironment(req.config, req.envName)
+  const env = selectEnvironment(req.config, req.envName, { fromPattern: true })
   if (req.tag !== undefined && !TAG_PATTERN.test(req.tag)) {
     throw new UsageError(`--tag ${req.tag} is not a release tag (expected YYYYMMDD-HHMMSS)`, `List releases with: berth releases ${env.name}`, 'BAD_TAG')
   }
@@ -55,19 +56,46 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   }
   // Read-only and needed only once locked: started now so the deploy never waits for it.
   const git = gitVersion(deps, req.config.dir).catch(() => undefined)
-  const { e, model, source } = await preflight(req, deps, env, strategy)
-  if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
-    throw new PreflightError(`deploy to ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
-  }
-  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
-    const run = await startRun(req, deps, e, model, started, await git, progress)
-    await copyImages(deps, source, run)
-    await build(deps, e, model, run)
-    const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
-    if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
-    const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
-    return recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
+  // SPEC §11: a preview deployed for the first time is made now (env file, ports, record), and unmade if refused.
+  const preview = env.preview ? await openPreview(deps, req.config, env) : undefined
+  const { e, model, source } = await refusedUndoes(preview, async () => {
+    const checked = await preflight(req, deps, env, strategy)
+    if (env.confirm && !(await req.confirm(`Deploy ${req.tag ?? 'a new release'} to ${env.name}?`))) {
+      throw new PreflightError(`deploy to ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
+    }
+    return checked
   })
+  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
+    // A preview's ttl counts from the end of its last deploy, whatever the outcome (SPEC §11).
+    return renewsPreview(preview, deps, async () => {
+      const run = await startRun(req, deps, e, model, started, await git, progress)
+      await copyImages(deps, source, run)
+      await build(deps, e, model, run)
+      const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
+      if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
+      const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
+      return recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
+    })
+  })
+}
+
+async function renewsPreview<T>(preview: OpenedPreview | undefined, deps: Deps, body: () => Promise<T>): Promise<T> {
+  if (!preview) return body()
+  try {
+    return await body()
+  } finally {
+    await preview.deployed(deps.now()).catch((error: unknown) => deps.reporter.warn(`the last deploy of this preview could not be recorded: ${error instanceof Error ? error.message : String(error)}`))
+  }
+}
+
+/** A refused deploy of a preview it made leaves nothing of the preview behind (SPEC §5: nothing changed). */
+async function refusedUndoes<T>(preview: OpenedPreview | undefined, checks: () => Promise<T>): Promise<T> {
+  try {
+    return await checks()
+  } catch (error) {
+    if (preview?.created) await preview.undo()
+    throw error
+  }
 }
 
 /**

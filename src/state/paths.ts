@@ -11,6 +11,7 @@ import type { StateStore } from '../target/target.js'
  *   releases/<tag>.<id>.compose.yaml    the resolved config each release applied
  *   colours.json                        blue-green: the live colour, what each colour holds, upstream ports
  *   audit.log                           one JSON line per deploy, rollback, down, lock, unlock
+ *   preview.json                        a preview environment (SPEC §11): its pattern, when it was made and last deployed, its ports
  *   lock                                present while a run (or a hold by hand) holds the environment
  *   work/                               generated files: the release override, the stateful and colour projects' files
  */
@@ -20,6 +21,8 @@ export interface EnvironmentPaths {
   configs: string
   colours: string
   audit: string
+  /** A preview environment's record (SPEC §11). */
+  preview: string
   lock: string
   work: string
   /** The override a release is resolved and built with. */
@@ -37,6 +40,7 @@ export function environmentPaths(stateDir: string, env: string): EnvironmentPath
     configs: join(dir, 'releases'),
     colours: join(dir, 'colours.json'),
     audit: join(dir, 'audit.log'),
+    preview: join(dir, 'preview.json'),
     lock: join(dir, 'lock'),
     work,
     override: join(work, 'override.yaml'),

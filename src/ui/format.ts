@@ -6,7 +6,7 @@ import type { DriftItem, EnvironmentDrift } from '../inspect/drift.js'
 import type { ReleaseRecord } from '../state/releases.js'
 import { describeSharedName } from '../preflight/sharedNetworks.js'
 import type { DamagedFile } from '../state/damage.js'
-import type { ReleaseHistory, StatusReport } from '../inspect/status.js'
+import type { EnvironmentAge, ReleaseHistory, StatusReport } from '../inspect/status.js'
 import { table } from './table.js'
 import { type UnmanagedContainer } from '../inspect/unmanaged.js'
 
@@ -26,6 +26,7 @@ export function formatStatus(report: StatusReport): string {
       ? `${name}: state damaged, release unknown`
       : `${name}: no release deployed`
     out.push(head)
+    if (env.age) out.push(formatAge(env.age))
     if (env.damaged) out.push(...formatDamaged(env.damaged))
     if (env.colours) out.push(...formatColours(env.environment, env.colours))
     if (env.stack) out.push(...formatStack(env.stack))
@@ -41,6 +42,30 @@ export function formatStatus(report: StatusReport): string {
   }
   if (report.unmanaged.length > 0) out.push(...formatUnmanaged(report.app, report.unmanaged))
   return out.join('\n').trimEnd()
+}
+
+/** SPEC §11: "  age 2h 5m (first deployed …), preview of preview-*, expires in 2d 21h (…)". */
+function formatAge(age: EnvironmentAge): string {
+  const expiry =
+    age.expiresAt === undefined
+      ? 'no expiry'
+      : age.expired
+        ? `EXPIRED at ${age.expiresAt} (berth prune --expired takes it down)`
+        : `expires in ${formatSpan(Date.parse(age.expiresAt) - Date.parse(age.createdAt) - age.ageMs)} (${age.expiresAt})`
+  return `  age ${formatSpan(age.ageMs)} (first deployed ${age.createdAt}, last ${age.lastDeployAt})${age.pattern ? `, preview of ${age.pattern}` : ''}, ${expiry}`
+}
+
+/** A span as its two largest units: 3d 4h, 2h 5m, 4m 10s, 12s (whole seconds, rounded down). */
+export function formatSpan(ms: number): string {
+  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]]
+  const span = Math.max(0, Math.floor(ms / 1000) * 1000)
+  const i = units.findIndex(([, size]) => span >= size)
+  if (i < 0) return '0s'
+  const [unit, size] = units[i] as [string, number]
+  const n = Math.floor(span / size)
+  const next = units[i + 1]
+  const m = next ? Math.floor((span - n * size) / next[1]) : 0
+  return next && m > 0 ? `${n}${unit} ${m}${next[0]}` : `${n}${unit}`
 }
 
 function formatStack(services: readonly StackServiceStatus[]): string[] {

@@ -3,6 +3,7 @@ import type { DeployResult } from '../run/deploy.js'
 import type { DownResult } from '../run/down.js'
 import type { LockStatus } from '../run/hold.js'
 import type { MaintenanceResult } from '../run/maintenance.js'
+import type { PruneResult } from '../run/prune.js'
 import type { RollbackResult } from '../run/rollback.js'
 
 /** Human summaries of what a command did, each ending with what undoes it when something does. */
@@ -53,4 +54,16 @@ export function formatMaintenance(result: MaintenanceResult): string {
   const page = result.message !== undefined ? `"${result.message}"` : 'the default page'
   const answer = result.routes.length === 1 ? 'answers' : 'answer'
   return `${env} is in maintenance since ${result.since ?? '?'}: its ${routes}${rewritten} ${answer} 503 with ${page}${result.changed ? '' : ' (as before; nothing was changed)'}\nto undo: berth maintenance ${env} off`
+}
+
+export function formatPruned(result: PruneResult): string {
+  const verb = result.dryRun ? 'would take down' : 'took down'
+  const lines = result.pruned.map((p) => {
+    const containers = `${p.containers.length} container${p.containers.length === 1 ? '' : 's'}`
+    return `${verb} ${p.environment} (${p.project}, expired ${p.expiresAt}): ${containers}, its networks, volumes, records and ${p.envFile}`
+  })
+  const skipped = result.skipped.map((s) => `skipped ${s.environment}: ${s.reason}`)
+  const none = result.pruned.length === 0 ? [`no expired preview ${result.dryRun ? 'to take down' : 'was taken down'}`] : []
+  const tail = result.dryRun && result.pruned.length > 0 ? ['nothing was changed (--dry-run); to take them down: berth prune --expired'] : []
+  return [...lines, ...none, ...skipped, ...tail].join('\n')
 }

@@ -26,7 +26,7 @@ describe('loadConfig: invalid deploy.yml', () => {
     ['missing-app.yml', 'missing-app.yml:2 app: is required'],
     ['missing-environments.yml', 'missing-environments.yml:1 environments: is required'],
     ['empty-environments.yml', 'empty-environments.yml:2 environments: define at least one environment'],
-    ['bad-env-name.yml', `bad-env-name.yml:4 environments.Prod: ${NAME_RULE}`],
+    ['bad-env-name.yml', `bad-env-name.yml:4 environments.Prod: ${NAME_RULE}; or a pattern of preview environments with one "*" in it, like preview-*`],
     ['bad-duration.yml', 'bad-duration.yml:3 health.timeout: expected a duration like "90s"'],
     ['zero-interval.yml', 'zero-interval.yml:5 environments.staging.health.interval: must be longer than 0s'],
     [

@@ -25,7 +25,7 @@ describe('the npm package', () => {
     expect(pkg.files).toEqual(expect.arrayContaining(['bin', 'dist', 'oclif.manifest.json']))
   })
 
-  it('installs with npm install -g into an empty prefix and runs berth --version, --help and status there', () => {
+  it('installs with npm install -g into an empty prefix and runs berth --version (with the commit), --help and status there', () => {
     requireEngine()
     const pack = run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], repoRoot)
     expect(pack.status, pack.stderr).toBe(0)
@@ -44,7 +44,9 @@ describe('the npm package', () => {
     writeFileSync(join(app, 'deploy.yml'), 'app: berthpack\nenvironments:\n  staging: {}\n')
     writeFileSync(join(app, 'environments', 'staging.env'), 'GREETING=hello\n')
     const env = { PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin` }
-    expect(execFileSync(bin, ['--version'], { cwd: app, encoding: 'utf8', env: { ...process.env, ...env } })).toContain(`berth/${version}`)
+    // The version and the commit the package was built from (its build ran in this checkout).
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim()
+    expect(execFileSync(bin, ['--version'], { cwd: app, encoding: 'utf8', env: { ...process.env, ...env } })).toMatch(new RegExp(`^berth/${version} \\S+ node-v\\S+ \\(commit ${head}(-dirty)?\\)\\n$`))
     expect(run(bin, ['--help'], app, env).stdout).toMatch(/deploy\s+/)
     const status = run(bin, ['status'], app, env)
     expect(status.status, status.stderr).toBe(0)

@@ -83,6 +83,7 @@ async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig,
     const warning = envFileWarning(file)
     if (warning !== undefined) deps.reporter.warn(warning)
   })
+  engine.catch(() => undefined)
   const modelResolved = varsRead.then(() => resolveModel(deps, env))
   modelResolved.catch(() => undefined)
   const stateReadable = refuseDamagedState(deps, req.config, env, strategy)

@@ -4,8 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { execute } from '@oclif/core'
-
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
-await execute({ dir: import.meta.url })
+const { main } = await import('../dist/bundle/main.js')
+await main(import.meta.url)

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core/execute'
+import { main } from '../dist/bundle/main.js'
 
-await execute({ dir: import.meta.url })
+await main(import.meta.url)

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 
 import { build } from 'esbuild'
 
+import { buildDefine } from './buildInfo.mjs'
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commands = join(root, 'dist', 'commands')
 const out = join(root, 'dist', 'bundle')
@@ -19,11 +21,15 @@ rmSync(out, { recursive: true, force: true })
 
 await build({
   // Chunks go beside the commands directory, not in it: oclif would take a chunk exporting the base command for a command.
-  entryPoints: Object.fromEntries(
-    readdirSync(commands)
-      .filter((f) => f.endsWith('.js'))
-      .map((f) => [`commands/${f.slice(0, -3)}`, join(commands, f)]),
-  ),
+  // main: what bin/run.js runs (the --version line with the commit this build records).
+  entryPoints: {
+    main: join(root, 'dist', 'cli', 'main.js'),
+    ...Object.fromEntries(
+      readdirSync(commands)
+        .filter((f) => f.endsWith('.js'))
+        .map((f) => [`commands/${f.slice(0, -3)}`, join(commands, f)]),
+    ),
+  },
   outdir: out,
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -32,6 +38,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['@oclif/core', 'listr2'],
+  define: buildDefine(root),
   // CommonJS packages inside (dotenv, yaml's node build) call require() for Node's built-ins.
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
   legalComments: 'none',

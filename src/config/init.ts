@@ -1,27 +1,12 @@
 import { existsSync } from 'node:fs'
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 
 import { UsageError } from '../errors.js'
 import { NAME_PATTERN, NAME_RULE } from './schema.js'
 import { DEFAULT_COMPOSE_FILES } from './load.js'
 
 /** `berth init`: a starting deploy.yml, env file examples and .gitignore entries (SPEC §4). */
-
-/**
- * The schema shipped in the package (schema/ at its root). This module runs from src/config under test,
- * from dist/config, or from a chunk of the bundle in dist/bundle/chunks: the package root is the nearest
- * directory above with a package.json.
- */
-export const SHIPPED_SCHEMA = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'schema', 'deploy.schema.json')
-
-function packageRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir
-    if (dirname(dir) === dir) return from
-  }
-}
 
 /** The compose files loadConfig looks for when deploy.yml names none, in its order. */
 
@@ -42,10 +27,28 @@ export function appNameFrom(directoryName: string): string {
   return NAME_PATTERN.test(name) ? name : 'app'
 }
 
-/** Relative to deploy.yml when the schema is inside the project (node_modules), else absolute: both work in editors. */
-export function schemaReference(configDir: string, schema: string = SHIPPED_SCHEMA): string {
-  const rel = relative(configDir, schema)
-  return rel.startsWith('..') || isAbsolute(rel) ? schema : `./${rel}`
+/** Where a project's own berth keeps its schema: berth installed as a dev dependency (package.json's files ship schema/). */
+export const PROJECT_SCHEMA = join('node_modules', 'berth', 'schema', 'deploy.schema.json')
+
+/**
+ * The `$schema` of a new deploy.yml: the schema of the berth installed in the project (node_modules of deploy.yml's
+ * directory, or of a directory above it inside the same checkout), relative to deploy.yml so it travels with the
+ * repository. undefined when the project has none: a path into a global install (or into the single executable)
+ * names nothing once the file is checked out elsewhere.
+ */
+export function schemaReference(configDir: string, exists: (path: string) => boolean = existsSync): string | undefined {
+  for (let dir = configDir; ; dir = dirname(dir)) {
+    const schema = join(dir, PROJECT_SCHEMA)
+    if (exists(schema)) return dir === configDir ? `./${PROJECT_SCHEMA}` : relative(configDir, schema)
+    if (exists(join(dir, '.git')) || dirname(dir) === dir) return undefined
+  }
+}
+
+/** The first lines of deploy.yml: the modeline editors read, or how to get one. */
+function schemaLines(schema: string | undefined): string {
+  if (schema !== undefined) return `# yaml-language-server: $schema=${schema}`
+  return `# Completion in editors: install berth in this project (npm install --save-dev berth), then make the first line
+# of this file "# yaml-language-server: $schema=./${PROJECT_SCHEMA}" (berth init writes it so when berth is there).`
 }
 
 /** Variables a compose file interpolates (`${VAR}`, `${VAR:-x}`, `$VAR`; not `$$`), in order of appearance. */
@@ -62,9 +65,9 @@ function yamlFlowItem(value: string): string {
   return /^[\w./-]+$/.test(value) ? value : JSON.stringify(value)
 }
 
-export function deployYml(o: { app: string; schema: string; compose: string; variables: readonly string[] }): string {
+export function deployYml(o: { app: string; schema: string | undefined; compose: string; variables: readonly string[] }): string {
   const required = o.variables.length ? `[${o.variables.join(', ')}]` : '[DATABASE_URL]'
-  return `# yaml-language-server: $schema=${o.schema}
+  return `${schemaLines(o.schema)}
 # berth: each environment runs as its own compose project, ${o.app}-<env>, with its own env file.
 # Paths are relative to this file.
 
@@ -131,6 +134,8 @@ export interface InitResult {
   gitignore: { file: string; added: string[] }
   /** The compose file deploy.yml names, and whether it exists yet. */
   compose: { file: string; exists: boolean }
+  /** The `$schema` deploy.yml names (relative to it); undefined when berth is not installed in the project. */
+  schema?: string
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -183,11 +188,12 @@ export async function init(req: InitRequest): Promise<InitResult> {
   // 'wx' also refuses a file created since the check above.
   const flag = req.force ? 'w' : 'wx'
   await mkdir(join(dir, 'environments'), { recursive: true })
-  await writeFile(req.configFile, deployYml({ app, schema: schemaReference(dir), compose, variables }), { flag })
+  const schema = schemaReference(dir)
+  await writeFile(req.configFile, deployYml({ app, schema, compose, variables }), { flag })
   for (const env of INIT_ENVIRONMENTS) await writeFile(join(dir, 'environments', `${env}.env.example`), envExample(env, variables), { flag })
 
   const gitignore = join(dir, '.gitignore')
   const merged = mergeGitignore(await readIfExists(gitignore))
   if (merged) await writeFile(gitignore, merged.text)
-  return { app, written: files.map((f) => resolve(f)), gitignore: { file: gitignore, added: merged?.added ?? [] }, compose: { file: join(dir, compose), exists: composeText !== undefined } }
+  return { app, written: files.map((f) => resolve(f)), gitignore: { file: gitignore, added: merged?.added ?? [] }, compose: { file: join(dir, compose), exists: composeText !== undefined }, ...(schema !== undefined ? { schema } : {}) }
 }

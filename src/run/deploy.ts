@@ -1,6 +1,7 @@
 import { hashEnvFile, readEnvFile } from '../config/envFile.js'
 import { selectEnvironment } from '../config/load.js'
 import type { Config, EnvironmentConfig } from '../config/types.js'
+import { envFileWarning, readEnvFileMode } from '../doctor/checks/envFiles.js'
 import { PreflightError, RolledBackError, UsageError } from '../errors.js'
 import { mask } from '../secrets.js'
 import type { Env } from '../health/gate.js'
@@ -105,10 +106,17 @@ async function refusedUndoes<T>(preview: OpenedPreview | undefined, checks: () =
 async function preflight(req: DeployRequest, deps: Deps, env: EnvironmentConfig, strategy: Strategy): Promise<{ e: Env; model: ComposeModel; source?: ImageSource }> {
   const engine = checkEngine(deps)
   const varsRead = readEnvFile(env)
+  // The doctor's env-files finding, said at once: a deploy does not refuse over it (SPEC §5 lists what refuses).
+  const modeRead = readEnvFileMode(env).then((file) => {
+    const warning = envFileWarning(file)
+    if (warning !== undefined) deps.reporter.warn(warning)
+  })
+  engine.catch(() => undefined)
   const modelResolved = varsRead.then(() => resolveModel(deps, env))
   modelResolved.catch(() => undefined)
   const stateReadable = refuseDamagedState(deps, req.config, env, strategy)
   stateReadable.catch(() => undefined)
+  await modeRead
   await engine
   await stateReadable
   const e: Env = { config: req.config, env, target: deps.target, vars: await varsRead }

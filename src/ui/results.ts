@@ -40,6 +40,7 @@ export function formatInit(result: InitResult): string {
     ...result.written.map((file) => `wrote ${file}`),
     ...(result.gitignore.added.length ? [`added to ${result.gitignore.file}: ${result.gitignore.added.join(' ')}`] : []),
     ...(result.compose.exists ? [] : [`note: ${result.compose.file} does not exist yet; write it, or name your compose files under compose: in deploy.yml`]),
+    ...(result.schema !== undefined ? [] : ['note: berth is not installed in this project, so deploy.yml names no $schema for editors (see the comment at its top)']),
     'next: cp environments/staging.env.example environments/staging.env, fill it in, then: berth deploy staging',
   ].join('\n')
 }

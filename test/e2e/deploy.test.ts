@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -38,14 +38,19 @@ describe('berth core on a real engine', () => {
 
   it('deploys staging and production side by side, each answering on its own port', async () => {
     setVersion('v1')
+    // Staging's env file readable by every user: the deploy says so at once and goes on; production's is the owner's only.
+    chmodSync(join(dir, 'env', 'staging.env'), 0o644)
+    chmodSync(join(dir, 'env', 'production.env'), 0o600)
     const staging = berth(dir, ['deploy', 'staging'])
     expect(staging.stderr).toContain('no restart policy')
+    expect(staging.stderr).toContain(`${join(dir, 'env', 'staging.env')} holds staging's secrets and is mode 644: open to every user; chmod 600`)
     expect(staging.code, staging.stderr).toBe(0)
     tags.v1 = activeTag('staging')
     expect(tags.v1).toMatch(/^\d{8}-\d{6}(-\d+)?$/)
 
     const production = berth(dir, ['deploy', 'production', '--tag', tags.v1])
     expect(production.code, production.stderr).toBe(0)
+    expect(production.stderr).not.toContain('secrets and is mode')
 
     expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
     expect(await httpGet(`${PRODUCTION}/version`)).toEqual({ status: 200, body: 'v1' })

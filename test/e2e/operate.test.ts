@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -209,14 +209,17 @@ describe('berth logs, compose, down and init on a real engine', () => {
   it('writes a starting project with init, and a second init refuses, changing nothing', () => {
     const project = mkdtempSync(join(tmpdir(), 'berthops-init-'))
     tempDirs.push(project)
+    // berth as the project's dev dependency (npm links a local one so): the $schema line names it relative to the project.
+    mkdirSync(join(project, 'node_modules'))
+    symlinkSync(repoRoot, join(project, 'node_modules', 'berth'))
     const first = berth(project, ['init'])
     expect(first.code, first.stderr).toBe(0)
     const files = ['deploy.yml', 'environments/staging.env.example', 'environments/production.env.example', '.gitignore']
     for (const f of files) expect(existsSync(join(project, f)), f).toBe(true)
     const deployYml = readFileSync(join(project, 'deploy.yml'), 'utf8')
     const schema = /^# yaml-language-server: \$schema=(.+)$/m.exec(deployYml)?.[1]
-    expect(schema).toBe(join(repoRoot, 'schema', 'deploy.schema.json'))
-    expect(existsSync(schema as string)).toBe(true)
+    expect(schema).toBe('./node_modules/berth/schema/deploy.schema.json')
+    expect(existsSync(join(project, schema as string))).toBe(true)
     expect(deployYml).toMatch(/^app: berthops-init-[a-z0-9-]+$/m)
 
     const snapshot = () => Object.fromEntries(files.map((f) => [f, readFileSync(join(project, f), 'utf8')]))

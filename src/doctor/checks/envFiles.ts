@@ -20,12 +20,32 @@ export async function readEnvFileMode(env: EnvironmentConfig): Promise<EnvFileMo
   }
 }
 
+/** Who besides the owner can read an env file: undefined when no one (or when its mode is unknown). */
+export function envFileOpenTo(file: EnvFileMode): 'every user' | 'its group' | undefined {
+  if (file.mode === undefined || (file.mode & 0o077) === 0) return undefined
+  return file.mode & 0o007 ? 'every user' : 'its group'
+}
+
+function modeText(mode: number): string {
+  return mode.toString(8).padStart(3, '0')
+}
+
+/** What a deploy warns of before it changes anything (the doctor check's finding for one file); undefined when the file is the owner's only. */
+export function envFileWarning(file: EnvFileMode): string | undefined {
+  const to = envFileOpenTo(file)
+  if (to === undefined || file.mode === undefined) return undefined
+  return `${file.path} holds ${file.env}'s secrets and is mode ${modeText(file.mode)}: open to ${to}; chmod 600 ${file.path}`
+}
+
 /** Env files hold the environment's secrets: readable by the owner only. */
 export function envFileCheck(files: readonly EnvFileMode[]): Check {
-  const open = files.flatMap((f) => (f.mode !== undefined && (f.mode & 0o077) !== 0 ? [{ ...f, mode: f.mode }] : []))
+  const open = files.flatMap((f) => {
+    const to = envFileOpenTo(f)
+    return to !== undefined && f.mode !== undefined ? [{ ...f, mode: f.mode, to }] : []
+  })
   const unreadable = files.filter((f) => f.mode === undefined)
   const details = [
-    ...open.map((f) => `${f.path} (${f.env}) is mode ${f.mode.toString(8).padStart(3, '0')}: open to ${f.mode & 0o007 ? 'every user' : 'its group'}`),
+    ...open.map((f) => `${f.path} (${f.env}) is mode ${modeText(f.mode)}: open to ${f.to}`),
     ...unreadable.map((f) => `${f.path} (${f.env}): ${f.error}`),
   ]
   if (open.length > 0) {

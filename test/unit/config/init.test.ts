@@ -1,13 +1,14 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { appNameFrom, composeVariables, deployYml, envExample, init, mergeGitignore, schemaReference, SHIPPED_SCHEMA } from '../../../src/config/init.js'
+import { appNameFrom, composeVariables, deployYml, envExample, init, mergeGitignore, PROJECT_SCHEMA, schemaReference } from '../../../src/config/init.js'
 import { loadConfig } from '../../../src/config/load.js'
 import { ExitCode, UsageError } from '../../../src/errors.js'
+import { formatInit } from '../../../src/ui/results.js'
 
 let dir: string
 beforeEach(async () => {
@@ -36,14 +37,24 @@ describe('appNameFrom', () => {
 })
 
 describe('schemaReference', () => {
-  it('is the shipped schema file', () => {
-    expect(SHIPPED_SCHEMA).toBe(fileURLToPath(new URL('../../../schema/deploy.schema.json', import.meta.url)))
-    expect(existsSync(SHIPPED_SCHEMA)).toBe(true)
+  const only = (...paths: string[]) => (path: string) => paths.includes(path)
+
+  it("is where the package ships its schema, under the package's name", () => {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { name: string; files: string[] }
+    expect(PROJECT_SCHEMA).toBe(join('node_modules', pkg.name, 'schema', 'deploy.schema.json'))
+    expect(pkg.files).toContain('schema')
+    expect(existsSync(fileURLToPath(new URL('../../../schema/deploy.schema.json', import.meta.url)))).toBe(true)
   })
 
-  it('is relative when the package is inside the project, absolute otherwise', () => {
-    expect(schemaReference('/srv/shop', '/srv/shop/node_modules/berth/schema/deploy.schema.json')).toBe('./node_modules/berth/schema/deploy.schema.json')
-    expect(schemaReference('/srv/shop', '/usr/lib/node_modules/berth/schema/deploy.schema.json')).toBe('/usr/lib/node_modules/berth/schema/deploy.schema.json')
+  it("is relative to deploy.yml when berth is the project's dev dependency, beside it or above it in the checkout", () => {
+    expect(schemaReference('/srv/shop', only('/srv/shop/node_modules/berth/schema/deploy.schema.json'))).toBe('./node_modules/berth/schema/deploy.schema.json')
+    expect(schemaReference('/srv/shop/deploy', only('/srv/shop/.git', '/srv/shop/node_modules/berth/schema/deploy.schema.json'))).toBe('../node_modules/berth/schema/deploy.schema.json')
+  })
+
+  it("is none when the project has no berth of its own: not above the checkout's top, never an absolute path", () => {
+    expect(schemaReference('/srv/shop', only())).toBeUndefined()
+    expect(schemaReference('/srv/shop', only('/srv/.git', '/node_modules/berth/schema/deploy.schema.json'))).toBeUndefined()
+    expect(schemaReference('/srv/shop/app', only('/srv/shop/.git', '/srv/node_modules/berth/schema/deploy.schema.json'))).toBeUndefined()
   })
 })
 
@@ -157,6 +168,25 @@ describe('init', () => {
     const gitignore = await readFile(join(dir, '.gitignore'), 'utf8')
     expect(gitignore.match(/^\.berth\/$/gm)).toHaveLength(1)
     expect(gitignore.startsWith('node_modules/\n')).toBe(true)
+  })
+
+  it("names the project's own berth schema relative to deploy.yml, so the line travels with the repository", async () => {
+    await mkdir(join(dir, 'node_modules', 'berth', 'schema'), { recursive: true })
+    await writeFile(join(dir, 'node_modules', 'berth', 'schema', 'deploy.schema.json'), '{}')
+    const result = await init({ configFile: join(dir, 'deploy.yml'), force: false })
+    expect(result.schema).toBe('./node_modules/berth/schema/deploy.schema.json')
+    expect((await readFile(join(dir, 'deploy.yml'), 'utf8')).split('\n')[0]).toBe('# yaml-language-server: $schema=./node_modules/berth/schema/deploy.schema.json')
+  })
+
+  it('writes no $schema line without a berth in the project, and says how to get one', async () => {
+    await writeFile(join(dir, 'compose.yaml'), 'services: {}\n')
+    const result = await init({ configFile: join(dir, 'deploy.yml'), force: false })
+    expect(result.schema).toBeUndefined()
+    const text = await readFile(join(dir, 'deploy.yml'), 'utf8')
+    expect(text).not.toMatch(/^#\s*yaml-language-server:/m)
+    expect(text).toContain('npm install --save-dev berth')
+    expect(formatInit(result)).toContain('deploy.yml names no $schema')
+    expect((await loadConfig({ cwd: dir, env: {} })).app).toBe('shop')
   })
 
   it('notes a compose file that does not exist yet', async () => {

@@ -1,3 +1,6 @@
+import { chmod } from 'node:fs/promises'
+import { join } from 'node:path'
+
 import { describe, expect, it } from 'vitest'
 
 import { EngineUnavailableError, NeedsPersonError, PreflightError, RolledBackError } from '../../../src/errors.js'
@@ -255,6 +258,25 @@ describe('deploy refuses before anything changes', () => {
     expect(error).toBeInstanceOf(EngineUnavailableError)
     expect(error).toMatchObject({ exitCode: 6, message: expect.stringContaining('Is the docker daemon running?') as unknown })
     await expectNothingChanged()
+  })
+
+  it('warns at once of an env file other users can read (the doctor check), even when the engine then refuses', async () => {
+    const envFile = join(app.dir, 'environments', 'staging.env')
+    await chmod(envFile, 0o640)
+    const engineDown = () =>
+      fakeRunner()
+        .expect('git describe', { exitCode: 128, stderr: 'fatal: not a git repository' })
+        .expect('docker version', { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' })
+        .expect('docker compose version', COMPOSE_VERSION)
+    const { deps, told } = flowDeps(app.config, engineDown().run)
+
+    await expect(deploy(request(), deps)).rejects.toBeInstanceOf(EngineUnavailableError)
+    expect(told.warnings).toEqual([`${envFile} holds staging's secrets and is mode 640: open to its group; chmod 600 ${envFile}`])
+    expect(told.steps).toEqual([])
+    await chmod(envFile, 0o600)
+    const { deps: again, told: quiet } = flowDeps(app.config, engineDown().run)
+    await expect(deploy(request(), again)).rejects.toBeInstanceOf(EngineUnavailableError)
+    expect(quiet.warnings).toEqual([])
   })
 
   it('a confirm environment the operator does not confirm (exit 2)', async () => {

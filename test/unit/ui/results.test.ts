@@ -39,7 +39,7 @@ describe('result summaries', () => {
   })
 
   it('list what init wrote and what to do next', () => {
-    const text = formatInit({ app: 'shop', written: ['/p/deploy.yml'], gitignore: { file: '/p/.gitignore', added: ['.berth/'] }, compose: { file: '/p/compose.yaml', exists: false } })
+    const text = formatInit({ app: 'shop', written: ['/p/deploy.yml'], gitignore: { file: '/p/.gitignore', added: ['.berth/'] }, compose: { file: '/p/compose.yaml', exists: false }, schema: './node_modules/berth/schema/deploy.schema.json' })
     expect(text.split('\n')).toEqual([
       'wrote /p/deploy.yml',
       'added to /p/.gitignore: .berth/',

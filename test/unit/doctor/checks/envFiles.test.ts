@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-import { envFileCheck, readEnvFileMode } from '../../../../src/doctor/checks/envFiles.js'
+import { envFileCheck, envFileWarning, readEnvFileMode } from '../../../../src/doctor/checks/envFiles.js'
 import { environmentConfig } from '../../fixtures.js'
 
 describe('envFileCheck', () => {
@@ -24,6 +24,19 @@ describe('envFileCheck', () => {
   it('is ok at 600 or 400, and warns about a missing file', () => {
     expect(envFileCheck([{ env: 'a', path: '/a', mode: 0o600 }, { env: 'b', path: '/b', mode: 0o400 }]).status).toBe('ok')
     expect(envFileCheck([{ env: 'a', path: '/a', error: 'missing' }])).toMatchObject({ status: 'warn', details: ['/a (a): missing'] })
+  })
+})
+
+describe('envFileWarning', () => {
+  it("says who can read the file and the chmod, for a deploy to warn with; nothing for the owner's only or an unread file", () => {
+    expect(envFileWarning({ env: 'staging', path: '/srv/shop/environments/staging.env', mode: 0o644 })).toBe(
+      "/srv/shop/environments/staging.env holds staging's secrets and is mode 644: open to every user; chmod 600 /srv/shop/environments/staging.env",
+    )
+    expect(envFileWarning({ env: 'staging', path: '/s.env', mode: 0o640 })).toContain('mode 640: open to its group')
+    expect(envFileWarning({ env: 'staging', path: '/s.env', mode: 0o604 })).toContain('mode 604: open to every user')
+    expect(envFileWarning({ env: 'staging', path: '/s.env', mode: 0o600 })).toBeUndefined()
+    expect(envFileWarning({ env: 'staging', path: '/s.env', mode: 0o400 })).toBeUndefined()
+    expect(envFileWarning({ env: 'staging', path: '/s.env', error: 'missing' })).toBeUndefined()
   })
 })
 

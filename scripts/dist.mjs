@@ -1,0 +1,75 @@
+// npm run dist (after npm run build): berth as one executable file, dist-bin/berth (or the path given), for
+// hosts without Node or npm, with Node's single-executable applications (SEA). A SEA runs one CommonJS
+// script and can require only Node's built-in modules, and oclif finds package.json, its manifest and every
+// command file on disk. So: every command (berth's and @oclif/plugin-autocomplete's, named by their
+// manifests) and @oclif/core are bundled into one CommonJS file with the package.json oclif needs
+// (src/cli/sea.ts hands oclif those command classes); `node --experimental-sea-config sea-config.json` makes
+// the blob of it, and postject injects the blob into a copy of this Node binary.
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { build } from 'esbuild'
+
+import { buildDefine } from './buildInfo.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const out = resolve(process.argv[2] ?? join(root, 'dist-bin', 'berth'))
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'))
+const seaConfig = readJson(join(root, 'sea-config.json'))
+const work = dirname(join(root, seaConfig.main))
+rmSync(work, { recursive: true, force: true })
+mkdirSync(work, { recursive: true })
+
+const pkg = readJson(join(root, 'package.json'))
+// Each command's module: berth's compiled one (dist/commands; the manifest names the bundled copy, ESM chunks
+// that expect import.meta), and each plugin's as its manifest names it.
+const commands = Object.keys(readJson(join(root, 'oclif.manifest.json')).commands).map((id) => [id, join(root, 'dist', 'commands', `${id.split(':').join('/')}.js`)])
+for (const plugin of pkg.oclif.plugins ?? []) {
+  const dir = join(root, 'node_modules', plugin)
+  for (const [id, command] of Object.entries(readJson(join(dir, 'oclif.manifest.json')).commands)) commands.push([id, join(dir, ...command.relativePath)])
+}
+// What oclif reads of package.json. Its commands are the bundle's (explicit discovery, src/cli/sea.ts), its plugins are in them.
+const pjson = {
+  name: pkg.name,
+  version: pkg.version,
+  description: pkg.description,
+  oclif: { ...pkg.oclif, commands: { strategy: 'explicit', target: './berth', identifier: 'COMMANDS' }, plugins: [] },
+}
+const entry = join(work, 'entry.mjs')
+const importPath = (file) => JSON.stringify(relative(work, file))
+writeFileSync(
+  entry,
+  [
+    `import { runExecutable } from ${importPath(join(root, 'dist', 'cli', 'sea.js'))}`,
+    ...commands.map(([, file], i) => `import * as c${i} from ${importPath(file)}`),
+    `const commands = { ${commands.map(([id], i) => `${JSON.stringify(id)}: c${i}.default`).join(', ')} }`,
+    `runExecutable(${JSON.stringify(pjson)}, commands)`,
+    '',
+  ].join('\n'),
+)
+await build({
+  entryPoints: [entry],
+  outfile: join(root, seaConfig.main),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: buildDefine(root),
+  // @oclif/core reads a tsconfig with typescript only while a plugin is developed (NODE_ENV=development): 9 MB left out.
+  external: ['typescript'],
+  // @oclif/core checks Node against package.json's engines on import, reading package.json from disk: the Node is this one.
+  banner: { js: "process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';" },
+  legalComments: 'none',
+  logLevel: 'warning',
+})
+
+execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+mkdirSync(dirname(out), { recursive: true })
+rmSync(out, { force: true })
+copyFileSync(process.execPath, out)
+const postject = join(root, 'node_modules', 'postject', 'dist', 'cli.js')
+// postject warns about ELF note sections it does not know on Linux; what matters is its exit code.
+execFileSync(process.execPath, [postject, out, 'NODE_SEA_BLOB', join(root, seaConfig.output), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'pipe'] })
+console.log(`wrote ${relative(process.cwd(), out) || out}`)

@@ -5,6 +5,7 @@ import { ConfigError, UsageError } from '../errors.js'
 import { formatPath, NAME_PATTERN, NAME_RULE, SSH_URL_PATTERN, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
 import type { Config, EngineLocation, EnvironmentConfig, HealthConfig, Route, SshLocation } from './types.js'
 import { EDGE_PROJECT, projectName } from '../names.js'
+import { resolveHooks } from './hooks.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -185,6 +186,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     idle: env.idle ?? 'running',
     watchMs: env.watch ?? 0,
     sharedNetworks: env.shared_networks ?? [],
+    hooks: resolveHooks(raw.hooks, env.hooks),
   }
 }
 

@@ -198,6 +198,7 @@ describe('loadConfig: resolution', () => {
             idle: 'running',
             watchMs: 0,
             sharedNetworks: [],
+            hooks: {},
           },
         ],
       ]),
@@ -231,6 +232,7 @@ describe('loadConfig: resolution', () => {
       idle: 'running',
       watchMs: 0,
       sharedNetworks: [],
+      hooks: {},
     })
     expect(config.environments.get('production')).toMatchObject({
       envFile: join(good, 'secrets', 'production.env'),

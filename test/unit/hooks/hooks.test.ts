@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { resolveHooks } from '../../../src/config/hooks.js'
 import { PreflightError } from '../../../src/errors.js'
 import { type DeployRequest, deploy } from '../../../src/run/deploy.js'
+import { rollback } from '../../../src/run/rollback.js'
 import { releaseRecord, resolvedConfig, sourceModelJson, useTestApp, withEnvironment } from '../support/config.js'
 import { flowDeps } from '../support/deps.js'
 import { containers, DOCKER_VERSION, COMPOSE_VERSION, expectSequence, type FakeRunner, fakeRunner, psOf } from '../support/fakeRunner.js'
@@ -108,5 +109,50 @@ describe('deploy hooks', () => {
     expect(env.BERTH_REASON).toMatch(/build web failed \(exit 1\): failed to solve: npm ci exited 1$/)
     await expect(readFile(join(app.dir, 'post-ran'))).rejects.toThrow()
     expect(await auditOf(app.config, 'staging')).toMatchObject([{ result: 'DOCKER_FAILED', hooks: [{ hook: 'on_failure', result: 'ok' }] }])
+  })
+})
+
+describe('rollback hooks', () => {
+  const OLDER = '20261120-090000'
+  async function givenHistory() {
+    await givenReleases(app.config, 'staging', [releaseRecord(PREVIOUS, 'active'), releaseRecord(OLDER, 'previous')])
+  }
+  const checks = () =>
+    fakeRunner()
+      .expect('docker version', DOCKER_VERSION)
+      .expect('docker compose version', COMPOSE_VERSION)
+      .expect('docker image ls --format {{.Repository}}:{{.Tag}}', { stdout: `shop-web:${PREVIOUS}\nshop-web:${OLDER}\npostgres:16\n` })
+  const CHECKS = ['docker version', 'docker compose version', 'docker image ls --format {{.Repository}}:{{.Tag}}']
+  const rollbackRequest = (config = app.config) => ({ config, envName: 'staging', imagesOnly: false, confirm: async () => true, command: 'berth rollback staging' })
+
+  it('a failing pre_rollback refuses with nothing applied or recorded (exit 2)', async () => {
+    await givenHistory()
+    const config = await withHooks({ pre_rollback: 'env > pre.env; echo "not during the sale"; exit 1', on_failure: 'touch failure-ran' })
+    const runner = checks()
+    const { deps } = flowDeps(app.config, runner.run)
+
+    const error = await rollback(rollbackRequest(config), deps).catch((e: unknown) => e)
+
+    expect(error).toMatchObject({ code: 'HOOK_FAILED', exitCode: 2, message: expect.stringContaining('pre_rollback hook failed (exit 1), so the rollback of staging was refused') as unknown })
+    expectSequence(runner, CHECKS)
+    expect(await statusesOf(app.config, 'staging')).toEqual([`${PREVIOUS} active`, `${OLDER} previous`])
+    expect(await envWritten('pre.env')).toMatchObject({ BERTH_ACTION: 'rollback', BERTH_RELEASE: OLDER, BERTH_PREVIOUS: PREVIOUS, BERTH_RESULT: 'pending' })
+    await expect(readFile(join(app.dir, 'failure-ran'))).rejects.toThrow()
+    expect(await auditOf(app.config, 'staging')).toMatchObject([{ action: 'rollback', tag: OLDER, from: PREVIOUS, result: 'HOOK_FAILED' }])
+  })
+
+  it('post_rollback runs after the rollback is recorded; its failure leaves the rollback ok', async () => {
+    await givenHistory()
+    const config = await withHooks({ post_rollback: 'env > post.env; exit 2' })
+    const runner = checks().expect('docker compose -p shop-staging up').expect(psOf('shop-staging'), containers('shop-staging', { web: 'running', db: 'healthy' }))
+    const { deps, told } = flowDeps(app.config, runner.run)
+
+    const result = await rollback(rollbackRequest(config), deps)
+
+    expect(result).toMatchObject({ tag: OLDER, from: PREVIOUS, hooks: [{ hook: 'post_rollback', result: 'failed (exit 2)' }] })
+    expect(await statusesOf(app.config, 'staging')).toEqual([`${PREVIOUS} rolled-back`, `${OLDER} active`])
+    expect(told.warnings.join('\n')).toContain('post_rollback hook failed (exit 2); the rollback of staging to 20261120-090000 stands')
+    expect(await envWritten('post.env')).toMatchObject({ BERTH_ACTION: 'rollback', BERTH_RESULT: 'ok', BERTH_RELEASE: OLDER, BERTH_PREVIOUS: PREVIOUS })
+    expect(await auditOf(app.config, 'staging')).toMatchObject([{ action: 'rollback', result: 'ok', hooks: [{ hook: 'post_rollback', result: 'failed (exit 2)' }] }])
   })
 })

@@ -68,7 +68,11 @@ export function runHooks(deps: Deps, e: Env, action: 'deploy' | 'rollback', prog
       )
     },
     async after(facts) {
-      const outcome = await run(action === 'deploy' ? 'post_deploy' : 'post_rollback', facts, 'ok')
+      // The run succeeded: nothing about its hook may turn that into a failure.
+      const outcome = await run(action === 'deploy' ? 'post_deploy' : 'post_rollback', facts, 'ok').catch((hookError: unknown) => {
+        deps.reporter.warn(`${action === 'deploy' ? 'post_deploy' : 'post_rollback'} hook could not run: ${hookError instanceof Error ? hookError.message : String(hookError)}`)
+        return undefined
+      })
       if (!outcome || outcome.ok) return
       deps.reporter.warn(`${outcome.hook.name} hook ${outcome.summary}; the ${action} of ${e.env.name} to ${facts.release} stands (nothing was undone), and the failure is in its audit line${lastLines(outcome)}`)
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, copyFixtureAs, engineState, httpGet, requireEngine } from './engine.js'
+import { berth, cleanApp, copyFixtureAs, engineState, httpGet, requireEngine, startBerth } from './engine.js'
 
 /** SPEC §11 hooks around real deploys of the fixture app (recreate), on this engine. */
 const APP = 'berthhook'
@@ -128,6 +128,21 @@ describe('hooks around a deploy', () => {
     expect(sleeper).toBeGreaterThan(0)
     expect(running(sleeper)).toBe(false)
     expect(stateWithoutAudit()).toEqual(before)
+  })
+
+  it('an interrupted berth kills a running hook with its process group and releases the lock', async () => {
+    hooks('sleep 100 & echo $! > out/sleep.pid; echo "hook ready"; wait')
+    const before = stateWithoutAudit()
+    const run = startBerth(dir, ['deploy', 'staging'])
+    await run.waitFor(/hook ready/, 20_000)
+    run.kill('SIGINT')
+    const r = await run.done
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toMatch(/deploy of staging interrupted by SIGINT: nothing was changed; the lock is released/)
+    expect(running(Number(readFileSync(join(dir, 'out', 'sleep.pid'), 'utf8')))).toBe(false)
+    expect(existsSync(join(dir, '.berth', 'staging', 'lock'))).toBe(false)
+    expect(stateWithoutAudit()).toEqual(before)
+    expect(lastAudit()).toMatchObject({ result: 'INTERRUPTED' })
   })
 
   it('a failing post_deploy is reported and audited; the release is live and the exit code 0', async () => {

@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   RELEASE_IMAGES_MISSING: { exit: usage, hint: REFUSED },
   UNKNOWN_RELEASE: { exit: usage, hint: REFUSED },
   ALREADY_ACTIVE: { exit: usage, hint: REFUSED },
+  // A pre_deploy / pre_rollback hook failed (SPEC §11): exit 2, nothing changed.
+  HOOK_FAILED: { exit: usage, hint: REFUSED },
   // berth maintenance (SPEC §9): exit 2, nothing changed.
   MAINTENANCE_UNSUPPORTED: { exit: usage },
   NOT_ROUTED: { exit: usage },

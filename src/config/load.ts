@@ -8,6 +8,7 @@ import { EDGE_PROJECT, projectName } from '../names.js'
 import { fillStar, isPattern, matchPattern, patternsMatching } from '../preview/pattern.js'
 import { templateUse } from '../preview/template.js'
 import { environmentPaths } from '../state/paths.js'
+import { resolveHooks } from './hooks.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -298,6 +299,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     idle: env.idle ?? 'running',
     watchMs: env.watch ?? 0,
     sharedNetworks: env.shared_networks ?? [],
+    hooks: resolveHooks(raw.hooks, env.hooks),
   }
 }
 

@@ -152,6 +152,54 @@ const previewKeys = {
     ),
 }
 
+// --- hooks (SPEC §11) ---------------------------------------------------------------------------------------------
+export const HOOK_NAMES = ['pre_deploy', 'post_deploy', 'pre_rollback', 'post_rollback', 'on_failure'] as const
+
+const HOOK_MESSAGE = 'expected a command, or a mapping with run: (and timeout:, pass:)'
+const hookCommand = z.string().min(1, 'expected a command').describe('A shell command (sh -c), run in the directory of deploy.yml.')
+
+/**
+ * A command, or { run, timeout, pass }. A union reports only that no branch fitted, so for a mapping the
+ * message says what is wrong inside it (`timeout: expected a duration like "90s"`).
+ */
+const hook = z.union(
+  [
+    hookCommand,
+    z.strictObject({
+      run: hookCommand,
+      timeout: duration.optional().describe('How long the hook may run before it is killed with its process group (default 5m).'),
+      pass: envVarNames.optional().describe('Variables of the env file the hook gets; it gets none of them otherwise.'),
+    }),
+  ],
+  {
+    error: (issue) => {
+      const input = issue.input
+      if (issue.code !== 'invalid_union' || typeof input !== 'object' || input === null || Array.isArray(input)) return HOOK_MESSAGE
+      const inner = issue.errors[1]?.[0]
+      return inner ? `${formatPath(inner.path.filter((key) => typeof key !== 'symbol'))}: ${inner.message}` : HOOK_MESSAGE
+    },
+  },
+)
+
+const HOOK_DESCRIPTIONS: Record<(typeof HOOK_NAMES)[number], string> = {
+  pre_deploy: 'Runs under the lock before a deploy changes anything; a failure refuses the deploy (exit 2).',
+  post_deploy: 'Runs after a healthy deploy; a failure is reported and audited, the release stays (exit 0).',
+  pre_rollback: 'Runs under the lock before a rollback changes anything; a failure refuses the rollback (exit 2).',
+  post_rollback: 'Runs after a rollback; a failure is reported and audited, the rollback stays (exit 0).',
+  on_failure: 'Runs after a deploy or rollback failed (after the automatic rollback), with BERTH_RESULT and BERTH_REASON.',
+}
+
+/** Top level: every hook of every environment; `null` is not needed there. */
+const topLevelHooks = z
+  .strictObject(Object.fromEntries(HOOK_NAMES.map((name) => [name, hook.optional().describe(HOOK_DESCRIPTIONS[name])])) as Record<(typeof HOOK_NAMES)[number], z.ZodOptional<typeof hook>>)
+  .describe('Commands run on the operator\'s machine around every deploy and rollback (SPEC §11).')
+
+/** An environment's hooks replace the top level's key by key; `null` turns an inherited hook off. */
+const environmentHooks = z
+  .strictObject(Object.fromEntries(HOOK_NAMES.map((name) => [name, hook.nullable().optional().describe(`${HOOK_DESCRIPTIONS[name]} null turns the top level's off.`)])) as Record<(typeof HOOK_NAMES)[number], z.ZodOptional<z.ZodNullable<typeof hook>>>)
+  .describe('Overrides the top-level hooks, key by key (null turns one off).')
+// --- end hooks ----------------------------------------------------------------------------------------------------
+
 const environment = z.strictObject({
   host: z
     .string()
@@ -245,6 +293,7 @@ const environment = z.strictObject({
         'so a rollback to it is a switch; its other services (workers) are stopped. stopped: all of it is stopped, as before.',
     ),
   ...previewKeys,
+  hooks: environmentHooks.optional(),
 })
 
 const edge = z
@@ -291,6 +340,7 @@ export const deployFileSchema = z
     edge: edge.describe('The edge proxy of blue-green environments: one per host (compose project berth-edge), shared by every app.'),
     state_dir: path.optional().describe('Directory of berth\'s state, relative to deploy.yml (default .berth).'),
     network_pool: networkPool.optional(),
+    hooks: topLevelHooks.optional(),
     environments: z
       .record(
         environmentKey,

@@ -66,6 +66,22 @@ export interface SshLocation {
   context?: string
 }
 
+/** SPEC §11: when a hook runs. */
+export type HookName = 'pre_deploy' | 'post_deploy' | 'pre_rollback' | 'post_rollback' | 'on_failure'
+
+/** A command run on the operator's machine, in the directory of deploy.yml, around a deploy or rollback. */
+export interface Hook {
+  name: HookName
+  /** Given to sh -c. */
+  run: string
+  timeoutMs: number
+  /** Env-file variables the hook gets; it gets no other. */
+  pass: string[]
+}
+
+/** The environment's hooks, after merging the top level's with its own (absent: none). */
+export type Hooks = Partial<Record<HookName, Hook>>
+
 export interface EnvironmentConfig {
   name: string
   /** Where its engine is (host: or context:, else the shell's). */
@@ -107,6 +123,8 @@ export interface EnvironmentConfig {
    * names as another environment's: accepted knowingly, warned about by status and doctor (SPEC §7).
    */
   sharedNetworks: string[]
+  /** SPEC §11: the top level's hooks with the environment's own in their place, key by key. */
+  hooks: Hooks
   /** SPEC §11: set on an environment made from a pattern (a preview): how it was made and when it expires. */
   preview?: PreviewSettings
 }

@@ -14,6 +14,8 @@ import { nextTag, TAG_PATTERN } from '../release/tag.js'
 import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from '../state/releases.js'
 import { type Applied, recordApplied, strategyOf, type Strategy } from '../strategy/strategy.js'
 import { checkEngine } from '../target/engine.js'
+import { runHooks, type RunHooks } from '../hooks/hooks.js'
+import type { HookRecord } from '../state/audit.js'
 import { type Deps, operator } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
@@ -41,6 +43,8 @@ export interface DeployResult {
   restartAdded: string[]
   removedImages: string[]
   durationMs: number
+  /** SPEC §11: the hooks that ran, each with how it ended (a failed post_deploy leaves the deploy ok). */
+  hooks?: HookRecord[]
 }
 
 /** SPEC §4 deploy: preflight, lock, build (or reuse --tag), apply, wait healthy, record; roll back on failure. */
@@ -69,13 +73,23 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
   return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
     // A preview's ttl counts from the end of its last deploy, whatever the outcome (SPEC §11).
     return renewsPreview(preview, deps, async () => {
-      const run = await startRun(req, deps, e, model, started, await git, progress)
-      await copyImages(deps, source, run)
-      await build(deps, e, model, run)
-      const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
-      if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
-      const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
-      return recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
+      const hooks = runHooks(deps, e, 'deploy', progress)
+      const run = await startRun(req, deps, e, model, started, await git, progress, hooks)
+      const facts = { release: run.record.tag, previous: run.previous?.tag }
+      let result: DeployResult
+      try {
+        await copyImages(deps, source, run)
+        await build(deps, e, model, run)
+        const watching = watchMs > 0 && strategy.watch !== undefined && run.previous !== undefined
+        if (watchMs > 0 && strategy.watch && !run.previous) deps.reporter.info(`${env.name}: nothing served before ${run.record.tag}, so there is nothing to switch back to: no watch window`)
+        const applied = await applyOrRecordFailed(strategy, deps, e, run, watching)
+        result = await recordSuccess(deps, e, run, applied, progress, watching ? watchMs : 0)
+      } catch (error) {
+        await hooks.failed(error, facts)
+        throw error
+      }
+      await hooks.after(facts)
+      return hooks.records.length > 0 ? { ...result, hooks: [...hooks.records] } : result
     })
   })
 }
@@ -140,13 +154,16 @@ interface DeployRun {
 }
 
 /** Under the lock: picks the tag, prepares the release (override, resolved config) and says what an interruption leaves. */
-async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date, git: string | undefined, progress: RunProgress): Promise<DeployRun> {
+async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeModel, started: Date, git: string | undefined, progress: RunProgress, hooks: RunHooks): Promise<DeployRun> {
   const { config, env } = e
   const releases = await readReleases(deps.target.state, env.name)
   const previous = findActive(releases)
   if (previous) progress.from = previous.tag
   const taken = req.tag ? [] : (await Promise.all([allReleaseTags(deps), tagsWithImages(deps, config.app)])).flat()
   const tag = req.tag ?? nextTag(started, new Set(taken))
+  progress.tag = tag
+  // SPEC §11: under the lock (one operator's hook at a time), once the tag is known, before anything is written.
+  await hooks.before({ release: tag, previous: previous?.tag })
   const prepared = await prepareRelease(deps, config, env, model, tag, git)
   if (prepared.restartAdded.length > 0) {
     const one = prepared.restartAdded.length === 1
@@ -172,7 +189,6 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
     await writeReleases(deps.target.state, env.name, withRecord(releases, { ...record, durationMs: deps.now().getTime() - started.getTime() }))
     recorded = true
   }
-  progress.tag = tag
   progress.onInterrupt = async () => {
     await recordFailed()
     if (redeploy) return `the re-deploy of ${tag} was interrupted and may be partly applied; its record is unchanged: berth deploy ${env.name} --tag ${tag}`

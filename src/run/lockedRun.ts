@@ -11,7 +11,7 @@ export interface RunProgress {
   tag?: string
   from?: string
   /** What else the audit line says of the run, whatever its outcome (maintenance: on or off, the page's message). */
-  audit?: Pick<AuditEntry, 'maintenance' | 'pageMessage'>
+  audit?: Pick<AuditEntry, 'maintenance' | 'pageMessage' | 'hooks'>
   /** Records what an interruption leaves behind and returns the sentence telling the operator. */
   onInterrupt?: (signal: NodeJS.Signals) => Promise<string>
   /** Set while the run ends a phase of its own on a signal (a deploy's watch): true when it took the signal. */

@@ -9,6 +9,8 @@ import { missingImages, prepareRelease, resolveModel } from '../release/prepare.
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from '../state/releases.js'
 import { recordApplied, strategyOf, type Strategy } from '../strategy/strategy.js'
 import { checkEngine } from '../target/engine.js'
+import { runHooks } from '../hooks/hooks.js'
+import type { HookRecord } from '../state/audit.js'
 import type { Deps } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
@@ -31,6 +33,8 @@ export interface RollbackResult {
   from?: string
   imagesOnly: boolean
   durationMs: number
+  /** SPEC §11: the hooks that ran, each with how it ended. */
+  hooks?: HookRecord[]
 }
 
 /** SPEC §4 rollback: re-apply a kept release's recorded config (images and config together). */
@@ -44,13 +48,26 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
   return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
-    // Read again under the lock, before anything changes: a deploy may have finished since the checks.
-    const current = await readReleases(deps.target.state, env.name)
-    const applying = await releaseToApply(deps, e, target, currentModel)
-    describeRun(progress, e, target, active)
-    const applied = await strategy.apply(deps, e, applying, { previous: active, failed: async () => {}, ...(reapplyChecks ? { beforeReapply: reapplyChecks } : {}) })
-    const now = deps.now()
-    await writeReleases(deps.target.state, env.name, activate(current.map((r) => (r.tag === applying.tag ? recordApplied(applying, applied) : r)), target.tag, now.toISOString(), 'rolled-back'))
+    const hooks = runHooks(deps, e, 'rollback', progress)
+    const facts = { release: target.tag, previous: active?.tag }
+    progress.tag = target.tag
+    if (active) progress.from = active.tag
+    // SPEC §11: under the lock, before anything is written or applied.
+    await hooks.before(facts)
+    let now: Date
+    try {
+      // Read again under the lock, before anything changes: a deploy may have finished since the checks.
+      const current = await readReleases(deps.target.state, env.name)
+      const applying = await releaseToApply(deps, e, target, currentModel)
+      describeRun(progress, e, target, active)
+      const applied = await strategy.apply(deps, e, applying, { previous: active, failed: async () => {}, ...(reapplyChecks ? { beforeReapply: reapplyChecks } : {}) })
+      now = deps.now()
+      await writeReleases(deps.target.state, env.name, activate(current.map((r) => (r.tag === applying.tag ? recordApplied(applying, applied) : r)), target.tag, now.toISOString(), 'rolled-back'))
+    } catch (error) {
+      await hooks.failed(error, facts)
+      throw error
+    }
+    await hooks.after(facts)
     return {
       environment: env.name,
       project: env.project,
@@ -58,6 +75,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
       ...(active ? { from: active.tag } : {}),
       imagesOnly: req.imagesOnly,
       durationMs: now.getTime() - started.getTime(),
+      ...(hooks.records.length > 0 ? { hooks: [...hooks.records] } : {}),
     }
   })
 }

@@ -5,6 +5,13 @@ import type { StateStore } from '../target/target.js'
 import { parseState, unlessMissing } from './files.js'
 import { environmentPaths } from './paths.js'
 
+/** SPEC §11: a hook that ran during the audited action, and how it ended (ok, failed (exit 1), timed out …). */
+export interface HookRecord {
+  hook: string
+  result: string
+  durationMs: number
+}
+
 export interface AuditEntry {
   action: 'deploy' | 'rollback' | 'down' | 'lock' | 'unlock' | 'maintenance'
   by: string
@@ -19,6 +26,8 @@ export interface AuditEntry {
   /** berth maintenance: turned on or off, and the page's message. */
   maintenance?: 'on' | 'off'
   pageMessage?: string
+  /** The hooks that ran (SPEC §11): a failed post_ hook is audited here, beside the run's own result. */
+  hooks?: HookRecord[]
 }
 
 const auditEntrySchema: z.ZodType<AuditEntry> = z.looseObject({
@@ -32,6 +41,7 @@ const auditEntrySchema: z.ZodType<AuditEntry> = z.looseObject({
   message: z.string().optional(),
   maintenance: z.enum(['on', 'off']).optional(),
   pageMessage: z.string().optional(),
+  hooks: z.array(z.looseObject({ hook: z.string(), result: z.string(), durationMs: z.number() })).optional(),
 })
 
 export function auditPath(stateDir: string, env: string): string {

@@ -212,6 +212,7 @@ describe('loadConfig: resolution', () => {
             idle: 'running',
             watchMs: 0,
             sharedNetworks: [],
+            hooks: {},
           },
         ],
       ]),
@@ -245,6 +246,7 @@ describe('loadConfig: resolution', () => {
       idle: 'running',
       watchMs: 0,
       sharedNetworks: [],
+      hooks: {},
     })
     expect(config.environments.get('production')).toMatchObject({
       envFile: join(good, 'secrets', 'production.env'),

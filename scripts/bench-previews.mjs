@@ -1,0 +1,211 @@
+// The previews scale figure (issue 14): N preview environments of the example app (examples/shop: web, store,
+// a migrate job, a volume) on this host, made from one `preview-*` pattern with network_pool, deployed and then
+// taken down by `berth prune --expired`. `npm run bench` runs it (BENCH_ONLY=previews alone).
+//
+//   BENCH_PREVIEWS=200          how many previews (default 200)
+//   BENCH_PREVIEWS_PARALLEL=4   deploys at once (each preview has its own lock)
+//
+// App `berthbenchprev` (and `berthbenchprevone`, one preview, the baseline of status); ports 42000-42999;
+// network_pool 10.240.0.0/12 in /26s. Everything of those apps goes at the start and the end.
+
+import { spawn } from 'node:child_process'
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { berthArgv, fmtMs, ROOT, stats, traceCount } from './bench-common.mjs'
+
+export const PREVIEW_APPS = ['berthbenchprev', 'berthbenchprevone']
+
+/**
+ * Runs the figure and adds its rows to `table`. `shell` is bench-common's benchShell of the caller; `workDir`
+ * its temporary directory. Returns what it measured (also printed as notes).
+ */
+export async function previewsBench({ shell, table, workDir, runs }) {
+  const { log, sh, timed, childEnv } = shell
+  const count = Math.max(1, Number.parseInt(process.env.BENCH_PREVIEWS ?? '200', 10) || 200)
+  const parallel = Math.max(1, Number.parseInt(process.env.BENCH_PREVIEWS_PARALLEL ?? '4', 10) || 4)
+  const [many, one] = PREVIEW_APPS.map((app) => previewProject(join(workDir, app), app))
+  sh(['bash', join(ROOT, 'scripts', 'prepare-contexts.sh'), join(workDir)], { quiet: true })
+
+  const before = engineMemory(sh)
+  log(`previews: deploying ${count} previews of the example app, ${parallel} at a time (first one builds, the rest promote its release)`)
+  const t0 = performance.now()
+  sh(many.cli('deploy', 'preview-1'))
+  const tag = JSON.parse(sh(many.cli('releases', 'preview-1', '--json')).stdout).releases.find((r) => r.status === 'active').tag
+  const deployMs = []
+  const todo = Array.from({ length: count - 1 }, (_, i) => `preview-${i + 2}`)
+  const failed = []
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let env = todo.shift(); env; env = todo.shift()) {
+        const s = performance.now()
+        const r = await run(many.cli('deploy', env, '--tag', tag, '--yes'), childEnv())
+        if (r.code === 0) deployMs.push(performance.now() - s)
+        else failed.push(`${env}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`)
+        const done = count - todo.length
+        if (done % 25 === 0) log(`  ${done}/${count} deployed (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
+      }
+    }),
+  )
+  const allMs = performance.now() - t0
+  const after = engineMemory(sh)
+  const deployed = count - failed.length
+  if (failed.length) table.notes.push(`previews: ${failed.length} of ${count} deploys failed: ${failed.slice(0, 3).join('; ')}${failed.length > 3 ? '; …' : ''}`)
+
+  // Every preview's network has a subnet of its own from network_pool.
+  const subnets = sh(['docker', 'network', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.Name}}'], { quiet: true })
+    .stdout.split('\n')
+    .filter((n) => n.startsWith('berthbenchprev-preview-'))
+  const inPool = subnets.length
+    ? sh(['docker', 'network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', ...subnets], { quiet: true }).stdout.split('\n').filter((s) => /^10\.(24\d|25[0-5])\./.test(s)).length
+    : 0
+
+  // status --json at N against the one-preview app, in pairs.
+  sh(one.cli('deploy', 'preview-1'))
+  const traced = timed(many.cli('status', '--json'), { env: childEnv({ BERTH_TRACE: '1' }) })
+  const tracedOne = timed(one.cli('status', '--json'), { env: childEnv({ BERTH_TRACE: '1' }) })
+  const healthy = JSON.parse(traced.stdout).environments.filter((e) => e.release === tag && e.services.some((s) => s.health === 'healthy')).length
+  const manyMs = []
+  const oneMs = []
+  for (let i = 0; i < runs; i++) {
+    const pair = [() => manyMs.push(timed(many.cli('status', '--json')).ms), () => oneMs.push(timed(one.cli('status', '--json')).ms)]
+    if (i % 2) pair.reverse()
+    for (const op of pair) op()
+  }
+
+  // prune --expired takes every one of them down (ttl 1s: all expired by now), and nothing of the other app.
+  const p0 = performance.now()
+  const pruned = sh(many.cli('prune', '--expired'), { allowFail: true })
+  const pruneMs = performance.now() - p0
+  const left = sh(['docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project'], { quiet: true })
+    .stdout.split('\n')
+    .filter(Boolean).length
+  const leftOfMany = sh(['docker', 'ps', '--all', '--format', '{{.Label "com.docker.compose.project"}}'], { quiet: true })
+    .stdout.split('\n')
+    .filter((p) => p.startsWith('berthbenchprev-')).length
+  const oneStill = sh(['docker', 'ps', '--format', '{{.Label "com.docker.compose.project"}}'], { quiet: true }).stdout.split('\n').filter((p) => p === 'berthbenchprevone-preview-1').length
+
+  const perEnvMb = deployed ? (after.totalMb - before.totalMb) / deployed : undefined
+  table.rows.push({
+    figure: `previews deployed (example app)`,
+    median: `${deployed}/${count}`,
+    range: `${inPool} networks in network_pool`,
+    baseline: '-',
+    ratio: '-',
+    target: `${count} on one host`,
+    result: deployed === count && healthy === count && inPool === count ? 'PASS' : 'MISS',
+  })
+  table.rows.push({
+    figure: `deploy --tag of one preview (${parallel} at once)`,
+    median: fmtMs(stats(deployMs).median),
+    range: `${fmtMs(stats(deployMs).min)}–${fmtMs(stats(deployMs).max)}`,
+    baseline: `all ${count}: ${fmtMs(allMs)}`,
+    ratio: '-',
+    target: '-',
+    result: 'info',
+  })
+  table.ratioRow(`status --json, ${count} previews`, manyMs, '1 preview', oneMs, undefined)
+  table.rows.push({
+    figure: `status docker processes, ${count} / 1`,
+    median: `${traceCount(traced.stderr)} / ${traceCount(tracedOne.stderr)}`,
+    range: '-',
+    baseline: '-',
+    ratio: '-',
+    target: 'same at every N',
+    result: traceCount(traced.stderr) === traceCount(tracedOne.stderr) ? 'PASS' : 'MISS',
+  })
+  table.rows.push({
+    figure: `prune --expired of ${count}`,
+    median: fmtMs(pruneMs),
+    range: `${leftOfMany} containers left`,
+    baseline: `1-preview app kept: ${oneStill ? 'yes' : 'NO'}`,
+    ratio: '-',
+    target: 'all gone, nothing else',
+    result: pruned.code === 0 && leftOfMany === 0 && oneStill === 1 ? 'PASS' : 'MISS',
+  })
+  table.notes.push(
+    `previews: engine memory (dockerd + containerd + shims RSS + the containers' cgroups) ${before.totalMb.toFixed(0)} MB before, ${after.totalMb.toFixed(0)} MB with ${deployed} previews: ${perEnvMb === undefined ? '-' : `${perEnvMb.toFixed(1)} MB`} per preview (${after.containers - before.containers} more containers); ${healthy}/${count} healthy on ${tag} at the status read; ${left} compose containers on the engine after the prune`,
+  )
+  return { count, deployed, perEnvMb }
+}
+
+/** A project of the example app with one pattern, preview-*, its env template, ports, ttl and network_pool. */
+function previewProject(dir, app) {
+  mkdirSync(join(dir, 'env'), { recursive: true })
+  cpSync(join(ROOT, 'examples', 'shop'), join(dir, 'shop'), { recursive: true })
+  writeFileSync(
+    join(dir, 'preview.env.template'),
+    ['WEB_PORT=${BERTH_PORT_1}', 'APP_ENV=${BERTH_ENV}', 'JWT_SECRET_KEY=bench-preview-secret', 'DATABASE_URL=postgres://shop:bench@db.invalid:5432/${BERTH_ENV}', ''].join('\n'),
+  )
+  const first = app === PREVIEW_APPS[0] ? 42000 : 43000
+  writeFileSync(
+    join(dir, 'deploy.yml'),
+    [
+      `app: ${app}`,
+      'compose: [shop/compose.yaml]',
+      'network_pool:',
+      '  base: 10.240.0.0/12',
+      '  size: 26',
+      'health:',
+      '  timeout: 120s',
+      '  interval: 1s',
+      'releases:',
+      '  keep: 2',
+      'environments:',
+      '  preview-*:',
+      '    env_template: preview.env.template',
+      `    ports: ${first}-${first + 999}`,
+      '    ttl: 1s',
+      '    env_file: env/preview-*.env',
+      '',
+    ].join('\n'),
+  )
+  return { cli: (...args) => berthArgv(...args, '--config', join(dir, 'deploy.yml')) }
+}
+
+function run(argv, env) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('close', (code) => resolve({ code: code ?? 1, stderr }))
+  })
+}
+
+/** RSS of dockerd, containerd and the shims, and the memory of every container's cgroup, in MB. */
+function engineMemory(sh) {
+  const rss = (pattern) =>
+    sh(['ps', '-eo', 'rss=,comm='], { quiet: true })
+      .stdout.split('\n')
+      .filter((l) => pattern.test(l.trim().split(/\s+/)[1] ?? ''))
+      .reduce((a, l) => a + Number(l.trim().split(/\s+/)[0]) / 1024, 0)
+  const ids = sh(['docker', 'ps', '--quiet', '--no-trunc'], { quiet: true }).stdout.split('\n').filter(Boolean)
+  let cgroups = 0
+  for (const id of ids) {
+    for (const path of [`/sys/fs/cgroup/system.slice/docker-${id}.scope/memory.current`, `/sys/fs/cgroup/docker/${id}/memory.current`, `/sys/fs/cgroup/memory/docker/${id}/memory.usage_in_bytes`]) {
+      try {
+        cgroups += Number(readFileSync(path, 'utf8')) / 1048576
+        break
+      } catch {
+        // the next layout
+      }
+    }
+  }
+  const daemons = rss(/^(dockerd|containerd)$/) + rss(/^containerd-shim/)
+  return { totalMb: daemons + cgroups, containers: ids.length }
+}
+
+// Alone: `node scripts/bench-previews.mjs` (npm run bench runs it too, with BENCH_ONLY=previews alone).
+if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
+  const { mkdtempSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { benchShell, benchTable } = await import('./bench-common.mjs')
+  const shell = benchShell('previews')
+  const runs = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
+  const table = benchTable({ runs })
+  const workDir = mkdtempSync(join(tmpdir(), 'berth-bench-previews-'))
+  const cleanup = shell.cleanupOnce(PREVIEW_APPS.join(', '), async () => shell.cleanupApps(PREVIEW_APPS), () => workDir)
+  shell.prepare()
+  shell.cleanupApps(PREVIEW_APPS)
+  await shell.runBench(() => previewsBench({ shell, table, workDir, runs }), cleanup, table.printTable)
+}

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+import type { Pool } from 'undici'
+
+import type { Engine } from './engine.js'
+
+/**
+ * The Engine API over a unix socket (SPEC §1: reads only). Which socket an engine is, as the docker CLI
+ * would find it, and one undici pool per socket for the run. An engine that is not a unix socket (tcp://,
+ * ssh://, a context whose endpoint is one of those, anything this cannot resolve) has none: its reads stay
+ * on the CLI.
+ */
+
+export const DEFAULT_SOCKET = '/var/run/docker.sock'
+
+/**
+ * The socket path of an engine, or undefined. `shellVariables`: whether DOCKER_HOST / DOCKER_CONTEXT of `env`
+ * reach the command (the runner of a pinned environment leaves them out). Precedence as the CLI's: --host,
+ * --context, DOCKER_HOST, DOCKER_CONTEXT, the config's current context, the default socket.
+ */
+export function engineSocket(engine: Engine, env: NodeJS.ProcessEnv, shellVariables: boolean): string | undefined {
+  if (engine.host) return unixPath(engine.host)
+  if (engine.context) return contextSocket(engine.context, env)
+  if (shellVariables && env.DOCKER_HOST) return unixPath(env.DOCKER_HOST)
+  if (shellVariables && env.DOCKER_CONTEXT) return contextSocket(env.DOCKER_CONTEXT, env)
+  const current = currentContext(env)
+  return current ? contextSocket(current, env) : DEFAULT_SOCKET
+}
+
+function unixPath(host: string): string | undefined {
+  return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : undefined
+}
+
+function configDir(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+}
+
+function currentContext(env: NodeJS.ProcessEnv): string | undefined {
+  const name = readJson(join(configDir(env), 'config.json'))?.currentContext
+  return typeof name === 'string' && name !== '' && name !== 'default' ? name : undefined
+}
+
+/** A context's docker endpoint, from the CLI's context store (meta/<sha256 of the name>/meta.json). */
+function contextSocket(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (name === 'default') return env.DOCKER_HOST ? unixPath(env.DOCKER_HOST) : DEFAULT_SOCKET
+  const meta = readJson(join(configDir(env), 'contexts', 'meta', createHash('sha256').update(name).digest('hex'), 'meta.json'))
+  const host = (meta?.Endpoints as { docker?: { Host?: unknown } } | undefined)?.docker?.Host
+  return typeof host === 'string' ? unixPath(host) : undefined
+}
+
+/** What an answer of the engine was: its status and its body (JSON when it is JSON). */
+export interface EngineAnswer {
+  status: number
+  body: unknown
+}
+
+/** No answer came (nothing listens, no permission, the connection dropped): the CLI says why in its own words. */
+export class EngineUnreachable extends Error {}
+
+const pools = new Map<string, Promise<Pool>>()
+
+function pool(socketPath: string): Promise<Pool> {
+  let made = pools.get(socketPath)
+  if (!made) {
+    made = import('../http/undici.js').then(({ Pool }) => new Pool('http://docker', { socketPath, connections: 8, keepAliveTimeout: 30_000 }))
+    pools.set(socketPath, made)
+  }
+  return made
+}
+
+const CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM'])
+
+function connectFailed(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } }
+  return CONNECT_ERRORS.has(e.code ?? '') || CONNECT_ERRORS.has(e.cause?.code ?? '')
+}
+
+/** One GET; the body parsed when the engine says it is JSON. Throws EngineUnreachable when no answer comes. */
+export async function engineGet(socketPath: string, path: string, timeoutMs = 30_000): Promise<EngineAnswer> {
+  const client = await pool(socketPath)
+  try {
+    const res = await client.request({ method: 'GET', path, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    const text = await res.body.text()
+    const type = String(res.headers['content-type'] ?? '')
+    let body: unknown = text
+    if (type.includes('json') || /^[[{]/.test(text.trim())) {
+      try {
+        body = JSON.parse(text)
+      } catch {
+        body = text
+      }
+    }
+    return { status: res.statusCode, body }
+  } catch (error) {
+    // Refused, reset, timed out: no answer to read, so the CLI is asked instead and says what it sees.
+    throw new EngineUnreachable(String((error as Error).message))
+  }
+}
+
+/**
+ * A streamed GET (/events): each line of the body to `onLine` as it arrives, until the engine ends it or
+ * `signal` aborts (which resolves, not rejects). Resolves with the status the engine answered.
+ */
+export async function engineStream(socketPath: string, path: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<EngineAnswer> {
+  const client = await pool(socketPath)
+  let res
+  try {
+    res = await client.request({ method: 'GET', path, signal, headersTimeout: 30_000, bodyTimeout: 0 })
+  } catch (error) {
+    if (signal?.aborted) return { status: 0, body: '' }
+    if (connectFailed(error)) throw new EngineUnreachable(String((error as Error).message))
+    return { status: -1, body: String((error as Error).message) }
+  }
+  if (res.statusCode >= 400) return { status: res.statusCode, body: await res.body.text().catch(() => '') }
+  let rest = ''
+  try {
+    for await (const chunk of res.body) {
+      rest += String(chunk)
+      let nl
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        const line = rest.slice(0, nl).trim()
+        rest = rest.slice(nl + 1)
+        if (line) onLine(line)
+      }
+    }
+  } catch {
+    // Aborted by the caller, or dropped: either way the stream has ended.
+    return { status: signal?.aborted ? 0 : -1, body: 'the event stream was cut' }
+  }
+  return { status: res.statusCode, body: '' }
+}
+
+/** The engine's own words for a failed request: the `message` of its JSON error, else the body. */
+export function engineMessage(answer: EngineAnswer): string {
+  const body = answer.body as { message?: unknown } | string
+  if (typeof body === 'object' && body && typeof body.message === 'string') return body.message
+  return typeof body === 'string' ? body.trim() : JSON.stringify(body)
+}

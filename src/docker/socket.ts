@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
-import type { Pool } from 'undici'
+import { Agent, type IncomingMessage, request } from 'node:http'
 
 import type { Engine } from './engine.js'
 
 /**
  * The Engine API over a unix socket (SPEC §1: reads only). Which socket an engine is, as the docker CLI
- * would find it, and one undici pool per socket for the run. An engine that is not a unix socket (tcp://,
+ * would find it, and the requests. An engine that is not a unix socket (tcp://,
  * ssh://, a context whose endpoint is one of those, anything this cannot resolve) has none: its reads stay
  * on the CLI.
  */
@@ -68,40 +68,51 @@ export interface EngineAnswer {
 /** No answer came (nothing listens, no permission, the connection dropped): the CLI says why in its own words. */
 export class EngineUnreachable extends Error {}
 
-const pools = new Map<string, Promise<Pool>>()
+/**
+ * Node's own HTTP client, not undici: loading undici and compiling its WebAssembly parser costs a command
+ * about 0.1 s and 40 MB before its first request, more than the docker processes these requests replace
+ * (measured on `berth status`); node:http is part of Node and its parser is native. One keep-alive agent
+ * for the run: its idle sockets do not keep the process alive.
+ */
+let agent: Agent | undefined
 
-function pool(socketPath: string): Promise<Pool> {
-  let made = pools.get(socketPath)
-  if (!made) {
-    made = import('../http/undici.js').then(({ Pool }) => new Pool('http://docker', { socketPath, connections: 8, keepAliveTimeout: 30_000 }))
-    pools.set(socketPath, made)
-  }
-  return made
+function get(socketPath: string, path: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<IncomingMessage> {
+  agent ??= new Agent({ keepAlive: true, maxSockets: 8 })
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET', agent, headers: { host: 'docker' }, ...(options.signal ? { signal: options.signal } : {}) }, resolve)
+    req.on('error', reject)
+    if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer from unix://${socketPath} within ${options.timeoutMs} ms`)))
+    req.end()
+  })
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8')
+  let out = ''
+  for await (const chunk of res) out += String(chunk)
+  return out
 }
 
 const CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM'])
 
 function connectFailed(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } }
-  return CONNECT_ERRORS.has(e.code ?? '') || CONNECT_ERRORS.has(e.cause?.code ?? '')
+  return CONNECT_ERRORS.has((error as { code?: string }).code ?? '')
 }
 
-/** One GET; the body parsed when the engine says it is JSON. Throws EngineUnreachable when no answer comes. */
+/** One GET; the body parsed when it is JSON. Throws EngineUnreachable when no answer comes. */
 export async function engineGet(socketPath: string, path: string, timeoutMs = 30_000): Promise<EngineAnswer> {
-  const client = await pool(socketPath)
   try {
-    const res = await client.request({ method: 'GET', path, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
-    const text = await res.body.text()
-    const type = String(res.headers['content-type'] ?? '')
-    let body: unknown = text
-    if (type.includes('json') || /^[[{]/.test(text.trim())) {
+    const res = await get(socketPath, path, { timeoutMs })
+    const body = await text(res)
+    let parsed: unknown = body
+    if (/^[[{]/.test(body.trim())) {
       try {
-        body = JSON.parse(text)
+        parsed = JSON.parse(body)
       } catch {
-        body = text
+        parsed = body
       }
     }
-    return { status: res.statusCode, body }
+    return { status: res.statusCode ?? 0, body: parsed }
   } catch (error) {
     // Refused, reset, timed out: no answer to read, so the CLI is asked instead and says what it sees.
     throw new EngineUnreachable(String((error as Error).message))
@@ -110,22 +121,23 @@ export async function engineGet(socketPath: string, path: string, timeoutMs = 30
 
 /**
  * A streamed GET (/events): each line of the body to `onLine` as it arrives, until the engine ends it or
- * `signal` aborts (which resolves, not rejects). Resolves with the status the engine answered.
+ * `signal` aborts. Resolves with the status the engine answered: 0 when aborted, -1 when the stream was cut.
  */
 export async function engineStream(socketPath: string, path: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<EngineAnswer> {
-  const client = await pool(socketPath)
-  let res
+  let res: IncomingMessage
   try {
-    res = await client.request({ method: 'GET', path, signal, headersTimeout: 30_000, bodyTimeout: 0 })
+    res = await get(socketPath, path, signal ? { signal } : {})
   } catch (error) {
     if (signal?.aborted) return { status: 0, body: '' }
     if (connectFailed(error)) throw new EngineUnreachable(String((error as Error).message))
     return { status: -1, body: String((error as Error).message) }
   }
-  if (res.statusCode >= 400) return { status: res.statusCode, body: await res.body.text().catch(() => '') }
+  const status = res.statusCode ?? 0
+  if (status >= 400) return { status, body: await text(res).catch(() => '') }
+  res.setEncoding('utf8')
   let rest = ''
   try {
-    for await (const chunk of res.body) {
+    for await (const chunk of res) {
       rest += String(chunk)
       let nl
       while ((nl = rest.indexOf('\n')) >= 0) {
@@ -136,9 +148,11 @@ export async function engineStream(socketPath: string, path: string, onLine: (li
     }
   } catch {
     // Aborted by the caller, or dropped: either way the stream has ended.
-    return { status: signal?.aborted ? 0 : -1, body: 'the event stream was cut' }
+    return signal?.aborted ? { status: 0, body: '' } : { status: -1, body: 'the event stream was cut' }
   }
-  return { status: res.statusCode, body: '' }
+  if (signal?.aborted) return { status: 0, body: '' }
+  // The engine ended a stream that only ends when asked: it was cut (the engine stopped, the connection went).
+  return { status: -1, body: 'the event stream ended' }
 }
 
 /** The engine's own words for a failed request: the `message` of its JSON error, else the body. */

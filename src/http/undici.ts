@@ -3,4 +3,4 @@
  * never send an HTTP request. A static import here, not a dynamic import of the package itself, so the
  * bundle (scripts/bundle.mjs) gives its named exports from undici's CommonJS build.
  */
-export { Agent, Pool, request } from 'undici'
+export { Agent, request } from 'undici'

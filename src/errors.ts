@@ -110,3 +110,19 @@ export class DockerCommandError extends BerthError {
     super(`${argv.join(' ')} failed (exit ${commandExitCode ?? 'signal'})${detail ? `:\n${detail}` : ''}`, 'DOCKER_FAILED')
   }
 }
+
+/**
+ * A read sent to the Engine API over its socket (SPEC §1) that the engine refused: names the request and
+ * the docker command it stands for, with the engine's message (masked).
+ */
+export class EngineRequestError extends DockerCommandError {
+  constructor(
+    argv: readonly string[],
+    readonly request: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(argv, undefined, message)
+    this.message = `the Docker engine answered ${request} with HTTP ${status} (for ${argv.join(' ')})${message ? `: ${message.trim().split('\n').slice(-20).join('\n')}` : ''}`
+  }
+}

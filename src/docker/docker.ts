@@ -1,14 +1,16 @@
 import { dockerCli, type Engine } from './engine.js'
+import { containerInspectGets, containerListPath, eventsPath, inspectFields, renderInspect, renderPs, renderVersion, withApiRead, withApiStream } from './engineApi.js'
 
 /** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7), except the read-only `psAll` that finds hand-started containers. */
 
 export function dockerVersion(engine: Engine): string[] {
-  return [...dockerCli(engine), 'version', '--format', '{{json .}}']
+  return withApiRead([...dockerCli(engine), 'version', '--format', '{{json .}}'], { engine, gets: [{ path: '/version' }, { path: '/info' }], render: renderVersion })
 }
 
 /** All containers carrying every given label (`key` or `key=value`), one JSON object per line. */
 export function psByLabels(engine: Engine, labels: readonly string[]): string[] {
-  return [...dockerCli(engine), 'ps', '--all', '--no-trunc', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{json .}}']
+  const argv = [...dockerCli(engine), 'ps', '--all', '--no-trunc', ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', '{{json .}}']
+  return withApiRead(argv, { engine, gets: [{ path: containerListPath(labels.map((l) => ['label', l])) }], render: renderPs })
 }
 
 /** All images carrying every given label, one JSON object per line. */
@@ -35,19 +37,20 @@ export function gitDescribe(): string[] {
  * the engine compute each container's disk size.
  */
 export function psAll(engine: Engine): string[] {
-  return [...dockerCli(engine), 'ps', '--all', '--no-trunc', '--format', PS_FIELDS]
+  return withApiRead([...dockerCli(engine), 'ps', '--all', '--no-trunc', '--format', PS_FIELDS], { engine, gets: [{ path: containerListPath([]) }], render: renderPs })
 }
 
 const PS_FIELDS = `{${['ID', 'Names', 'Image', 'State', 'Status', 'Ports', 'Labels', 'CreatedAt', 'Networks'].map((f) => `"${f}":{{json .${f}}}`).join(',')}}`
 
 /** Every container attached to any of the given networks (filters of one key are or-ed), whatever its labels: read-only. */
 export function psOnNetworks(engine: Engine, networks: readonly string[]): string[] {
-  return [...dockerCli(engine), 'ps', '--all', '--no-trunc', ...networks.flatMap((n) => ['--filter', `network=${n}`]), '--format', PS_FIELDS]
+  const argv = [...dockerCli(engine), 'ps', '--all', '--no-trunc', ...networks.flatMap((n) => ['--filter', `network=${n}`]), '--format', PS_FIELDS]
+  return withApiRead(argv, { engine, gets: [{ path: containerListPath(networks.map((n) => ['network', n])) }], render: renderPs })
 }
 
 /** Each container's endpoints (network name → aliases, addresses), one JSON object per line; no env values are read. */
 export function inspectNetworkEndpoints(engine: Engine, ids: readonly string[]): string[] {
-  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"networks":{{json .NetworkSettings.Networks}}}', ...ids]
+  return withApiRead([...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"networks":{{json .NetworkSettings.Networks}}}', ...ids], { engine, gets: containerInspectGets(ids), render: renderInspect(inspectFields.networkEndpoints) })
 }
 
 /** The names of every network of the engine, one per line. */
@@ -67,17 +70,17 @@ export function defaultAddressPools(engine: Engine): string[] {
 
 /** Restart policy of each container, one JSON object per line; only these fields, so no env values (secrets) are read. */
 export function inspectRestartPolicies(engine: Engine, ids: readonly string[]): string[] {
-  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}', ...ids]
+  return withApiRead([...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"id":{{json .Id}},"name":{{json .Name}},"restart":{{json .HostConfig.RestartPolicy.Name}}}', ...ids], { engine, gets: containerInspectGets(ids), render: renderInspect(inspectFields.restartPolicy) })
 }
 
 /** A container's mounts (type, source, destination, mode), as one JSON array. */
 export function inspectMounts(engine: Engine, id: string): string[] {
-  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{{json .Mounts}}', id]
+  return withApiRead([...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{{json .Mounts}}', id], { engine, gets: containerInspectGets([id]), render: renderInspect(inspectFields.mounts) })
 }
 
 /** A container's state, exit code and how often its restart policy restarted it, as one JSON object. */
 export function inspectState(engine: Engine, id: string): string[] {
-  return [...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"status":{{json .State.Status}},"exitCode":{{json .State.ExitCode}},"restarts":{{json .RestartCount}}}', id]
+  return withApiRead([...dockerCli(engine), 'inspect', '--type', 'container', '--format', '{"status":{{json .State.Status}},"exitCode":{{json .State.ExitCode}},"restarts":{{json .RestartCount}}}', id], { engine, gets: containerInspectGets([id]), render: renderInspect(inspectFields.state) })
 }
 
 /** The last lines a container logged (stdout and stderr). */
@@ -113,4 +116,18 @@ export function contextEndpoint(name: string): string[] {
 /** Removes containers (stopping them first): what a removed Swarm stack left of its tasks. */
 export function containerRemove(engine: Engine, ids: readonly string[]): string[] {
   return [...dockerCli(engine), 'rm', '--force', ...ids]
+}
+
+/** The actions that change a container's state or health (not the exec_* of every healthcheck run). */
+export const STATE_EVENTS = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'oom', 'pause', 'unpause', 'destroy', 'health_status'] as const
+
+/** The engine's events of the containers carrying every given label, one JSON object per line, until ended. */
+export function containerEvents(engine: Engine, labels: readonly string[]): string[] {
+  const argv = [
+    ...dockerCli(engine), 'events', '--filter', 'type=container',
+    ...labels.flatMap((l) => ['--filter', `label=${l}`]),
+    ...STATE_EVENTS.flatMap((e) => ['--filter', `event=${e}`]),
+    '--format', '{{json .}}',
+  ]
+  return withApiStream(argv, { engine, path: eventsPath(labels, STATE_EVENTS) })
 }

@@ -57,7 +57,8 @@ export interface LabelScheme {
 
 export function parsePs(text: string, scheme: LabelScheme): Container[] {
   return parseJsonLines(text).map((row) => {
-    const labels = parseLabels(String(row.Labels ?? ''))
+    // An object when the row came from the Engine API (engineApi.ts), the CLI's joined text otherwise.
+    const labels = typeof row.Labels === 'object' && row.Labels !== null ? { ...(row.Labels as Record<string, string>) } : parseLabels(String(row.Labels ?? ''))
     const status = String(row.Status ?? '')
     return {
       id: String(row.ID ?? ''),

@@ -1,7 +1,9 @@
 import { execa } from 'execa'
 
-import { DockerCommandError, EngineUnavailableError } from '../errors.js'
+import { DockerCommandError, EngineRequestError, EngineUnavailableError } from '../errors.js'
 import { mask } from '../secrets.js'
+import { type ApiRead, type ApiStream, apiReadOf, apiStreamOf } from './engineApi.js'
+import { engineGet, engineMessage, engineSocket, engineStream, EngineUnreachable } from './socket.js'
 
 export interface RunOptions {
   cwd?: string
@@ -24,6 +26,8 @@ export interface RunOptions {
    * into berth's memory. The result is argv's; a failure names the side that failed.
    */
   pipeFrom?: readonly string[]
+  /** Ends the command (a stream such as `docker events`); the result is then a failed one, not an error thrown. */
+  signal?: AbortSignal
 }
 
 export interface RunResult {
@@ -92,6 +96,8 @@ async function runWith(argv: readonly string[], options: RunOptions = {}, enviro
   const [file, ...args] = argv
   if (!file) throw new Error('empty argv')
   if (options.pipeFrom) return runPiped(options.pipeFrom, argv, options, environment)
+  const overSocket = await answerOverSocket(argv, options, environment === shellEnvironment)
+  if (overSocket) return overSocket
   commandCount++
   // The offset from the process start shows where a command's time goes (`BERTH_TRACE=1 berth deploy …`).
   if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(argv.join(' '))} (+${Math.round(performance.now())} ms)\n`)
@@ -100,6 +106,7 @@ async function runWith(argv: readonly string[], options: RunOptions = {}, enviro
     extendEnv: false,
     reject: false,
     cwd: options.cwd,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
     ...stdio(options),
   })
   const stdout = typeof result.stdout === 'string' ? result.stdout : ''
@@ -108,6 +115,75 @@ async function runWith(argv: readonly string[], options: RunOptions = {}, enviro
   const exitCode = result.exitCode ?? 1
   if (exitCode !== 0 && !options.allowFailure) throw new DockerCommandError(argv, result.exitCode, mask(stderr))
   return { stdout, stderr, exitCode }
+}
+
+let requestCount = 0
+/** How many Engine API requests this process sent over a socket instead of running docker (BERTH_TRACE). */
+export function engineRequestsSent(): number {
+  return requestCount
+}
+
+function traceRequest(what: string): void {
+  requestCount++
+  if (process.env.BERTH_TRACE) process.stderr.write(`[trace-api] ${mask(what)} (+${Math.round(performance.now())} ms)\n`)
+}
+
+/**
+ * SPEC §1: a read argv that docker.ts built with its Engine API request (engineApi.ts) is answered over the
+ * engine's unix socket, printed as the CLI prints it; undefined when the engine is no unix socket or nothing
+ * listens there, and the CLI runs it (and says why it cannot reach the engine, in its own words).
+ */
+async function answerOverSocket(argv: readonly string[], options: RunOptions, shellVariables: boolean): Promise<RunResult | undefined> {
+  const read = apiReadOf(argv)
+  const stream = options.onLine ? apiStreamOf(argv) : undefined
+  if (!read && !stream) return undefined
+  const socket = engineSocket((read ?? stream)!.engine, process.env, shellVariables)
+  if (!socket) return undefined
+  try {
+    return read ? await sendRead(argv, read, socket, options) : await sendStream(stream!, socket, options)
+  } catch (error) {
+    if (error instanceof EngineUnreachable) return undefined
+    throw error
+  }
+}
+
+async function sendRead(argv: readonly string[], read: ApiRead, socket: string, options: RunOptions): Promise<RunResult> {
+  const answers = await Promise.all(
+    read.gets.map((get) => {
+      traceRequest(`GET ${decodeURIComponent(get.path)} on unix://${socket}`)
+      return engineGet(socket, get.path)
+    }),
+  )
+  const bodies: unknown[] = []
+  const missing: string[] = []
+  for (const [i, answer] of answers.entries()) {
+    const get = read.gets[i]!
+    if (answer.status >= 200 && answer.status < 300) {
+      bodies.push(answer.body)
+    } else if (answer.status === 404 && get.missing) {
+      bodies.push(undefined)
+      missing.push(get.missing)
+    } else {
+      const message = mask(engineMessage(answer))
+      if (options.allowFailure) return { stdout: '', stderr: `Error response from daemon: ${message}`, exitCode: 1 }
+      throw new EngineRequestError(argv, `GET ${get.path}`, answer.status, message)
+    }
+  }
+  const stdout = read.render(bodies)
+  const stderr = missing.join('\n')
+  const exitCode = missing.length > 0 ? 1 : 0
+  if (exitCode !== 0 && !options.allowFailure) throw new DockerCommandError(argv, exitCode, stderr)
+  return { stdout, stderr, exitCode }
+}
+
+/** A stream ends when the engine ends it (dropped, or the engine stopped) or the signal aborts it. */
+async function sendStream(stream: ApiStream, socket: string, options: RunOptions): Promise<RunResult> {
+  traceRequest(`GET ${decodeURIComponent(stream.path)} on unix://${socket} (streamed)`)
+  const onLine = options.onLine!
+  const answer = await engineStream(socket, stream.path, (line) => onLine(line, 'stdout'), options.signal)
+  if (answer.status >= 400 || answer.status < 0) return { stdout: '', stderr: `Error response from daemon: ${mask(engineMessage(answer))}`, exitCode: 1 }
+  // Aborted (status 0): as a CLI process that was ended.
+  return { stdout: '', stderr: '', exitCode: answer.status === 0 ? 1 : 0 }
 }
 
 function throwWhenNotInstalled(file: string, result: { failed: boolean; exitCode?: number; message?: string }): void {

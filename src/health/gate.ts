@@ -6,7 +6,7 @@ import { type ComposeProject, composeLogs } from '../docker/compose.js'
 import type { Container } from '../docker/parse.js'
 import { type ComposeModel, oneOffServices } from '../release/model.js'
 import { COMPOSE_LABEL } from '../names.js'
-import { type Deps, projectContainers, releaseProject } from '../run/context.js'
+import { type Deps, projectContainers, releaseProject, watchProject } from '../run/context.js'
 import { type HealthFailure, type HealthPlan, waitHealthy } from './wait.js'
 import { type ReleaseRecord } from '../state/releases.js'
 import type { Target } from '../target/target.js'
@@ -61,7 +61,13 @@ export async function waitFor(deps: Deps, tag: string, project: string, plan: He
     return await deps.reporter.step(`wait until ${project} ${tag} is healthy`, async (update) => {
       const result = await waitHealthy(
         plan,
-        { containers: () => projectContainers(deps, project), probe: deps.probe, sleep: deps.sleep, now: () => deps.now().getTime() },
+        {
+          containers: () => projectContainers(deps, project),
+          changes: (onChange) => watchProject(deps, project, onChange),
+          probe: deps.probe,
+          sleep: deps.sleep,
+          now: () => deps.now().getTime(),
+        },
         update,
       )
       if (!result.ok) throw new HealthCheckFailed(result.failure)

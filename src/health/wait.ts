@@ -16,10 +16,27 @@ export interface ProbeResult {
 export interface HealthDeps {
   /** The environment's containers now (one query per poll). */
   containers(): Promise<Container[]>
+  /**
+   * The engine's events of the environment's containers: `onChange` at each one, from now until `stop()`;
+   * `ended` settles when the stream ends (stopped, dropped, or none to be had). Without it, states are polled.
+   */
+  changes?(onChange: () => void): ChangeStream
   probe(probe: HttpProbe): Promise<ProbeResult>
-  sleep(ms: number): Promise<void>
+  /** Resolves after `ms`, or as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
   now(): number
 }
+
+export interface ChangeStream {
+  ended: Promise<unknown>
+  stop(): void
+}
+
+/**
+ * While the event stream runs, states are still read this often: the safety net for an event the stream
+ * lost without ending. A stream that ends hands over to the plan's poll.
+ */
+export const SAFETY_POLL_MS = 1_000
 
 export interface HealthPlan {
   services: string[]
@@ -73,12 +90,74 @@ export function serviceVerdict(service: string, containers: readonly Container[]
 
 export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (message: string) => void): Promise<HealthResult> {
   const deadline = deps.now() + plan.timeoutMs
+  const watch = watchChanges(deps)
+  try {
+    const states = await waitForStates(plan, deps, update, deadline, watch)
+    if (!states.ok) return states
+    return await probeAll(plan, deps, update, deadline, states.containers)
+  } finally {
+    watch?.stop()
+  }
+}
+
+/** The event stream with what the wait needs of it: whether it still runs, and a wait for the next change. */
+interface Watch {
+  streaming(): boolean
+  /** Resolves at the next change since the last `take()` (at once if there was one), or after `ms`. */
+  next(ms: number): Promise<void>
+  /** Forgets the changes seen so far: the read that follows sees them. */
+  take(): void
+  stop(): void
+}
+
+function watchChanges(deps: HealthDeps): Watch | undefined {
+  if (!deps.changes) return undefined
+  let changed = false
+  let live = true
+  let wake: (() => void) | undefined
+  const stream = deps.changes(() => {
+    changed = true
+    wake?.()
+  })
+  void stream.ended.then(
+    () => {
+      live = false
+      wake?.()
+    },
+    () => {
+      live = false
+      wake?.()
+    },
+  )
+  return {
+    streaming: () => live,
+    take: () => {
+      changed = false
+    },
+    async next(ms) {
+      if (changed || !live) return
+      const timer = new AbortController()
+      await Promise.race([deps.sleep(ms, timer.signal), new Promise<void>((resolve) => (wake = resolve))])
+      wake = undefined
+      timer.abort()
+    },
+    stop: () => stream.stop(),
+  }
+}
+
+async function waitForStates(
+  plan: HealthPlan,
+  deps: HealthDeps,
+  update: (message: string) => void,
+  deadline: number,
+  watch: Watch | undefined,
+): Promise<HealthResult> {
   const pollMs = plan.pollMs ?? plan.intervalMs
   let pending = [...plan.services]
   let lastWhy = new Map<string, string>()
-  let containers: Container[]
   for (;;) {
-    containers = await deps.containers()
+    watch?.take()
+    const containers = await deps.containers()
     const nextPending: string[] = []
     lastWhy = new Map()
     for (const service of pending) {
@@ -90,19 +169,27 @@ export async function waitHealthy(plan: HealthPlan, deps: HealthDeps, update: (m
       }
     }
     pending = nextPending
-    if (pending.length === 0) break
+    if (pending.length === 0) {
+      update('all services ready')
+      return { ok: true, containers }
+    }
     update(`waiting for ${pending.map((s) => `${s} (${lastWhy.get(s)})`).join(', ')}`)
-    if (deps.now() + pollMs > deadline) {
+    // On events: read again at each change, or after the safety poll, up to the deadline itself.
+    const onEvents = watch?.streaming() === true
+    const left = deadline - deps.now()
+    if (onEvents ? left <= 0 : deps.now() + pollMs > deadline) {
       const service = pending[0] as string
       return {
         ok: false,
         failure: { check: `service ${service}`, lastError: `not ready after ${plan.timeoutMs / 1000}s: ${lastWhy.get(service)}`, services: pending },
       }
     }
-    await deps.sleep(pollMs)
+    if (onEvents) await watch!.next(Math.min(SAFETY_POLL_MS, left))
+    else await deps.sleep(pollMs)
   }
-  update('all services ready')
+}
 
+async function probeAll(plan: HealthPlan, deps: HealthDeps, update: (message: string) => void, deadline: number, containers: Container[]): Promise<HealthResult> {
   for (const probe of plan.probes) {
     for (;;) {
       const result = await deps.probe(probe)

@@ -4,11 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 import type { EnvironmentConfig } from '../config/types.js'
 import type { ComposeProject } from '../docker/compose.js'
-import { psByLabels } from '../docker/docker.js'
+import { containerEvents, psByLabels } from '../docker/docker.js'
 import { type Container, parsePs } from '../docker/parse.js'
 import type { Runner } from '../docker/runner.js'
 import type { Reporter } from '../progress.js'
-import type { ProbeResult } from '../health/wait.js'
+import type { ChangeStream, ProbeResult } from '../health/wait.js'
 import type { Target } from '../target/target.js'
 import type { HttpProbe } from '../config/types.js'
 import { configPath } from '../state/paths.js'
@@ -25,12 +25,13 @@ export interface Deps {
   run: Runner
   reporter: Reporter
   probe: (probe: HttpProbe) => Promise<ProbeResult>
-  sleep: (ms: number) => Promise<void>
+  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
   now: () => Date
 }
 
 export function defaultDeps(reporter: Reporter, target: Target, targetOf: (env: EnvironmentConfig) => Target = () => target): Deps {
-  return { target, targetOf, run: target.run, reporter, probe: (p) => target.probe(p), sleep: (ms) => sleep(ms), now: () => new Date() }
+  return { target, targetOf, run: target.run, reporter, probe: (p) => target.probe(p), sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined).catch(() => undefined), now: () => new Date() }
 }
 
 /** The same dependencies, aimed at `env`'s target: its runner and probes follow (unchanged when it is the same target). */
@@ -85,4 +86,23 @@ export async function projectContainers(deps: Pick<Deps, 'run' | 'target'>, proj
   // ones nor a `docker run` of a release image (which inherits the image's project label).
   const { stdout } = await deps.run(psByLabels(engine, [`${labels.project}=${project}`, ...(labels.managed ? [`${labels.managed.label}=${labels.managed.value}`] : [])]))
   return parsePs(stdout, deps.target.labels)
+}
+
+/**
+ * The engine's events of a project's containers (created, started, died, health changed, …) as they happen:
+ * `onChange` at each. The stream goes on until `stop()`; `ended` settles when it ends for any reason.
+ */
+export function watchProject(deps: Pick<Deps, 'run' | 'target'>, project: string, onChange: () => void): ChangeStream {
+  const { labels, engine } = deps.target
+  const stop = new AbortController()
+  const ended = deps
+    .run(containerEvents(engine, [`${labels.project}=${project}`]), {
+      onLine: (line, stream) => {
+        if (stream === 'stdout' && line.trim() !== '') onChange()
+      },
+      signal: stop.signal,
+      allowFailure: true,
+    })
+    .catch(() => undefined)
+  return { ended, stop: () => stop.abort() }
 }

@@ -1,9 +1,12 @@
 import { composeVersion } from '../docker/compose.js'
 import { dockerVersion } from '../docker/docker.js'
+import type { Engine } from '../docker/engine.js'
 import { parseComposeVersion } from '../docker/parse.js'
+import type { Runner } from '../docker/runner.js'
 import type { Deps } from '../run/context.js'
 import { EngineUnavailableError } from '../errors.js'
 import { mask } from '../secrets.js'
+import { cachedComposeVersion, composeBinaryKey, entryKey, rememberComposeVersion } from './composeCache.js'
 
 export interface EngineInfo {
   server: string
@@ -15,26 +18,22 @@ const MIN_COMPOSE = [2, 20] as const
 /** SPEC §1/§4: the engine must answer and Compose must be v2 ≥ 2.20; anything else exits 6. */
 export async function checkEngine(deps: Pick<Deps, 'run' | 'target'>): Promise<EngineInfo> {
   const { run, target } = deps
-  // Both at once: every command pays for this check, and an SSM session waits for it.
-  const [docker, compose] = await Promise.all([run(dockerVersion(target.engine), { allowFailure: true }), run(composeVersion(target.engine), { allowFailure: true })])
+  const docker = await run(dockerVersion(target.engine), { allowFailure: true })
   if (docker.exitCode !== 0) {
     const why = mask(docker.stderr.trim().split('\n').pop() ?? '')
     throw new EngineUnavailableError(`the Docker engine does not answer${why ? `: ${why}` : ''}`)
   }
   let server = ''
+  let engineId: string | undefined
   try {
-    server = String((JSON.parse(docker.stdout) as { Server?: { Version?: string } }).Server?.Version ?? '')
+    const parsed = JSON.parse(docker.stdout) as { Server?: { Version?: string }; ServerID?: string }
+    server = String(parsed.Server?.Version ?? '')
+    engineId = parsed.ServerID
   } catch {
     server = 'unknown'
   }
-  if (compose.exitCode !== 0) {
-    throw new EngineUnavailableError(
-      'Docker Compose v2 (`docker compose`) is not installed; berth does not use Compose v1 (`docker-compose` 1.x)',
-      undefined,
-      'COMPOSE_MISSING',
-    )
-  }
-  const { version, major } = parseComposeVersion(compose.stdout)
+  const version = await composeVersionOf(run, target.engine, engineId)
+  const major = Number(version.split('.')[0] ?? 0)
   const minor = Number(version.split('.')[1] ?? 0)
   if (major < MIN_COMPOSE[0] || (major === MIN_COMPOSE[0] && minor < MIN_COMPOSE[1])) {
     throw new EngineUnavailableError(
@@ -44,4 +43,27 @@ export async function checkEngine(deps: Pick<Deps, 'run' | 'target'>): Promise<E
     )
   }
   return { server, compose: version }
+}
+
+/**
+ * Compose's version: from the cache when this engine (its ID, known only when it is read over its socket) was
+ * checked with this very Compose binary, else from `docker compose version`, then remembered.
+ */
+async function composeVersionOf(run: Runner, engine: Engine, engineId: string | undefined): Promise<string> {
+  // Without the engine's ID (the CLI answered) nothing is looked up: Compose is asked at once, as always.
+  const binary = engineId ? await composeBinaryKey(process.env) : undefined
+  const cacheKey = engineId && binary ? entryKey(engineId, binary) : undefined
+  const cached = cacheKey ? await cachedComposeVersion(cacheKey) : undefined
+  if (cached) return cached
+  const compose = await run(composeVersion(engine), { allowFailure: true })
+  if (compose.exitCode !== 0) {
+    throw new EngineUnavailableError(
+      'Docker Compose v2 (`docker compose`) is not installed; berth does not use Compose v1 (`docker-compose` 1.x)',
+      undefined,
+      'COMPOSE_MISSING',
+    )
+  }
+  const { version, major } = parseComposeVersion(compose.stdout)
+  if (cacheKey && major >= 2) await rememberComposeVersion(cacheKey, version)
+  return version
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { HttpProbe } from '../../../src/config/types.js'
-import { type HealthDeps, type HealthPlan, type ProbeResult, serviceVerdict, waitHealthy } from '../../../src/health/wait.js'
+import { type HealthDeps, type HealthPlan, type ProbeResult, SAFETY_POLL_MS, serviceVerdict, waitHealthy } from '../../../src/health/wait.js'
 import type { Container } from '../../../src/docker/parse.js'
 
 function container(service: string, state: string, status: string, health = ''): Container {
@@ -268,6 +268,93 @@ describe('waitHealthy: http probes', () => {
     expect(result.ok).toBe(false)
     expect(calls.sleeps.reduce((a, b) => a + b, 0)).toBe(8_000)
     expect(calls.probes).toHaveLength(3)
+  })
+})
+
+describe('waitHealthy: on the event stream', () => {
+  /** A stream the test drives: `change()` is an event of the project, `drop()` ends it. */
+  function stream() {
+    let onChange: (() => void) | undefined
+    let end: (() => void) | undefined
+    const state = { started: 0, stopped: 0 }
+    const changes = (notify: () => void) => {
+      state.started++
+      onChange = notify
+      return { ended: new Promise<void>((resolve) => (end = resolve)), stop: () => state.stopped++ }
+    }
+    return { changes, change: () => onChange?.(), drop: () => end?.(), state }
+  }
+
+  it('waits on the stream, not the poll: each event reads the states again, the safety poll is the fallback', async () => {
+    const s = stream()
+    const { deps, calls } = fakeDeps([[starting('web'), starting('db')], [healthy('web'), starting('db')], [healthy('web'), healthy('db')]])
+    // A sleep that an event cuts short: it only resolves when aborted, so only events move the wait on.
+    const waits: number[] = []
+    deps.sleep = (ms, signal) =>
+      new Promise<void>((resolve) => {
+        waits.push(ms)
+        signal?.addEventListener('abort', () => resolve())
+      })
+    deps.changes = s.changes
+    const updates: string[] = []
+    const result = waitHealthy(plan({ pollMs: 250 }), deps, (m) => updates.push(m))
+    await new Promise((r) => setTimeout(r, 10))
+    expect(calls.polls).toBe(1)
+    s.change()
+    await new Promise((r) => setTimeout(r, 10))
+    expect(calls.polls).toBe(2)
+    s.change()
+    expect(await result).toMatchObject({ ok: true })
+    expect(calls.polls).toBe(3)
+    expect(waits).toEqual([SAFETY_POLL_MS, SAFETY_POLL_MS])
+    expect(s.state).toEqual({ started: 1, stopped: 1 })
+  })
+
+  it('reads again after the safety poll when no event comes', async () => {
+    const s = stream()
+    const { deps, calls } = fakeDeps([[starting('web'), healthy('db')], [healthy('web'), healthy('db')]])
+    deps.changes = s.changes
+    expect(await waitHealthy(plan({ pollMs: 250 }), deps, update)).toMatchObject({ ok: true })
+    expect(calls.polls).toBe(2)
+    expect(calls.sleeps).toEqual([SAFETY_POLL_MS])
+  })
+
+  it('an event that came while the states were read is not lost: the next read follows at once', async () => {
+    const s = stream()
+    const { deps, calls } = fakeDeps([[starting('web'), healthy('db')], [healthy('web'), healthy('db')]])
+    const inner = deps.containers
+    deps.containers = async () => {
+      const list = await inner()
+      s.change() // during the read
+      return list
+    }
+    deps.changes = s.changes
+    expect(await waitHealthy(plan(), deps, update)).toMatchObject({ ok: true })
+    expect(calls.polls).toBe(2)
+    expect(calls.sleeps).toEqual([])
+  })
+
+  it('a dropped stream hands over to the plan\'s poll', async () => {
+    const s = stream()
+    s.drop()
+    const { deps, calls } = fakeDeps([[starting('web'), healthy('db')], [starting('web'), healthy('db')], [healthy('web'), healthy('db')]])
+    deps.changes = (notify) => {
+      const made = s.changes(notify)
+      s.drop()
+      return made
+    }
+    expect(await waitHealthy(plan({ pollMs: 250 }), deps, update)).toMatchObject({ ok: true })
+    expect(calls.polls).toBe(3)
+    expect(calls.sleeps).toEqual([250, 250])
+  })
+
+  it('on the stream, times out at the deadline itself', async () => {
+    const s = stream()
+    const { deps, elapsed } = fakeDeps([[starting('web'), healthy('db')]])
+    deps.changes = s.changes
+    const result = await waitHealthy(plan({ timeoutMs: 2_500 }), deps, update)
+    expect(result).toMatchObject({ ok: false, failure: { check: 'service web', lastError: 'not ready after 2.5s: shop-staging-web-1 health: starting' } })
+    expect(elapsed()).toBe(2_500)
   })
 })
 

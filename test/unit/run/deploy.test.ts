@@ -249,12 +249,11 @@ describe('deploy refuses before anything changes', () => {
     const runner = fakeRunner()
       .expect('git describe', { exitCode: 128, stderr: 'fatal: not a git repository' })
       .expect('docker version', { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' })
-      .expect('docker compose version', COMPOSE_VERSION)
     const { deps } = flowDeps(app.config, runner.run)
 
     const error = await deploy(request({ config }), deps).catch((e: unknown) => e)
 
-    expectSequence(runner, ['git describe', 'docker version', 'docker compose version'])
+    expectSequence(runner, ['git describe', 'docker version'])
     expect(error).toBeInstanceOf(EngineUnavailableError)
     expect(error).toMatchObject({ exitCode: 6, message: expect.stringContaining('Is the docker daemon running?') as unknown })
     await expectNothingChanged()

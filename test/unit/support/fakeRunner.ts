@@ -147,6 +147,9 @@ export function fakeRunner(): FakeRunner {
   const run: Runner = async (argv, options = {}) => {
     const call = { argv, options }
     calls.push(call)
+    // A health wait's event stream: this engine has none to give (it ends at once), so the wait polls, as
+    // it does when a stream drops. Not in the log: sequences show what a flow asks and changes, in order.
+    if (isEventStream(argv)) return answer(argv, options, { exitCode: 1, stderr: 'no event stream here' })
     log.push(call)
     const next = script[0]
     let reply: Reply | undefined
@@ -181,6 +184,11 @@ export function fakeRunner(): FakeRunner {
     pending: () => script.map((s) => describeMatch(s.match)),
   }
   return runner
+}
+
+function isEventStream(argv: readonly string[]): boolean {
+  const at = argv.indexOf('events')
+  return argv[0] === 'docker' && at > 0 && at <= 3
 }
 
 function answer(argv: readonly string[], options: RunOptions, a: Answer): RunResult {

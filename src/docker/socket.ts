@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+import { Agent, type IncomingMessage, request } from 'node:http'
+
+import type { Engine } from './engine.js'
+
+/**
+ * The Engine API over a unix socket (SPEC §1: reads only). Which socket an engine is, as the docker CLI
+ * would find it, and the requests. An engine that is not a unix socket (tcp://,
+ * ssh://, a context whose endpoint is one of those, anything this cannot resolve) has none: its reads stay
+ * on the CLI.
+ */
+
+export const DEFAULT_SOCKET = '/var/run/docker.sock'
+
+/**
+ * The socket path of an engine, or undefined. `shellVariables`: whether DOCKER_HOST / DOCKER_CONTEXT of `env`
+ * reach the command (the runner of a pinned environment leaves them out). Precedence as the CLI's: --host,
+ * --context, DOCKER_HOST, DOCKER_CONTEXT, the config's current context, the default socket.
+ */
+export function engineSocket(engine: Engine, env: NodeJS.ProcessEnv, shellVariables: boolean): string | undefined {
+  if (engine.host) return unixPath(engine.host)
+  if (engine.context) return contextSocket(engine.context, env)
+  if (shellVariables && env.DOCKER_HOST) return unixPath(env.DOCKER_HOST)
+  if (shellVariables && env.DOCKER_CONTEXT) return contextSocket(env.DOCKER_CONTEXT, env)
+  const current = currentContext(env)
+  return current ? contextSocket(current, env) : DEFAULT_SOCKET
+}
+
+function unixPath(host: string): string | undefined {
+  return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : undefined
+}
+
+function configDir(env: NodeJS.ProcessEnv): string {
+  return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+}
+
+function currentContext(env: NodeJS.ProcessEnv): string | undefined {
+  const name = readJson(join(configDir(env), 'config.json'))?.currentContext
+  return typeof name === 'string' && name !== '' && name !== 'default' ? name : undefined
+}
+
+/** A context's docker endpoint, from the CLI's context store (meta/<sha256 of the name>/meta.json). */
+function contextSocket(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (name === 'default') return env.DOCKER_HOST ? unixPath(env.DOCKER_HOST) : DEFAULT_SOCKET
+  const meta = readJson(join(configDir(env), 'contexts', 'meta', createHash('sha256').update(name).digest('hex'), 'meta.json'))
+  const host = (meta?.Endpoints as { docker?: { Host?: unknown } } | undefined)?.docker?.Host
+  return typeof host === 'string' ? unixPath(host) : undefined
+}
+
+/** What an answer of the engine was: its status and its body (JSON when it is JSON). */
+export interface EngineAnswer {
+  status: number
+  body: unknown
+}
+
+/** No answer came (nothing listens, no permission, the connection dropped): the CLI says why in its own words. */
+export class EngineUnreachable extends Error {}
+
+/**
+ * Node's own HTTP client, not undici: loading undici and compiling its WebAssembly parser costs a command
+ * about 0.1 s and 40 MB before its first request, more than the docker processes these requests replace
+ * (measured on `berth status`); node:http is part of Node and its parser is native. One keep-alive agent
+ * for the run: its idle sockets do not keep the process alive.
+ */
+let agent: Agent | undefined
+
+function get(socketPath: string, path: string, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<IncomingMessage> {
+  agent ??= new Agent({ keepAlive: true, maxSockets: 8 })
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET', agent, headers: { host: 'docker' }, ...(options.signal ? { signal: options.signal } : {}) }, resolve)
+    req.on('error', reject)
+    if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no answer from unix://${socketPath} within ${options.timeoutMs} ms`)))
+    req.end()
+  })
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8')
+  let out = ''
+  for await (const chunk of res) out += String(chunk)
+  return out
+}
+
+const CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EPERM'])
+
+function connectFailed(error: unknown): boolean {
+  return CONNECT_ERRORS.has((error as { code?: string }).code ?? '')
+}
+
+/** One GET; the body parsed when it is JSON. Throws EngineUnreachable when no answer comes. */
+export async function engineGet(socketPath: string, path: string, timeoutMs = 30_000): Promise<EngineAnswer> {
+  try {
+    const res = await get(socketPath, path, { timeoutMs })
+    const body = await text(res)
+    let parsed: unknown = body
+    if (/^[[{]/.test(body.trim())) {
+      try {
+        parsed = JSON.parse(body)
+      } catch {
+        parsed = body
+      }
+    }
+    return { status: res.statusCode ?? 0, body: parsed }
+  } catch (error) {
+    // Refused, reset, timed out: no answer to read, so the CLI is asked instead and says what it sees.
+    throw new EngineUnreachable(String((error as Error).message))
+  }
+}
+
+/**
+ * A streamed GET (/events): each line of the body to `onLine` as it arrives, until the engine ends it or
+ * `signal` aborts. Resolves with the status the engine answered: 0 when aborted, -1 when the stream was cut.
+ */
+export async function engineStream(socketPath: string, path: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<EngineAnswer> {
+  let res: IncomingMessage
+  try {
+    res = await get(socketPath, path, signal ? { signal } : {})
+  } catch (error) {
+    if (signal?.aborted) return { status: 0, body: '' }
+    if (connectFailed(error)) throw new EngineUnreachable(String((error as Error).message))
+    return { status: -1, body: String((error as Error).message) }
+  }
+  const status = res.statusCode ?? 0
+  if (status >= 400) return { status, body: await text(res).catch(() => '') }
+  res.setEncoding('utf8')
+  let rest = ''
+  try {
+    for await (const chunk of res) {
+      rest += String(chunk)
+      let nl
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        const line = rest.slice(0, nl).trim()
+        rest = rest.slice(nl + 1)
+        if (line) onLine(line)
+      }
+    }
+  } catch {
+    // Aborted by the caller, or dropped: either way the stream has ended.
+    return signal?.aborted ? { status: 0, body: '' } : { status: -1, body: 'the event stream was cut' }
+  }
+  if (signal?.aborted) return { status: 0, body: '' }
+  // The engine ended a stream that only ends when asked: it was cut (the engine stopped, the connection went).
+  return { status: -1, body: 'the event stream ended' }
+}
+
+/** The engine's own words for a failed request: the `message` of its JSON error, else the body. */
+export function engineMessage(answer: EngineAnswer): string {
+  const body = answer.body as { message?: unknown } | string
+  if (typeof body === 'object' && body && typeof body.message === 'string') return body.message
+  return typeof body === 'string' ? body.trim() : JSON.stringify(body)
+}

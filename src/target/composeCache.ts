@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * Compose's own version, checked once per engine and Compose binary rather than by a `docker compose version`
+ * on every command (issue 15). An entry is keyed by the engine's ID and the Compose plugin's path, size and
+ * modification time (and the docker client's), so installing another Compose (or reaching another engine) asks again. Kept in the
+ * user's cache directory; a cache that cannot be read or written is simply not used.
+ */
+
+/** Where the docker CLI looks for its plugins on Linux, in its order (the first docker-compose found is the one it runs). */
+export function pluginDirs(env: NodeJS.ProcessEnv): string[] {
+  const config = env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker')
+  return [join(config, 'cli-plugins'), '/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins']
+}
+
+export function cacheFile(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'berth', 'compose-version.json')
+}
+
+async function fileKey(path: string): Promise<string | undefined> {
+  const st = await stat(path).catch(() => undefined)
+  return st?.isFile() ? `${path} ${st.size} ${Math.trunc(st.mtimeMs)}` : undefined
+}
+
+async function firstFileKey(paths: readonly string[]): Promise<string | undefined> {
+  for (const path of paths) {
+    const key = await fileKey(path)
+    if (key) return key
+  }
+  return undefined
+}
+
+/**
+ * What `docker compose` runs, as a cache key: the docker client on PATH ("path size mtime": another client,
+ * a wrapper script, answers for itself) and the Compose plugin it would find. Undefined when either is missing.
+ */
+export async function composeBinaryKey(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const [client, plugin] = await Promise.all([
+    firstFileKey((env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, 'docker'))),
+    firstFileKey(pluginDirs(env).map((dir) => join(dir, 'docker-compose'))),
+  ])
+  return client && plugin ? `${client} | ${plugin}` : undefined
+}
+
+type Entries = Record<string, { version: string; checkedAt: string }>
+
+const MAX_ENTRIES = 32
+
+async function readEntries(file: string): Promise<Entries> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { entries?: Entries }
+    return parsed.entries && typeof parsed.entries === 'object' ? parsed.entries : {}
+  } catch {
+    return {}
+  }
+}
+
+export function entryKey(engineId: string, binary: string): string {
+  return `${engineId} ${binary}`
+}
+
+export async function cachedComposeVersion(key: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const entry = (await readEntries(cacheFile(env)))[key]
+  return typeof entry?.version === 'string' && entry.version !== '' ? entry.version : undefined
+}
+
+/** Records a checked version (the newest entries kept); a failure to write is ignored: the next command asks again. */
+export async function rememberComposeVersion(key: string, version: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const file = cacheFile(env)
+  try {
+    const entries = { ...(await readEntries(file)), [key]: { version, checkedAt: new Date().toISOString() } }
+    const kept = Object.entries(entries)
+      .sort(([, a], [, b]) => b.checkedAt.localeCompare(a.checkedAt))
+      .slice(0, MAX_ENTRIES)
+    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 })
+    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
+    await writeFile(tmp, `${JSON.stringify({ entries: Object.fromEntries(kept) }, null, 2)}\n`, { mode: 0o600 })
+    await rename(tmp, file).catch(async (error: unknown) => {
+      await rm(tmp, { force: true })
+      throw error
+    })
+  } catch {
+    // A read-only or missing home: the cache is an optimisation only.
+  }
+}

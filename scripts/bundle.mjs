@@ -1,11 +1,11 @@
 // Bundles each compiled command (dist/commands/*.js) with the modules it imports into dist/bundle/commands,
 // sharing common code in dist/bundle/chunks. Node then reads a handful of files at start instead of
-// several hundred (execa, zod, yaml and berth's own modules), a good part of a command's start-up (see
-// README, Benchmarks). @oclif/core stays a package import: bin/run.js loads it and the commands must
-// extend that very copy (bundled, oclif also drags in megabytes it requires lazily). listr2 stays a package
-// import too: berth imports it on first use only. undici is bundled into a chunk of its own, which berth
-// also imports on first use only: loaded so it takes half the time of the package's hundred files, and an
-// instant rollback (probes, the edge's admin API) spends that time before traffic moves.
+// several hundred (oclif, execa, zod, yaml and berth's own modules), a good part of a command's start-up (see
+// README, Benchmarks). @oclif/core is bundled too, into the chunk that main.js (what bin/run.js runs) and the
+// commands share: the commands must extend the very copy that runs them. What oclif requires only for
+// TypeScript sources in development (typescript, ts-node, tsx) stays out. listr2 stays a package import:
+// berth imports it on first use only. undici is bundled into a chunk of its own, which berth also imports on
+// first use only.
 import { readdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,9 +37,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@oclif/core', 'listr2'],
+  external: ['listr2', 'typescript', 'ts-node', 'tsx'],
   define: buildDefine(root),
-  // CommonJS packages inside (dotenv, yaml's node build) call require() for Node's built-ins.
+  // CommonJS packages inside (oclif, dotenv, yaml's node build) call require() for Node's built-ins.
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
   legalComments: 'none',
   logLevel: 'warning',

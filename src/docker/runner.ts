@@ -1,4 +1,4 @@
-import { execa } from 'execa'
+import type { execa as Execa } from 'execa'
 
 import { DockerCommandError, EngineRequestError, EngineUnavailableError } from '../errors.js'
 import { mask } from '../secrets.js'
@@ -70,6 +70,15 @@ function stdio(options: RunOptions) {
   }
 }
 
+let execaLoaded: Promise<typeof Execa> | undefined
+/**
+ * execa on first use, shared with the SSH connection: a command that starts no process (status over the engine's
+ * socket, a refusal before any docker call) does not load it (about 20 ms of a command's start-up).
+ */
+export function loadExeca(): Promise<typeof Execa> {
+  return (execaLoaded ??= import('execa').then((module) => module.execa))
+}
+
 let commandCount = 0
 /** How many commands this process has run: the benchmark counts docker calls with it (BERTH_TRACE). */
 export function commandsRun(): number {
@@ -101,6 +110,7 @@ async function runWith(argv: readonly string[], options: RunOptions = {}, enviro
   commandCount++
   // The offset from the process start shows where a command's time goes (`BERTH_TRACE=1 berth deploy …`).
   if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(argv.join(' '))} (+${Math.round(performance.now())} ms)\n`)
+  const execa = await loadExeca()
   const result = await execa(file, args, {
     env: environment(cleanEnv(process.env)),
     extendEnv: false,
@@ -208,6 +218,7 @@ async function runPiped(from: readonly string[], to: readonly string[], options:
   if (!fromFile) throw new Error('empty argv')
   commandCount += 2
   if (process.env.BERTH_TRACE) process.stderr.write(`[trace] ${mask(from.join(' '))} | ${mask(to.join(' '))} (+${Math.round(performance.now())} ms)\n`)
+  const execa = await loadExeca()
   const common = { extendEnv: false, reject: false, cwd: options.cwd } as const
   const env = cleanEnv(process.env)
   const source = execa(fromFile, fromArgs, { ...common, env: (namesItsEngine(from) ? pinnedEnvironment : shellEnvironment)(env), stdin: 'ignore', buffer: { stdout: false } })

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 import { mask } from '../secrets.js'
 import type { StateStore } from '../target/target.js'

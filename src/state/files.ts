@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import type * as z from 'zod'
 
 import { describeIssue, formatPath, schemaIssues } from '../config/schema.js'
 import { StateDamagedError } from '../errors.js'

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-import { execa, type ResultPromise } from 'execa'
+import type { ResultPromise } from 'execa'
 
 import type { SshLocation } from '../../config/types.js'
 import type { ErrorCode } from '../../errorCodes.js'
 import { EngineUnavailableError } from '../../errors.js'
-import { cleanEnv, run as runCommand, type Runner } from '../../docker/runner.js'
+import { cleanEnv, loadExeca, run as runCommand, type Runner } from '../../docker/runner.js'
 import { RemoteShell } from './shell.js'
 import { masterArgv, muxForwardArgv, type Forward, sshDestination } from './argv.js'
 
@@ -135,6 +135,7 @@ export class SshConnection {
     // A master that died (killed, its network gone) leaves its control socket: a new one could not listen there.
     rmSync(this.controlPath, { force: true })
     const [ssh, ...args] = masterArgv(location, this.controlPath)
+    const execa = await loadExeca()
     const master = execa(ssh as string, args, {
       env: cleanEnv(process.env),
       extendEnv: false,

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { z } from 'zod'
+import * as z from 'zod'
 
 import { parseState, readStateFile, shellWord, type StateFile, writeStateFile } from '../../../src/state/files.js'
 import { ExitCode, StateDamagedError } from '../../../src/errors.js'

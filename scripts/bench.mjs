@@ -5,6 +5,8 @@
 //   BENCH_RUNS=5     runs per figure (median and min–max are over these)
 //   BENCH_KEEP=1     keep the temporary directory (the engine objects are removed regardless)
 //   BENCH_ONLY=instant-rollback   only figure 3b (the rollback to the idle colour, timed from outside)
+//   BENCH_ONLY=switches   only the rows of issue 15: start-up, status, deploy --tag and recreate rollback --to,
+//                         with the phases of one traced deploy and rollback
 //
 // It deploys real environments of test/fixtures/app (copied to a temp dir, app `berthbench`, ports
 // 19001/19002) and of a one-service app (`berthbenchscale` with up to 30 environments and `berthbenchone`
@@ -63,6 +65,60 @@ function timedSeq(argvs) {
 }
 
 const fmtMb = (mb) => (mb === undefined ? '-' : `${mb.toFixed(0)} MB`)
+
+/**
+ * Where one traced switch's time went (BERTH_TRACE=1: `[trace]` when each docker command started, `[phase]`
+ * when each step started and ended, in ms since berth started): start-up until the first command, then each
+ * step and the gaps between them (the lock, preparing the release, the record, retention, exit), against the
+ * raw compose switch's median.
+ */
+function phases(stderr, totalMs) {
+  const at = (line) => Number(/\(\+(\d+) ms\)$/.exec(line)?.[1])
+  const lines = stderr.split('\n')
+  const first = lines.find((l) => l.startsWith('[trace] '))
+  const out = [{ phase: 'start-up (to the first docker call)', ms: first ? at(first) : undefined }]
+  const traced = (from, to) => lines.filter((l) => l.startsWith('[trace] ') && at(l) >= from && at(l) < to)
+  const commands = (from, to) => traced(from, to).length
+  // `docker ps`, `docker compose config`, `git describe`: the program and its verb, without the flags.
+  const verb = (line) => {
+    const words = line.slice('[trace] '.length).replace(/ \(\+\d+ ms\)$/, '').split(' ')
+    const [program, ...rest] = words
+    const named = [program]
+    for (let i = 0; i < rest.length && named.length < 3; i++) {
+      if (rest[i].startsWith('-')) {
+        if (rest[i + 1] && !rest[i + 1].startsWith('-')) i++
+        continue
+      }
+      named.push(rest[i])
+      if (rest[i] !== 'compose') break
+    }
+    return named.join(' ')
+  }
+  const between = (from, to) => `between steps: ${[...new Set(traced(from, to).map(verb))].join(', ') || 'no docker call'}`
+  let last = first ? at(first) : 0
+  const starts = new Map()
+  for (const line of lines) {
+    const m = /^\[phase\] (start|end) (.*) \(\+\d+ ms\)$/.exec(line)
+    if (!m) continue
+    const [, edge, title] = m
+    if (edge === 'start') {
+      if (at(line) - last >= 1) out.push({ phase: between(last, at(line)), ms: at(line) - last, commands: commands(last, at(line)) })
+      starts.set(title, at(line))
+    } else if (starts.has(title)) {
+      out.push({ phase: title, ms: at(line) - starts.get(title), commands: commands(starts.get(title), at(line)) })
+      last = at(line)
+    }
+  }
+  out.push({ phase: 'after the last step (record, retention, exit)', ms: totalMs - last, commands: commands(last, Infinity) })
+  return out
+}
+
+function phaseNotes(figure, trace, rawMedianMs) {
+  if (!trace) return
+  const rows = phases(trace.stderr, trace.ms)
+  const body = rows.map((r) => `${r.phase} ${r.ms === undefined ? '?' : fmtMs(r.ms)}${r.commands ? ` (${r.commands} docker call${r.commands === 1 ? '' : 's'})` : ''}`)
+  notes.push(`phases of the last traced ${figure}, ${fmtMs(trace.ms)} in all (raw compose median ${fmtMs(rawMedianMs)}): ${body.join('; ')}`)
+}
 
 // ---------------------------------------------------------------------------------------------- table
 
@@ -265,9 +321,11 @@ async function main() {
     ]
     for (const [, op] of startOps) op() // warm-up: page cache, engine
     for (let i = 0; i < RUNS; i++) for (const [key, op] of startOps) start[key].push(op().ms)
-    ratioRow('berth --version', start.version, "node -e ''", start.node, 2.5)
+    // Targets of issue 15.
+    ratioRow('berth --version', start.version, "node -e ''", start.node, 2.0)
     ratioRow('berth --help', start.help, "node -e ''", start.node)
-    ratioRow('berth status (2 envs)', start.status, 'compose ls + ps', start.base, 1.5)
+    ratioRow('berth status (2 envs)', start.status, 'compose ls + ps', start.base, 2.5)
+    ratioRow('berth status (2 envs) vs --version', start.status, 'berth --version', start.version, 1.3)
   }
 
   // Figures 2, 3 and 3b create networks (staging's, production's, the blue-green environment's): on an engine
@@ -279,6 +337,7 @@ async function main() {
     )
     startup()
     for (const figure of ['deploy staging --tag (A↔B)', 'rollback staging --to (recreate)', 'rollback to the idle colour: traffic on it (median)', 'rollback to the idle colour: traffic on it (max)']) skippedRow(figure, 'address pools full')
+    if (ONLY === 'switches') return
   } else {
     // Two releases of staging with different web content, and production running the second one.
     log('building release A of staging')
@@ -319,6 +378,7 @@ async function main() {
     const switchFigure = (name, berthOp) => {
       const berthMs = []
       const rawMs = []
+      let lastTrace
       for (let i = 0; i < RUNS; i++) {
         for (const side of i % 2 === 0 ? ['berth', 'raw'] : ['raw', 'berth']) {
           if (side === 'raw') {
@@ -335,6 +395,7 @@ async function main() {
             }
             const r = timed(berthOp(target), { memory: haveTime, env: childEnv({ BERTH_TRACE: '1' }) })
             berthMs.push(r.ms)
+            lastTrace = { stderr: r.stderr, ms: r.ms }
             procs[name].add(traceCount(r.stderr))
             if (name === 'deploy' && r.rssMb !== undefined) mem.deploy.push(r.rssMb)
             recorded = running = target
@@ -342,12 +403,12 @@ async function main() {
         }
         log(`  ${name} run ${i + 1}/${RUNS}: berth ${fmtMs(berthMs.at(-1))}, raw compose ${fmtMs(rawMs.at(-1))}`)
       }
-      return { berthMs, rawMs }
+      return { berthMs, rawMs, lastTrace }
     }
 
     log(`figure 2: deploy --tag switches A↔B (${RUNS} runs each side)`)
     const dep = switchFigure('deploy', (tag) => berth('deploy', 'staging', '--tag', tag))
-    ratioRow('deploy staging --tag (A↔B)', dep.berthMs, 'compose up -d --wait', dep.rawMs, 1.15)
+    ratioRow('deploy staging --tag (A↔B)', dep.berthMs, 'compose up -d --wait', dep.rawMs, 1.1)
 
     log(`figure 3: rollback switches (${RUNS} runs each side)`)
     if (running !== recorded) {
@@ -357,7 +418,10 @@ async function main() {
     // A plain `berth rollback staging` cannot be repeated (the release rolled back from becomes
     // `rolled-back`, not `previous`), so each rollback names the other release: the same recreate path.
     const rb = switchFigure('rollback', (tag) => berth('rollback', 'staging', '--to', tag))
-    ratioRow('rollback staging --to (recreate)', rb.berthMs, 'compose up -d --wait', rb.rawMs, 1.15)
+    ratioRow('rollback staging --to (recreate)', rb.berthMs, 'compose up -d --wait', rb.rawMs, 1.1)
+    phaseNotes('deploy staging --tag', dep.lastTrace, stats(dep.rawMs).median)
+    phaseNotes('rollback staging --to', rb.lastTrace, stats(rb.rawMs).median)
+    if (ONLY === 'switches') return
     await instantRollback(app)
     notes.push(`docker/compose processes berth starts per deploy --tag: ${[...procs.deploy].join(', ')}; per rollback: ${[...procs.rollback].join(', ')} (BERTH_TRACE)`)
 

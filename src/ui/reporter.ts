@@ -25,12 +25,19 @@ function plainReporter(stream: NodeJS.WritableStream): Reporter {
     const lines = mask(text).replace(ESCAPES, '').split('\n')
     stream.write(lines.map((line) => `${stamp} ${line}\n`).join(''))
   }
+  // BERTH_TRACE: each step's start and end in ms since berth started, beside the runner's [trace] lines, so the
+  // benchmark can show where a deploy's time goes (start-up, preflight, apply, wait, record).
+  const phase = (edge: 'start' | 'end', title: string): void => {
+    if (process.env.BERTH_TRACE) stream.write(`[phase] ${edge} ${mask(title)} (+${Math.round(performance.now())} ms)\n`)
+  }
   return {
     async step(title, body) {
       const started = performance.now()
+      phase('start', title)
       write(`[start] ${title}`)
       try {
         const value = await body((message) => write(`        ${title}: ${message}`))
+        phase('end', title)
         write(`[ok] ${title} (${secondsSince(started)})`)
         return value
       } catch (error) {

@@ -43,6 +43,21 @@ describe('plain reporter', () => {
     ])
   })
 
+  it('with BERTH_TRACE, marks when each step starts and ends in ms since berth started; without, not', async () => {
+    const traced = sink()
+    process.env.BERTH_TRACE = '1'
+    try {
+      await createReporter('plain', traced).step('apply 20261122-093000', async () => undefined)
+    } finally {
+      delete process.env.BERTH_TRACE
+    }
+    const phases = traced.text().split('\n').filter((line) => line.startsWith('[phase] '))
+    expect(phases).toEqual([expect.stringMatching(/^\[phase\] start apply 20261122-093000 \(\+\d+ ms\)$/), expect.stringMatching(/^\[phase\] end apply 20261122-093000 \(\+\d+ ms\)$/)])
+    const plain = sink()
+    await createReporter('plain', plain).step('apply', async () => undefined)
+    expect(plain.text()).not.toContain('[phase]')
+  })
+
   it('writes warn, info and indented block lines, each timestamped', () => {
     const out = sink()
     const reporter = createReporter('plain', out)

@@ -164,7 +164,10 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
   progress.tag = tag
   // SPEC §11: under the lock (one operator's hook at a time), once the tag is known, before anything is written.
   await hooks.before({ release: tag, previous: previous?.tag })
-  const prepared = await prepareRelease(deps, config, env, model, tag, git)
+  // recreate only: blue-green takes an equal config file for the colour that still runs it (a switch, not a
+  // re-apply), and Swarm records a stack file in its place.
+  const sameTag = req.tag && strategyOf(env).name === 'recreate' ? releases.find((r) => r.tag === req.tag) : undefined
+  const prepared = await prepareRelease(deps, config, env, model, tag, git, sameTag)
   if (prepared.restartAdded.length > 0) {
     const one = prepared.restartAdded.length === 1
     deps.reporter.warn(`${prepared.restartAdded.join(', ')} had no restart policy: berth runs ${one ? 'it' : 'them'} with restart: unless-stopped so ${one ? 'it comes' : 'they come'} back after a reboot`)
@@ -179,6 +182,7 @@ async function startRun(req: DeployRequest, deps: Deps, e: Env, model: ComposeMo
     builtImages: prepared.builtImages,
     envHash: await hashEnvFile(env.envFile),
     configFile: prepared.configFile,
+    sourceHash: prepared.sourceHash,
   }
   // Re-deploying the active release (--tag of the active tag): a failure must not replace the record of what
   // runs again after the automatic rollback (or still runs, for blue-green); the audit log keeps the attempt.

@@ -113,7 +113,7 @@ interface Preflighted {
 async function releaseToApply(deps: Deps, e: Env, target: ReleaseRecord, currentModel: ComposeModel | undefined): Promise<ReleaseRecord> {
   if (!currentModel) return target
   const prepared = await prepareRelease(deps, e.config, e.env, currentModel, target.tag, target.git)
-  return { ...target, configFile: prepared.configFile, images: prepared.images, envHash: await hashEnvFile(e.env.envFile) }
+  return { ...target, configFile: prepared.configFile, sourceHash: prepared.sourceHash, images: prepared.images, envHash: await hashEnvFile(e.env.envFile) }
 }
 
 function describeRun(progress: RunProgress, e: Env, target: ReleaseRecord, active: ReleaseRecord | undefined): void {

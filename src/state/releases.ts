@@ -28,6 +28,8 @@ export interface ReleaseRecord {
   envHash: string
   /** File name, inside the environment's releases/ folder, of the resolved compose config applied. */
   configFile: string
+  /** sha256 of what configFile was made from (release/prepare.ts sourceHash): a deploy --tag from the same sources applies it as it is. */
+  sourceHash?: string
   /** service → compose's config hash of its containers when the release became healthy (drift baseline). */
   configHashes?: Record<string, string>
   /** blue-green: the colour project the release runs in. */
@@ -63,6 +65,7 @@ const releaseRecordSchema = z.looseObject({
   builtImages: z.array(z.string()),
   envHash: z.string(),
   configFile: configFileSchema,
+  sourceHash: z.string().optional(),
   configHashes: names.optional(),
   colour: z.enum(['blue', 'green'], unlessMissing('expected blue or green')).optional(),
   serviceReleases: names.optional(),

@@ -1,4 +1,4 @@
-import { stat, readFile } from 'node:fs/promises'
+import { readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
@@ -72,6 +72,42 @@ describe('prepareRelease', () => {
     const recorded = await recordedConfigOf(app.config, 'staging', prepared.configFile)
     expect(recorded.split('\n')[0]).toBe(`# berth release ${TAG} of shop/staging`)
     expect((parse(recorded) as { services: Record<string, object> }).services.web).not.toHaveProperty('build')
+  })
+})
+
+describe('prepareRelease of a recorded tag (deploy --tag)', () => {
+  it('applies the recorded file as it is when it was made from the same sources and is still there; asks compose again otherwise', async () => {
+    const runner = fakeRunner()
+      .expect('docker compose -p shop-staging config --format yaml', { stdout: resolvedConfig('shop', 'staging', TAG) })
+      .expect('docker compose -p shop-staging config --format yaml', { stdout: resolvedConfig('shop', 'staging', TAG) })
+      .expect('docker compose -p shop-staging config --format yaml', { stdout: resolvedConfig('shop', 'staging', TAG) })
+    let now = new Date('2026-11-22T10:00:00.000Z')
+    const { deps } = flowDeps(app.config, runner.run, { now: () => now })
+    const first = await prepareRelease(deps, app.config, staging(), sourceModel(), TAG, 'v1.4.0')
+    expect(first.sourceHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(runner.calls).toHaveLength(1)
+
+    // Another checkout's git version changes only the build labels, which the record drops: the same file.
+    now = new Date('2026-11-22T11:00:00.000Z')
+    const again = await prepareRelease(deps, app.config, staging(), sourceModel(), TAG, 'v1.5.0', first)
+    expect(runner.calls).toHaveLength(1)
+    expect(again).toMatchObject({ configFile: first.configFile, sourceHash: first.sourceHash, images: first.images })
+
+    // The operator's config changed since: compose resolves it again, into a file of its own.
+    const changed = sourceModel()
+    ;(changed.services.web as Record<string, unknown>).environment = { APP_ENV: 'changed' }
+    const fresh = await prepareRelease(deps, app.config, staging(), changed, TAG, undefined, first)
+    expect(runner.calls).toHaveLength(2)
+    expect(fresh.configFile).not.toBe(first.configFile)
+    expect(fresh.sourceHash).not.toBe(first.sourceHash)
+
+    // The recorded file is gone: resolved again too.
+    await rm(join(app.dir, '.berth', 'staging', 'releases', first.configFile))
+    now = new Date('2026-11-22T12:00:00.000Z')
+    const rewritten = await prepareRelease(deps, app.config, staging(), sourceModel(), TAG, undefined, first)
+    expect(runner.calls).toHaveLength(3)
+    expect(rewritten.configFile).not.toBe(first.configFile)
+    expect(rewritten.sourceHash).toBe(first.sourceHash)
   })
 })
 

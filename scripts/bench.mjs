@@ -5,6 +5,8 @@
 //   BENCH_RUNS=5     runs per figure (median and min–max are over these)
 //   BENCH_KEEP=1     keep the temporary directory (the engine objects are removed regardless)
 //   BENCH_ONLY=instant-rollback   only figure 3b (the rollback to the idle colour, timed from outside)
+//   BENCH_ONLY=previews   only figure 6: 200 preview environments of the example app, deployed and pruned
+//                         (BENCH_PREVIEWS=N, BENCH_PREVIEWS_PARALLEL=P; scripts/bench-previews.mjs)
 //   BENCH_ONLY=switches   only the rows of issue 15: start-up, status, deploy --tag and recreate rollback --to,
 //                         with the phases of one traced deploy and rollback
 //
@@ -25,6 +27,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { benchShell, benchTable, berthArgv, fmtMs, networkRoom, ROOT, stats, TIME_BIN, traceCount } from './bench-common.mjs'
+import { previewsBench, PREVIEW_APPS } from './bench-previews.mjs'
 import { remoteBench } from './bench-remote.mjs'
 
 const { log, childEnv, sh, timed, cleanupApps, prepare, benchEdge, cleanupOnce, runBench } = benchShell('bench')
@@ -34,7 +37,7 @@ const APP = 'berthbench'
 const SCALE_APP = 'berthbenchscale'
 const ONE_APP = 'berthbenchone'
 const BG_APP = 'berthbenchbg'
-const APPS = [APP, SCALE_APP, ONE_APP, BG_APP]
+const APPS = [APP, SCALE_APP, ONE_APP, BG_APP, ...PREVIEW_APPS]
 const BG_LISTEN = 19003
 const edge = benchEdge(BG_APP)
 const PORTS = { staging: 19001, production: 19002 }
@@ -304,6 +307,8 @@ function pollWhile(url, want, argv) {
 async function main() {
   const app = await setUp()
   if (ONLY === 'instant-rollback') return instantRollback(app)
+  const previews = () => previewsBench({ shell: { log, sh, timed, childEnv }, table: { rows, notes, ratioRow }, workDir, runs: RUNS })
+  if (ONLY === 'previews') return previews()
   const cfg = join(app, 'deploy.yml')
   const berth = (...args) => berthArgv(...args, '--config', cfg)
   const haveTime = ensureTimeBin()
@@ -559,6 +564,8 @@ async function main() {
       notes.push('peak RSS is /usr/bin/time -v\'s "Maximum resident set size": the largest single process of the tree (berth\'s node, or a docker/compose child if larger)')
     }
     if (remote.failures.length) throw new Error(`remote figures failed: ${remote.failures.join('; ')}`)
+    // 6. Previews by the hundred (issue 14) ---------------------------------------------------------------
+    await previews()
   })()
 }
 

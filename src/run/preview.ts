@@ -38,25 +38,31 @@ export async function openPreview(deps: Deps, config: Config, env: EnvironmentCo
   if (existing) {
     return { record: existing, created: false, undo: async () => {}, deployed: (at) => deployed(existing, at) }
   }
-  const ports = preview.portCount === 0 ? [] : await reservePorts(deps, config, env)
-  const text = fillTemplate(await readFile(preview.template, 'utf8'), { app: config.app, env: env.name, ports })
-  await mkdir(dirname(env.envFile), { recursive: true })
-  if (!(await localFiles.createExclusive(env.envFile, text, 0o600))) {
-    throw new PreflightError(
-      `${env.name} would be made from ${preview.pattern}, but its env file ${env.envFile} exists already; berth does not write over it`,
-      `Remove it (berth writes it from ${preview.template}), or move it aside, and deploy again`,
-      'PREVIEW_ENV_FILE_EXISTS',
-    )
-  }
-  const now = deps.now().toISOString()
-  const record: PreviewRecord = { pattern: preview.pattern, createdAt: now, lastDeployAt: now, ports }
   const stateDir = environmentPaths(state.dir, env.name).dir
-  try {
-    await writePreview(state, env.name, record)
-  } catch (error) {
-    await rm(env.envFile, { force: true })
-    throw error
-  }
+  // Two first deploys of different previews at once would each find the same ports free: the choice and the
+  // record that holds them are made one preview at a time.
+  const record = await oneAtATime(deps, async () => {
+    const ports = preview.portCount === 0 ? [] : await reservePorts(deps, config, env)
+    const text = fillTemplate(await readFile(preview.template, 'utf8'), { app: config.app, env: env.name, ports })
+    await mkdir(dirname(env.envFile), { recursive: true })
+    if (!(await localFiles.createExclusive(env.envFile, text, 0o600))) {
+      throw new PreflightError(
+        `${env.name} would be made from ${preview.pattern}, but its env file ${env.envFile} exists already; berth does not write over it`,
+        `Remove it (berth writes it from ${preview.template}), or move it aside, and deploy again`,
+        'PREVIEW_ENV_FILE_EXISTS',
+      )
+    }
+    const now = deps.now().toISOString()
+    const made: PreviewRecord = { pattern: preview.pattern, createdAt: now, lastDeployAt: now, ports }
+    try {
+      await writePreview(state, env.name, made)
+    } catch (error) {
+      await rm(env.envFile, { force: true })
+      throw error
+    }
+    return made
+  })
+  const { ports } = record
   deps.reporter.info(`${env.name}: made from ${preview.pattern}${ports.length ? ` with ports ${ports.join(', ')}` : ''}; env file ${env.envFile}`)
   return {
     record,
@@ -100,4 +106,27 @@ async function takenPorts(deps: Deps, config: Config, env: EnvironmentConfig): P
   for (const c of parsePs(stdout, deps.target.labels)) for (const p of parsePublished(c.ports)) taken.add(p.port)
   for (const other of config.environments.values()) for (const route of other.routes) taken.add(route.listen)
   return taken
+}
+
+/** The state directory's lock on making previews: held only while one picks its ports and writes its record. */
+const MAKING_LOCK = '.making-preview.lock'
+/** A lock older than this was left by a berth that died while making a preview (making one takes milliseconds). */
+const MAKING_STALE_MS = 30_000
+
+async function oneAtATime<T>(deps: Deps, body: () => Promise<T>): Promise<T> {
+  const { files, dir } = deps.target.state
+  await files.mkdir(dir, 0o700)
+  const lock = `${dir}/${MAKING_LOCK}`
+  const deadline = deps.now().getTime() + MAKING_STALE_MS * 2
+  while (!(await files.createExclusive(lock, `${process.pid}\n`))) {
+    const age = await files.ageMs(lock)
+    if (age !== undefined && age > MAKING_STALE_MS) await files.remove(lock)
+    else if (deps.now().getTime() > deadline) throw new PreflightError(`another berth has been making a preview for over a minute (${lock})`, `If no berth runs, remove it: rm ${lock}`, 'LOCKED')
+    else await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  try {
+    return await body()
+  } finally {
+    await files.remove(lock)
+  }
 }

@@ -298,6 +298,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     idle: env.idle ?? 'running',
     watchMs: env.watch ?? 0,
     sharedNetworks: env.shared_networks ?? [],
+    notify: env.notify ?? raw.notify ?? [],
   }
 }
 

@@ -152,6 +152,36 @@ const previewKeys = {
     ),
 }
 
+// ---- notify: webhooks (SPEC §11) ----
+
+/** What a deploy or rollback ended with, as its exit code says (SPEC §4): 0, 1/2/5/6, 3, 4. */
+export const RUN_RESULTS = ['ok', 'failed', 'rolled-back', 'needs-person'] as const
+
+const webhook = z.strictObject({
+  url: z
+    .string()
+    // The whole URL may come from the env file (`${SLACK_WEBHOOK_URL}`); it is checked again once filled in.
+    .regex(/^(https?:\/\/|\$\{)/, 'expected an http:// or https:// URL, or ${VAR} naming one in the env file')
+    .describe(
+      'Where the JSON is POSTed. ${VAR} is taken from the environment\'s env file (keep tokens there, not in deploy.yml); ' +
+        'the URL, as written and filled in, counts as a secret in every output.',
+    ),
+  on: z
+    .array(z.enum(RUN_RESULTS, { error: `expected one of ${RUN_RESULTS.join(', ')}` }))
+    .min(1, 'expected at least one of ok, failed, rolled-back, needs-person (leave on: out for all)')
+    .default([...RUN_RESULTS])
+    .describe('The results that are posted (default: all): ok, failed, rolled-back (exit 3), needs-person (exit 4).'),
+})
+
+const notify = z
+  .array(webhook)
+  .describe(
+    'Webhooks POSTed at the end of every deploy and rollback that took the lock: JSON {action, app, env, release, previous, result, duration, who, host, reason}; ' +
+      'retried, bounded to a few seconds, never changing the exit code.',
+  )
+
+// ---- end of notify ----
+
 const environment = z.strictObject({
   host: z
     .string()
@@ -245,6 +275,7 @@ const environment = z.strictObject({
         'so a rollback to it is a switch; its other services (workers) are stopped. stopped: all of it is stopped, as before.',
     ),
   ...previewKeys,
+  notify: notify.optional().describe('Webhooks of this environment: replace the top-level notify: list ([] for none).'),
 })
 
 const edge = z
@@ -291,6 +322,7 @@ export const deployFileSchema = z
     edge: edge.describe('The edge proxy of blue-green environments: one per host (compose project berth-edge), shared by every app.'),
     state_dir: path.optional().describe('Directory of berth\'s state, relative to deploy.yml (default .berth).'),
     network_pool: networkPool.optional(),
+    notify: notify.optional().describe('Webhooks of every environment that has no notify: of its own.'),
     environments: z
       .record(
         environmentKey,

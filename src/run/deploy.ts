@@ -14,6 +14,7 @@ import { nextTag, TAG_PATTERN } from '../release/tag.js'
 import { activate, findActive, readReleases, type ReleaseRecord, withRecord, writeReleases } from '../state/releases.js'
 import { type Applied, recordApplied, strategyOf, type Strategy } from '../strategy/strategy.js'
 import { checkEngine } from '../target/engine.js'
+import { notify } from '../notify/notify.js'
 import { type Deps, operator } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
@@ -66,7 +67,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     }
     return checked
   })
-  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
+  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps, ended: (outcome) => notify(deps, e, outcome) }, async (progress) => {
     // A preview's ttl counts from the end of its last deploy, whatever the outcome (SPEC §11).
     return renewsPreview(preview, deps, async () => {
       const run = await startRun(req, deps, e, model, started, await git, progress)

@@ -9,6 +9,7 @@ import { missingImages, prepareRelease, resolveModel } from '../release/prepare.
 import { activate, findActive, findPrevious, readReleases, type ReleaseRecord, writeReleases } from '../state/releases.js'
 import { recordApplied, strategyOf, type Strategy } from '../strategy/strategy.js'
 import { checkEngine } from '../target/engine.js'
+import { notify } from '../notify/notify.js'
 import type { Deps } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
@@ -43,7 +44,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
-  return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
+  return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps, ended: (outcome) => notify(deps, e, outcome) }, async (progress) => {
     // Read again under the lock, before anything changes: a deploy may have finished since the checks.
     const current = await readReleases(deps.target.state, env.name)
     const applying = await releaseToApply(deps, e, target, currentModel)

@@ -23,5 +23,6 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
     idle: 'running',
     watchMs: 0,
     sharedNetworks: [],
+    notify: [],
   }
 }

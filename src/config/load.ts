@@ -300,6 +300,7 @@ function environmentConfig(raw: DeployFile, dir: string, name: string, env: Depl
     watchMs: env.watch ?? 0,
     sharedNetworks: env.shared_networks ?? [],
     hooks: resolveHooks(raw.hooks, env.hooks),
+    notify: env.notify ?? raw.notify ?? [],
   }
 }
 

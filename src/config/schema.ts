@@ -199,6 +199,35 @@ const environmentHooks = z
   .strictObject(Object.fromEntries(HOOK_NAMES.map((name) => [name, hook.nullable().optional().describe(`${HOOK_DESCRIPTIONS[name]} null turns the top level's off.`)])) as Record<(typeof HOOK_NAMES)[number], z.ZodOptional<z.ZodNullable<typeof hook>>>)
   .describe('Overrides the top-level hooks, key by key (null turns one off).')
 // --- end hooks ----------------------------------------------------------------------------------------------------
+// ---- notify: webhooks (SPEC §11) ----
+
+/** What a deploy or rollback ended with, as its exit code says (SPEC §4): 0, 1/2/5/6, 3, 4. */
+export const RUN_RESULTS = ['ok', 'failed', 'rolled-back', 'needs-person'] as const
+
+const webhook = z.strictObject({
+  url: z
+    .string()
+    // The whole URL may come from the env file (`${SLACK_WEBHOOK_URL}`); it is checked again once filled in.
+    .regex(/^(https?:\/\/|\$\{)/, 'expected an http:// or https:// URL, or ${VAR} naming one in the env file')
+    .describe(
+      'Where the JSON is POSTed. ${VAR} is taken from the environment\'s env file (keep tokens there, not in deploy.yml); ' +
+        'the URL, as written and filled in, counts as a secret in every output.',
+    ),
+  on: z
+    .array(z.enum(RUN_RESULTS, { error: `expected one of ${RUN_RESULTS.join(', ')}` }))
+    .min(1, 'expected at least one of ok, failed, rolled-back, needs-person (leave on: out for all)')
+    .default([...RUN_RESULTS])
+    .describe('The results that are posted (default: all): ok, failed, rolled-back (exit 3), needs-person (exit 4).'),
+})
+
+const notify = z
+  .array(webhook)
+  .describe(
+    'Webhooks POSTed at the end of every deploy and rollback that took the lock: JSON {action, app, env, release, previous, result, duration, who, host, reason}; ' +
+      'retried, bounded to a few seconds, never changing the exit code.',
+  )
+
+// ---- end of notify ----
 
 const environment = z.strictObject({
   host: z
@@ -294,6 +323,7 @@ const environment = z.strictObject({
     ),
   ...previewKeys,
   hooks: environmentHooks.optional(),
+  notify: notify.optional().describe('Webhooks of this environment: replace the top-level notify: list ([] for none).'),
 })
 
 const edge = z
@@ -341,6 +371,7 @@ export const deployFileSchema = z
     state_dir: path.optional().describe('Directory of berth\'s state, relative to deploy.yml (default .berth).'),
     network_pool: networkPool.optional(),
     hooks: topLevelHooks.optional(),
+    notify: notify.optional().describe('Webhooks of every environment that has no notify: of its own.'),
     environments: z
       .record(
         environmentKey,

@@ -41,6 +41,17 @@ export type TlsMode = 'auto' | 'internal' | 'off'
 
 export type Strategy = 'recreate' | 'blue-green'
 
+/** What a deploy or rollback ended with, as its exit code says (SPEC §4): ok 0, rolled-back 3, needs-person 4, failed any other. */
+export type RunResult = 'ok' | 'failed' | 'rolled-back' | 'needs-person'
+
+/** SPEC §11: a webhook POSTed at the end of a deploy or rollback. */
+export interface Webhook {
+  /** As written: may contain ${VAR}, filled in from the environment's env file. A secret (it often holds a token). */
+  url: string
+  /** The results it is sent for. */
+  on: RunResult[]
+}
+
 /** SPEC §10: how the environment is grouped on its engine: a compose project, or a Swarm stack. */
 export type TargetKind = 'compose' | 'swarm'
 
@@ -125,6 +136,8 @@ export interface EnvironmentConfig {
   sharedNetworks: string[]
   /** SPEC §11: the top level's hooks with the environment's own in their place, key by key. */
   hooks: Hooks
+  /** Webhooks: the environment's own notify: list, else the top level's (SPEC §11). */
+  notify: Webhook[]
   /** SPEC §11: set on an environment made from a pattern (a preview): how it was made and when it expires. */
   preview?: PreviewSettings
 }

@@ -16,6 +16,7 @@ import { type Applied, recordApplied, strategyOf, type Strategy } from '../strat
 import { checkEngine } from '../target/engine.js'
 import { runHooks, type RunHooks } from '../hooks/hooks.js'
 import type { HookRecord } from '../state/audit.js'
+import { notify } from '../notify/notify.js'
 import { type Deps, operator } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
@@ -70,7 +71,7 @@ export async function deploy(req: DeployRequest, deps: Deps): Promise<DeployResu
     }
     return checked
   })
-  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps }, async (progress) => {
+  return lockedRun({ config: req.config, env, action: 'deploy', command: req.command, deps, ended: (outcome) => notify(deps, e, outcome) }, async (progress) => {
     // A preview's ttl counts from the end of its last deploy, whatever the outcome (SPEC §11).
     return renewsPreview(preview, deps, async () => {
       const hooks = runHooks(deps, e, 'deploy', progress)

@@ -1,5 +1,6 @@
-import type { Config, EnvironmentConfig } from '../config/types.js'
-import { BerthError } from '../errors.js'
+import type { Config, EnvironmentConfig, RunResult } from '../config/types.js'
+import { BerthError, ExitCode } from '../errors.js'
+import { mask } from '../secrets.js'
 import { ConnectionLostError } from '../target/ssh/connection.js'
 import { type AuditEntry, appendAudit } from '../state/audit.js'
 import { type Deps, operator } from './context.js'
@@ -24,6 +25,28 @@ export interface LockedRun {
   action: AuditEntry['action']
   command: string
   deps: Deps
+  /** Told how the run ended, once its lock is released (webhooks, SPEC §11); it must not throw. */
+  ended?: (outcome: RunOutcome) => Promise<void>
+}
+
+/** How a locked run ended, as the audit line and the exit code say it. */
+export interface RunOutcome {
+  action: AuditEntry['action']
+  result: RunResult
+  /** The release applied, and the one it replaced, when the run got that far. */
+  tag?: string
+  from?: string
+  by: string
+  startedAt: string
+  durationMs: number
+  /** What went wrong (masked), unless ok. */
+  reason?: string
+}
+
+/** SPEC §4: rolled-back is exit 3, needs-person exit 4, and any other failure (interrupted, exit 1, 2, 6) failed. */
+export function resultOf(error: unknown): RunResult {
+  const exit = error instanceof BerthError ? error.exitCode : ExitCode.unexpected
+  return exit === ExitCode.rolledBack ? 'rolled-back' : exit === ExitCode.rollbackFailed ? 'needs-person' : 'failed'
 }
 
 /**
@@ -50,22 +73,39 @@ export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress)
       durationMs: deps.now().getTime() - started.getTime(),
       ...(message ? { message } : {}),
     })
+  const outcome = (result: RunResult, reason?: string): RunOutcome => ({
+    action: run.action,
+    result,
+    ...(progress.tag ? { tag: progress.tag } : {}),
+    ...(progress.from ? { from: progress.from } : {}),
+    by,
+    startedAt: started.toISOString(),
+    durationMs: deps.now().getTime() - started.getTime(),
+    ...(reason === undefined ? {} : { reason: mask(reason) }),
+  })
+  let ended: RunOutcome | undefined
+  // Once a signal is being handled, its cleanup tells how the run ended (the body may fail meanwhile: not twice).
+  let interrupted = false
   const stopListening = onInterrupt(async (signal) => {
+    interrupted = true
     const left = progress.onInterrupt ? await progress.onInterrupt(signal) : 'nothing was changed'
     await audit('INTERRUPTED', signal)
     await unlock()
     deps.reporter.warn(`${run.action} of ${env.name} interrupted by ${signal}: ${left}; the lock is released. Check with: berth status ${env.name}`)
+    await run.ended?.(outcome('failed', `interrupted by ${signal}: ${left}`))
   }, (signal) => progress.intercept?.(signal) ?? false)
   const unrecorded = (what: string) => (error: unknown) =>
     deps.reporter.warn(`${what} on ${deps.target.description} failed (${error instanceof Error ? error.message : String(error)})`)
   try {
     const result = await body(progress)
     await audit('ok')
+    ended = outcome('ok')
     return result
   } catch (error) {
     const shown = error instanceof ConnectionLostError ? await connectionLost(error, run, progress) : error
     // The run's own error is what the operator must see, even when the host cannot take the audit line.
     await audit(error instanceof BerthError ? error.code : 'UNEXPECTED', error instanceof Error ? error.message : String(error)).catch(unrecorded('writing the audit line'))
+    ended = outcome(resultOf(shown), shown instanceof Error ? shown.message : String(shown))
     throw shown
   } finally {
     stopListening()
@@ -73,6 +113,8 @@ export async function lockedRun<T>(run: LockedRun, body: (progress: RunProgress)
       unrecorded(`releasing the lock of ${env.name}`)(error)
       deps.reporter.warn(`the lock of ${env.name} is left; it is taken over once it has gone ${LEASE_MS / 1000}s without renewal (berth status ${env.name} shows it)`)
     })
+    // Told after the lock is released: a slow webhook never holds the environment.
+    if (ended && !interrupted) await run.ended?.(ended)
   }
 }
 

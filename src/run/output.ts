@@ -16,11 +16,11 @@ export interface Output {
 
 /**
  * Registers the env file's secret values for masking (SPEC §8; readEnvFile does the registering).
- * `required` is a deploy precondition, not one of reading logs or stopping: a variable missing from the env
- * file must not lock the operator out of `logs`, `down` or `compose -- config`.
+ * `required` (and what notify URLs use) is a deploy precondition, not one of reading logs or stopping: a
+ * variable missing from the env file must not lock the operator out of `logs`, `down` or `compose -- config`.
  */
 export async function registerEnvSecrets(env: EnvironmentConfig): Promise<void> {
-  await readEnvFile({ ...env, required: [] })
+  await readEnvFile(env, { preconditions: false })
 }
 
 /** Terminal control sequences (CSI): compose prefixes log lines with an erase-line even with --no-color. */

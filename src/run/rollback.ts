@@ -11,6 +11,7 @@ import { recordApplied, strategyOf, type Strategy } from '../strategy/strategy.j
 import { checkEngine } from '../target/engine.js'
 import { runHooks } from '../hooks/hooks.js'
 import type { HookRecord } from '../state/audit.js'
+import { notify } from '../notify/notify.js'
 import type { Deps } from './context.js'
 import { lockedRun, type RunProgress } from './lockedRun.js'
 import { refuseDamagedState } from './stateCheck.js'
@@ -47,7 +48,7 @@ export async function rollback(req: RollbackRequest, deps: Deps): Promise<Rollba
   if (env.confirm && !(await req.confirm(`Roll ${env.name} back from ${active?.tag ?? '(nothing active)'} to ${target.tag}?`))) {
     throw new PreflightError(`rollback of ${env.name} was not confirmed; nothing was changed`, undefined, 'NOT_CONFIRMED')
   }
-  return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps }, async (progress) => {
+  return lockedRun({ config: req.config, env, action: 'rollback', command: req.command, deps, ended: (outcome) => notify(deps, e, outcome) }, async (progress) => {
     const hooks = runHooks(deps, e, 'rollback', progress)
     const facts = { release: target.tag, previous: active?.tag }
     progress.tag = target.tag

@@ -1,18 +1,43 @@
-import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { berth, cleanApp, containerStarts, copyFixture, docker, engineState, expectRefused, httpGet, requireEngine, seenOutput } from './engine.js'
+import { berth, type CliResult, cleanApp, containerStarts, copyFixture, docker, engineState, expectRefused, httpGet, requireEngine, seenOutput, startBerth } from './engine.js'
+import { type Answer, startWebhookServer, type WebhookServer } from '../unit/support/webhookServer.js'
 
 const APP = 'berthtest'
 const ENVS = ['staging', 'production']
 const STAGING = 'http://127.0.0.1:18181'
 const PRODUCTION = 'http://127.0.0.1:18182'
-const SECRETS = ['fixture-staging-token-4f9c', 'fixture-production-token-7b21']
+/** The webhook's path: not named like a secret in the env file, masked because a notify URL uses it. */
+const HOOK_PATH = 'hooks/fixture-notify-path-3c8a'
+const SECRETS = ['fixture-staging-token-4f9c', 'fixture-production-token-7b21', HOOK_PATH]
 
 let dir: string
 const tags = { v1: '', v2: '', v3: '' }
+let webhooks: WebhookServer
+let answer: (n: number) => Answer = () => ({ status: 200 })
+
+/**
+ * A run of berth with staging's webhook in deploy.yml (${NOTIFY_URL} from its env file: the local recording
+ * server). In the background, not spawnSync: the server answers from this process.
+ */
+async function notified(args: string[]): Promise<CliResult> {
+  const deployYml = join(dir, 'deploy.yml')
+  const original = readFileSync(deployYml, 'utf8')
+  writeFileSync(deployYml, original.replace(/^  staging:\n/m, '  staging:\n    notify:\n      - url: ${NOTIFY_URL}\n'))
+  try {
+    return await startBerth(dir, args).done
+  } finally {
+    writeFileSync(deployYml, original)
+  }
+}
+
+function posted(): Record<string, unknown>[] {
+  return webhooks.received.map((r) => ({ path: r.path, ...(JSON.parse(r.body) as Record<string, unknown>) }))
+}
 
 function setVersion(version: string): void {
   writeFileSync(join(dir, 'web', 'www', 'version'), `${version}\n`)
@@ -26,14 +51,17 @@ function activeTag(env: string): string {
 }
 
 describe('berth core on a real engine', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     requireEngine()
     cleanApp(APP, ENVS)
     dir = copyFixture('app')
+    webhooks = await startWebhookServer((n) => answer(n))
+    appendFileSync(join(dir, 'env', 'staging.env'), `NOTIFY_URL=${webhooks.origin}/${HOOK_PATH}\n`)
   })
 
-  afterAll(() => {
+  afterAll(async () => {
     cleanApp(APP, ENVS)
+    await webhooks?.close()
   })
 
   it('deploys staging and production side by side, each answering on its own port', async () => {
@@ -81,10 +109,26 @@ describe('berth core on a real engine', () => {
     expect(first.code, first.stderr).toBe(0)
     tags.v2 = activeTag('staging')
     setVersion('v3')
-    const second = berth(dir, ['deploy', 'staging'])
+    const second = await notified(['deploy', 'staging'])
     expect(second.code, second.stderr).toBe(0)
     tags.v3 = activeTag('staging')
     expect(new Set([tags.v1, tags.v2, tags.v3]).size).toBe(3)
+    // SPEC §11: one POST, once the deploy was done, naming the release and the one it replaced.
+    expect(posted()).toEqual([
+      {
+        path: `/${HOOK_PATH}`,
+        action: 'deploy',
+        app: APP,
+        env: 'staging',
+        release: tags.v3,
+        previous: tags.v2,
+        result: 'ok',
+        duration: expect.any(Number) as unknown,
+        who: expect.stringMatching(/.@./) as unknown,
+        host: hostname(),
+      },
+    ])
+    expect(second.stderr).toContain('notifying webhook #1 of staging: ok')
 
     expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v3' })
     expect(await httpGet(`${PRODUCTION}/version`)).toEqual({ status: 200, body: 'v1' })
@@ -106,19 +150,27 @@ describe('berth core on a real engine', () => {
     setVersion('v4-broken')
     const health = join(dir, 'web', 'www', 'health')
     renameSync(health, `${health}.off`)
+    // The webhook's endpoint refuses it, echoing the path it was asked for (its token): a warning, masked, and still exit 3.
+    webhooks.received.length = 0
+    answer = () => ({ status: 404, body: `no hook at /${HOOK_PATH}` })
     try {
-      const r = berth(dir, ['deploy', 'staging'])
+      const r = await notified(['deploy', 'staging'])
       expect(r.code, r.stderr).toBe(3)
       expect(r.stderr).toMatch(/service web failed: .*unhealthy/)
       expect(r.stderr).toContain('log lines of web')
       expect(r.stderr).toContain(`rolled back to ${tags.v1}`)
+      expect(r.stderr).toContain('webhook #1 of staging was not delivered after 1 try (HTTP 404: no hook at ****); the deploy itself is unaffected')
     } finally {
       renameSync(`${health}.off`, health)
+      answer = () => ({ status: 200 })
     }
     expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
     expect(activeTag('staging')).toBe(tags.v1)
-    const releases = JSON.parse(berth(dir, ['releases', 'staging', '--json']).stdout) as { releases: { status: string }[] }
+    const releases = JSON.parse(berth(dir, ['releases', 'staging', '--json']).stdout) as { releases: { tag: string; status: string }[] }
     expect(releases.releases[0]?.status).toBe('failed')
+    expect(posted()).toMatchObject([
+      { action: 'deploy', env: 'staging', release: releases.releases[0]?.tag, previous: tags.v1, result: 'rolled-back', reason: expect.stringContaining(`rolled back to ${tags.v1}`) as unknown },
+    ])
     expect(containerStarts('berthtest-production')).toEqual(productionBefore)
   })
 
@@ -181,8 +233,8 @@ describe('berth core on a real engine', () => {
     for (const r of records.releases) expect(mode(`staging/releases/${r.configFile}`)).toBe('600')
   })
 
-  it('never printed a secret value', () => {
-    const all = seenOutput.join('\n')
+  it('never printed a secret value, nor recorded one in the audit log', () => {
+    const all = [...seenOutput, readFileSync(join(dir, '.berth', 'staging', 'audit.log'), 'utf8')].join('\n')
     for (const secret of SECRETS) expect(all).not.toContain(secret)
   })
 })

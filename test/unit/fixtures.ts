@@ -24,5 +24,6 @@ export function environmentConfig(name: string, dir: string): EnvironmentConfig 
     watchMs: 0,
     sharedNetworks: [],
     hooks: {},
+    notify: [],
   }
 }

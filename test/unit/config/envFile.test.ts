@@ -63,6 +63,43 @@ describe('readEnvFile', () => {
   })
 })
 
+describe('readEnvFile: notify URLs (SPEC §11)', () => {
+  const CHAT = 'https://chat.example.com/hooks/${DATABASE_URL}'
+
+  it('masks each URL as written and filled in, the values it uses, its path and its password', async () => {
+    await readEnvFile(environment({ notify: [{ url: CHAT, on: ['ok'] }, { url: 'https://bot:hunter22@ops.example.com/deploys?key=ab12', on: ['failed'] }] }))
+    expect(mask(`POST ${CHAT}`)).toBe('POST ****')
+    expect(mask('POST https://chat.example.com/hooks/postgres://shop:db-pass-2@db/shop')).toBe('POST ****')
+    // DATABASE_URL is not named like a secret: used in a notify URL, it is one.
+    expect(mask('dsn postgres://shop:db-pass-2@db/shop')).toBe('dsn ****')
+    expect(mask('no hook at /deploys?key=ab12, user bot with hunter22')).toBe('no hook at ****, user bot with ****')
+    // A variable's value alone is masked only when the URL uses it.
+    expect(mask('port 8080')).toBe('port 8080')
+  })
+
+  it('refuses, naming variables and never values, when a URL uses one the env file does not set', async () => {
+    const env = environment({ notify: [{ url: 'https://chat.example.com/${CHAT_PATH}/${TEAM:-ops}', on: ['ok'] }, { url: '${PAGER_URL}', on: ['failed'] }] })
+    await expect(readEnvFile(env)).rejects.toMatchObject({
+      code: 'UNKNOWN_VARIABLE',
+      exitCode: 2,
+      message: `env file ${env.envFile} does not set CHAT_PATH, PAGER_URL, used by the notify URLs of staging`,
+    })
+  })
+
+  it('refuses a URL that is no http(s) URL once filled in', async () => {
+    const env = environment({ notify: [{ url: 'https://ok.example.com/', on: ['ok'] }, { url: '${WEB_PORT}', on: ['ok'] }] })
+    const error = await readEnvFile(env).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', exitCode: 2, message: `notify URL #2 of staging is not an http:// or https:// URL once filled in from ${env.envFile}` })
+    expect(String((error as Error).message)).not.toContain('8080')
+  })
+
+  it('only masks, without refusing, when read for logs, compose or down', async () => {
+    const env = environment({ required: ['NOT_THERE'], notify: [{ url: 'https://x.example.com/${NOT_SET}/${SMTP_URL}', on: ['ok'] }] })
+    await expect(readEnvFile(env, { preconditions: false })).resolves.toMatchObject({ WEB_PORT: '8080' })
+    expect(mask('smtp://mailer:smtp-pass-3@mail')).toBe('****')
+  })
+})
+
 describe('interpolate', () => {
   const vars = { WEB_PORT: '8080', EMPTY: '' }
 

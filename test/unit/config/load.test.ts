@@ -47,6 +47,14 @@ describe('loadConfig: invalid deploy.yml', () => {
         'bad-probe.yml:6 health.http[1].url: is required',
     ],
     [
+      'bad-notify.yml',
+      'bad-notify.yml:3 notify[0].url: expected an http:// or https:// URL, or ${VAR} naming one in the env file\n' +
+        'bad-notify.yml:5 notify[1].on[1]: expected one of ok, failed, rolled-back, needs-person\n' +
+        'bad-notify.yml:7 notify[2].on: expected at least one of ok, failed, rolled-back, needs-person (leave on: out for all)\n' +
+        'bad-notify.yml:8 notify[3].url: is required\n' +
+        'bad-notify.yml:13 environments.staging.notify[0].when: unknown key',
+    ],
+    [
       'bad-required.yml',
       'bad-required.yml:4 environments.production.required[1]: expected a variable name like DATABASE_URL\n' +
         'bad-required.yml:5 environments.production.secrets: expected a list, got string',
@@ -213,6 +221,7 @@ describe('loadConfig: resolution', () => {
             watchMs: 0,
             sharedNetworks: [],
             hooks: {},
+            notify: [],
           },
         ],
       ]),
@@ -247,6 +256,7 @@ describe('loadConfig: resolution', () => {
       watchMs: 0,
       sharedNetworks: [],
       hooks: {},
+      notify: [],
     })
     expect(config.environments.get('production')).toMatchObject({
       envFile: join(good, 'secrets', 'production.env'),
@@ -376,5 +386,17 @@ describe('selectEnvironment', () => {
         message: 'unknown environment "prod"; deploy.yml defines: staging, production, preview-42',
       }),
     )
+  })
+})
+
+describe('loadConfig: notify (SPEC §11)', () => {
+  it("gives every environment the top-level webhooks, unless it has its own (which replace them; [] for none), on: all by default", async () => {
+    const config = await loadConfig({ cwd: join(fixtures, 'notify'), env: {} })
+    expect(config.environments.get('staging')?.notify).toEqual([
+      { url: 'https://chat.example.com/hooks/${CHAT_TOKEN}', on: ['ok', 'failed', 'rolled-back', 'needs-person'] },
+      { url: 'http://127.0.0.1:9000/deploys', on: ['failed', 'needs-person'] },
+    ])
+    expect(config.environments.get('production')?.notify).toEqual([{ url: '${PAGER_URL}', on: ['rolled-back', 'needs-person'] }])
+    expect(config.environments.get('preview')?.notify).toEqual([])
   })
 })

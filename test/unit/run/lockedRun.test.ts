@@ -1,9 +1,9 @@
 import { hostname } from 'node:os'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { LockHeldError, RolledBackError } from '../../../src/errors.js'
+import { ConfigError, LockHeldError, NeedsPersonError, RolledBackError } from '../../../src/errors.js'
 import { hold } from '../../../src/run/hold.js'
-import { lockedRun, type RunProgress } from '../../../src/run/lockedRun.js'
+import { lockedRun, type RunOutcome, type RunProgress } from '../../../src/run/lockedRun.js'
 import { environmentOf, useTestApp } from '../support/config.js'
 import { flowDeps } from '../support/deps.js'
 import { expectSequence, fakeRunner } from '../support/fakeRunner.js'
@@ -106,5 +106,75 @@ describe('lockedRun', () => {
     // process.exit is stubbed: let the body end, so the run stops listening for signals.
     finish()
     await running
+  })
+})
+
+describe('lockedRun: how the run ended (webhooks)', () => {
+  /** A frame whose `ended` records each outcome, with whether the lock was still held when it was told. */
+  function telling() {
+    const { frame, told } = run()
+    const outcomes: (RunOutcome & { locked: boolean })[] = []
+    const ended = async (outcome: RunOutcome) => {
+      outcomes.push({ ...outcome, locked: (await lockOf(app.config, 'staging')) !== undefined })
+    }
+    return { frame: { ...frame, ended }, outcomes, told }
+  }
+
+  it('tells ok, with the tags the body reported, once the lock is released', async () => {
+    const { frame, outcomes } = telling()
+    await lockedRun(frame, async (progress) => {
+      progress.tag = '20261122-100000'
+      progress.from = '20261121-090000'
+    })
+    expect(outcomes).toEqual([
+      {
+        action: 'deploy',
+        result: 'ok',
+        tag: '20261122-100000',
+        from: '20261121-090000',
+        by: expect.stringContaining('@') as unknown,
+        startedAt: '2026-11-22T10:00:00.000Z',
+        durationMs: expect.any(Number) as unknown,
+        locked: false,
+      },
+    ])
+  })
+
+  it.each([
+    ['rolled-back (exit 3)', new RolledBackError('not healthy; rolled back to 20261121-090000'), 'rolled-back'],
+    ['needs-person (exit 4)', new NeedsPersonError('not healthy, and the rollback failed too'), 'needs-person'],
+    ['failed (a berth error of another exit code)', new ConfigError('bad'), 'failed'],
+    ['failed (anything unexpected)', new TypeError('x is undefined'), 'failed'],
+  ])('tells %s with the reason, and rethrows the error', async (_name, error, result) => {
+    const { frame, outcomes } = telling()
+    await expect(lockedRun(frame, async () => Promise.reject(error))).rejects.toBe(error)
+    expect(outcomes).toMatchObject([{ result, reason: error.message, locked: false }])
+  })
+
+  it('tells nothing when another run holds the lock: this one did nothing', async () => {
+    const { deps } = flowDeps(app.config, fakeRunner().run)
+    await hold(app.config, 'staging', 'release freeze', 'berth lock staging', deps)
+    const { frame, outcomes } = telling()
+    await expect(lockedRun(frame, async () => {})).rejects.toBeInstanceOf(LockHeldError)
+    expect(outcomes).toEqual([])
+  })
+
+  it('on a signal, tells failed once, after the lock is released, even when the body fails meanwhile', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    const { frame, outcomes } = telling()
+    let fail = (_error: Error) => {}
+    const running = lockedRun(frame, async (progress: RunProgress) => {
+      progress.tag = '20261122-100000'
+      progress.onInterrupt = async () => 'release 20261122-100000 is recorded as failed'
+      await new Promise<void>((_resolve, reject) => (fail = reject))
+    })
+    await vi.waitFor(async () => expect(await lockOf(app.config, 'staging')).toBeDefined())
+
+    process.emit('SIGTERM', 'SIGTERM')
+    await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(1))
+    fail(new Error('docker compose up was killed'))
+    await expect(running).rejects.toThrow('killed')
+
+    expect(outcomes).toMatchObject([{ result: 'failed', tag: '20261122-100000', reason: 'interrupted by SIGTERM: release 20261122-100000 is recorded as failed', locked: false }])
   })
 })

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 
 import { RolledBackError } from '../../../src/errors.js'
 import { rollback, type RollbackRequest } from '../../../src/run/rollback.js'
-import { releaseRecord, resolvedConfig, sourceModelJson, useTestApp } from '../support/config.js'
+import { releaseRecord, resolvedConfig, sourceModelJson, useTestApp, withEnvironment } from '../support/config.js'
+import { startWebhookServer } from '../support/webhookServer.js'
 import { flowDeps } from '../support/deps.js'
 import { callsTo, COMPOSE_VERSION, containers, DOCKER_VERSION, expectSequence, type FakeRunner, fakeRunner, filesOf, psOf } from '../support/fakeRunner.js'
 import { auditOf, givenReleases, lockOf, releasesOf, statusesOf } from '../support/state.js'
@@ -111,6 +112,24 @@ describe('rollback (recreate)', () => {
     expect(callsTo(runner, 'docker compose -p shop-staging up').map(filesOf)).toEqual([[previous.configFile], [active.configFile]])
     expect(await releasesOf(app.config, 'staging')).toEqual(before)
     expect(await auditOf(app.config, 'staging')).toMatchObject([{ action: 'rollback', tag: PREVIOUS, from: ACTIVE, result: 'ROLLED_BACK' }])
+  })
+})
+
+describe('rollback: webhooks (SPEC §11)', () => {
+  it('posts the outcome once the lock is released: the release it went back to, and the one it replaced', async () => {
+    await givenHistory()
+    const server = await startWebhookServer()
+    try {
+      const config = withEnvironment(app.config, 'staging', { notify: [{ url: `${server.origin}/deploys`, on: ['ok'] }] })
+      const runner = engineWithImages(fakeRunner(), ALL_IMAGES).expect('docker compose -p shop-staging up').expect(psOf('shop-staging'), healthy)
+      const { deps } = flowDeps(config, runner.run)
+
+      await rollback(request({ config }), deps)
+
+      expect(server.received.map((r) => JSON.parse(r.body) as unknown)).toMatchObject([{ action: 'rollback', app: 'shop', env: 'staging', release: PREVIOUS, previous: ACTIVE, result: 'ok' }])
+    } finally {
+      await server.close()
+    }
   })
 })
 

@@ -15,22 +15,15 @@ import { environmentOf, useTestApp, withEnvironment } from '../support/config.js
 import { flowDeps } from '../support/deps.js'
 import { fakeRunner } from '../support/fakeRunner.js'
 import { auditOf } from '../support/state.js'
-import { type Answer, startWebhookServer, type WebhookServer } from '../support/webhookServer.js'
+import { QUICK_DELIVERY, webhookServers } from '../support/webhookServer.js'
 
 const app = useTestApp()
-const QUICK: DeliveryPolicy = { attempts: 3, backoffMs: [25, 100], requestTimeoutMs: 300, deadlineMs: 800 }
+const QUICK: DeliveryPolicy = QUICK_DELIVERY
 /** Not named like a secret: the URL's own masking is what hides it. */
 const HOOK_PATH = 'T024BE7LD/B01/xq3v9z2kWJ8fJ0bLrM'
 
-const servers: WebhookServer[] = []
-async function server(answer?: (n: number) => Answer): Promise<WebhookServer> {
-  const s = await startWebhookServer(answer)
-  servers.push(s)
-  return s
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const { server, closeAll } = webhookServers()
+afterEach(closeAll)
 
 /** staging of the test app with these webhooks, its env file giving CHAT_HOOK, read as a deploy reads it. */
 async function staging(notify: Webhook[]): Promise<{ e: Env; config: Config }> {

@@ -1,21 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 
 import { DELIVERY_POLICY, type DeliveryPolicy, postWebhooks } from '../../../src/notify/webhooks.js'
-import { type Answer, startWebhookServer, type WebhookServer } from '../support/webhookServer.js'
+import { QUICK_DELIVERY, webhookServers } from '../support/webhookServer.js'
 
-/** The real policy's shape, scaled down so a test of a dead endpoint takes a fraction of a second. */
-const QUICK: DeliveryPolicy = { attempts: 3, backoffMs: [25, 100], requestTimeoutMs: 300, deadlineMs: 800 }
+const QUICK: DeliveryPolicy = QUICK_DELIVERY
 
-const servers: WebhookServer[] = []
-async function server(answer?: (n: number) => Answer): Promise<WebhookServer> {
-  const s = await startWebhookServer(answer)
-  servers.push(s)
-  return s
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const { server, closeAll } = webhookServers()
+afterEach(closeAll)
 
 const BODY = JSON.stringify({ app: 'shop', env: 'staging', result: 'ok' })
 

@@ -56,3 +56,24 @@ export async function startWebhookServer(answer: (n: number, req: Received) => A
       }),
   }
 }
+
+/** The real delivery policy's shape, scaled down so a test of a dead endpoint takes a fraction of a second. */
+export const QUICK_DELIVERY = { attempts: 3, backoffMs: [25, 100], requestTimeoutMs: 300, deadlineMs: 800 }
+
+/**
+ * A file's webhook servers: `server()` starts one, and every one started is closed after each test (register
+ * `closeAll` with afterEach).
+ */
+export function webhookServers(): { server: (answer?: (n: number) => Answer) => Promise<WebhookServer>; closeAll: () => Promise<void> } {
+  const started: WebhookServer[] = []
+  return {
+    server: async (answer) => {
+      const s = await startWebhookServer(answer)
+      started.push(s)
+      return s
+    },
+    closeAll: async () => {
+      await Promise.all(started.splice(0).map((s) => s.close()))
+    },
+  }
+}

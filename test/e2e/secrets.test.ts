@@ -46,7 +46,8 @@ describe('a multi-line secret on a real engine', () => {
     expect(failed.stderr).toMatch(/log lines of web/)
     expect(failed.stderr).toMatch(/token=\*\*\*\*/)
     expectNoPemLine(failed.stdout + failed.stderr)
-  })
+    // Two deploys, the second waiting out a web that never turns healthy: more than vitest's 20s on a loaded host.
+  }, 90_000)
 
   it('masks every line of it in compose -- config and in logs', () => {
     const config = berth(dir, ['compose', 'staging', '--', 'config'])

@@ -106,7 +106,7 @@ function keepAliveClient(url: string, body: string) {
   let stop = false
   const once = () =>
     new Promise<void>((resolve) => {
-      const req = http.get(`${url}/version`, { agent, timeout: 5000 }, (res) => {
+      const req = http.get(`${url}/version`, { agent, timeout: 15000 }, (res) => {
         sockets.add(res.socket)
         let text = ''
         res.setEncoding('utf8')

@@ -260,6 +260,9 @@ async function instantRollback(app) {
   const t = stats(toTraffic)
   rows.push({ figure: 'rollback to the idle colour: traffic on it (median)', median: fmtMs(t.median), range: `${fmtMs(t.min)}–${fmtMs(t.max)}`, baseline: '-', ratio: '-', target: '≤ 0.5 s', result: t.median <= 500 ? 'PASS' : 'MISS' })
   rows.push({ figure: 'rollback to the idle colour: traffic on it (max)', median: fmtMs(t.max), range: `${fmtMs(t.min)}–${fmtMs(t.max)}`, baseline: '-', ratio: '-', target: '≤ 1 s', result: t.max <= 1000 ? 'PASS' : 'MISS' })
+  // One more, traced: where the time before the switch goes (BERTH_TRACE=1 phases and engine calls).
+  const traced = timed(bberth('rollback', 'production', '--to', tags[1 - live]), { env: childEnv({ BERTH_TRACE: '1' }) })
+  phaseNotes('instant rollback', traced, undefined)
   const w = stats(whole)
   notes.push(`rollback to the idle colour: berth exits at a median +${fmtMs(w.median)} (${fmtMs(w.min)}–${fmtMs(w.max)}), after starting the colour's workers and stopping the old ones; traffic moved at the switch, before`)
 }

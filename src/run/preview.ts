@@ -122,7 +122,7 @@ async function oneAtATime<T>(deps: Deps, body: () => Promise<T>): Promise<T> {
     const age = await files.ageMs(lock)
     if (age !== undefined && age > MAKING_STALE_MS) await files.remove(lock)
     else if (deps.now().getTime() > deadline) throw new PreflightError(`another berth has been making a preview for over a minute (${lock})`, `If no berth runs, remove it: rm ${lock}`, 'LOCKED')
-    else await new Promise((resolve) => setTimeout(resolve, 50))
+    else await deps.sleep(50)
   }
   try {
     return await body()

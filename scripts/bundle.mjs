@@ -9,7 +9,7 @@
 // process does not load it. zod is imported as a namespace (`import * as z from 'zod'`) everywhere: esbuild then
 // keeps what berth calls and drops the rest, half of which is its 40 locales (the shared chunk went from 1.35 MB
 // to 0.79 MB).
-import { readdirSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -47,3 +47,12 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 })
+
+// A guard on the size of what every command loads: `import { z } from 'zod'` anywhere (instead of the namespace
+// import) brings zod's 40 locales back into the shared chunk (+0.56 MB to compile on every start). It did once.
+for (const file of readdirSync(join(out, 'chunks'))) {
+  if (readFileSync(join(out, 'chunks', file), 'utf8').includes('// node_modules/zod/v4/locales/')) {
+    throw new Error(`scripts/bundle.mjs: zod's locales are in dist/bundle/chunks/${file}: import zod as a namespace (import * as z from 'zod') in every module`)
+  }
+}
+

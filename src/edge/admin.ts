@@ -1,5 +1,5 @@
 import { defaultHint } from '../errorCodes.js'
-import type { Dispatcher } from 'undici'
+import { type PlainAnswer, plainRequest } from '../http/request.js'
 
 import type { AdminWrite, CaddyApps, CaddyServers } from './caddy.js'
 import { APPS_PATH, SERVERS_PATH } from './caddy.js'
@@ -23,7 +23,6 @@ export type AdminAddress = { socket: string } | { tcp: string }
 export class CaddyAdmin {
   /** The socket path or TCP address, for messages. */
   readonly address: string
-  private dispatcher?: Dispatcher
 
   constructor(
     readonly at: AdminAddress,
@@ -72,35 +71,29 @@ export class CaddyAdmin {
     }
   }
 
-  private async request(method: Dispatcher.HttpMethod, path: string, body?: unknown, ifMatch?: string): Promise<{ text: string; etag?: string }> {
-    // Imported on first use, as the HTTP probe does: most commands never talk to the edge.
-    const { Agent, request } = await import('../http/undici.js')
-    let res: Awaited<ReturnType<typeof request>>
-    let text: string
+  private async request(method: string, path: string, body?: unknown, ifMatch?: string): Promise<{ text: string; etag?: string }> {
+    let res: PlainAnswer
     try {
-      if ('socket' in this.at) this.dispatcher ??= new Agent({ connect: { socketPath: this.at.socket } })
       // On the socket, the URL's host is only the Host header, which admin.origins must allow.
-      res = await request(`http://${'socket' in this.at ? ADMIN_ORIGIN : this.at.tcp}${path}`, {
-        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+      res = await plainRequest({
         method,
+        url: `http://${'socket' in this.at ? ADMIN_ORIGIN : this.at.tcp}${path}`,
+        ...('socket' in this.at ? { socketPath: this.at.socket } : {}),
         headers: {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(ifMatch ? { 'if-match': ifMatch } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        reset: true,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        timeoutMs: this.timeoutMs,
       })
-      text = await res.body.text()
     } catch (error) {
-      const e = error as { code?: string; message?: string; cause?: { code?: string } }
-      const errno = e.cause?.code ?? e.code
+      const errno = (error as { code?: string }).code
       const denied = errno === 'EACCES' || errno === 'EPERM'
-      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${errno ?? e.message ?? String(error)})`, denied ? defaultHint('EDGE_ROOT_ONLY') : undefined, errno)
+      throw new EdgeUnavailableError(`the edge's admin API does not answer on ${this.address} (${errno ?? (error as Error).message ?? String(error)})`, denied ? defaultHint('EDGE_ROOT_ONLY') : undefined, errno)
     }
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw new EdgeAdminError(method, path, res.statusCode, caddyError(text), res.statusCode === 412 ? undefined : 'Nothing on the edge was changed by this request. See: docker compose -p berth-edge logs caddy')
+    const text = res.body
+    if (res.status < 200 || res.status >= 300) {
+      throw new EdgeAdminError(method, path, res.status, caddyError(text), res.status === 412 ? undefined : 'Nothing on the edge was changed by this request. See: docker compose -p berth-edge logs caddy')
     }
     const etag = res.trailers.etag ?? headerValue(res.headers.etag)
     return { text, ...(etag ? { etag } : {}) }

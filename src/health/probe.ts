@@ -1,4 +1,5 @@
 import type { HttpProbe } from '../config/types.js'
+import { plainRequest } from '../http/request.js'
 import type { ProbeResult } from './wait.js'
 
 export interface ProbeOptions {
@@ -32,24 +33,16 @@ export interface HttpAnswer {
 
 /** One HTTP request from the host (through `socketPath` when given); throws when no answer comes. */
 export async function httpRequest(req: HttpRequest, options: ProbeOptions = {}): Promise<HttpAnswer> {
-  const timeoutMs = options.timeoutMs ?? 5000
-  // Imported on first use: only deploys and rollbacks send requests.
-  const { request, Agent } = await import('../http/undici.js')
   const socketPath = options.socketPath ? await options.socketPath(hostPort(new URL(req.url))) : undefined
-  const tls = req.servername ? { servername: req.servername, rejectUnauthorized: false } : {}
-  const dispatcher = socketPath || req.servername ? new Agent({ connect: { ...(socketPath ? { socketPath } : {}), ...tls } }) : undefined
-  try {
-    const res = await request(req.url, {
-      method: req.method,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      ...(dispatcher ? { dispatcher } : {}),
-      ...(req.headers ? { headers: req.headers } : {}),
-    })
-    return { status: res.statusCode, headers: res.headers, body: await res.body.text() }
-  } finally {
-    await dispatcher?.close()
-  }
+  const res = await plainRequest({
+    method: req.method,
+    url: req.url,
+    timeoutMs: options.timeoutMs ?? 5000,
+    ...(socketPath ? { socketPath } : {}),
+    ...(req.headers ? { headers: req.headers } : {}),
+    ...(req.servername ? { servername: req.servername } : {}),
+  })
+  return { status: res.status, headers: res.headers, body: res.body }
 }
 
 /** What a request that got no answer ran into, as people read it (ECONNREFUSED, a timeout, …). */

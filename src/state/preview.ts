@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 import type { StateStore } from '../target/target.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'

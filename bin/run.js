@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/bundle/main.js'
+import { start } from '../dist/cli/start.js'
 
-await main(import.meta.url)
+await start(import.meta.url)

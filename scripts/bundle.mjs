@@ -9,7 +9,7 @@
 // process does not load it. zod is imported as a namespace (`import * as z from 'zod'`) everywhere: esbuild then
 // keeps what berth calls and drops the rest, half of which is its 40 locales (the shared chunk went from 1.35 MB
 // to 0.79 MB).
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -47,6 +47,48 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 })
+
+// The fast start (src/cli/fast.ts, src/cli/start.ts): every command in one CommonJS file, dist/bundle/berth.cjs,
+// which bin/run.js compiles with V8's code cache (Node 20 has none for ES modules). Each command is imported
+// on first use, so esbuild wraps its modules to run only when that command runs. The package.json oclif gets is
+// the explicit one of the single executable (scripts/dist.mjs): the commands are in the file.
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const pjson = {
+  name: pkg.name,
+  version: pkg.version,
+  description: pkg.description,
+  oclif: { ...pkg.oclif, commands: { strategy: 'explicit', target: './berth', identifier: 'COMMANDS' }, plugins: [] },
+}
+const ids = readdirSync(commands)
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => f.slice(0, -3))
+const fastEntry = join(root, 'dist', 'fast-entry.mjs')
+writeFileSync(
+  fastEntry,
+  [
+    "import { runFast } from './cli/fast.js'",
+    `const commands = { ${ids.map((id) => `${JSON.stringify(id)}: () => import(${JSON.stringify(`./commands/${id}.js`)})`).join(', ')} }`,
+    `const pjson = ${JSON.stringify(pjson)}`,
+    'export function run(root, argv) { return runFast(root, pjson, commands, argv) }',
+    '',
+  ].join('\n'),
+)
+await build({
+  entryPoints: [fastEntry],
+  outfile: join(out, 'berth.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  // undici (1 MB, a third of the file) only sends webhooks, after a run's outcome: from node_modules when it does.
+  external: ['listr2', 'undici', 'typescript', 'ts-node', 'tsx'],
+  // Less to read at every start; names stay, for stack traces.
+  minifyWhitespace: true,
+  define: buildDefine(root),
+  legalComments: 'none',
+  logLevel: 'warning',
+})
+rmSync(fastEntry)
 
 // A guard on the size of what every command loads: `import { z } from 'zod'` anywhere (instead of the namespace
 // import) brings zod's 40 locales back into the shared chunk (+0.56 MB to compile on every start). It did once.

@@ -1,12 +1,7 @@
 import { Config } from '@oclif/core/config'
 import { execute } from '@oclif/core/execute'
 
-import { versionLine } from './version.js'
-
-/** Set by the build (esbuild's define, scripts/buildInfo.mjs): the short commit, '' when not built from git. */
-declare const BERTH_BUILD_COMMIT: string | undefined
-
-export const BUILD_COMMIT = typeof BERTH_BUILD_COMMIT === 'string' && BERTH_BUILD_COMMIT !== '' ? BERTH_BUILD_COMMIT : undefined
+import { BUILD_COMMIT, versionLine } from './version.js'
 
 type LoadOptions = Parameters<typeof Config.load>[0]
 

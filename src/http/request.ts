@@ -1,4 +1,6 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http'
+import type * as Https from 'node:https'
+import { createRequire } from 'node:module'
 
 /**
  * One HTTP request with Node's own client (node:http, node:https), for the requests on the path of a switch:
@@ -39,10 +41,19 @@ export class RequestFailed extends Error {
   }
 }
 
+/**
+ * node:https (and TLS with it) on the first https: request only. Required, not import()ed: the single
+ * executable (src/cli/sea.ts) and the compile-cached start (src/cli/compileCache.ts) run one CommonJS file in
+ * which esbuild leaves import() of a built-in module as it is, and the executable has no loader for it.
+ */
+function nodeHttps(): typeof Https {
+  return createRequire(`${process.cwd()}/`)('node:https') as typeof Https
+}
+
 export async function plainRequest(req: PlainRequest): Promise<PlainAnswer> {
   const url = new URL(req.url)
   const https = url.protocol === 'https:'
-  const { request } = https ? await import('node:https') : await import('node:http')
+  const request = https ? nodeHttps().request : httpRequest
   return new Promise<PlainAnswer>((resolve, reject) => {
     let settled = false
     const fail = (error: Error & { code?: string }) => {

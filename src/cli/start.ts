@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+import { loadWithCompileCache } from './compileCache.js'
+
+type FastRun = (root: string, argv: string[]) => Promise<boolean>
+
+/**
+ * What bin/run.js runs. The fast start first (src/cli/fast.ts: the build's dist/bundle/berth.cjs, with V8's
+ * code cache), then, for what it leaves (help, plugins, unknown commands) or when the build has none, the CLI
+ * of ES modules that oclif loads from its manifest (dist/bundle/main.js). Both run the same command classes.
+ */
+export async function start(binUrl: string, argv: string[] = process.argv.slice(2)): Promise<void> {
+  const fast = new URL('../dist/bundle/berth.cjs', binUrl)
+  if (existsSync(fast)) {
+    const { exports } = loadWithCompileCache(fileURLToPath(fast), argv[0] === '--version' ? 'version' : (argv[0] ?? 'other'))
+    if (await (exports.run as FastRun)(fileURLToPath(new URL('..', binUrl)), argv)) return
+  }
+  const { main } = (await import(new URL('../dist/bundle/main.js', binUrl).href)) as { main: (load: string, argv: string[]) => Promise<void> }
+  await main(binUrl, argv)
+}

@@ -42,14 +42,16 @@ export async function applyBlueGreen(deps: Deps, e: Env, record: Pick<ReleaseRec
   const state = await readColours(e.target.state, e.env.name)
   const live = state.live
   const colour: Colour = live ? otherColour(live) : 'blue'
+  // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
+  // Same recorded config, not just the same tag: `rollback --images-only` must apply today's config. Its one
+  // read goes out now, while the record is parsed and split (the instant rollback's path).
+  const idleRead = state[colour]?.configFile === record.configFile ? projectContainers(deps, colourProject(e.env, colour)) : Promise.resolve([])
+  idleRead.catch(() => undefined)
   const model = await recordedModel(e, record)
   await settleUpstreams(deps, e, state, colour)
-  const split = await splitRelease(e, record, colour, state.upstreams[colour])
+  const split = await splitRelease(e, record, colour, state.upstreams[colour], model)
   const colourTarget = await writeColourFile(e, colour, record.tag, split.colour)
-
-  // The idle colour still holds this release, stopped: start it as it was — no build, no pull, no new config.
-  // Same recorded config, not just the same tag: `rollback --images-only` must apply today's config.
-  const idle = state[colour]?.configFile === record.configFile ? await projectContainers(deps, colourProject(e.env, colour)) : []
+  const idle = await idleRead
   const warm = idle.length > 0
   if (warm && live && e.env.idle === 'running') {
     const switched = await switchToRunning(deps, e, { record, model, state, colour, target: colourTarget, warm }, live, idle, options.watching === true)

@@ -110,10 +110,11 @@ export interface SplitConfig {
  * into the shared stateful project and one colour project. Colour services join the stateful project's
  * networks as external networks, so they still reach `db` by its name; they lose their depends_on on
  * stateful services (another project) and their published ports, and publish each routed port on
- * 127.0.0.1 only, where the edge finds it.
+ * 127.0.0.1 only, where the edge finds it. `resolved` is that output's text, or the model parsed from it.
  */
-export function splitConfig(resolvedYaml: string, env: EnvironmentConfig, colour: Colour, upstreams: Record<string, number>): SplitConfig {
-  const doc = parse(resolvedYaml) as ComposeDoc
+export function splitConfig(resolved: string | ComposeModel, env: EnvironmentConfig, colour: Colour, upstreams: Record<string, number>): SplitConfig {
+  // Given parsed (the caller's model of the same text), it is read, never changed.
+  const doc = (typeof resolved === 'string' ? parse(resolved) : resolved) as ComposeDoc
   const stateful = new Set(env.stateful)
   const statefulServices = Object.entries(doc.services).filter(([name]) => stateful.has(name))
   const colourServices = Object.entries(doc.services).filter(([name]) => !stateful.has(name))

@@ -4,6 +4,7 @@ import { type Colour, colourProject } from '../../names.js'
 import { fileProject } from '../../run/context.js'
 import { localFiles } from '../../target/files.js'
 import { colourFile as colourFilePath, environmentPaths } from '../../state/paths.js'
+import type { ComposeModel } from '../../release/model.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import { type SplitConfig, splitConfig } from './colours.js'
 
@@ -36,7 +37,10 @@ export async function writeColourFile(e: Env, colour: Colour, tag: string, conte
   return colourFileProject(e, colour)
 }
 
-/** A release's resolved config split into the stateful project's and one colour's. */
-export async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, colour: Colour, upstreams: Record<string, number>): Promise<SplitConfig> {
-  return splitConfig(await readStateText(e, record), e.env, colour, upstreams)
+/**
+ * A release's resolved config split into the stateful project's and one colour's; `model`, when the caller has
+ * parsed the record already (recordedModel), saves reading and parsing it again.
+ */
+export async function splitRelease(e: Env, record: Pick<ReleaseRecord, 'configFile'>, colour: Colour, upstreams: Record<string, number>, model?: ComposeModel): Promise<SplitConfig> {
+  return splitConfig(model ?? (await readStateText(e, record)), e.env, colour, upstreams)
 }

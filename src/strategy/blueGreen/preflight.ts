@@ -1,4 +1,4 @@
-import { parse, stringify } from 'yaml'
+import { parse } from 'yaml'
 
 import type { Config, EnvironmentConfig } from '../../config/types.js'
 import { HTTP_PORT, listenPorts, redirectedHosts } from '../../edge/caddy.js'
@@ -92,7 +92,7 @@ async function refuseRedirectPortTaken(deps: Deps, env: EnvironmentConfig): Prom
 async function plannedNetworks(e: Env, model: ComposeModel): Promise<string[]> {
   const { live } = await readColours(e.target.state, e.env.name)
   const colour: Colour = live ? otherColour(live) : 'blue'
-  const split = splitConfig(stringify(model), e.env, colour, {})
+  const split = splitConfig(model, e.env, colour, {})
   return [
     ...(split.stateful ? poolNetworks(parse(split.stateful) as ComposeModel, e.env.project) : []),
     ...poolNetworks(parse(split.colour) as ComposeModel, colourProject(e.env, colour)),

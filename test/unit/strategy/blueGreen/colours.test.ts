@@ -60,6 +60,15 @@ describe('splitConfig', () => {
   const stateful = parse(split.stateful as string) as Record<string, Record<string, unknown>>
   const colour = parse(split.colour) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown>; volumes: Record<string, unknown> }
 
+  it('splits a parsed model as it splits its text, and leaves the model as it was', () => {
+    const model = parse(resolved) as Parameters<typeof splitConfig>[0]
+    const before = JSON.stringify(model)
+    const none = { ...env, stateful: [] }
+    expect(splitConfig(model, env, 'green', upstreams)).toEqual(split)
+    expect(splitConfig(model, none, 'blue', upstreams)).toEqual(splitConfig(resolved, none, 'blue', upstreams))
+    expect(JSON.stringify(model)).toBe(before)
+  })
+
   it('keeps stateful services, their networks and volumes in the shared project', () => {
     expect(Object.keys(stateful.services ?? {})).toEqual(['db'])
     expect(stateful.networks).toEqual({ default: { name: 'shop-production_default' } })

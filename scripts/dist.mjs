@@ -39,13 +39,25 @@ const pjson = {
 }
 const entry = join(work, 'entry.mjs')
 const importPath = (file) => JSON.stringify(relative(work, file))
+// Each command is imported on first use (esbuild then runs its modules only when it runs): berth's own
+// commands and --version start as bin/run.js's fast start does (src/cli/fast.ts); the rest (help, the plugin's
+// commands, which need every command, anything unknown) loads every command for oclif.
+const ownCount = Object.keys(readJson(join(root, 'oclif.manifest.json')).commands).length
+const loaders = (list) => `{ ${list.map(([id, file]) => `${JSON.stringify(id)}: () => import(${importPath(file)})`).join(', ')} }`
 writeFileSync(
   entry,
   [
+    `import { dirname } from 'node:path'`,
+    `import { runFast } from ${importPath(join(root, 'dist', 'cli', 'fast.js'))}`,
     `import { runExecutable } from ${importPath(join(root, 'dist', 'cli', 'sea.js'))}`,
-    ...commands.map(([, file], i) => `import * as c${i} from ${importPath(file)}`),
-    `const commands = { ${commands.map(([id], i) => `${JSON.stringify(id)}: c${i}.default`).join(', ')} }`,
-    `runExecutable(${JSON.stringify(pjson)}, commands)`,
+    `const own = ${loaders(commands.slice(0, ownCount))}`,
+    `const all = { ...own, ...${loaders(commands.slice(ownCount))} }`,
+    `const pjson = ${JSON.stringify(pjson)}`,
+    `void (async () => {`,
+    `  if (await runFast(dirname(process.execPath), pjson, own, process.argv.slice(2))) return`,
+    `  const classes = await Promise.all(Object.entries(all).map(async ([id, load]) => [id, (await load()).default]))`,
+    `  await runExecutable(pjson, Object.fromEntries(classes))`,
+    `})()`,
     '',
   ].join('\n'),
 )

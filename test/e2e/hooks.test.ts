@@ -27,6 +27,8 @@ hooks:
   pre_deploy: { run: 'env > out/pre.env; sh hooks/pre.sh', timeout: 2s }
   post_deploy: { run: 'env > out/post.env; sh hooks/post.sh', pass: [SECRET_TOKEN] }
   on_failure: 'env > out/failure.env'
+  pre_rollback: 'env > out/pre-rollback.env; sh hooks/pre.sh'
+  post_rollback: 'env > out/post-rollback.env; sh hooks/post.sh'
 environments:
   staging:
     env_file: env/staging.env
@@ -182,5 +184,30 @@ describe('hooks around a deploy', () => {
     expect(env.BERTH_REASON).not.toContain(SECRET)
     expect(existsSync(join(dir, 'out', 'post.env'))).toBe(false)
     expect(lastAudit()).toMatchObject({ result: 'ROLLED_BACK', hooks: [{ hook: 'pre_deploy', result: 'ok' }, { hook: 'on_failure', result: 'ok' }] })
+  })
+
+  it('a failing pre_rollback refuses the rollback with exit 2, naming it and its last lines, and changes nothing', async () => {
+    hooks('echo "rollbacks frozen during the sale"; exit 5')
+    const before = stateWithoutAudit()
+    const r = berth(dir, ['rollback', 'staging'])
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stderr).toMatch(/pre_rollback[\s\S]*rollbacks frozen during the sale/)
+    expect(stateWithoutAudit()).toEqual(before)
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v2' })
+    expect(lastAudit()).toMatchObject({ action: 'rollback', result: 'HOOK_FAILED', hooks: [{ hook: 'pre_rollback', result: 'failed (exit 5)' }] })
+  })
+
+  it('runs pre_rollback and post_rollback around a rollback, with the release rolled back to and the one it replaced', async () => {
+    hooks('exit 0', 'echo "rolled back to $BERTH_RELEASE"')
+    const active = releases().find((x) => x.status === 'active')?.tag
+    const r = berth(dir, ['rollback', 'staging'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
+    const now = releases().find((x) => x.status === 'active')?.tag
+    expect(now).not.toBe(active)
+    expect(written('pre-rollback.env')).toMatchObject({ BERTH_HOOK: 'pre_rollback', BERTH_ENV: 'staging', BERTH_RELEASE: now, BERTH_PREVIOUS: active, BERTH_RESULT: 'pending' })
+    expect(written('post-rollback.env')).toMatchObject({ BERTH_HOOK: 'post_rollback', BERTH_RELEASE: now, BERTH_PREVIOUS: active, BERTH_RESULT: 'ok' })
+    expect(r.stderr).toContain(`rolled back to ${now}`)
+    expect(lastAudit()).toMatchObject({ action: 'rollback', result: 'ok', hooks: [{ hook: 'pre_rollback', result: 'ok' }, { hook: 'post_rollback', result: 'ok' }] })
   })
 })

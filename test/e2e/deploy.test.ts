@@ -136,8 +136,12 @@ describe('berth core on a real engine', () => {
   })
 
   it('rolls back to an earlier release: images and config together', async () => {
-    const r = berth(dir, ['rollback', 'staging', '--to', tags.v1])
+    webhooks.received.length = 0
+    const r = await notified(['rollback', 'staging', '--to', tags.v1])
     expect(r.code, r.stderr).toBe(0)
+    // SPEC §11: a rollback is notified as a deploy is, naming the release it went back to and the one it replaced.
+    expect(posted()).toMatchObject([{ path: `/${HOOK_PATH}`, action: 'rollback', app: APP, env: 'staging', release: tags.v1, previous: tags.v3, result: 'ok' }])
+    expect(r.stderr).toContain('notifying webhook #1 of staging: ok')
     expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v1' })
     const releases = JSON.parse(berth(dir, ['releases', 'staging', '--json']).stdout) as { releases: { tag: string; status: string }[] }
     expect(releases.releases.find((x) => x.tag === tags.v1)?.status).toBe('active')

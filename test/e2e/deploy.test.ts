@@ -133,7 +133,7 @@ describe('berth core on a real engine', () => {
     expect(await httpGet(`${STAGING}/version`)).toEqual({ status: 200, body: 'v3' })
     expect(await httpGet(`${PRODUCTION}/version`)).toEqual({ status: 200, body: 'v1' })
     expect(containerStarts('berthtest-production')).toEqual(productionBefore)
-  })
+  }, 45_000)
 
   it('rolls back to an earlier release: images and config together', async () => {
     webhooks.received.length = 0
@@ -176,7 +176,7 @@ describe('berth core on a real engine', () => {
       { action: 'deploy', env: 'staging', release: releases.releases[0]?.tag, previous: tags.v1, result: 'rolled-back', reason: expect.stringContaining(`rolled back to ${tags.v1}`) as unknown },
     ])
     expect(containerStarts('berthtest-production')).toEqual(productionBefore)
-  })
+  }, 45_000)
 
   it('keeps the active record when re-deploying the active release with --tag fails (exit 3)', async () => {
     expect(activeTag('staging')).toBe(tags.v1)

@@ -6,7 +6,8 @@
 //   BENCH_KEEP=1     keep the temporary directory (the engine objects are removed regardless)
 //   BENCH_ONLY=instant-rollback   only figure 3b (the rollback to the idle colour, timed from outside)
 //   BENCH_ONLY=previews   only figure 6: 200 preview environments of the example app, deployed and pruned
-//                         (BENCH_PREVIEWS=N, BENCH_PREVIEWS_PARALLEL=P; scripts/bench-previews.mjs)
+//                         (BENCH_PREVIEWS=N, BENCH_PREVIEWS_PARALLEL=P, BENCH_PREVIEWS_APP=example|one,
+//                         BENCH_PREVIEWS_HEALTH_INTERVAL, BENCH_PREVIEWS_MAX_LOAD; scripts/bench-previews.mjs)
 //   BENCH_ONLY=switches   only the rows of issue 15: start-up, status, deploy --tag and recreate rollback --to,
 //                         with the phases of one traced deploy and rollback
 //

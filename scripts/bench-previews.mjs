@@ -3,9 +3,11 @@
 // (BENCH_ONLY=previews alone).
 //
 //   BENCH_PREVIEWS=200                 how many previews (default 200)
-//   BENCH_PREVIEWS_PARALLEL=4          deploys at once (each preview has its own lock)
-//   BENCH_PREVIEWS_APP=example         the example app (examples/shop: web, store, a migrate job, a volume), or
-//                      one             a one-container static web (busybox httpd) with one healthcheck
+//   BENCH_PREVIEWS_PARALLEL=16         deploys at once (each preview has its own lock; default 16 for `one`, 4 for
+//                                      `example`)
+//   BENCH_PREVIEWS_APP=one             a one-container static web (busybox httpd) with one healthcheck (the
+//                                      default: this 2-core host holds 200 of it, and 16 of the example), or
+//                      example         the example app (examples/shop: web, store, a migrate job, a volume)
 //   BENCH_PREVIEWS_HEALTH_INTERVAL=1s  the interval of the app's docker healthchecks (default: the example's own
 //                                      1s; 30s for `one`). The engine runs one exec per container per interval, and
 //                                      on Docker 20.10 the first one only after a whole interval (no start_interval)
@@ -33,9 +35,10 @@ export const PREVIEW_APPS = ['berthbenchprev', 'berthbenchprevone']
 export async function previewsBench({ shell, table, workDir, runs }) {
   const { log, sh, timed, childEnv } = shell
   const count = Math.max(1, Number.parseInt(process.env.BENCH_PREVIEWS ?? '200', 10) || 200)
-  const parallel = Math.max(1, Number.parseInt(process.env.BENCH_PREVIEWS_PARALLEL ?? '4', 10) || 4)
-  const kind = APPS[process.env.BENCH_PREVIEWS_APP ?? 'example']
+  const kind = APPS[process.env.BENCH_PREVIEWS_APP ?? 'one']
   if (!kind) throw new Error(`BENCH_PREVIEWS_APP=${process.env.BENCH_PREVIEWS_APP}: expected ${Object.keys(APPS).join(' or ')}`)
+  const parallelDefault = kind === APPS.one ? 16 : 4
+  const parallel = Math.max(1, Number.parseInt(process.env.BENCH_PREVIEWS_PARALLEL ?? String(parallelDefault), 10) || parallelDefault)
   const interval = process.env.BENCH_PREVIEWS_HEALTH_INTERVAL || kind.interval
   if (!/^\d+(ms|s|m)$/.test(interval)) throw new Error(`BENCH_PREVIEWS_HEALTH_INTERVAL=${interval}: expected a duration like 30s`)
   const maxLoad = Number(process.env.BENCH_PREVIEWS_MAX_LOAD) || 8 * cpus().length

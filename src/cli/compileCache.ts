@@ -5,12 +5,12 @@ import { basename, dirname, join } from 'node:path'
 import vm from 'node:vm'
 
 /**
- * Loads one CommonJS file of berth's build with V8's code cache (scripts/bundle.mjs writes one such file per
- * command, dist/bundle/fast/<id>.cjs). Compiling berth's 1.5 MB of JavaScript was the largest part of a command's
+ * Loads one CommonJS file of berth's build with V8's code cache (scripts/bundle.mjs writes it: every command in
+ * dist/bundle/berth.cjs, each command's modules run only when it runs). Compiling berth's 1.5 MB of JavaScript was the largest part of a command's
  * start-up (about 130 ms of `berth rollback`'s 330 ms before its first engine read, in a CPU profile); the
- * Node this runs on (20) has no compile cache of its own for ES modules, so the command files are CommonJS and
- * compiled here with `cachedData`. After the first run of a build the cache holds the bytecode of every function
- * that run called, and later runs skip compiling them.
+ * Node this runs on (20) has no compile cache of its own for ES modules, so that file is CommonJS and compiled
+ * here with `cachedData`. After the first run of a build the cache holds the bytecode of every function that run
+ * called, and later runs skip compiling them.
  *
  * The cache is a file per command in `$XDG_CACHE_HOME/berth/v8` (or ~/.cache/berth/v8), named by the source
  * file's size and modification time and by Node's version and architecture, so a new build or another Node

@@ -19,7 +19,7 @@ export interface PlainRequest {
   socketPath?: string
   /** https: the TLS server name to send; the certificate is then not verified. */
   servername?: string
-  /** For the answer's headers to arrive, and then for its body. */
+  /** One bound on the whole request: connecting, the answer's headers and its body (TIMEOUT past it). */
   timeoutMs: number
 }
 

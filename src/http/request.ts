@@ -47,7 +47,8 @@ export class RequestFailed extends Error {
  * which esbuild leaves import() of a built-in module as it is, and the executable has no loader for it.
  */
 function nodeHttps(): typeof Https {
-  return createRequire(`${process.cwd()}/`)('node:https') as typeof Https
+  // Any absolute path will do for a built-in; the working directory may be gone, Node's own path is not.
+  return createRequire(process.execPath)('node:https') as typeof Https
 }
 
 export async function plainRequest(req: PlainRequest): Promise<PlainAnswer> {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 import { buildDefine } from './buildInfo.mjs'
+import { explicitPjson, loadersSource } from './entries.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commands = join(root, 'dist', 'commands')
@@ -52,13 +53,7 @@ await build({
 // which bin/run.js compiles with V8's code cache (Node 20 has none for ES modules). Each command is imported
 // on first use, so esbuild wraps its modules to run only when that command runs. The package.json oclif gets is
 // the explicit one of the single executable (scripts/dist.mjs): the commands are in the file.
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-const pjson = {
-  name: pkg.name,
-  version: pkg.version,
-  description: pkg.description,
-  oclif: { ...pkg.oclif, commands: { strategy: 'explicit', target: './berth', identifier: 'COMMANDS' }, plugins: [] },
-}
+const pjson = explicitPjson(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')))
 const ids = readdirSync(commands)
   .filter((f) => f.endsWith('.js'))
   .map((f) => f.slice(0, -3))
@@ -67,7 +62,10 @@ writeFileSync(
   fastEntry,
   [
     "import { runFast } from './cli/fast.js'",
-    `const commands = { ${ids.map((id) => `${JSON.stringify(id)}: () => import(${JSON.stringify(`./commands/${id}.js`)})`).join(', ')} }`,
+    `const commands = ${loadersSource(
+      ids.map((id) => [id, `./commands/${id}.js`]),
+      (file) => JSON.stringify(file),
+    )}`,
     `const pjson = ${JSON.stringify(pjson)}`,
     'export function run(root, argv) { return runFast(root, pjson, commands, argv) }',
     '',

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 import { buildDefine } from './buildInfo.mjs'
+import { explicitPjson, loadersSource } from './entries.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = resolve(process.argv[2] ?? join(root, 'dist-bin', 'berth'))
@@ -31,27 +32,21 @@ for (const plugin of pkg.oclif.plugins ?? []) {
   for (const [id, command] of Object.entries(readJson(join(dir, 'oclif.manifest.json')).commands)) commands.push([id, join(dir, ...command.relativePath)])
 }
 // What oclif reads of package.json. Its commands are the bundle's (explicit discovery, src/cli/sea.ts), its plugins are in them.
-const pjson = {
-  name: pkg.name,
-  version: pkg.version,
-  description: pkg.description,
-  oclif: { ...pkg.oclif, commands: { strategy: 'explicit', target: './berth', identifier: 'COMMANDS' }, plugins: [] },
-}
+const pjson = explicitPjson(pkg)
 const entry = join(work, 'entry.mjs')
 const importPath = (file) => JSON.stringify(relative(work, file))
 // Each command is imported on first use (esbuild then runs its modules only when it runs): berth's own
 // commands and --version start as bin/run.js's fast start does (src/cli/fast.ts); the rest (help, the plugin's
 // commands, which need every command, anything unknown) loads every command for oclif.
 const ownCount = Object.keys(readJson(join(root, 'oclif.manifest.json')).commands).length
-const loaders = (list) => `{ ${list.map(([id, file]) => `${JSON.stringify(id)}: () => import(${importPath(file)})`).join(', ')} }`
 writeFileSync(
   entry,
   [
     `import { dirname } from 'node:path'`,
     `import { runFast } from ${importPath(join(root, 'dist', 'cli', 'fast.js'))}`,
     `import { runExecutable } from ${importPath(join(root, 'dist', 'cli', 'sea.js'))}`,
-    `const own = ${loaders(commands.slice(0, ownCount))}`,
-    `const all = { ...own, ...${loaders(commands.slice(ownCount))} }`,
+    `const own = ${loadersSource(commands.slice(0, ownCount), importPath)}`,
+    `const all = { ...own, ...${loadersSource(commands.slice(ownCount), importPath)} }`,
     `const pjson = ${JSON.stringify(pjson)}`,
     `void (async () => {`,
     `  if (await runFast(dirname(process.execPath), pjson, own, process.argv.slice(2))) return`,

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { berth, cleanApp, copyFixtureAs, docker, httpGet, repoRoot, requireEngine, startBerth } from './engine.js'
+import { processRuns } from '../unit/support/processes.js'
 
 /** Locks, interruptions and reboots (SPEC §7): nothing needs manual cleanup afterwards. */
 
@@ -117,8 +118,8 @@ describe('locks, signals and reboots', () => {
     expect(existsSync(pidFile), 'the suite manages the local dockerd (scripts/engine.sh); no pid file found').toBe(true)
     const pid = Number(readFileSync(pidFile, 'utf8').trim())
     process.kill(pid, 'SIGTERM')
-    for (let i = 0; i < 120 && processAlive(pid); i++) await sleep(500)
-    expect(processAlive(pid)).toBe(false)
+    for (let i = 0; i < 120 && processRuns(pid); i++) await sleep(500)
+    expect(processRuns(pid)).toBe(false)
     execFileSync('bash', [join(repoRoot, 'scripts', 'engine.sh')], { stdio: 'ignore' })
 
     const deadline = Date.now() + 90_000
@@ -134,13 +135,3 @@ describe('locks, signals and reboots', () => {
     expect((await httpGet(`http://127.0.0.1:${PORTS.production}/health`)).status).toBe(200)
   }, 240_000)
 })
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return !/^\d+ \(.*\) Z/.test(stat)
-  } catch {
-    return false
-  }
-}

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { berth, cleanApp, copyFixtureAs, engineState, httpGet, requireEngine, startBerth } from './engine.js'
+import { processRuns } from '../unit/support/processes.js'
 
 /** SPEC §11 hooks around real deploys of the fixture app (recreate), on this engine. */
 const APP = 'berthhook'
@@ -65,14 +66,6 @@ function stateWithoutAudit(): Record<string, unknown> {
   return { ...all, state: Object.fromEntries(Object.entries(all.state).filter(([file]) => !file.endsWith('audit.log'))) }
 }
 
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
-
 describe('hooks around a deploy', () => {
   beforeAll(() => {
     requireEngine()
@@ -128,7 +121,7 @@ describe('hooks around a deploy', () => {
     expect(Date.now() - started).toBeLessThan(15_000)
     const sleeper = Number(readFileSync(join(dir, 'out', 'sleep.pid'), 'utf8'))
     expect(sleeper).toBeGreaterThan(0)
-    expect(running(sleeper)).toBe(false)
+    expect(processRuns(sleeper)).toBe(false)
     expect(stateWithoutAudit()).toEqual(before)
   })
 
@@ -141,7 +134,7 @@ describe('hooks around a deploy', () => {
     const r = await run.done
     expect(r.code, r.stderr).toBe(1)
     expect(r.stderr).toMatch(/deploy of staging interrupted by SIGINT: nothing was changed; the lock is released/)
-    expect(running(Number(readFileSync(join(dir, 'out', 'sleep.pid'), 'utf8')))).toBe(false)
+    expect(processRuns(Number(readFileSync(join(dir, 'out', 'sleep.pid'), 'utf8')))).toBe(false)
     expect(existsSync(join(dir, '.berth', 'staging', 'lock'))).toBe(false)
     expect(stateWithoutAudit()).toEqual(before)
     expect(lastAudit()).toMatchObject({ result: 'INTERRUPTED' })

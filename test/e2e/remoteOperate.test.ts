@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { berth, cleanApp, containerStarts, repoRoot, requireEngine, seenOutput } from './engine.js'
 import { cleanAppB, dockerB, HOST_B, HOST_B_SOCKET, HOST_STATE_ROOT, remoteFixture, requireHostB, sshdPid, sshMastersOf, startSecondHost } from './hostB.js'
+import { processRuns } from '../unit/support/processes.js'
 
 /**
  * SPEC §4 on an environment of another host (SPEC §10): releases, logs (and -f), compose, lock/unlock, status,
@@ -46,15 +47,6 @@ type EnvStatus = { environment: string; engine?: string; release?: string; servi
 const statusOf = (env: string) => json<{ environments: EnvStatus[] }>(['status', env]).environments[0] as EnvStatus
 /** Containers of a compose project on the second host, by name. */
 const namesB = (project: string) => dockerB('ps', '--all', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}}').split('\n').filter(Boolean).sort()
-/** The process still runs: it exists and has not ended (a zombie waits only for init to reap it). */
-function runs(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 const idsB = () => dockerB('ps', '--all', '--no-trunc', '--filter', `label=berth.app=${APP}`, '--format', '{{.ID}} {{.State}}').split('\n').sort()
 
 describe('the single-environment commands and doctor on an environment of the second host', () => {
@@ -123,8 +115,8 @@ describe('the single-environment commands and doctor on an environment of the se
     seenOutput.push(out)
     expect(out).toMatch(/web: .* for production token=\*\*\*\*/)
     const deadline = Date.now() + 5000
-    while (masters.some(runs) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    for (const pid of masters) expect(runs(pid), `ssh master ${pid} still runs`).toBe(false)
+    while (masters.some(processRuns) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    for (const pid of masters) expect(processRuns(pid), `ssh master ${pid} still runs`).toBe(false)
     // A signal ends berth before it removes its connection's private directory (a dead socket in it): ours to clear.
     if (/\/berth-ssh-[^/]+$/.test(socketDir)) rmSync(socketDir, { recursive: true, force: true })
   }, 30_000)

@@ -5,21 +5,13 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 import { runHookProcess } from '../../../src/hooks/process.js'
+import { processRuns } from '../support/processes.js'
 
 /** A real shell: the kill logic is only proven on real process groups. */
 function run(command: string, timeoutMs = 5_000, env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' }) {
   const lines: string[] = []
   const cwd = mkdtempSync(join(tmpdir(), 'berth-hook-'))
   return { cwd, lines, exit: runHookProcess({ command, cwd, env, timeoutMs, onLine: (line) => lines.push(line) }) }
-}
-
-/** Running, that is: not gone and not a zombie (this machine's init may reap orphans late). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
 }
 
 describe('runHookProcess', () => {
@@ -43,7 +35,7 @@ describe('runHookProcess', () => {
     const grandchild = Number(readFileSync(join(cwd, 'grandchild.pid'), 'utf8'))
     expect(grandchild).toBeGreaterThan(0)
     await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(alive(grandchild)).toBe(false)
+    expect(processRuns(grandchild)).toBe(false)
   })
 
   it('kills one that ignores SIGTERM a grace period later', async () => {
@@ -60,6 +52,6 @@ describe('runHookProcess', () => {
     expect(result).toMatchObject({ exitCode: 0, timedOut: false })
     expect(result.durationMs).toBeLessThan(3_000)
     await new Promise((resolve) => setTimeout(resolve, 100))
-    expect(alive(Number(readFileSync(join(cwd, 'left.pid'), 'utf8')))).toBe(false)
+    expect(processRuns(Number(readFileSync(join(cwd, 'left.pid'), 'utf8')))).toBe(false)
   })
 })

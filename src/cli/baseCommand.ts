@@ -1,4 +1,6 @@
-import { Command, Flags, Interfaces } from '@oclif/core'
+import { Command } from '@oclif/core/command'
+import * as Flags from '@oclif/core/flags'
+import type { InferredFlags } from '@oclif/core/interfaces'
 
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/types.js'
@@ -10,7 +12,7 @@ import { confirm } from '../ui/confirm.js'
 import { chooseRenderer } from '../ui/renderer.js'
 import { createReporter } from '../ui/reporter.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BerthCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = InferredFlags<(typeof BerthCommand)['baseFlags'] & T['flags']>
 
 /**
  * Shared by every command: --config and --json, the reporter choice, and the mapping of errors to the

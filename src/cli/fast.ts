@@ -23,8 +23,8 @@ export async function runFast(root: string, pjson: PJSON, commands: CommandLoade
   const load = id !== undefined && Object.hasOwn(commands, id) ? commands[id] : undefined
   if (!load || argv.some((a) => a === '--help' || a === '-h')) return false
   // Imported here, not at the top: `--version` then loads none of oclif.
-  const [{ default: command }, { runExecutable }] = await Promise.all([load(), import('./sea.js')])
-  await runExecutable(pjson, { [id as string]: command }, root, argv)
+  const [{ default: command }, { runOne }] = await Promise.all([load(), import('./sea.js')])
+  await runOne(pjson, id as string, command, root, argv.slice(1))
   return true
 }
 

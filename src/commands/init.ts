@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { BerthCommand } from '../cli/baseCommand.js'
 import { init, type InitResult } from '../config/init.js'

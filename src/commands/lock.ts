@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import { BerthCommand } from '../cli/baseCommand.js'
 import { envArg } from '../cli/shared.js'

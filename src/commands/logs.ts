@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import { BerthCommand } from '../cli/baseCommand.js'
 import { envArg } from '../cli/shared.js'

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import { BerthCommand } from '../cli/baseCommand.js'
 import { status, type StatusReport } from '../inspect/status.js'

@@ -67,7 +67,7 @@ writeFileSync(
       (file) => JSON.stringify(file),
     )}`,
     `const pjson = ${JSON.stringify(pjson)}`,
-    'export function run(root, argv) { return runFast(root, pjson, commands, argv) }',
+    'export function run(root, argv, build) { return runFast(root, pjson, commands, argv, build) }',
     '',
   ].join('\n'),
 )

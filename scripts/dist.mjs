@@ -42,6 +42,7 @@ const ownCount = Object.keys(readJson(join(root, 'oclif.manifest.json')).command
 writeFileSync(
   entry,
   [
+    `import { statSync } from 'node:fs'`,
     `import { dirname } from 'node:path'`,
     `import { runFast } from ${importPath(join(root, 'dist', 'cli', 'fast.js'))}`,
     `import { runExecutable } from ${importPath(join(root, 'dist', 'cli', 'sea.js'))}`,
@@ -49,7 +50,9 @@ writeFileSync(
     `const all = { ...own, ...${loadersSource(commands.slice(ownCount), importPath)} }`,
     `const pjson = ${JSON.stringify(pjson)}`,
     `void (async () => {`,
-    `  if (await runFast(dirname(process.execPath), pjson, own, process.argv.slice(2))) return`,
+    // The executable's own stat identifies its build (src/config/cache.ts).
+    `  const self = statSync(process.execPath)`,
+    `  if (await runFast(dirname(process.execPath), pjson, own, process.argv.slice(2), \`\${process.execPath} \${self.size} \${self.mtimeMs}\`)) return`,
     `  const classes = await Promise.all(Object.entries(all).map(async ([id, load]) => [id, (await load()).default]))`,
     `  await runExecutable(pjson, Object.fromEntries(classes))`,
     `})()`,

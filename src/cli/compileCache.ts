@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire, Module } from 'node:module'
-import { homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import vm from 'node:vm'
+
+import { berthCacheDir, ownedByMe } from '../cacheDir.js'
 
 /**
  * Loads one CommonJS file of berth's build with V8's code cache (scripts/bundle.mjs writes it: every command in
@@ -16,7 +17,7 @@ import vm from 'node:vm'
  * file's size and modification time and by Node's version and architecture, so a new build or another Node
  * starts a new one. V8 checks the cache against the source itself and rejects one that does not fit; a rejected
  * or missing cache is written again at exit. Nothing here can fail a command: a cache that cannot be read or
- * written is no cache, and so is one another user could have written (see ownedByMe). BERTH_COMPILE_CACHE=0
+ * written is no cache, and so is one another user could have written (ownedByMe, src/cacheDir.ts). BERTH_COMPILE_CACHE=0
  * turns it off.
  */
 export interface Loaded {
@@ -26,7 +27,7 @@ export interface Loaded {
 }
 
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'berth', 'v8')
+  return join(berthCacheDir(env), 'v8')
 }
 
 /**
@@ -70,19 +71,6 @@ export function loadWithCompileCache(file: string, key: string, env: NodeJS.Proc
   wrapper.call(module.exports, module.exports, createRequire(file), module, file, dirname(file))
   module.loaded = true
   return { exports: module.exports, cacheUsed }
-}
-
-/**
- * Code from a cache runs as this user: only a cache this user wrote, in a directory only this user can write, is
- * taken (root under a sudo that kept another user's HOME must not run bytecode that user could have written).
- */
-function ownedByMe(path: string): boolean {
-  try {
-    const s = statSync(path)
-    return (process.getuid === undefined || s.uid === process.getuid()) && (s.mode & 0o022) === 0
-  } catch {
-    return false
-  }
 }
 
 /**

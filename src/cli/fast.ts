@@ -11,10 +11,11 @@ export type CommandLoaders = Record<string, () => Promise<{ default: Command.Cla
  * The fast start (bin/run.js → src/cli/start.ts): one CommonJS file of every command, compiled with V8's code
  * cache (src/cli/compileCache.ts). It runs `berth --version` and any berth command, the way the single
  * executable does (src/cli/sea.ts): oclif is handed the one command class, so it reads no manifest and no
- * command file. It returns false for what needs the whole CLI, which bin/run.js then runs as before: help
- * (`--help`, `-h`, `help`), a plugin's command (`autocomplete`), anything unknown (oclif's "did you mean").
+ * command file. `build` identifies the build, for the validated-config cache (src/config/cache.ts). It returns
+ * false for what needs the whole CLI, which bin/run.js then runs as before: help (`--help`, `-h`, `help`), a
+ * plugin's command (`autocomplete`), anything unknown (oclif's "did you mean").
  */
-export async function runFast(root: string, pjson: PJSON, commands: CommandLoaders, argv: string[]): Promise<boolean> {
+export async function runFast(root: string, pjson: PJSON, commands: CommandLoaders, argv: string[], build?: string): Promise<boolean> {
   if (argv[0] === '--version' && argv.length === 1) {
     process.stdout.write(`${versionLine(await userAgent(pjson), BUILD_COMMIT)}\n`)
     return true
@@ -23,7 +24,9 @@ export async function runFast(root: string, pjson: PJSON, commands: CommandLoade
   const load = id !== undefined && Object.hasOwn(commands, id) ? commands[id] : undefined
   if (!load || argv.some((a) => a === '--help' || a === '-h')) return false
   // Imported here, not at the top: `--version` then loads none of oclif.
-  const [{ default: command }, { runOne }] = await Promise.all([load(), import('./sea.js')])
+  const [{ default: command }, { runOne }, { useConfigCache }] = await Promise.all([load(), import('./sea.js'), import('../config/cache.js')])
+  // `build` (a stat of the file that runs) says which build validated a cached deploy.yml.
+  useConfigCache(build)
   await runOne(pjson, id as string, command, root, argv.slice(1))
   return true
 }

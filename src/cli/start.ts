@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import { loadWithCompileCache } from './compileCache.js'
 
-type FastRun = (root: string, argv: string[]) => Promise<boolean>
+type FastRun = (root: string, argv: string[], build: string) => Promise<boolean>
 
 /**
  * What bin/run.js runs. The fast start first (src/cli/fast.ts: the build's dist/bundle/berth.cjs, with V8's
@@ -12,9 +12,12 @@ type FastRun = (root: string, argv: string[]) => Promise<boolean>
  */
 export async function start(binUrl: string, argv: string[] = process.argv.slice(2)): Promise<void> {
   const fast = new URL('../dist/bundle/berth.cjs', binUrl)
-  if (existsSync(fast)) {
+  const built = statSync(fast, { throwIfNoEntry: false })
+  if (built) {
     const { exports } = loadWithCompileCache(fileURLToPath(fast), argv[0] === '--version' ? 'version' : (argv[0] ?? 'other'))
-    if (await (exports.run as FastRun)(fileURLToPath(new URL('..', binUrl)), argv)) return
+    // The build's identity, for what is cached per build (config/cache.ts).
+    const build = `${fileURLToPath(fast)} ${built.size} ${built.mtimeMs}`
+    if (await (exports.run as FastRun)(fileURLToPath(new URL('..', binUrl)), argv, build)) return
   }
   const { main } = (await import(new URL('../dist/bundle/main.js', binUrl).href)) as { main: (load: string, argv: string[]) => Promise<void> }
   await main(binUrl, argv)

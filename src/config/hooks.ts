@@ -1,5 +1,5 @@
 import type { Hook, HookName, Hooks } from './types.js'
-import { HOOK_NAMES } from './schema.js'
+import { HOOK_NAMES } from './rules.js'
 
 /** The default of SPEC §11. */
 export const DEFAULT_HOOK_TIMEOUT_MS = 5 * 60_000

@@ -3,7 +3,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 
 import { UsageError } from '../errors.js'
-import { NAME_PATTERN, NAME_RULE } from './schema.js'
+import { NAME_PATTERN, NAME_RULE } from './rules.js'
 import { DEFAULT_COMPOSE_FILES } from './load.js'
 
 /** `berth init`: a starting deploy.yml, env file examples and .gitignore entries (SPEC §4). */

@@ -1,8 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
+import type { Document, LineCounter } from 'yaml'
 import { ConfigError, UsageError } from '../errors.js'
-import { formatPath, NAME_PATTERN, NAME_RULE, SSH_URL_PATTERN, validateDeployFile, type DeployFile, type SchemaIssue } from './schema.js'
+import { cachedDeployFile, rememberDeployFile } from './cache.js'
+import { formatPath, NAME_PATTERN, NAME_RULE, type SchemaIssue, SSH_URL_PATTERN } from './rules.js'
+import type { DeployFile } from './schema.js'
 import type { Config, EngineLocation, EnvironmentConfig, EnvironmentPattern, HealthConfig, Route, SshLocation } from './types.js'
 import { EDGE_PROJECT, projectName } from '../names.js'
 import { fillStar, isPattern, matchPattern, patternsMatching } from '../preview/pattern.js'
@@ -26,12 +28,17 @@ const DEFAULT_DRAIN_MS = 10_000
 export async function loadConfig({ file, cwd, env = process.env }: LoadOptions): Promise<Config> {
   const given = file ?? (env.BERTH_CONFIG || undefined)
   const configFile = resolve(cwd, given ?? 'deploy.yml')
-  const source = new Source(configFile, await readConfig(configFile, given !== undefined))
+  const text = await readConfig(configFile, given !== undefined)
+  const source = new Source(configFile, text)
+  // The same text validated by this build before (config/cache.ts): neither YAML nor the schema is loaded.
+  const cached = cachedDeployFile(text, env)
+  if (cached) return resolveConfig(cached, source)
 
+  const [{ validateDeployFile }, doc] = await Promise.all([import('./schema.js'), source.document()])
   // An empty file reports the keys it lacks rather than its type.
-  const validation = validateDeployFile(source.doc.toJS() ?? {})
-  if (!validation.ok) throw source.error(validation.issues)
-
+  const validation = validateDeployFile(doc.toJS() ?? {})
+  if (!validation.ok) throw await source.error(validation.issues)
+  rememberDeployFile(text, validation.value, env)
   return resolveConfig(validation.value, source)
 }
 
@@ -77,23 +84,40 @@ async function readConfig(file: string, given: boolean): Promise<string> {
   }
 }
 
-/** The parsed document, kept to point every message at the line it is about. */
+/**
+ * deploy.yml's text, parsed when it is first needed (to validate it, or to point a message at a line): a config
+ * from the cache is never parsed unless a later check finds something to say. `yaml` is imported then too.
+ */
 class Source {
-  readonly doc: Document
-  private readonly lines = new LineCounter()
+  private parsed: Promise<{ doc: Document; lines: LineCounter; yaml: typeof import('yaml') }> | undefined
 
-  constructor(readonly file: string, text: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false })
-    if (this.doc.errors.length > 0) {
-      const name = basename(file)
-      const messages = this.doc.errors.map((error) => `${name}:${this.lines.linePos(error.pos[0]).line} ${error.message}`)
-      throw new ConfigError(messages.join('\n'), undefined, 'CONFIG_SYNTAX')
-    }
+  constructor(
+    readonly file: string,
+    private readonly text: string,
+  ) {}
+
+  async document(): Promise<Document> {
+    return (await this.parse()).doc
+  }
+
+  private parse() {
+    this.parsed ??= import('yaml').then((yaml) => {
+      const lines = new yaml.LineCounter()
+      const doc = yaml.parseDocument(this.text, { lineCounter: lines, prettyErrors: false })
+      if (doc.errors.length > 0) {
+        const name = basename(this.file)
+        const messages = doc.errors.map((error) => `${name}:${lines.linePos(error.pos[0]).line} ${error.message}`)
+        throw new ConfigError(messages.join('\n'), undefined, 'CONFIG_SYNTAX')
+      }
+      return { doc, lines, yaml }
+    })
+    return this.parsed
   }
 
   /** One ConfigError listing every issue, in the order of the file. */
-  error(issues: SchemaIssue[]): ConfigError {
-    const located = issues.map((issue) => ({ ...issue, line: this.lineOf(issue.path) }))
+  async error(issues: SchemaIssue[]): Promise<ConfigError> {
+    const { doc, lines, yaml } = await this.parse()
+    const located = issues.map((issue) => ({ ...issue, line: lineOf(doc, lines, yaml, issue.path) }))
     located.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
     const name = basename(this.file)
     const messages = located.map(({ path, message, line }) => {
@@ -102,28 +126,29 @@ class Source {
     })
     return new ConfigError(messages.join('\n'))
   }
+}
 
-  /** Line of the key (or list item) at path, or of its nearest ancestor present in the file. */
-  private lineOf(path: SchemaIssue['path']): number | undefined {
-    let node: unknown = this.doc.contents
-    let offset = isNode(node) ? node.range?.[0] : undefined
-    for (const key of path) {
-      let located: unknown
-      if (isMap(node)) {
-        const pair = node.items.find((item) => String(isScalar(item.key) ? item.key.value : item.key) === String(key))
-        if (!pair) break
-        located = pair.key
-        node = pair.value
-      } else if (isSeq(node) && typeof key === 'number') {
-        node = node.items[key]
-        located = node
-      } else {
-        break
-      }
-      if (isNode(located)) offset = located.range?.[0] ?? offset
+/** Line of the key (or list item) at path, or of its nearest ancestor present in the file. */
+function lineOf(doc: Document, lines: LineCounter, yaml: typeof import('yaml'), path: SchemaIssue['path']): number | undefined {
+  const { isMap, isNode, isScalar, isSeq } = yaml
+  let node: unknown = doc.contents
+  let offset = isNode(node) ? node.range?.[0] : undefined
+  for (const key of path) {
+    let located: unknown
+    if (isMap(node)) {
+      const pair = node.items.find((item) => String(isScalar(item.key) ? item.key.value : item.key) === String(key))
+      if (!pair) break
+      located = pair.key
+      node = pair.value
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key]
+      located = node
+    } else {
+      break
     }
-    return offset === undefined ? undefined : this.lines.linePos(offset).line
+    if (isNode(located)) offset = located.range?.[0] ?? offset
   }
+  return offset === undefined ? undefined : lines.linePos(offset).line
 }
 
 async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
@@ -139,7 +164,7 @@ async function resolveConfig(raw: DeployFile, source: Source): Promise<Config> {
     if (isPattern(name)) patterns.push(await environmentPattern(raw, dir, name, env, [...baseCompose, ...own], missing))
     else environments.set(name, environmentConfig(raw, dir, name, env, [...baseCompose, ...own]))
   }
-  if (missing.length > 0) throw source.error(missing)
+  if (missing.length > 0) throw await source.error(missing)
   const stateDir = resolve(dir, raw.state_dir ?? '.berth')
   for (const [name, pattern] of await previewsInState(stateDir, environments, patterns)) environments.set(name, pattern.environment(name))
   return {

@@ -1,10 +1,8 @@
 import * as z from 'zod'
 import { DURATION_PATTERN, parseDuration } from './duration.js'
 import type { EdgeConfig } from './types.js'
+import { describeIssue, formatPath, HOOK_NAMES, NAME_PATTERN, NAME_RULE, schemaIssues, type SchemaIssue, SSH_URL_PATTERN } from './rules.js'
 
-/** App and environment names become compose project names and directory names, hence the narrow rule. */
-export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/
-export const NAME_RULE = `must match ${NAME_PATTERN.source} (a lowercase letter, then up to 30 lowercase letters, digits or "-")`
 
 export const DEFAULT_EDGE: EdgeConfig = { image: 'caddy:2' }
 
@@ -103,8 +101,6 @@ const health = z.strictObject({
 /** SPEC §10: a registry as docker names it in an image reference: host[:port] and an optional path, no scheme. */
 export const REGISTRY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/
 
-/** SPEC §10: ssh://[user@]host[:port], as docker's own DOCKER_HOST=ssh://… takes it (no path). */
-export const SSH_URL_PATTERN = /^ssh:\/\/(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/
 
 // --- Preview environments (SPEC §11): the keys of an environment pattern, kept in one block ---
 
@@ -114,7 +110,6 @@ export const SSH_URL_PATTERN = /^ssh:\/\/(?:([A-Za-z0-9._][A-Za-z0-9._-]*)@)?([A
  * name would be, with one `*` somewhere after its first letter (or first of all).
  */
 export const ENVIRONMENT_KEY_PATTERN = /^(?=.{1,31}$)(?:[a-z][a-z0-9-]*)?(?:\*[a-z0-9-]*)?$/
-export const PATTERN_PART = /^[a-z0-9-]+$/
 const environmentKey = z
   .string()
   .regex(ENVIRONMENT_KEY_PATTERN, `${NAME_RULE}; or a pattern of preview environments with one "*" in it, like preview-*`)
@@ -153,7 +148,6 @@ const previewKeys = {
 }
 
 // --- hooks (SPEC §11) ---------------------------------------------------------------------------------------------
-export const HOOK_NAMES = ['pre_deploy', 'post_deploy', 'pre_rollback', 'post_rollback', 'on_failure'] as const
 
 const HOOK_MESSAGE = 'expected a command, or a mapping with run: (and timeout:, pass:)'
 const hookCommand = z.string().min(1, 'expected a command').describe('A shell command (sh -c), run in the directory of deploy.yml.')
@@ -388,62 +382,11 @@ export const deployFileSchema = z
 
 export type DeployFile = z.output<typeof deployFileSchema>
 
-export interface SchemaIssue {
-  path: (string | number)[]
-  message: string
-}
-
 export type Validation = { ok: true; value: DeployFile } | { ok: false; issues: SchemaIssue[] }
-
-/** Keys an earlier berth read, each with what to do instead of a bare "unknown key". */
-const RETIRED_KEYS: Record<string, string> = {
-  'edge.admin_port':
-    "no longer used: berth reaches the edge's admin API on a unix socket only root can open (<edge dir>/admin/admin.sock), not on a TCP port; remove the key",
-}
 
 /** Validates parsed deploy.yml. Messages are phrased for operators, and each unknown key is its own issue. */
 export function validateDeployFile(data: unknown): Validation {
   const result = deployFileSchema.safeParse(data, { error: describeIssue })
   if (result.success) return { ok: true, value: result.data }
   return { ok: false, issues: schemaIssues(result.error) }
-}
-
-/** A failed parse's issues as operators read them (parse with `{ error: describeIssue }`); each unknown key is its own issue. */
-export function schemaIssues(error: z.ZodError): SchemaIssue[] {
-  return error.issues.flatMap((issue): SchemaIssue[] => {
-    const path = issue.path.filter((key) => typeof key !== 'symbol')
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: [...path, key], message: RETIRED_KEYS[[...path, key].join('.')] ?? 'unknown key' }))
-    }
-    if (issue.code === 'invalid_key') return [{ path, message: issue.issues[0]?.message ?? issue.message }]
-    return [{ path, message: issue.message }]
-  })
-}
-
-/** A key path as operators write it: environments.staging.routes[0].listen */
-export function formatPath(path: SchemaIssue['path']): string {
-  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('')
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  object: 'a mapping',
-  array: 'a list',
-  string: 'a string',
-  number: 'a number',
-  boolean: 'true or false',
-}
-
-function typeOf(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'a list'
-  if (typeof value === 'object') return 'a mapping'
-  return typeof value
-}
-
-/** Fallback messages for issues the schema does not phrase itself. */
-export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.code !== 'invalid_type' && issue.code !== 'invalid_value') return undefined
-  if (issue.input === undefined) return 'is required'
-  if (issue.code === 'invalid_value') return undefined
-  return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${typeOf(issue.input)}`
 }

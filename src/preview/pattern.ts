@@ -1,4 +1,4 @@
-import { NAME_PATTERN, PATTERN_PART } from '../config/schema.js'
+import { NAME_PATTERN, PATTERN_PART } from '../config/rules.js'
 
 /** SPEC §11: an environment key of deploy.yml with a `*` is a pattern of preview environments (`preview-*`). */
 export function isPattern(key: string): boolean {

@@ -1,6 +1,6 @@
 import type * as z from 'zod'
 
-import { describeIssue, formatPath, schemaIssues } from '../config/schema.js'
+import { describeIssue, formatPath, schemaIssues } from '../config/rules.js'
 import { StateDamagedError } from '../errors.js'
 import type { Files } from '../target/files.js'
 import { lastGoodPath } from './paths.js'

@@ -3,6 +3,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
+import { berthCacheDir } from '../cacheDir.js'
+
 /**
  * Compose's own version, checked once per engine and Compose binary rather than by a `docker compose version`
  * on every command (issue 15). An entry is keyed by the engine's ID and the Compose plugin's path, size and
@@ -17,7 +19,7 @@ export function pluginDirs(env: NodeJS.ProcessEnv): string[] {
 }
 
 export function cacheFile(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'berth', 'compose-version.json')
+  return join(berthCacheDir(env), 'compose-version.json')
 }
 
 async function fileKey(path: string): Promise<string | undefined> {

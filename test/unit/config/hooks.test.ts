@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
 import { DEFAULT_HOOK_TIMEOUT_MS, resolveHooks } from '../../../src/config/hooks.js'
-import { formatPath, validateDeployFile } from '../../../src/config/schema.js'
+import { formatPath } from '../../../src/config/rules.js'
+import { validateDeployFile } from '../../../src/config/schema.js'
 
 function issues(data: unknown): string[] {
   const result = validateDeployFile(data)

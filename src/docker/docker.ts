@@ -1,10 +1,10 @@
 import { dockerCli, type Engine } from './engine.js'
-import { containerInspectGets, containerListPath, eventsPath, inspectFields, renderInspect, renderPs, renderVersion, withApiRead, withApiStream } from './engineApi.js'
+import { containerInspectGets, containerListPath, eventsPath, inspectFields, renderInspect, renderPs, renderVersion, VERSION_GETS, withApiRead, withApiStream } from './engineApi.js'
 
 /** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7), except the read-only `psAll` that finds hand-started containers. */
 
 export function dockerVersion(engine: Engine): string[] {
-  return withApiRead([...dockerCli(engine), 'version', '--format', '{{json .}}'], { engine, gets: [{ path: '/version' }, { path: '/info' }], render: renderVersion })
+  return withApiRead([...dockerCli(engine), 'version', '--format', '{{json .}}'], { engine, gets: [...VERSION_GETS], render: renderVersion })
 }
 
 /** All containers carrying every given label (`key` or `key=value`), one JSON object per line. */

@@ -12,6 +12,13 @@ import type { Engine } from './engine.js'
 export interface ApiGet {
   path: string
   missing?: string
+  /** The answer is this header of the response (lowercase), not its body: /_ping's `server` names the engine's version. */
+  header?: string
+  /**
+   * Fields of the JSON answer that last as long as the engine's socket (docker/identity.ts): once read, they are
+   * the answer (the other fields are not kept) until the socket changes, and no request is sent.
+   */
+  keep?: readonly string[]
 }
 
 export interface ApiRead {
@@ -194,13 +201,19 @@ export const inspectFields = {
 }
 
 /**
- * `docker version --format '{{json .}}'` as checkEngine reads it: the server's part (the client's is this
- * process), and the engine's ID from /info, which the CLI's answer lacks: the key of the Compose version
- * cache (target/composeCache.ts), so that cache is used only where the engine is read over its socket.
+ * `docker version --format '{{json .}}'` as checkEngine reads it: the server's version (the client's is this
+ * process), from the `Server: Docker/27.3.1 (linux)` header of /_ping (dockerd answers /version by asking
+ * containerd, runc and docker-init theirs, about 8 ms; /_ping is under 1 ms), and the engine's ID from /info,
+ * which the CLI's answer lacks: the key of the Compose version cache (target/composeCache.ts), so that cache is
+ * used only where the engine is read over its socket. The ID is kept per socket (docker/identity.ts).
  */
+export const VERSION_GETS: readonly ApiGet[] = [{ path: '/_ping', header: 'server' }, { path: '/info', keep: ['ID'] }]
+
 export function renderVersion(bodies: readonly unknown[]): string {
+  const server = typeof bodies[0] === 'string' ? bodies[0] : ''
+  const version = /^Docker\/(\S+)/.exec(server)?.[1] ?? server
   const id = (bodies[1] as { ID?: unknown } | undefined)?.ID
-  return JSON.stringify({ Server: bodies[0] ?? null, ...(typeof id === 'string' && id ? { ServerID: id } : {}) })
+  return JSON.stringify({ Server: { Version: version }, ...(typeof id === 'string' && id ? { ServerID: id } : {}) })
 }
 
 /** The events of containers carrying every label, the actions that change a container's state or health. */

@@ -3,7 +3,8 @@ import type { execa as Execa } from 'execa'
 import { DockerCommandError, EngineRequestError, EngineUnavailableError } from '../errors.js'
 import { mask } from '../secrets.js'
 import { type ApiRead, type ApiStream, apiReadOf, apiStreamOf } from './engineApi.js'
-import { engineGet, engineMessage, engineSocket, engineStream, EngineUnreachable } from './socket.js'
+import { keepAnswer, keptAnswer } from './identity.js'
+import { type EngineAnswer, engineGet, engineMessage, engineSocket, engineStream, EngineUnreachable } from './socket.js'
 
 export interface RunOptions {
   cwd?: string
@@ -159,9 +160,15 @@ async function answerOverSocket(argv: readonly string[], options: RunOptions, sh
 
 async function sendRead(argv: readonly string[], read: ApiRead, socket: string, options: RunOptions): Promise<RunResult> {
   const answers = await Promise.all(
-    read.gets.map((get) => {
+    read.gets.map(async (get): Promise<EngineAnswer> => {
+      const kept = get.keep ? keptAnswer(socket, get.path) : undefined
+      if (kept) return { status: 200, body: kept }
       traceRequest(`GET ${decodeURIComponent(get.path)} on unix://${socket}`)
-      return engineGet(socket, get.path)
+      const answer = await engineGet(socket, get.path)
+      if (get.keep && answer.status === 200) keepAnswer(socket, get.path, answer.body, get.keep)
+      if (!get.header || answer.status < 200 || answer.status >= 300) return answer
+      const value = answer.headers?.[get.header]
+      return { ...answer, body: Array.isArray(value) ? value.join(', ') : value }
     }),
   )
   const bodies: unknown[] = []

@@ -63,6 +63,8 @@ function contextSocket(name: string, env: NodeJS.ProcessEnv): string | undefined
 export interface EngineAnswer {
   status: number
   body: unknown
+  /** The answer's headers (lowercase names), where there was an answer. */
+  headers?: Record<string, string | string[] | undefined>
 }
 
 /** No answer came (nothing listens, no permission, the connection dropped): the CLI says why in its own words. */
@@ -112,7 +114,7 @@ export async function engineGet(socketPath: string, path: string, timeoutMs = 30
         parsed = body
       }
     }
-    return { status: res.statusCode ?? 0, body: parsed }
+    return { status: res.statusCode ?? 0, body: parsed, headers: res.headers }
   } catch (error) {
     // Refused, reset, timed out: no answer to read, so the CLI is asked instead and says what it sees.
     throw new EngineUnreachable(String((error as Error).message))

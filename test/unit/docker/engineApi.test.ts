@@ -16,8 +16,8 @@ describe('the Engine API requests the argv builders carry', () => {
     expect(apiReadOf([...psAll(SHELL_ENGINE)])).toBeUndefined()
   })
 
-  it('version asks /version and /info; inspect one path per container; events stream', () => {
-    expect(apiReadOf(dockerVersion(SHELL_ENGINE))?.gets.map((g) => g.path)).toEqual(['/version', '/info'])
+  it('version asks /_ping (its Server header) and /info (the ID, kept per socket); inspect one path per container; events stream', () => {
+    expect(apiReadOf(dockerVersion(SHELL_ENGINE))?.gets).toEqual([{ path: '/_ping', header: 'server' }, { path: '/info', keep: ['ID'] }])
     expect(apiReadOf(inspectState(SHELL_ENGINE, 'a b'))?.gets).toEqual([{ path: '/containers/a%20b/json', missing: 'Error response from daemon: No such container: a b' }])
     const events = containerEvents(SHELL_ENGINE, ['p=x'])
     expect(apiReadOf(events)).toBeUndefined()

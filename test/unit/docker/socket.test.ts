@@ -72,7 +72,11 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
     res.end(`${JSON.stringify(body)}\n`)
   }
   if (world.failWith) return json(world.failWith.status, { message: world.failWith.message })
-  if (url.pathname === '/version') return json(200, { Version: '27.3.1', ApiVersion: '1.47', Os: 'linux' })
+  if (url.pathname === '/_ping') {
+    res.writeHead(200, { server: 'Docker/27.3.1 (linux)', 'api-version': '1.47', 'content-type': 'text/plain; charset=utf-8' })
+    res.end('OK')
+    return
+  }
   if (url.pathname === '/info') return json(200, { ID: 'ENGINE:ONE', Name: 'fake' })
   if (url.pathname === '/containers/json') return json(200, world.containers.filter((c) => hasLabels(c, labelFilters(url))))
   const inspect = /^\/containers\/([^/]+)\/json$/.exec(url.pathname)
@@ -102,8 +106,12 @@ function emit(action: string): void {
   for (const res of streams) res.write(`${line}\n`)
 }
 
+const cacheHome = process.env.XDG_CACHE_HOME
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-engine-'))
+  // The engine's ID is kept per socket (docker/identity.ts): in this test's own cache directory.
+  process.env.XDG_CACHE_HOME = join(dir, 'cache')
   const socket = join(dir, 'docker.sock')
   server = createServer(answer)
   await new Promise<void>((resolve) => server.listen(socket, resolve))
@@ -117,6 +125,8 @@ afterEach(() => {
 })
 
 afterAll(async () => {
+  if (cacheHome === undefined) delete process.env.XDG_CACHE_HOME
+  else process.env.XDG_CACHE_HOME = cacheHome
   server.closeAllConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await rm(dir, { recursive: true, force: true })
@@ -177,9 +187,32 @@ describe('engine reads over the socket', () => {
     await expect(run(inspectState(engine, 'gone-id'))).rejects.toBeInstanceOf(DockerCommandError)
   })
 
-  it("reads the engine's version with its ID (the Compose version cache's key)", async () => {
+  it("reads the engine's version from /_ping and its ID (the Compose version cache's key) from /info, once per socket", async () => {
     world = { containers: [], events: 'hold' }
-    expect(JSON.parse((await run(dockerVersion(engine))).stdout)).toEqual({ Server: { Version: '27.3.1', ApiVersion: '1.47', Os: 'linux' }, ServerID: 'ENGINE:ONE' })
+    const own = join(dir, 'restarted.sock')
+    const listen = async () => {
+      const s = createServer(answer)
+      await new Promise<void>((resolve) => s.listen(own, resolve))
+      return s
+    }
+    const version = { Server: { Version: '27.3.1' }, ServerID: 'ENGINE:ONE' }
+    let engineA = await listen()
+    expect(JSON.parse((await run(dockerVersion({ host: `unix://${own}` }))).stdout)).toEqual(version)
+    expect(seen).toEqual(['GET /_ping', 'GET /info'])
+    // The ID lasts as long as the socket: the next read asks only /_ping (is the engine there, which version).
+    seen.length = 0
+    expect(JSON.parse((await run(dockerVersion({ host: `unix://${own}` }))).stdout)).toEqual(version)
+    expect(seen).toEqual(['GET /_ping'])
+    // An engine that starts anew makes its socket anew: /info is asked again.
+    engineA.closeAllConnections()
+    await new Promise<void>((resolve) => engineA.close(() => resolve()))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    engineA = await listen()
+    seen.length = 0
+    expect(JSON.parse((await run(dockerVersion({ host: `unix://${own}` }))).stdout)).toEqual(version)
+    expect(seen).toEqual(['GET /_ping', 'GET /info'])
+    engineA.closeAllConnections()
+    await new Promise<void>((resolve) => engineA.close(() => resolve()))
   })
 
   it('an engine answering 500 is an error naming the request and the command it stands for, masked', async () => {

@@ -1,6 +1,7 @@
-import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http'
+import type * as Http from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type * as Https from 'node:https'
-import { createRequire } from 'node:module'
+import { builtin } from './builtin.js'
 
 /**
  * One HTTP request with Node's own client (node:http, node:https), for the requests on the path of a switch:
@@ -41,20 +42,11 @@ export class RequestFailed extends Error {
   }
 }
 
-/**
- * node:https (and TLS with it) on the first https: request only. Required, not import()ed: the single
- * executable (src/cli/sea.ts) and the compile-cached start (src/cli/compileCache.ts) run one CommonJS file in
- * which esbuild leaves import() of a built-in module as it is, and the executable has no loader for it.
- */
-function nodeHttps(): typeof Https {
-  // Any absolute path will do for a built-in; the working directory may be gone, Node's own path is not.
-  return createRequire(process.execPath)('node:https') as typeof Https
-}
-
 export async function plainRequest(req: PlainRequest): Promise<PlainAnswer> {
   const url = new URL(req.url)
   const https = url.protocol === 'https:'
-  const request = https ? nodeHttps().request : httpRequest
+  // node:http on the first request, node:https (and TLS with it) on the first https: one.
+  const request = https ? builtin<typeof Https>('node:https').request : builtin<typeof Http>('node:http').request
   return new Promise<PlainAnswer>((resolve, reject) => {
     let settled = false
     const fail = (error: Error & { code?: string }) => {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createNetServer } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +9,7 @@ import { dockerVersion, inspectMounts, inspectRestartPolicies, inspectState, psA
 import type { Engine } from '../../../src/docker/engine.js'
 import { parseContainerState, parseJsonLines, parsePs, parseRestartPolicies } from '../../../src/docker/parse.js'
 import { commandsRun, engineRequestsSent, run } from '../../../src/docker/runner.js'
+import { engineGet, EngineUnreachable } from '../../../src/docker/socket.js'
 import { DockerCommandError, EngineRequestError } from '../../../src/errors.js'
 import { waitHealthy, type HealthPlan } from '../../../src/health/wait.js'
 import { COMPOSE_LABEL, COMPOSE_SCHEME } from '../../../src/names.js'
@@ -237,6 +239,60 @@ describe('engine reads over the socket', () => {
     expect(commandsRun()).toBe(processes + 1)
     expect(result.exitCode).not.toBe(0)
     expect(result.stderr).toMatch(/Cannot connect to the Docker daemon|nothing\.sock/)
+  })
+})
+
+describe('the read client (one GET per connection on node:net)', () => {
+  /** A server that writes these bytes on every connection once it has read a request, then closes (or not). */
+  async function rawServer(reply: string | Buffer, options: { close?: boolean } = {}) {
+    const path = join(dir, `raw-${Math.random().toString(16).slice(2)}.sock`)
+    const s = createNetServer((socket) => {
+      socket.once('data', () => {
+        socket.write(reply)
+        if (options.close !== false) socket.end()
+      })
+    })
+    await new Promise<void>((resolve) => s.listen(path, resolve))
+    return { path, close: () => new Promise<void>((resolve) => s.close(() => resolve())) }
+  }
+
+  it('reads a chunked answer, one with a length, and one that ends with the connection', async () => {
+    world = { containers: Array.from({ length: 400 }, (_, i) => web('healthy', `shop-env${i}`)), events: 'hold' }
+    // A long answer (400 containers) arrives in many reads of the socket.
+    const big = await engineGet(join(dir, 'docker.sock'), '/containers/json?all=1')
+    expect(big.status).toBe(200)
+    expect(big.body).toHaveLength(400)
+
+    const chunked = await rawServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n4\r\n[1,2\r\n3;x=y\r\n,3]\r\n0\r\n\r\n')
+    expect(await engineGet(chunked.path, '/x')).toMatchObject({ status: 200, body: [1, 2, 3], headers: { 'content-type': 'application/json' } })
+    const sized = await rawServer('HTTP/1.1 404 Not Found\r\nContent-Length: 22\r\n\r\n{"message":"no such"}\ntrailing')
+    expect(await engineGet(sized.path, '/x')).toMatchObject({ status: 404, body: { message: 'no such' } })
+    const untilClose = await rawServer(Buffer.from('HTTP/1.0 200 OK\r\nServer: Docker/27.3.1 (linux)\r\n\r\nOK — ü'))
+    expect(await engineGet(untilClose.path, '/_ping')).toEqual({ status: 200, body: 'OK — ü', headers: { server: 'Docker/27.3.1 (linux)' } })
+    await Promise.all([chunked.close(), sized.close(), untilClose.close()])
+  })
+
+  it('an answer cut short, no answer, or not HTTP is no answer: the CLI is asked instead', async () => {
+    const cases = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"short":',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc',
+      'HTTP/1.1 200 OK\r\nContent-',
+      'SSH-2.0-OpenSSH_9.2\r\n\r\n',
+      '',
+    ]
+    for (const reply of cases) {
+      const s = await rawServer(reply)
+      await expect(engineGet(s.path, '/x'), JSON.stringify(reply)).rejects.toBeInstanceOf(EngineUnreachable)
+      await s.close()
+    }
+  })
+
+  it('gives up on an engine that does not answer within the timeout', async () => {
+    const silent = await rawServer('', { close: false })
+    const started = Date.now()
+    await expect(engineGet(silent.path, '/x', 200)).rejects.toThrow(/no answer from unix:\/\/\S+ within 200 ms/)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    await silent.close()
   })
 })
 

@@ -12,7 +12,7 @@ export default class Logs extends BerthCommand {
 
   static override args = {
     env: envArg,
-    service: Args.string({ description: 'only this compose service' }),
+    service: Args.string({ description: 'only this compose service', ignoreStdin: true }),
   }
 
   static override flags = {

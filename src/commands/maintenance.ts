@@ -15,7 +15,7 @@ The switch is a file beside the environment's live marker, so no other environme
 
   static override args = {
     env: envArg,
-    switch: Args.string({ description: 'on: answer with the page; off: serve again', options: ['on', 'off'], required: true }),
+    switch: Args.string({ description: 'on: answer with the page; off: serve again', options: ['on', 'off'], required: true, ignoreStdin: true }),
   }
 
   static override flags = {

@@ -16,7 +16,7 @@ Each environment names its engine (the local one, or its host: / context:). One 
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status production --json']
 
-  static override args = { env: Args.string({ description: 'only this environment' }) }
+  static override args = { env: Args.string({ description: 'only this environment', ignoreStdin: true }) }
 
   async run(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status)

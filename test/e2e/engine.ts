@@ -37,12 +37,14 @@ export interface CliResult {
 /** Every output the suite saw, so one test can prove no secret ever appeared in any of it. */
 export const seenOutput: string[] = []
 
-export function berth(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+/** `input`: what berth reads on stdin (a pipe), else no stdin at all. */
+export function berth(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): CliResult {
   const r = spawnSync(process.execPath, [bin, ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    ...(input === undefined ? {} : { input }),
     timeout: 180_000,
   })
   seenOutput.push(r.stdout, r.stderr)
@@ -211,10 +213,10 @@ export function startBerth(cwd: string, args: string[]): RunningCli {
 }
 
 /** Runs a command that must be refused: its exit code, its message, and engine and records unchanged. */
-export function expectRefused(dir: string, args: string[], code: number, message: RegExp, env: NodeJS.ProcessEnv = {}): CliResult {
+export function expectRefused(dir: string, args: string[], code: number, message: RegExp, env: NodeJS.ProcessEnv = {}, input?: string): CliResult {
   const stateDir = join(dir, '.berth')
   const before = engineState(stateDir)
-  const r = berth(dir, args, env)
+  const r = berth(dir, args, env, input)
   expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(code)
   expect(r.stderr).toMatch(message)
   expect(engineState(stateDir)).toEqual(before)

@@ -30,6 +30,8 @@ interface Case {
   /** Prepares files (relative to the fixture copy) and returns the berth arguments. */
   args: () => string[]
   env?: () => NodeJS.ProcessEnv
+  /** Piped to berth's stdin. */
+  input?: string
   code: number
   message: RegExp
 }
@@ -103,6 +105,8 @@ const cases: Case[] = [
   { name: 'promote an unknown tag', args: () => ['deploy', 'production', '--tag', '20200101-000000'], code: 2, message: /not on this host[\s\S]*Releases with images here/ },
   { name: 'malformed --tag', args: () => ['deploy', 'production', '--tag', 'latest'], code: 2, message: /not a release tag/ },
   { name: 'unknown flag', args: () => ['deploy', 'staging', '--frobnicate'], code: 2, message: /frobnicate/ },
+  // oclif would take a missing argument from a piped stdin: `echo production | berth deploy` deployed production.
+  { name: 'environment name on stdin, not in the arguments', args: () => ['deploy'], input: 'production\n', code: 2, message: /Missing 1 required arg[\s\S]*env/ },
   {
     name: 'confirm: true without a TTY and without --yes',
     args: () => ['deploy', 'staging', '--config', write('deploy-confirm.yml', deployYml().replace('    env_file: env/staging.env', '    env_file: env/staging.env\n    confirm: true'))],
@@ -154,7 +158,14 @@ describe('refusals leave everything as it was', () => {
   })
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    expectRefused(dir, c.args(), c.code, c.message, c.env?.() ?? {})
+    expectRefused(dir, c.args(), c.code, c.message, c.env?.() ?? {}, c.input)
+  })
+
+  it('takes no argument from stdin: status with an environment name piped in shows every environment', () => {
+    const r = berth(dir, ['status'], {}, 'production\n')
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^staging \(berthrefuse-staging\)/m)
+    expect(r.stdout).toMatch(/^production \(berthrefuse-production\)/m)
   })
 
   it('never printed the secret, not even from compose errors', () => {

@@ -3,6 +3,8 @@
 // within one run (these machines are shared and noisy), and prints one table. Never asserted in tests.
 //
 //   BENCH_RUNS=5     runs per figure (median and min–max are over these)
+//   BENCH_START_RUNS=21   runs of the start-up figures (--version, --help, status), at least BENCH_RUNS: they
+//                         last a tenth of a second, so a few more runs steady their medians at little cost
 //   BENCH_KEEP=1     keep the temporary directory (the engine objects are removed regardless)
 //   BENCH_ONLY=instant-rollback   only figure 3b (the rollback to the idle colour, timed from outside)
 //   BENCH_ONLY=previews   only figure 6: 200 preview environments of the example app, deployed and pruned
@@ -34,6 +36,7 @@ import { remoteBench } from './bench-remote.mjs'
 const { log, childEnv, sh, timed, cleanupApps, prepare, benchEdge, cleanupOnce, runBench } = benchShell('bench')
 const ONLY = process.env.BENCH_ONLY
 const RUNS = Math.max(1, Number.parseInt(process.env.BENCH_RUNS ?? '5', 10) || 5)
+const START_RUNS = Math.max(RUNS, Number.parseInt(process.env.BENCH_START_RUNS ?? '21', 10) || 21)
 const APP = 'berthbench'
 const SCALE_APP = 'berthbenchscale'
 const ONE_APP = 'berthbenchone'
@@ -319,7 +322,7 @@ async function main() {
   const mem = { deploy: [], status: [], raw: [] }
   const startup = () => {
     // 1. Start-up ------------------------------------------------------------------------------------------
-    log(`figure 1: start-up (${RUNS} runs)`)
+    log(`figure 1: start-up (${START_RUNS} runs)`)
     const start = { node: [], version: [], help: [], status: [], base: [] }
     const startOps = [
       ['node', () => timed([process.execPath, '-e', ''])],
@@ -329,12 +332,13 @@ async function main() {
       ['base', () => timedSeq([['docker', 'compose', 'ls'], ['docker', 'ps']])],
     ]
     for (const [, op] of startOps) op() // warm-up: page cache, engine
-    for (let i = 0; i < RUNS; i++) for (const [key, op] of startOps) start[key].push(op().ms)
+    for (let i = 0; i < START_RUNS; i++) for (const [key, op] of startOps) start[key].push(op().ms)
     // Targets of issue 15.
     ratioRow('berth --version', start.version, "node -e ''", start.node, 2.0)
     ratioRow('berth --help', start.help, "node -e ''", start.node)
     ratioRow('berth status (2 envs)', start.status, 'compose ls + ps', start.base, 2.5)
     ratioRow('berth status (2 envs) vs --version', start.status, 'berth --version', start.version, 1.3)
+    if (START_RUNS !== RUNS) notes.push(`start-up figures (--version, --help, status): ${START_RUNS} runs each, interleaved (BENCH_START_RUNS)`)
   }
 
   // Figures 2, 3 and 3b create networks (staging's, production's, the blue-green environment's): on an engine

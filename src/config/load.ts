@@ -11,6 +11,7 @@ import { fillStar, isPattern, matchPattern, patternsMatching } from '../preview/
 import { templateUse } from '../preview/template.js'
 import { environmentPaths } from '../state/paths.js'
 import { resolveHooks } from './hooks.js'
+import { byCodePoint } from '../order.js'
 
 export interface LoadOptions {
   /** --config, relative to cwd. */
@@ -237,7 +238,7 @@ async function previewsInState(stateDir: string, environments: ReadonlyMap<strin
   if (patterns.length === 0) return []
   const entries = await readdir(stateDir, { withFileTypes: true }).catch(() => [])
   const found: [string, EnvironmentPattern][] = []
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => byCodePoint(a.name, b.name))) {
     const { name } = entry
     if (environments.has(name) || !NAME_PATTERN.test(name)) continue
     const matching = patterns.filter((p) => matchPattern(p.pattern, name) !== undefined)

@@ -1,3 +1,4 @@
+import { byCodePoint } from '../order.js'
 import type { Engine } from './engine.js'
 
 /**
@@ -122,9 +123,9 @@ export function displayablePorts(ports: readonly ApiPort[]): string {
   const sorted = [...ports].sort(
     (a, b) =>
       a.PrivatePort - b.PrivatePort ||
-      compare(a.IP ?? '', b.IP ?? '') ||
+      byCodePoint(a.IP ?? '', b.IP ?? '') ||
       (a.PublicPort ?? 0) - (b.PublicPort ?? 0) ||
-      compare(a.Type, b.Type),
+      byCodePoint(a.Type, b.Type),
   )
   const groups = new Map<string, { first: number; last: number }>()
   const result: string[] = []
@@ -162,10 +163,6 @@ function formGroup(key: string, first: number, last: number): string {
   const type = slash >= 0 ? key.slice(slash + 1) : key
   const range = first === last ? String(first) : `${first}-${last}`
   return `${ip ? `${joinHostPort(ip, range)}->${range}` : range}/${type}`
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** Go's time.Unix(s, 0).String() in this process's zone: "2026-12-03 14:20:30 +0000 UTC". */

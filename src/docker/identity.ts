@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { dirname, join } from 'node:path'
 
 import { berthCacheDir, ownedByMe } from '../cacheDir.js'
+import { byCodePoint } from '../order.js'
 
 /**
  * What an engine says of itself that lasts as long as its socket (issue 15): the engine's ID from /info, which keys
@@ -59,7 +60,7 @@ export function keepAnswer(socketPath: string, path: string, body: unknown, fiel
     const entries = readEntries(file)
     const entry = { checkedAt: new Date().toISOString(), answers: { ...entries[key]?.answers, [path]: picked } }
     const kept = Object.entries({ ...entries, [key]: entry })
-      .sort(([, a], [, b]) => b.checkedAt.localeCompare(a.checkedAt))
+      .sort(([, a], [, b]) => byCodePoint(b.checkedAt, a.checkedAt))
       .slice(0, MAX_ENTRIES)
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
     const tmp = `${file}.${process.pid}.tmp`

@@ -1,6 +1,7 @@
 import { type Container, normalizeImageRef } from '../docker/parse.js'
 import type { ReleaseRecord } from '../state/releases.js'
 import { COMPOSE_LABEL, LABEL } from '../names.js'
+import { byCodePoint } from '../order.js'
 
 /** "2.26.1-4" (a distribution's build) and "v2.26.1" are compose 2.26.1, as its container labels say. */
 function composeRelease(version: string): string {
@@ -45,7 +46,7 @@ export function classifyDrift({ active, hashes, containers, composeVersion }: Dr
   // `compose run` containers are one-off by design, never part of a release.
   const own = [...containers]
     .filter((c) => c.labels[COMPOSE_LABEL.oneoff] !== 'True')
-    .sort((a, b) => (a.service ?? '').localeCompare(b.service ?? '') || a.name.localeCompare(b.name))
+    .sort((a, b) => byCodePoint(a.service ?? '', b.service ?? '') || byCodePoint(a.name, b.name))
   if (!active) {
     return own.map((c) => ({
       kind: 'no-release' as const,

@@ -18,6 +18,7 @@ import { LABEL } from '../names.js'
 import { lastGoodPath } from '../state/paths.js'
 import { expiresAt, type PreviewRecord, readPreview } from '../state/preview.js'
 import { findUnmanaged, type UnmanagedContainer } from './unmanaged.js'
+import { byCodePoint } from '../order.js'
 
 export interface ServiceStatus {
   service: string
@@ -180,7 +181,7 @@ export function environmentStatus(env: EnvironmentConfig, releases: readonly Rel
     ...(active ? { release: active.tag, since: active.activeSince ?? active.deployedAt } : {}),
     ...(previous ? { previous: previous.tag } : {}),
     services: [...containers]
-      .sort((a, b) => (a.service ?? '').localeCompare(b.service ?? '') || a.name.localeCompare(b.name))
+      .sort((a, b) => byCodePoint(a.service ?? '', b.service ?? '') || byCodePoint(a.name, b.name))
       .map((c) => ({
         service: c.service ?? '',
         container: c.name,

@@ -1,6 +1,7 @@
 import type { Container } from '../docker/parse.js'
 import { COLOURS, colourProject, LABEL, projectName } from '../names.js'
 import { repositoryOf } from '../release/model.js'
+import { byCodePoint } from '../order.js'
 
 /** name: named like the app's containers · image: from an `<app>-<service>` image · label: from an image berth built for the app · project: of a compose project that is no environment of deploy.yml. */
 export type UnmanagedReason = 'name' | 'image' | 'label' | 'project'
@@ -61,7 +62,7 @@ export function findUnmanaged(app: string, envNames: readonly string[], containe
       command: bringBackCommand(c, environment),
     })
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name))
+  return out.sort((a, b) => byCodePoint(a.name, b.name))
 }
 
 /** From the berth.env label, else from a name like `<app>-<env>-web-1` or `<app>_<env>_web_1` (the longest env name that fits). */

@@ -4,6 +4,7 @@ import * as z from 'zod'
 import type { StateStore } from '../target/target.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'
 import { configPath, environmentPaths } from './paths.js'
+import { byCodePoint } from '../order.js'
 
 /**
  * active: live now · previous: the release `rollback` returns to · superseded: older, once active ·
@@ -144,11 +145,11 @@ export function setStatus(releases: readonly ReleaseRecord[], tag: string, statu
 }
 
 function normalize(releases: ReleaseRecord[]): ReleaseRecord[] {
-  const sorted = [...releases].sort((a, b) => b.deployedAt.localeCompare(a.deployedAt))
+  const sorted = [...releases].sort((a, b) => byCodePoint(b.deployedAt, a.deployedAt))
   const eligible = (r: ReleaseRecord) => r.status === 'previous' || r.status === 'superseded'
   const previous = sorted
     .filter(eligible)
-    .sort((a, b) => (b.activeSince ?? b.deployedAt).localeCompare(a.activeSince ?? a.deployedAt))[0]
+    .sort((a, b) => byCodePoint(b.activeSince ?? b.deployedAt, a.activeSince ?? a.deployedAt))[0]
   return sorted.map((r) => (eligible(r) ? { ...r, status: r === previous ? 'previous' : 'superseded' } : r))
 }
 

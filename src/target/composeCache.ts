@@ -4,6 +4,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 
 import { berthCacheDir } from '../cacheDir.js'
+import { byCodePoint } from '../order.js'
 
 /**
  * Compose's own version, checked once per engine and Compose binary rather than by a `docker compose version`
@@ -75,7 +76,7 @@ export async function rememberComposeVersion(key: string, version: string, env: 
   try {
     const entries = { ...(await readEntries(file)), [key]: { version, checkedAt: new Date().toISOString() } }
     const kept = Object.entries(entries)
-      .sort(([, a], [, b]) => b.checkedAt.localeCompare(a.checkedAt))
+      .sort(([, a], [, b]) => byCodePoint(b.checkedAt, a.checkedAt))
       .slice(0, MAX_ENTRIES)
     await mkdir(join(file, '..'), { recursive: true, mode: 0o700 })
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`

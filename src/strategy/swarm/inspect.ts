@@ -5,6 +5,7 @@ import { SWARM_LABEL } from '../../names.js'
 import type { ReleaseRecord } from '../../state/releases.js'
 import { currentTasks, isJob, shortName, type SwarmService, type SwarmTask } from './converge.js'
 import { specHash } from './apply.js'
+import { byCodePoint } from '../../order.js'
 
 /** What `berth status` shows of each service of a stack (SPEC §10): mode, replicas, task states, published ports. */
 export interface StackServiceStatus {
@@ -42,7 +43,7 @@ export function stackStatus(stack: string, services: readonly SwarmService[], ta
         ...(update && update !== 'completed' ? { update } : {}),
       }
     })
-    .sort((a, b) => a.service.localeCompare(b.service))
+    .sort((a, b) => byCodePoint(a.service, b.service))
 }
 
 /** The task containers that run now: Swarm keeps its tasks' exited containers as history, which is not what runs. */

@@ -63,10 +63,11 @@ describe('findUnmanaged', () => {
     )
     const found = findUnmanaged('shop', envs, containers)
     expect(found.map((u) => [u.name, u.reasons, u.environment, u.command])).toEqual([
+      // In code-point order ("-" before "_"), the same whatever the locale (src/order.ts).
       ['frontend-updated', ['image'], undefined, 'docker rm -f frontend-updated && berth deploy ENV'],
-      ['shop_service-registry_1', ['name', 'image'], undefined, 'docker rm -f shop_service-registry_1 && berth deploy ENV'],
       ['shop-production-api', ['name'], 'production', 'docker rm -f shop-production-api && berth deploy production'],
       ['shop-web-manual', ['name', 'image', 'label'], undefined, 'docker rm -f shop-web-manual && berth deploy ENV'],
+      ['shop_service-registry_1', ['name', 'image'], undefined, 'docker rm -f shop_service-registry_1 && berth deploy ENV'],
     ])
     expect(found.find((u) => u.name === 'shop-web-manual')).toMatchObject({ state: 'exited', image: `shop-web:${TAG}` })
   })

@@ -44,30 +44,41 @@ export function benchTable({ runs }) {
   const notes = []
   const startLoad = loadavg()[0].toFixed(1)
 
+  /**
+   * A figure against its baseline. The ratio is the median of the ratios of paired runs (values[i] against
+   * baselineValues[i], which every figure measures one right after the other): a slow moment of a shared machine
+   * then slows both sides of a pair, where it moved the two medians apart. Runs that are not paired (arrays of
+   * different lengths) take the ratio of the medians; that one is shown beside it for every row.
+   */
   function ratioRow(figure, values, baselineName, baselineValues, maxRatio, fmt = fmtMs) {
     const s = stats(values)
     const b = baselineValues ? stats(baselineValues) : undefined
-    const ratio = b ? s.median / b.median : undefined
+    const ofMedians = b ? s.median / b.median : undefined
+    const paired = b && values.length === baselineValues.length ? stats(values.map((v, i) => v / baselineValues[i])).median : undefined
+    const ratio = paired ?? ofMedians
     rows.push({
       figure,
       median: fmt(s.median),
       range: `${fmt(s.min)}–${fmt(s.max)}`,
       baseline: b ? `${baselineName} ${fmt(b.median)}` : '-',
       ratio: ratio === undefined ? '-' : `${ratio.toFixed(2)}×`,
+      medians: ofMedians === undefined ? '-' : `${ofMedians.toFixed(2)}×`,
       target: maxRatio === undefined ? '-' : `≤ ${Number.isInteger(maxRatio) ? maxRatio.toFixed(1) : maxRatio}×`,
       result: maxRatio === undefined || ratio === undefined ? 'info' : ratio <= maxRatio ? 'PASS' : 'MISS',
     })
   }
 
   function skippedRow(figure, why, target = '-') {
-    rows.push({ figure, median: '-', range: '-', baseline: '-', ratio: '-', target, result: `skipped (${why})` })
+    rows.push({ figure, median: '-', range: '-', baseline: '-', ratio: '-', medians: '-', target, result: `skipped (${why})` })
   }
 
   function printTable() {
-    const head = { figure: 'figure', median: 'median', range: 'min–max', baseline: 'baseline (median)', ratio: 'ratio', target: 'target', result: 'result' }
+    const head = { figure: 'figure', median: 'median', range: 'min–max', baseline: 'baseline (median)', ratio: 'paired ratio', medians: 'of medians', target: 'target', result: 'result' }
     const cols = Object.keys(head)
-    const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => [...String(r[c])].length))]))
-    const line = (r) => cols.map((c) => String(r[c]) + ' '.repeat(width[c] - [...String(r[c])].length)).join('  ').trimEnd()
+    // A row without a cell (rows other figures push by hand) shows '-' there.
+    const cell = (r, c) => String(r[c] ?? '-')
+    const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[head, ...rows].map((r) => [...cell(r, c)].length))]))
+    const line = (r) => cols.map((c) => cell(r, c) + ' '.repeat(width[c] - [...cell(r, c)].length)).join('  ').trimEnd()
     const out = [line(head), cols.map((c) => '-'.repeat(width[c])).join('  '), ...rows.map(line)]
     const load = `load average at start ${startLoad}, at end ${loadavg()[0].toFixed(1)}`
     process.stdout.write(`\nberth benchmark — ${runs} run(s) per figure, node ${process.version}, ${new Date().toISOString()}, ${load}\n\n${out.join('\n')}\n`)

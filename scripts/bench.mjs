@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // berth's benchmark suite (issue 5): `npm run bench`. Measures berth against what it wraps, as ratios taken
-// within one run (these machines are shared and noisy), and prints one table. Never asserted in tests.
+// within one run (these machines are shared and noisy), and prints one table. Never asserted in tests. A row's
+// ratio is the median of the ratios of its paired runs (each run of berth against the baseline run next to it);
+// the ratio of the two medians is printed beside it ("of medians").
 //
 //   BENCH_RUNS=5     runs per figure (median and min–max are over these)
 //   BENCH_START_RUNS=21   runs of the start-up figures (--version, --help, status), at least BENCH_RUNS: they

@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createRequire, Module } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import vm from 'node:vm'
 
-import { berthCacheDir, ownedByMe } from '../cacheDir.js'
+import { berthCacheDir, ownedByMe, writeAtomically } from '../cacheDir.js'
 
 /**
  * Loads one CommonJS file of berth's build with V8's code cache (scripts/bundle.mjs writes it: every command in
@@ -81,10 +81,7 @@ function writeCache(cacheFile: string, prefix: string, script: vm.Script): void 
   try {
     const data = script.createCachedData()
     const dir = dirname(cacheFile)
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const tmp = `${cacheFile}.${process.pid}.tmp`
-    writeFileSync(tmp, data, { mode: 0o600 })
-    renameSync(tmp, cacheFile)
+    writeAtomically(cacheFile, data)
     for (const old of readdirSync(dir)) if (old.startsWith(prefix) && old.endsWith('.v8') && join(dir, old) !== cacheFile) rmSync(join(dir, old), { force: true })
   } catch {
     // a cache that cannot be written is no cache

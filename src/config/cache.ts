@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 
-import { berthCacheDir, ownedByMe } from '../cacheDir.js'
+import { berthCacheDir, ownedByMe, writeAtomically } from '../cacheDir.js'
 import type { DeployFile } from './schema.js'
 
 /**
@@ -65,9 +65,7 @@ export function rememberDeployFile(text: string, value: DeployFile, env: NodeJS.
     const dir = dirname(file)
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     if (!ownedByMe(dir)) return
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, json, { mode: 0o600 })
-    renameSync(tmp, file)
+    writeAtomically(file, json)
     prune(dir)
   } catch {
     // a cache that cannot be written is no cache

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
 
 import { berthCacheDir, ownedByMe } from '../cacheDir.js'
-import { byCodePoint } from '../order.js'
+import { readEntries, type Stamped, writeEntry } from '../cacheEntries.js'
 
 /**
  * What an engine says of itself that lasts as long as its socket (issue 15): the engine's ID from /info, which keys
@@ -19,7 +19,7 @@ import { byCodePoint } from '../order.js'
  * so its entries come and go). A cache that cannot be read or written is simply not used.
  */
 
-type Entries = Record<string, { checkedAt: string; answers: Record<string, Record<string, unknown>> }>
+type Entry = { answers: Record<string, Record<string, unknown>> }
 
 const MAX_ENTRIES = 32
 
@@ -32,41 +32,24 @@ function socketKey(socketPath: string): string | undefined {
   return s ? `${socketPath} ${s.ino} ${Math.trunc(s.ctimeMs)}` : undefined
 }
 
-function readEntries(file: string): Entries {
-  if (!ownedByMe(file)) return {}
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries?: Entries }
-    return parsed.entries && typeof parsed.entries === 'object' ? parsed.entries : {}
-  } catch {
-    return {}
-  }
+/** The entries, when this user wrote the file and no one else can write it. */
+function believed(file: string): Record<string, Stamped<Entry>> {
+  return ownedByMe(file) ? readEntries<Entry>(file) : {}
 }
 
 /** The kept fields of `path`'s answer on this socket, while it is the socket they were read from. */
 export function keptAnswer(socketPath: string, path: string, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> | undefined {
   const key = socketKey(socketPath)
-  const kept = key === undefined ? undefined : readEntries(identityFile(env))[key]?.answers[path]
+  const kept = key === undefined ? undefined : believed(identityFile(env))[key]?.answers?.[path]
   return kept && typeof kept === 'object' ? kept : undefined
 }
 
-/** Keeps `fields` of a JSON answer of `path` (those present) under the socket's identity. */
+/** Keeps `fields` of a JSON answer of `path` (when all are present) under the socket's identity. */
 export function keepAnswer(socketPath: string, path: string, body: unknown, fields: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
   const key = socketKey(socketPath)
   if (key === undefined || body === null || typeof body !== 'object') return
   const picked = Object.fromEntries(fields.filter((f) => f in body).map((f) => [f, (body as Record<string, unknown>)[f]]))
   if (Object.keys(picked).length !== fields.length) return
   const file = identityFile(env)
-  try {
-    const entries = readEntries(file)
-    const entry = { checkedAt: new Date().toISOString(), answers: { ...entries[key]?.answers, [path]: picked } }
-    const kept = Object.entries({ ...entries, [key]: entry })
-      .sort(([, a], [, b]) => byCodePoint(b.checkedAt, a.checkedAt))
-      .slice(0, MAX_ENTRIES)
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, `${JSON.stringify({ entries: Object.fromEntries(kept) })}\n`, { mode: 0o600 })
-    renameSync(tmp, file)
-  } catch {
-    // a cache that cannot be written is no cache
-  }
+  writeEntry<Entry>(file, key, (old) => ({ answers: { ...old?.answers, [path]: picked } }), MAX_ENTRIES, believed(file))
 }

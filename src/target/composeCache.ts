@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
 import { berthCacheDir } from '../cacheDir.js'
-import { byCodePoint } from '../order.js'
+import { readEntries, writeEntry } from '../cacheEntries.js'
 
 /**
  * Compose's own version, checked once per engine and Compose binary rather than by a `docker compose version`
@@ -53,44 +51,18 @@ export async function composeBinaryKey(env: NodeJS.ProcessEnv): Promise<string |
   return client && plugin ? `${client} | ${plugin}` : undefined
 }
 
-type Entries = Record<string, { version: string; checkedAt: string }>
-
 const MAX_ENTRIES = 32
-
-async function readEntries(file: string): Promise<Entries> {
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { entries?: Entries }
-    return parsed.entries && typeof parsed.entries === 'object' ? parsed.entries : {}
-  } catch {
-    return {}
-  }
-}
 
 export function entryKey(engineId: string, binary: string): string {
   return `${engineId} ${binary}`
 }
 
 export async function cachedComposeVersion(key: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const entry = (await readEntries(cacheFile(env)))[key]
+  const entry = readEntries<{ version: string }>(cacheFile(env))[key]
   return typeof entry?.version === 'string' && entry.version !== '' ? entry.version : undefined
 }
 
 /** Records a checked version (the newest entries kept); a failure to write is ignored: the next command asks again. */
 export async function rememberComposeVersion(key: string, version: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const file = cacheFile(env)
-  try {
-    const entries = { ...(await readEntries(file)), [key]: { version, checkedAt: new Date().toISOString() } }
-    const kept = Object.entries(entries)
-      .sort(([, a], [, b]) => byCodePoint(b.checkedAt, a.checkedAt))
-      .slice(0, MAX_ENTRIES)
-    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 })
-    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`
-    await writeFile(tmp, `${JSON.stringify({ entries: Object.fromEntries(kept) }, null, 2)}\n`, { mode: 0o600 })
-    await rename(tmp, file).catch(async (error: unknown) => {
-      await rm(tmp, { force: true })
-      throw error
-    })
-  } catch {
-    // A read-only or missing home: the cache is an optimisation only.
-  }
+  writeEntry<{ version: string }>(cacheFile(env), key, () => ({ version }), MAX_ENTRIES)
 }

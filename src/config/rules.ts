@@ -30,7 +30,7 @@ const RETIRED_KEYS: Record<string, string> = {
 }
 
 /** A failed parse's issues as operators read them (parse with `{ error: describeIssue }`); each unknown key is its own issue. */
-export function schemaIssues(error: z.ZodError): SchemaIssue[] {
+export function schemaIssues(error: z.core.$ZodError): SchemaIssue[] {
   return error.issues.flatMap((issue): SchemaIssue[] => {
     const path = issue.path.filter((key) => typeof key !== 'symbol')
     if (issue.code === 'unrecognized_keys') {

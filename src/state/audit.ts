@@ -1,4 +1,4 @@
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 import { mask } from '../secrets.js'
 import type { StateStore } from '../target/target.js'
@@ -30,18 +30,18 @@ export interface AuditEntry {
   hooks?: HookRecord[]
 }
 
-const auditEntrySchema: z.ZodType<AuditEntry> = z.looseObject({
+const auditEntrySchema: z.ZodMiniType<AuditEntry> = z.looseObject({
   action: z.enum(['deploy', 'rollback', 'down', 'lock', 'unlock', 'maintenance'], unlessMissing('expected deploy, rollback, down, lock, unlock or maintenance')),
   by: z.string(),
   at: z.string(),
-  tag: z.string().optional(),
-  from: z.string().optional(),
+  tag: z.optional(z.string()),
+  from: z.optional(z.string()),
   result: z.string(),
-  durationMs: z.number().optional(),
-  message: z.string().optional(),
-  maintenance: z.enum(['on', 'off']).optional(),
-  pageMessage: z.string().optional(),
-  hooks: z.array(z.looseObject({ hook: z.string(), result: z.string(), durationMs: z.number() })).optional(),
+  durationMs: z.optional(z.number()),
+  message: z.optional(z.string()),
+  maintenance: z.optional(z.enum(['on', 'off'])),
+  pageMessage: z.optional(z.string()),
+  hooks: z.optional(z.array(z.looseObject({ hook: z.string(), result: z.string(), durationMs: z.number() }))),
 })
 
 export function auditPath(stateDir: string, env: string): string {

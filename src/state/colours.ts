@@ -1,4 +1,4 @@
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 import type { Colour } from '../names.js'
 import type { StateStore } from '../target/target.js'
@@ -26,13 +26,13 @@ export interface ColourState {
 const colourSchema = z.enum(['blue', 'green'], unlessMissing('expected blue or green'))
 const slotSchema = z.looseObject({ tag: tagSchema, configFile: configFileSchema })
 const PORT_MESSAGE = 'expected a port number from 1 to 65535'
-const portsSchema = z.record(z.string(), z.int(unlessMissing(PORT_MESSAGE)).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE))
+const portsSchema = z.record(z.string(), z.int(unlessMissing(PORT_MESSAGE)).check(z.gte(1, PORT_MESSAGE), z.lte(65535, PORT_MESSAGE)))
 
 export const COLOUR_FILE: StateFile<ColourState> = {
   schema: z.looseObject({
-    live: colourSchema.optional(),
-    blue: slotSchema.optional(),
-    green: slotSchema.optional(),
+    live: z.optional(colourSchema),
+    blue: z.optional(slotSchema),
+    green: z.optional(slotSchema),
     upstreams: z.looseObject({ blue: portsSchema, green: portsSchema }),
   }),
   forgets: 'knows of no live colour: the next deploy brings the release up in blue, as a first deploy does, recreating blue if it runs, and switches the routes to it',

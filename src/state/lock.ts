@@ -1,4 +1,4 @@
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 import { LockHeldError, StateDamagedError } from '../errors.js'
 import type { Reporter } from '../progress.js'
@@ -35,15 +35,15 @@ export function lockPath(stateDir: string, env: string): string {
 /** A lock file younger than this that cannot be read is being written, not abandoned. */
 const FRESH_MS = 5000
 
-const lockSchema: z.ZodType<LockInfo> = z.looseObject({
-  pid: z.int(unlessMissing('expected a process id')).positive('expected a process id'),
+const lockSchema: z.ZodMiniType<LockInfo> = z.looseObject({
+  pid: z.int(unlessMissing('expected a process id')).check(z.positive('expected a process id')),
   host: z.string(),
   by: z.string(),
   command: z.string(),
   startedAt: z.string(),
-  manual: z.boolean().optional(),
-  message: z.string().optional(),
-  leaseMs: z.int().positive().optional(),
+  manual: z.optional(z.boolean()),
+  message: z.optional(z.string()),
+  leaseMs: z.optional(z.int().check(z.positive())),
 })
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 import type { StateStore } from '../target/target.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'
@@ -25,7 +25,7 @@ export const PREVIEW_FILE: StateFile<PreviewRecord> = {
     pattern: z.string(),
     createdAt: time,
     lastDeployAt: time,
-    ports: z.array(z.int(unlessMissing(PORT_MESSAGE)).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE)),
+    ports: z.array(z.int(unlessMissing(PORT_MESSAGE)).check(z.gte(1, PORT_MESSAGE), z.lte(65535, PORT_MESSAGE))),
   }),
   forgets: 'no longer sees the environment as a preview: it is not shown, deployed or pruned as one until the file is back',
 }

@@ -1,5 +1,5 @@
 
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 import type { StateStore } from '../target/target.js'
 import { readStateFile, type StateFile, unlessMissing, writeStateFile } from './files.js'
@@ -48,9 +48,9 @@ export interface ReleaseFile {
 }
 
 /** Docker's rule for a tag: release tags become image tags (TAG_PATTERN is what berth itself gives out). */
-export const tagSchema = z.string().regex(/^[\w][\w.-]{0,127}$/, 'expected a release tag like 20261122-093000')
+export const tagSchema = z.string().check(z.regex(/^[\w][\w.-]{0,127}$/, 'expected a release tag like 20261122-093000'))
 /** A file name inside the environment's releases/ folder: never a path that leads elsewhere. */
-export const configFileSchema = z.string().regex(/^(?!\.\.?$)[^/\\]+$/, 'expected a file name in the releases/ folder')
+export const configFileSchema = z.string().check(z.regex(/^(?!\.\.?$)[^/\\]+$/, 'expected a file name in the releases/ folder'))
 const time = z.iso.datetime(unlessMissing('expected a UTC time like 2026-11-22T09:30:00.000Z'))
 const names = z.record(z.string(), z.string())
 
@@ -58,40 +58,42 @@ const names = z.record(z.string(), z.string())
 const releaseRecordSchema = z.looseObject({
   tag: tagSchema,
   deployedAt: time,
-  activeSince: time.optional(),
+  activeSince: z.optional(time),
   by: z.string(),
-  git: z.string().optional(),
+  git: z.optional(z.string()),
   status: z.enum(['active', 'previous', 'superseded', 'failed', 'rolled-back'], unlessMissing('expected active, previous, superseded, failed or rolled-back')),
   images: names,
   builtImages: z.array(z.string()),
   envHash: z.string(),
   configFile: configFileSchema,
-  sourceHash: z.string().optional(),
-  configHashes: names.optional(),
-  colour: z.enum(['blue', 'green'], unlessMissing('expected blue or green')).optional(),
-  serviceReleases: names.optional(),
-  durationMs: z.number().optional(),
-  reason: z.string().optional(),
+  sourceHash: z.optional(z.string()),
+  configHashes: z.optional(names),
+  colour: z.optional(z.enum(['blue', 'green'], unlessMissing('expected blue or green'))),
+  serviceReleases: z.optional(names),
+  durationMs: z.optional(z.number()),
+  reason: z.optional(z.string()),
 })
 
-const releaseFileSchema: z.ZodType<ReleaseFile> = z
+const releaseFileSchema: z.ZodMiniType<ReleaseFile> = z
   .looseObject({
     version: z.literal(1, unlessMissing('expected 1 (the only version this berth reads)')),
     releases: z.array(releaseRecordSchema),
   })
-  .superRefine((file, ctx) => {
-    // Which release runs and which one rollback returns to are read from the statuses: each at most once.
-    const first = new Map<string, number>()
-    file.releases.forEach((r, i) => {
-      const seen = first.get(r.tag)
-      if (seen !== undefined) ctx.addIssue({ code: 'custom', path: ['releases', i, 'tag'], message: `${r.tag} is also the tag of releases[${seen}]` })
-      else first.set(r.tag, i)
-    })
-    for (const status of ['active', 'previous'] as const) {
-      const at = file.releases.flatMap((r, i) => (r.status === status ? [i] : []))
-      for (const i of at.slice(1)) ctx.addIssue({ code: 'custom', path: ['releases', i, 'status'], message: `a second ${status} release (releases[${at[0]}] is ${status})` })
-    }
-  })
+  .check(
+    z.superRefine((file, ctx) => {
+      // Which release runs and which one rollback returns to are read from the statuses: each at most once.
+      const first = new Map<string, number>()
+      file.releases.forEach((r, i) => {
+        const seen = first.get(r.tag)
+        if (seen !== undefined) ctx.addIssue({ code: 'custom', path: ['releases', i, 'tag'], message: `${r.tag} is also the tag of releases[${seen}]` })
+        else first.set(r.tag, i)
+      })
+      for (const status of ['active', 'previous'] as const) {
+        const at = file.releases.flatMap((r, i) => (r.status === status ? [i] : []))
+        for (const i of at.slice(1)) ctx.addIssue({ code: 'custom', path: ['releases', i, 'status'], message: `a second ${status} release (releases[${at[0]}] is ${status})` })
+      }
+    }),
+  )
 
 export const RELEASE_FILE: StateFile<ReleaseFile> = {
   schema: releaseFileSchema,

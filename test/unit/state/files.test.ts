@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import * as z from 'zod'
+import * as z from 'zod/mini'
 
 import { parseState, readStateFile, shellWord, type StateFile, writeStateFile } from '../../../src/state/files.js'
 import { ExitCode, StateDamagedError } from '../../../src/errors.js'
@@ -28,6 +28,16 @@ describe('parseState', () => {
     expect(parseState('{"version": 1, "items": 5}', KIND.schema)).toEqual({ ok: false, problem: 'items: expected a list, got number' })
     expect(parseState('{"version": 1}', KIND.schema)).toEqual({ ok: false, problem: 'items: is required' })
     expect(parseState('[]', KIND.schema)).toEqual({ ok: false, problem: 'top level: expected a mapping, got a list' })
+  })
+
+  it("phrases what neither the schema nor berth does in zod's English, though zod's mini API sets no locale", () => {
+    const before = z.config().localeError
+    z.config({ localeError: undefined })
+    try {
+      expect(parseState('{"lease": -5}', z.looseObject({ lease: z.int().check(z.positive()) }))).toEqual({ ok: false, problem: 'lease: Too small: expected number to be >0' })
+    } finally {
+      z.config({ localeError: before })
+    }
   })
 
   it('lists at most three problems', () => {

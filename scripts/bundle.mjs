@@ -17,6 +17,7 @@ import { build } from 'esbuild'
 
 import { buildDefine } from './buildInfo.mjs'
 import { explicitPjson, loadersSource } from './entries.mjs'
+import { lazyRequires } from './lazyRequires.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const commands = join(root, 'dist', 'commands')
@@ -45,6 +46,8 @@ await build({
   define: buildDefine(root),
   // CommonJS packages inside (oclif, dotenv, yaml's node build) call require() for Node's built-ins.
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+  // What oclif requires at its top for help, plugin search, templates and debug logs is required on first use.
+  plugins: [lazyRequires()],
   legalComments: 'none',
   logLevel: 'warning',
 })
@@ -83,6 +86,7 @@ await build({
   // Less to read at every start; names stay, for stack traces.
   minifyWhitespace: true,
   define: buildDefine(root),
+  plugins: [lazyRequires()],
   legalComments: 'none',
   logLevel: 'warning',
 })

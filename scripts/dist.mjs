@@ -14,6 +14,7 @@ import { build } from 'esbuild'
 
 import { buildDefine } from './buildInfo.mjs'
 import { explicitPjson, loadersSource } from './entries.mjs'
+import { lazyRequires } from './lazyRequires.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = resolve(process.argv[2] ?? join(root, 'dist-bin', 'berth'))
@@ -71,6 +72,7 @@ await build({
   external: ['typescript'],
   // @oclif/core checks Node against package.json's engines on import, reading package.json from disk: the Node is this one.
   banner: { js: "process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';" },
+  plugins: [lazyRequires()],
   legalComments: 'none',
   logLevel: 'warning',
 })

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises'
 import { UsageError } from '../errors.js'
 
 /**
@@ -14,6 +13,8 @@ export async function confirm(question: string, opts: { yes: boolean; isTTY: boo
       'CONFIRMATION_REQUIRED',
     )
   }
+  // Loaded when there is a question to ask: most runs ask none.
+  const { createInterface } = await import('node:readline/promises')
   const prompt = createInterface({ input: process.stdin, output: process.stderr })
   try {
     const answer = await prompt.question(`${question} [y/N] `)

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
@@ -17,8 +16,11 @@ import type { DeployFile } from './schema.js'
  * - Only a start that knows its build's identity turns it on (useConfigCache: the fast start of bin/run.js and the
  *   single executable, from a stat of the file they run). Without one (tests of src/, the CLI of ES modules that
  *   help runs), nothing is read or written.
- * - One file per entry, `$XDG_CACHE_HOME/berth/config/<sha256>.json` (mode 0600, directory 0700), believed only
- *   when this user owns it and no one else can write it (ownedByMe); it holds what deploy.yml holds.
+ * - One file per entry, `$XDG_CACHE_HOME/berth/config/<hash>.json` (mode 0600, directory 0700), believed only
+ *   when this user owns it and no one else can write it (ownedByMe); it holds what deploy.yml holds. The file is
+ *   named by a 64-bit FNV-1a hash of build and text (textKey), not by sha256: node:crypto is 2 ms to load, and
+ *   `status` needs it for nothing else. An entry keeps the build and the text it was made from, and is taken only
+ *   when both are equal to this run's, so two texts of one name are a miss, never a mix-up.
  * - A value JSON cannot carry as it is (it would not read back equal) is not cached. The newest MAX_ENTRIES stay.
  * - BERTH_CONFIG_CACHE=0 turns it off. A cache that cannot be read or written is no cache; nothing here fails a
  *   command.
@@ -39,8 +41,29 @@ export function configCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 function entryFile(text: string, env: NodeJS.ProcessEnv): string | undefined {
   if (build === undefined || env.BERTH_CONFIG_CACHE === '0') return undefined
-  const hash = createHash('sha256').update(build).update('\0').update(text).digest('hex')
-  return join(configCacheDir(env), `${hash}.json`)
+  return join(configCacheDir(env), `${textKey(`${build}\0${text}`)}.json`)
+}
+
+/** 64-bit FNV-1a of the UTF-16 code units of `text`, as 16 hex digits (two 32-bit halves, Math.imul). */
+export function textKey(text: string): string {
+  // The 64-bit offset basis (cbf29ce484222325) and prime (100000001b3), in 16-bit limbs.
+  let h0 = 0x2325
+  let h1 = 0x8422
+  let h2 = 0x9ce4
+  let h3 = 0xcbf2
+  for (let i = 0; i < text.length; i++) {
+    h0 ^= text.charCodeAt(i)
+    // (h * 0x100000001b3) mod 2^64: h * 0x1b3 plus (h << 40), limb by limb with carries.
+    const t0 = h0 * 0x1b3
+    const t1 = h1 * 0x1b3 + (t0 >>> 16)
+    const t2 = h2 * 0x1b3 + (t1 >>> 16) + (h0 << 8)
+    const t3 = h3 * 0x1b3 + (t2 >>> 16) + (h1 << 8)
+    h0 = t0 & 0xffff
+    h1 = t1 & 0xffff
+    h2 = t2 & 0xffff
+    h3 = t3 & 0xffff
+  }
+  return [h3, h2, h1, h0].map((limb) => limb.toString(16).padStart(4, '0')).join('')
 }
 
 /** The validated deploy.yml of this text, when this build validated the same text before; else undefined. */
@@ -48,7 +71,8 @@ export function cachedDeployFile(text: string, env: NodeJS.ProcessEnv = process.
   const file = entryFile(text, env)
   if (!file || !ownedByMe(dirname(file)) || !ownedByMe(file)) return undefined
   try {
-    const entry = JSON.parse(readFileSync(file, 'utf8')) as { value?: unknown }
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as { build?: unknown; text?: unknown; value?: unknown }
+    if (entry.build !== build || entry.text !== text) return undefined
     return entry.value !== null && typeof entry.value === 'object' ? (entry.value as DeployFile) : undefined
   } catch {
     return undefined
@@ -60,7 +84,7 @@ export function rememberDeployFile(text: string, value: DeployFile, env: NodeJS.
   const file = entryFile(text, env)
   if (!file) return
   try {
-    const json = JSON.stringify({ value })
+    const json = JSON.stringify({ build, text, value })
     if (!isDeepStrictEqual((JSON.parse(json) as { value: unknown }).value, value)) return
     const dir = dirname(file)
     mkdirSync(dir, { recursive: true, mode: 0o700 })

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import dotenv from 'dotenv'
+import { createHash } from '../crypto.js'
 import { ConfigError } from '../errors.js'
 import { registerSecrets, secretValuesOf } from '../secrets.js'
 import type { EnvironmentConfig, Webhook } from './types.js'

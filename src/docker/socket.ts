@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { createHash } from '../crypto.js'
 
 import type { Agent, IncomingMessage } from 'node:http'
 import { connect } from 'node:net'

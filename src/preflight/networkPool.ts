@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createHash } from '../crypto.js'
 
 import { parse } from 'yaml'
 

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
+import { createHash } from '../crypto.js'
 
 import { parseDocument, stringify } from 'yaml'
 

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { appendFile, chmod, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, utimes } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { randomHex } from '../crypto.js'
 
 /**
  * Files on one machine: where a target keeps an environment's state (records, configs, audit log, lock) and
@@ -81,7 +81,7 @@ export const localFiles: Files = {
 
   async writeAtomic(path, data) {
     await localFiles.privateDir(dirname(path))
-    const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`)
+    const tmp = join(dirname(path), `.${randomHex(6)}.tmp`)
     const handle = await open(tmp, 'wx', 0o600)
     try {
       await handle.writeFile(data)

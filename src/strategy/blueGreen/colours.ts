@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash } from '../../crypto.js'
 
 import { parse, stringify } from 'yaml'
 

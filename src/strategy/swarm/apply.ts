@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import { join } from 'node:path'
+import { createHash } from '../../crypto.js'
 
 import { parse, stringify } from 'yaml'
 

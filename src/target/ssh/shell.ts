@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import type { Readable, Writable } from 'node:stream'
+import { randomHex } from '../../crypto.js'
 
 /** A word for sh: single-quoted, so nothing in it is expanded. */
 export function shq(word: string): string {
@@ -23,7 +23,7 @@ export class RemoteShell {
   private buffer = ''
   private readonly pending: { marker: string; resolve: (r: ShellResult) => void; reject: (e: Error) => void }[] = []
   private failure: Error | undefined
-  private readonly nonce = randomBytes(8).toString('hex')
+  private readonly nonce = randomHex(8)
   private count = 0
 
   constructor(

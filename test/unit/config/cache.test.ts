@@ -4,7 +4,7 @@ import { join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { configCacheDir, useConfigCache } from '../../../src/config/cache.js'
+import { configCacheDir, textKey, useConfigCache } from '../../../src/config/cache.js'
 import { loadConfig } from '../../../src/config/load.js'
 import type { Config } from '../../../src/config/types.js'
 import { ConfigError } from '../../../src/errors.js'
@@ -84,15 +84,34 @@ describe('the validated-config cache (issue 15)', () => {
   it('keeps what the schema made of deploy.yml, and a later load takes it as it was', async () => {
     const first = await loadConfig({ cwd: dir, env })
     const [entry] = await entries()
-    expect(entry).toMatch(/^[0-9a-f]{64}\.json$/)
+    expect(entry).toMatch(/^[0-9a-f]{16}\.json$/)
     const second = await loadConfig({ cwd: dir, env })
     expect(plain(second)).toEqual(plain(first))
 
     // The second load read the entry: an edit to it shows (no validation ran).
     const file = join(configCacheDir(env), entry as string)
-    const kept = JSON.parse(await readFile(file, 'utf8')) as { value: { app: string } }
-    await writeFile(file, JSON.stringify({ value: { ...kept.value, app: 'fromcache' } }))
+    const kept = JSON.parse(await readFile(file, 'utf8')) as { build: string; text: string; value: { app: string } }
+    expect(kept).toMatchObject({ build: 'build-1', text: DEPLOY })
+    await writeFile(file, JSON.stringify({ ...kept, value: { ...kept.value, app: 'fromcache' } }))
     expect((await loadConfig({ cwd: dir, env })).app).toBe('fromcache')
+
+    // An entry of the same name made from another text or by another build is a miss, not a mix-up.
+    await writeFile(file, JSON.stringify({ ...kept, text: `${DEPLOY}# another\n`, value: { ...kept.value, app: 'fromcache' } }))
+    expect((await loadConfig({ cwd: dir, env })).app).toBe('shop')
+    await writeFile(file, JSON.stringify({ ...kept, build: 'build-0', value: { ...kept.value, app: 'fromcache' } }))
+    expect((await loadConfig({ cwd: dir, env })).app).toBe('shop')
+  })
+
+  it('names an entry by the 64-bit FNV-1a hash of build and text', () => {
+    // The reference: the same hash in BigInt arithmetic, over UTF-16 code units.
+    const reference = (text: string): string => {
+      let h = 0xcbf29ce484222325n
+      for (let i = 0; i < text.length; i++) h = ((h ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn
+      return h.toString(16).padStart(16, '0')
+    }
+    expect(textKey('')).toBe('cbf29ce484222325')
+    expect(textKey('a')).toBe('af63dc4c8601ec8c')
+    for (const text of ['build-1\0app: shop\n', DEPLOY, 'ünïcødé ✓ 𝄞', '\uffff'.repeat(100)]) expect(textKey(text)).toBe(reference(text))
   })
 
   it('is a miss for another text of deploy.yml and for another build', async () => {
@@ -123,7 +142,7 @@ describe('the validated-config cache (issue 15)', () => {
     const [entry] = await entries()
     const file = join(configCacheDir(env), entry as string)
     const kept = JSON.parse(await readFile(file, 'utf8')) as { value: { app: string } }
-    await writeFile(file, JSON.stringify({ value: { ...kept.value, app: 'planted' } }))
+    await writeFile(file, JSON.stringify({ ...kept, value: { ...kept.value, app: 'planted' } }))
     await chmod(file, 0o666)
     expect((await loadConfig({ cwd: dir, env })).app).toBe('shop')
 

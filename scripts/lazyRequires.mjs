@@ -4,7 +4,8 @@
 // command that uses none of them does not run them at start: oclif's help and its formatter (which
 // `@oclif/core/flags` requires for its `--help` flag, and the error handler for its own), wrap-ansi and
 // the terminal's width (reading it makes process.stderr), cli-spinners, tinyglobby and fdir (for command files
-// berth's bundles never look for), minimatch, ejs, node:readline (for an argument read from stdin, which no berth
+// berth's bundles never look for), minimatch, lilconfig (package.json's oclif settings, which the bundles hand
+// oclif), ejs, node:readline (for an argument read from stdin, which no berth
 // argument is), node:perf_hooks (OCLIF_PERFORMANCE) and the debug package (DEBUG). About 6 ms of a command's start
 // (README, Benchmarks).
 //
@@ -54,6 +55,8 @@ export const LAZY_REQUIRES = [
   rule(`${OCLIF}/config/plugin.js`, 'tinyglobby_1', 'tinyglobby', ['glob']),
   rule(`${OCLIF}/config/plugin-loader.js`, 'minimatch_1', 'minimatch', ['minimatch']),
   rule(`${OCLIF}/config/config.js`, 'ejs_1', 'ejs', ['default'], { importDefault: true }),
+  rule(`${OCLIF}/help/util.js`, 'ejs_1', 'ejs', ['default'], { importDefault: true }),
+  rule(`${OCLIF}/util/read-pjson.js`, 'lilconfig_1', 'lilconfig', ['lilconfig']),
   rule(`${OCLIF}/parser/parse.js`, 'node_readline_1', 'node:readline', ['createInterface']),
   rule(`${OCLIF}/performance.js`, 'node_perf_hooks_1', 'node:perf_hooks', ['performance', 'PerformanceObserver']),
   {

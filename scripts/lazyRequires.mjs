@@ -3,7 +3,7 @@
 // its own timings use. Each of those requires becomes a getter that requires the module on first use, so a berth
 // command that uses none of them does not run them at start: oclif's help and its formatter (which
 // `@oclif/core/flags` requires for its `--help` flag, and the error handler for its own), wrap-ansi and
-// the terminal's width (reading it makes process.stderr), cli-spinners, tinyglobby and fdir (for command files
+// the terminal's width (reading it makes process.stderr), colours (ansis, supports-color), cli-spinners, tinyglobby and fdir (for command files
 // berth's bundles never look for), minimatch, lilconfig (package.json's oclif settings, which the bundles hand
 // oclif), ejs, node:readline (for an argument read from stdin, which no berth
 // argument is), node:perf_hooks (OCLIF_PERFORMANCE) and the debug package (DEBUG). About 6 ms of a command's start
@@ -49,8 +49,13 @@ export const LAZY_REQUIRES = [
   rule(`${OCLIF}/parser/errors.js`, 'list_1', '../ux/list', ['default'], { importDefault: true }),
   // oclif's spinner (berth's live view is listr2's)
   rule(`${OCLIF}/ux/action/spinner.js`, 'ansiEscapes', 'ansi-escapes', ['cursorLeft', 'cursorUp', 'eraseDown'], { quote: "'" }),
+  rule(`${OCLIF}/ux/action/spinner.js`, 'ansis_1', 'ansis', ['default'], { importDefault: true }),
   rule(`${OCLIF}/ux/action/spinner.js`, 'cli_spinners_1', 'cli-spinners', ['default'], { importDefault: true }),
   rule(`${OCLIF}/ux/action/spinner.js`, 'screen_1', '../../screen', ['errtermwidth']),
+  // colours, and whether the terminal takes them (supports-color reads both streams' terminals at its top)
+  rule(`${OCLIF}/ux/theme.js`, 'ansis_1', 'ansis', ['default'], { importDefault: true }),
+  rule(`${OCLIF}/ux/theme.js`, 'supports_color_1', './supports-color', ['supportsColor']),
+  rule(`${OCLIF}/ux/supports-color.js`, 'supports_color_1', 'supports-color', ['stdout', 'stderr']),
   // finding command files and plugins, which berth's bundles never do; templates; reading stdin; oclif's timings
   rule(`${OCLIF}/config/plugin.js`, 'tinyglobby_1', 'tinyglobby', ['glob']),
   rule(`${OCLIF}/config/plugin-loader.js`, 'minimatch_1', 'minimatch', ['minimatch']),

@@ -1,10 +1,15 @@
 import { dockerCli, type Engine } from './engine.js'
-import { containerInspectGets, containerListPath, eventsPath, inspectFields, renderInspect, renderPs, renderVersion, VERSION_GETS, withApiRead, withApiStream } from './engineApi.js'
+import { containerInspectGets, containerListPath, ENGINE_ID_GET, eventsPath, inspectFields, renderEngineId, renderInspect, renderPs, renderVersion, VERSION_GETS, withApiRead, withApiStream } from './engineApi.js'
 
 /** Pure builders of plain `docker` argv. Every query filters on labels (SPEC §7), except the read-only `psAll` that finds hand-started containers. */
 
 export function dockerVersion(engine: Engine): string[] {
   return withApiRead([...dockerCli(engine), 'version', '--format', '{{json .}}'], { engine, gets: [...VERSION_GETS], render: renderVersion })
+}
+
+/** The engine's ID, a JSON string; over the socket it is kept per socket (docker/identity.ts), so usually nothing is sent. */
+export function dockerEngineId(engine: Engine): string[] {
+  return withApiRead([...dockerCli(engine), 'info', '--format', '{{json .ID}}'], { engine, gets: [ENGINE_ID_GET], render: renderEngineId })
 }
 
 /** All containers carrying every given label (`key` or `key=value`), one JSON object per line. */

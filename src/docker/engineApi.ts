@@ -204,13 +204,20 @@ export const inspectFields = {
  * which the CLI's answer lacks: the key of the Compose version cache (target/composeCache.ts), so that cache is
  * used only where the engine is read over its socket. The ID is kept per socket (docker/identity.ts).
  */
-export const VERSION_GETS: readonly ApiGet[] = [{ path: '/_ping', header: 'server' }, { path: '/info', keep: ['ID'] }]
+export const ENGINE_ID_GET: ApiGet = { path: '/info', keep: ['ID'] }
+export const VERSION_GETS: readonly ApiGet[] = [{ path: '/_ping', header: 'server' }, ENGINE_ID_GET]
 
 export function renderVersion(bodies: readonly unknown[]): string {
   const server = typeof bodies[0] === 'string' ? bodies[0] : ''
   const version = /^Docker\/(\S+)/.exec(server)?.[1] ?? server
   const id = (bodies[1] as { ID?: unknown } | undefined)?.ID
   return JSON.stringify({ Server: { Version: version }, ...(typeof id === 'string' && id ? { ServerID: id } : {}) })
+}
+
+/** The engine's ID as `docker info --format '{{json .ID}}'` prints it: a JSON string. */
+export function renderEngineId(bodies: readonly unknown[]): string {
+  const id = (bodies[0] as { ID?: unknown } | undefined)?.ID
+  return JSON.stringify(typeof id === 'string' ? id : '')
 }
 
 /** The events of containers carrying every label, the actions that change a container's state or health. */

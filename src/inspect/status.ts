@@ -9,7 +9,7 @@ import type { Target } from '../target/target.js'
 import { type ColourStatus, strategyOf } from '../strategy/strategy.js'
 import type { StackServiceStatus } from '../strategy/swarm/inspect.js'
 import type { EnvironmentDrift } from './drift.js'
-import { checkEngine } from '../target/engine.js'
+import { checkComposeOfAnswering, checkEngine } from '../target/engine.js'
 import { findActive, findPrevious, readReleases, RELEASE_FILE, type ReleaseRecord, releasesPath } from '../state/releases.js'
 import { type SharedNameFinding, sharedNameFindings } from '../preflight/sharedNetworks.js'
 import { type DamagedFile, readOrDamaged } from '../state/damage.js'
@@ -111,11 +111,16 @@ type EnvironmentReport = StatusReport['environments'][number]
 async function engineReport(base: Deps, config: Config, target: Target, envs: readonly EnvironmentConfig[]) {
   const deps = onTarget(base, envs[0] as EnvironmentConfig)
   try {
-    // The listing runs beside the engine check; it is only read once the engine is known to answer.
-    const [engine, listing] = await Promise.all([checkEngine(deps), deps.run(psAll(target.engine), { allowFailure: true })])
-    if (listing.exitCode !== 0) throw new DockerCommandError(psAll(target.engine), listing.exitCode, mask(listing.stderr))
+    // The listing answers whether the engine does (issue 15: no /_ping beside it); when it fails, the engine
+    // check says why, in its own words (exit 6, the environments marked unreachable).
+    const listing = await deps.run(psAll(target.engine), { allowFailure: true })
+    if (listing.exitCode !== 0) {
+      await checkEngine(deps)
+      throw new DockerCommandError(psAll(target.engine), listing.exitCode, mask(listing.stderr))
+    }
+    const compose = await checkComposeOfAnswering(deps)
     const containers = parsePs(listing.stdout, target.labels)
-    const environments = await Promise.all(envs.map(async (env) => ({ ...(await environmentReport(deps, config, env, containers, engine.compose)), engine: target.description })))
+    const environments = await Promise.all(envs.map(async (env) => ({ ...(await environmentReport(deps, config, env, containers, compose)), engine: target.description })))
     // Containers of the app on this engine that belong to none of the environments deploy.yml runs here.
     const here = [...config.environments.values()].filter((env) => base.targetOf(env) === target).map((env) => env.name)
     return { environments, unmanaged: findUnmanaged(config.app, here, containers).map((u) => ({ ...u, engine: target.description })), unreachable: false }

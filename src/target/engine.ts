@@ -1,5 +1,5 @@
 import { composeVersion } from '../docker/compose.js'
-import { dockerVersion } from '../docker/docker.js'
+import { dockerEngineId, dockerVersion } from '../docker/docker.js'
 import type { Engine } from '../docker/engine.js'
 import { parseComposeVersion } from '../docker/parse.js'
 import type { Runner } from '../docker/runner.js'
@@ -32,7 +32,30 @@ export async function checkEngine(deps: Pick<Deps, 'run' | 'target'>): Promise<E
   } catch {
     server = 'unknown'
   }
-  const version = await composeVersionOf(run, target.engine, engineId)
+  return { server, compose: await checkedCompose(run, target.engine, engineId) }
+}
+
+/**
+ * checkEngine's Compose half, for a command the engine has just answered (status, after its listing): that the
+ * engine answers is known, so it is not asked again, and Compose's version is found by the engine's ID, which
+ * is kept per socket (docker/identity.ts). Over the socket nothing is then sent at all in the usual case.
+ */
+export async function checkComposeOfAnswering(deps: Pick<Deps, 'run' | 'target'>): Promise<string> {
+  const { run, target } = deps
+  const answer = await run(dockerEngineId(target.engine), { allowFailure: true })
+  let engineId: string | undefined
+  try {
+    const id = JSON.parse(answer.stdout) as unknown
+    engineId = answer.exitCode === 0 && typeof id === 'string' && id !== '' ? id : undefined
+  } catch {
+    engineId = undefined
+  }
+  return checkedCompose(run, target.engine, engineId)
+}
+
+/** Compose's version, when it is v2 ≥ 2.20; anything else exits 6. */
+async function checkedCompose(run: Runner, engine: Engine, engineId: string | undefined): Promise<string> {
+  const version = await composeVersionOf(run, engine, engineId)
   const major = Number(version.split('.')[0] ?? 0)
   const minor = Number(version.split('.')[1] ?? 0)
   if (major < MIN_COMPOSE[0] || (major === MIN_COMPOSE[0] && minor < MIN_COMPOSE[1])) {
@@ -42,7 +65,7 @@ export async function checkEngine(deps: Pick<Deps, 'run' | 'target'>): Promise<E
       'COMPOSE_TOO_OLD',
     )
   }
-  return { server, compose: version }
+  return version
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { containerEvents, dockerVersion, inspectState, psAll, psByLabels } from '../../../src/docker/docker.js'
-import { apiReadOf, apiStreamOf, displayablePorts, filtersQuery, goTimeString, psRow } from '../../../src/docker/engineApi.js'
+import { apiReadOf, apiStreamOf, displayablePorts, filtersQuery, goTimeString, psRow, renderEngineId } from '../../../src/docker/engineApi.js'
 import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 
 describe('the Engine API requests the argv builders carry', () => {
@@ -57,5 +57,13 @@ describe('docker ps as the CLI prints it', () => {
       Networks: 'a,b',
     })
     expect(goTimeString(0)).toMatch(/^19(70-01-01|69-12-31) \d\d:\d\d:00 [+-]\d{4} \S+$/)
+  })
+})
+
+describe('renderEngineId', () => {
+  it("prints the engine's ID as docker info --format '{{json .ID}}' does, and an empty string without one", () => {
+    expect(renderEngineId([{ ID: 'ABCD:EFGH' }])).toBe('"ABCD:EFGH"')
+    expect(renderEngineId([{}])).toBe('""')
+    expect(renderEngineId([undefined])).toBe('""')
   })
 })

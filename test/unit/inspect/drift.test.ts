@@ -17,6 +17,7 @@ import { SHELL_ENGINE } from '../../../src/docker/engine.js'
 import { localState } from '../../../src/target/local.js'
 import { localFiles } from '../../../src/target/files.js'
 import { COMPOSE_SCHEME } from '../../../src/names.js'
+import { EngineUnavailableError } from '../../../src/errors.js'
 
 const TAG = '20261122-093000'
 const HASH = { web: 'a'.repeat(64), store: 'b'.repeat(64) }
@@ -194,18 +195,31 @@ describe('expectedHashes', () => {
 })
 
 describe('status', () => {
-  it('runs one docker ps for the whole host, and no call per environment', async () => {
+  it('says why the engine does not answer in the engine check\'s words when the listing fails (exit 6), and asks nothing of Compose', async () => {
+    const down = { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///nowhere.sock. Is the docker daemon running?' }
+    const { run, calls } = fakeRun([
+      ['docker ps', down],
+      ['docker version', down],
+    ])
+    const error = await status(config, undefined, deps(run)).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(EngineUnavailableError)
+    expect((error as EngineUnavailableError).message).toBe('the Docker engine does not answer: Cannot connect to the Docker daemon at unix:///nowhere.sock. Is the docker daemon running?')
+    expect((error as EngineUnavailableError).exitCode).toBe(6)
+    expect(calls.map((c) => c.slice(0, 2).join(' '))).toEqual(['docker ps', 'docker version'])
+  })
+
+  it('runs one docker ps for the whole host, and no call per environment (nor a docker version: the listing says the engine answers)', async () => {
     await writeReleases(localState(config.stateDir), 'staging', [{ ...record(), configHashes: HASH }])
     await localFiles.writeAtomic(join(config.stateDir, 'staging', 'releases', `${TAG}.compose.yaml`), 'services: {}\n')
     const byHand = { ...berthLabels('staging', 'web'), 'com.docker.compose.config-hash': 'f'.repeat(64) }
     const { run, calls } = fakeRun([
-      ['docker version', { stdout: JSON.stringify({ Server: { Version: '20.10.24' } }) }],
+      ['docker info --format {{json .ID}}', { stdout: '""' }],
       ['docker compose version', { stdout: JSON.stringify({ version: '2.26.1' }) }],
       ['docker ps', { stdout: [psLine('shop-staging-web-1', `shop-web:${TAG}`, byHand), psLine('shop-staging-store-1', `shop-store:${TAG}`, berthLabels('staging', 'store')), psLine('shop-web-manual', `shop-web:${TAG}`, imageLabels)].join('\n') }],
     ])
     const report = await status(config, undefined, deps(run))
     expect(calls.filter((c) => c[1] === 'ps')).toEqual([psAll(SHELL_ENGINE)])
-    expect(calls).toHaveLength(3)
+    expect(calls.map((c) => c.slice(0, 3).join(' '))).toEqual(['docker ps --all', 'docker info --format', 'docker compose version'])
     expect(calls.some((c) => c.join(' ') === inspectRestartPolicies(SHELL_ENGINE, []).join(' '))).toBe(false)
 
     const staging = report.environments.find((e) => e.environment === 'staging')

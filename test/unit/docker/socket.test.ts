@@ -272,6 +272,21 @@ describe('the read client (one GET per connection on node:net)', () => {
     await Promise.all([chunked.close(), sized.close(), untilClose.close()])
   })
 
+  it('ends a read once its length or its last chunk has arrived, though the connection stays open (a proxy keeping it alive)', async () => {
+    const sized = await rawServer('HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n[1,2,3]', { close: false })
+    const chunked = await rawServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n[1,2\r\n3\r\n,3]\r\n0\r\n\r\n', { close: false })
+    const empty = await rawServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', { close: false })
+    // A chunk whose data happens to end like the last chunk is not mistaken for it: the read waits (and times out).
+    const lookalike = await rawServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n20\r\nabc\r\n0\r\n\r\n', { close: false })
+    const started = Date.now()
+    expect(await engineGet(sized.path, '/x', 5_000)).toMatchObject({ status: 200, body: [1, 2, 3] })
+    expect(await engineGet(chunked.path, '/x', 5_000)).toMatchObject({ status: 200, body: [1, 2, 3] })
+    expect(await engineGet(empty.path, '/x', 5_000)).toMatchObject({ status: 200, body: '' })
+    expect(Date.now() - started).toBeLessThan(4_000)
+    await expect(engineGet(lookalike.path, '/x', 300)).rejects.toThrow(/no answer from unix:\/\/\S+ within 300 ms/)
+    await Promise.all([sized.close(), chunked.close(), empty.close(), lookalike.close()])
+  })
+
   it('an answer cut short, no answer, or not HTTP is no answer: the CLI is asked instead', async () => {
     const cases = [
       'HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{"short":',

@@ -29,8 +29,14 @@ finish() {
     for _ in $(seq 1 60); do [ -d "/proc/$pid" ] || break; sleep 0.5; done
   fi
   rm -f "$engine_started"
+  rm -rf "$XDG_CACHE_HOME"
   exit $rc
 }
+# berth's caches (compiled code, validated deploy.yml, engine identities, Compose's version) of the berth processes
+# this run starts go to a directory of the run's own, removed at its end: the suite leaves nothing behind in the
+# home directory of whoever runs it.
+export XDG_CACHE_HOME
+XDG_CACHE_HOME=$(mktemp -d /tmp/berth-test-cache.XXXXXX)
 trap finish EXIT
 
 BERTH_ENGINE_STARTED=$engine_started bash scripts/engine.sh

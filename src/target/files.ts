@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { appendFile, chmod, mkdir, open, rename, rm, rmdir, utimes } from 'node:fs/promises'
+import { appendFile, chmod, link, mkdir, open, rename, rm, rmdir, utimes } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { randomHex } from '../crypto.js'
 
@@ -46,6 +46,19 @@ export interface FileStat {
   uid: number
   isDirectory: boolean
   isFile: boolean
+}
+
+/** Creates the file with `data` (O_EXCL: EEXIST when it is there); a failed write leaves no file behind, which nobody could judge. */
+async function writeNew(path: string, data: string, mode: number): Promise<void> {
+  const handle = await open(path, 'wx', mode)
+  try {
+    if (data !== '') await handle.writeFile(data)
+  } catch (error) {
+    await handle.close()
+    await rm(path, { force: true })
+    throw error
+  }
+  await handle.close()
 }
 
 function missing(error: unknown): boolean {
@@ -109,24 +122,35 @@ export const localFiles: Files = {
     await appendFile(path, data, { mode: 0o600 })
   },
 
+  // The file appears with its content, never empty: it is written under a temporary name first, then linked to
+  // its own (link(2) fails when the name is taken, as O_EXCL does). A lock created with O_EXCL and then written
+  // could be read between the two by the run that lost the race, which then could not name the holder. A file
+  // system without hard links gets O_EXCL, then the write.
   async createExclusive(path, data, mode = 0o600) {
-    let handle
+    const tmp = join(dirname(path), `.${randomHex(6)}.tmp`)
     try {
-      handle = await open(path, 'wx', mode)
+      await writeNew(tmp, data, mode)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      return localFiles.createExclusive(path, data, mode)
+    }
+    try {
+      await link(tmp, path)
+      return true
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') return false
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw error
+    } finally {
+      await rm(tmp, { force: true })
+    }
+    try {
+      await writeNew(path, data, mode)
+      return true
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
       throw error
     }
-    try {
-      if (data !== '') await handle.writeFile(data)
-    } catch (error) {
-      // A full disk must not leave a half-written file behind, which nobody could judge.
-      await handle.close()
-      await rm(path, { force: true })
-      throw error
-    }
-    await handle.close()
-    return true
   },
 
   rename: (from, to) => rename(from, to),
